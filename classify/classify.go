@@ -1,0 +1,132 @@
+// Package classify decides whether an inbound mail was written by a human or
+// by a robot: an auto-reply (RFC 3834), a bounce (RFC 3464 DSN or MTA
+// prose), an abuse/complaint feedback report (RFC 5965 ARF), a successful
+// delivery notification, or mailing-list / bulk mail.
+//
+// The helpdesk only acknowledges or notifies in answer to Human mail; an
+// AutoReply never opens or reopens a ticket; a Bounce marks the outgoing
+// mail named by OriginalMessageID as failed and never opens a ticket.
+//
+// Order matters. Feedback reports are checked before bounces (an ARF is a
+// multipart/report too), bounces before auto-replies (many MTAs stamp their
+// bounces "Auto-Submitted: auto-replied"), auto-replies before list mail.
+// Ordinary human mail is decided from the header alone; the body is parsed
+// only when the header says report, or the sender or subject looks like a
+// mail system.
+package classify
+
+import (
+	"strings"
+)
+
+// Kind is what sort of sender produced a message.
+type Kind string
+
+// The kinds Classify returns.
+const (
+	Human           Kind = "human"
+	AutoReply       Kind = "auto-reply"           // RFC 3834 vacation/out-of-office/autoresponders, ticket-system acknowledgements, MDNs
+	Bounce          Kind = "bounce"               // non-delivery / delayed-delivery notifications (DSN RFC 3464 or MTA-specific prose)
+	FeedbackReport  Kind = "feedback-report"      // ARF abuse/complaint reports (RFC 5965)
+	DeliverySuccess Kind = "delivery-success-dsn" // DSN whose every recipient Action is delivered/relayed/expanded
+	List            Kind = "list"                 // mailing-list / bulk mail
+)
+
+// Recipient is one recipient a bounce reports as failed or delayed.
+type Recipient struct {
+	Address    string // failed recipient, lowercased
+	Status     string // enhanced status "5.1.1" when known (RFC 3463)
+	ReplyCode  string // SMTP reply code "550" when known (RFC 5321 §4.2)
+	Hard       bool   // permanent (5.x.x / 5xx) vs temporary
+	Diagnostic string // short diagnostic text when available
+}
+
+// Result is the verdict of Classify.
+type Result struct {
+	Kind   Kind
+	Reason string // which rule decided, e.g. "header Auto-Submitted: auto-replied"
+	// Recipients lists, for bounces, the failed recipients (may be empty
+	// when the report does not say).
+	Recipients []Recipient
+	// OriginalMessageID is the Message-ID (no brackets) of the message
+	// that caused this one, when found: from the returned message/rfc822
+	// or text/rfc822-headers part of a report, or In-Reply-To/References
+	// for auto-replies. The helpdesk uses it to find which of its
+	// outgoing mails bounced.
+	OriginalMessageID string
+}
+
+// message holds what the rules look at. The MIME tree is built lazily: most
+// human mail is decided before anyone asks for it.
+type message struct {
+	h        header
+	body     []byte
+	envelope string // MAIL FROM, lower-cased; "" is the null reverse-path
+	from     string // From address, lower-cased
+	fromRaw  string
+	subject  string // RFC 2047-decoded
+	mt       string // top-level media type
+	params   map[string]string
+	tree     *part
+
+	// Sender and subject facts, computed once (see signals.go).
+	daemon     bool // From/envelope is a mail-system account
+	strict     bool // … a MAILER-DAEMON style one, never a person
+	null       bool // null reverse-path
+	noreply    bool // no-reply style automated sender
+	bounceSubj bool // subject of a non-delivery notice
+	replySubj  bool // subject starts with Re:/Fwd: and the like
+}
+
+func (m *message) root() *part {
+	if m.tree == nil {
+		m.tree = parseEntity(m.h, m.body, 0, &walkBudget{})
+	}
+	return m.tree
+}
+
+// Classify looks at the raw message and the SMTP envelope sender (MAIL FROM,
+// "" for the null reverse-path <>). It never panics and, for ordinary human
+// mail, reads only the header.
+//
+// envelopeFrom matters: only mail systems and responders use the null
+// reverse-path, so "" alone makes otherwise unremarkable mail an
+// AutoReply. A caller that does not know the envelope should pass the
+// message's Return-Path value (or its From address), never "".
+func Classify(raw []byte, envelopeFrom string) Result {
+	r, _ := classify(raw, envelopeFrom)
+	return r
+}
+
+// classify also returns the message state, so tests can check that human
+// mail was decided without parsing the body.
+func classify(raw []byte, envelopeFrom string) (Result, *message) {
+	h, body := parseHeader(raw)
+	m := &message{h: h, body: body}
+	m.envelope = addrSpec(envelopeFrom)
+	m.fromRaw = decodeWords(h.get("from"))
+	m.from = addrSpec(m.fromRaw)
+	m.subject = strings.TrimSpace(decodeWords(h.get("subject")))
+	m.mt, m.params = mediaType(h.get("content-type"))
+	m.daemon = m.daemonSender()
+	m.strict = m.strictDaemon()
+	m.null = m.nullSender()
+	m.noreply = m.noreplySender()
+	m.replySubj = isReplySubject(m.subject)
+	m.bounceSubj = !m.replySubj && reBounceSubject.MatchString(m.subject)
+
+	for _, rule := range []func(*message) (Result, bool){
+		classifyVendorJSON,     // Amazon SES notifications say what they are
+		classifyReport,         // RFC 6522 reports: ARF, DSN, MDN
+		classifyFeedbackHeader, // one-click unsubscribe complaints
+		classifyProseBounce,    // MTA prose bounces
+		classifyAutoReply,      // RFC 3834 markers, vacation subjects
+		classifyList,           // RFC 2369/2919 list fields, bulk
+		classifyLate,           // loop fields, weak subjects, null sender
+	} {
+		if r, ok := rule(m); ok {
+			return r, m
+		}
+	}
+	return Result{Kind: Human, Reason: "no robot signal"}, m
+}

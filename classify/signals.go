@@ -1,0 +1,300 @@
+package classify
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Header-only rules: who sent it, RFC 3834 auto-reply markers, RFC 2369 /
+// RFC 2919 list fields, and subjects of vacation notices.
+
+// isDaemonLocal reports local parts used by mail systems for
+// notifications (RFC 5321 §4.5.1 postmaster; the traditional MAILER-DAEMON).
+func isDaemonLocal(lp string) bool {
+	switch lp {
+	case "postmaster", "post_master", "post-master", "mailer-daemon", "mailer_daemon", "mailerdaemon",
+		"mail.delivery.system", "mail-delivery-system", "mdaemon", "double-bounce", "mail-daemon":
+		return true
+	}
+	return strings.Contains(lp, "mailer-daemon")
+}
+
+// isStrictDaemonLocal is the subset no human ever writes from: a
+// MAILER-DAEMON message is a bounce even when its text is unrecognisable.
+// postmaster is left out; it is a role address people answer from.
+func isStrictDaemonLocal(lp string) bool {
+	return strings.Contains(lp, "mailer-daemon") || lp == "mailer_daemon" || lp == "mailerdaemon" ||
+		lp == "mail.delivery.system" || lp == "mail-daemon" || lp == "double-bounce"
+}
+
+// daemonName reports a display name used by mail systems ("Mail Delivery
+// Subsystem"). A plain substring test first keeps the regexp off ordinary
+// human From fields.
+func daemonName(from string) bool {
+	return (containsFold(from, "delivery") || containsFold(from, "daemon") || containsFold(from, "administrator")) &&
+		reDaemonName.MatchString(from)
+}
+
+// containsFold is an allocation-free ASCII case-insensitive Contains for a
+// lower-case needle.
+func containsFold(s, lower string) bool {
+	n := len(lower)
+	for i := 0; i+n <= len(s); i++ {
+		j := 0
+		for ; j < n; j++ {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != lower[j] {
+				break
+			}
+		}
+		if j == n {
+			return true
+		}
+	}
+	return false
+}
+
+var reDaemonName = regexp.MustCompile(`(?i)\b(mail delivery (system|subsystem|service)|mailer[- ]daemon|mail ?administrator|ndr administrator)\b`)
+
+// daemonSender reports whether From or the envelope belongs to a mail system.
+func (m *message) daemonSender() bool {
+	if isDaemonLocal(localPart(m.from)) || (m.envelope != "" && isDaemonLocal(localPart(m.envelope))) {
+		return true
+	}
+	if rp := m.h.get("return-path"); rp != "" && isDaemonLocal(localPart(addrSpec(rp))) {
+		return true
+	}
+	if m.fromRaw != "" && m.from == "" { // "From: <>" – only mail systems send that
+		return true
+	}
+	return daemonName(m.fromRaw)
+}
+
+// strictDaemon reports a MAILER-DAEMON style From (not postmaster).
+func (m *message) strictDaemon() bool {
+	if isStrictDaemonLocal(localPart(m.from)) || (m.fromRaw != "" && m.from == "") {
+		return true
+	}
+	return daemonName(m.fromRaw) && !containsFold(m.fromRaw, "administrator")
+}
+
+// nullSender reports the null reverse-path (RFC 5321 §4.5.5): used by
+// bounces, DSNs, MDNs and, as RFC 3834 recommends, auto-responders. The header
+// Return-Path is the envelope as recorded at final delivery (RFC 5321
+// §4.4), consulted as well because the envelope is sometimes unavailable.
+func (m *message) nullSender() bool {
+	if m.envelope == "" {
+		return true
+	}
+	if rp, ok := m.returnPath(); ok && (rp == "" || rp == "null") {
+		return true
+	}
+	return false
+}
+
+func (m *message) returnPath() (string, bool) {
+	for _, f := range m.h {
+		if f.is("return-path") {
+			return addrSpec(f.value()), true
+		}
+	}
+	return "", false
+}
+
+var reNoReply = regexp.MustCompile(`^(no-?reply|do-?not-?reply|donotreply|noreply-.*|bounces?|.*-bounces?)$`)
+
+// noreplySender: automated senders that are not necessarily bounces.
+func (m *message) noreplySender() bool {
+	return reNoReply.MatchString(localPart(m.from))
+}
+
+// reReplyPrefix matches reply/forward prefixes in many languages; a subject
+// starting with one was typed in answer to something, so vacation or
+// bounce words after it do not make it robotic ("Re: Out of office").
+var reReplyPrefix = regexp.MustCompile(`(?i)^\s*(re|aw|sv|vs|antw|antwort|odp|ref|rif|r|réf|wg|fw|fwd|tr|enc|rv|res|ynt|απ|отв|回复|答复|转发)\s*(\[\d+\]|\(\d+\))?\s*[:：]`)
+
+func isReplySubject(s string) bool { return reReplyPrefix.MatchString(s) }
+
+// reVacationPrefix: prefixes autoresponders put in front of the original
+// subject (Exchange "Automatic reply:", Apple "Auto reply:", Lotus "Out of
+// Office AutoReply:", and their translations). People do not start a new
+// subject this way, so they count whenever no mail client is named.
+var reVacationPrefix = regexp.MustCompile(`(?i)^\s*(automatic reply|auto[- ]?reply|auto[- ]?respon[sd]e?|automatic response|out of (the )?office (autoreply|auto reply|reply)|abwesenheitsnotiz|automatische antwort|r[ée]ponse automatique|risposta automatica|respuesta autom[áa]tica|resposta autom[áa]tica|autosvar|automatisch antwoord|automatisk svar|automaattinen vastaus|odpowied[źz] automatyczna|automatick[áa] odpov[ěe][ďd]|автоматический ответ|автоответ|自動応答|自動返信|自动回复|자동 회신|vacation reply)\s*[:：\-]`)
+
+// reVacationWords: phrases people also type ("Out of office next week?"),
+// only trusted on a reply from a client that does not name itself.
+var reVacationWords = regexp.MustCompile(`(?i)(out of (the )?office|\booo\b|away from (the |my )?office|away until|on (vacation|holiday|leave)|auto[- ]?reply|automatic reply|abwesenheit|abwesend|absence|absent|afwezig|fuera de la oficina|frånvaro|fravær|poza biurem|r[ée]ponse automatique|risposta automatica|respuesta autom[áa]tica|autosvar|vacation)`)
+
+// namedClient: mail clients identify themselves (RFC 5322 has no field
+// for it, but X-Mailer and User-Agent are universal); server-side
+// responders usually send neither.
+func (m *message) namedClient() bool {
+	return m.h.has("x-mailer") || m.h.has("user-agent")
+}
+
+// autoSubmitted returns the RFC 3834 §5 Auto-Submitted keyword, "" if none.
+func (m *message) autoSubmitted() string {
+	v := m.h.get("auto-submitted")
+	if i := strings.IndexAny(v, ";( \t"); i >= 0 {
+		v = v[:i]
+	}
+	return strings.ToLower(strings.TrimSpace(v))
+}
+
+// truthy: header flags such as X-Autoreply: yes. Anything but an explicit
+// negative counts, since vendors use "yes", "true", "1" or a description.
+func truthy(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "no", "false", "0", "off":
+		return false
+	}
+	return true
+}
+
+func (m *message) precedence() string {
+	p := m.h.get("precedence")
+	if p == "" {
+		p = m.h.get("x-precedence")
+	}
+	return strings.ToLower(strings.TrimSpace(p))
+}
+
+func (m *message) isReply() bool {
+	return m.h.has("in-reply-to") || m.h.has("references")
+}
+
+// inReplyTo is the message an auto-reply answers.
+func (m *message) inReplyTo() string {
+	if id := msgID(m.h.get("in-reply-to")); id != "" {
+		return id
+	}
+	return lastMsgID(m.h.get("references"))
+}
+
+func (m *message) autoReply(reason string) Result {
+	return Result{Kind: AutoReply, Reason: reason, OriginalMessageID: m.inReplyTo()}
+}
+
+// classifyFeedbackHeader: Apple Mail's unsubscribe button sends a mail
+// marked X-Apple-Unsubscribe to the List-Unsubscribe mailto address. It is
+// an opt-out complaint, like an ARF opt-out report, not a question.
+func classifyFeedbackHeader(m *message) (Result, bool) {
+	if v := m.h.get("x-apple-unsubscribe"); v != "" && truthy(v) {
+		return Result{Kind: FeedbackReport, Reason: "header X-Apple-Unsubscribe"}, true
+	}
+	return Result{}, false
+}
+
+// classifyAutoReply applies the explicit auto-response markers.
+// X-Auto-Response-Suppress is deliberately not among them: Outlook sets it
+// on ordinary human mail to ask others not to auto-reply.
+func classifyAutoReply(m *message) (Result, bool) {
+	// RFC 3834 §5: anything but "no" means machine-generated.
+	if as := m.autoSubmitted(); as != "" && as != "no" {
+		return m.autoReply("header Auto-Submitted: " + as), true
+	}
+	for _, k := range []string{"x-autoreply", "x-autorespond", "x-autoresponder", "x-auto-reply", "x-mail-autoreply", "x-autogenerated", "x-vacation"} {
+		if v, ok := headerValue(m.h, k); ok && truthy(v) {
+			return m.autoReply("header " + canonical(k)), true
+		}
+	}
+	// Exchange stamps messages its inbox rules or agents generate.
+	for _, k := range []string{"x-ms-exchange-generated-message-source", "x-ms-exchange-inbox-rules-loop"} {
+		if m.h.has(k) {
+			return m.autoReply("header " + canonical(k)), true
+		}
+	}
+	if strings.EqualFold(m.h.get("x-apple-action"), "vacation") {
+		return m.autoReply("header X-Apple-Action: VACATION"), true
+	}
+	if p := m.precedence(); p == "auto_reply" || p == "auto-reply" {
+		return m.autoReply("header Precedence: " + p), true
+	}
+	if !m.replySubj && reVacationPrefix.MatchString(m.subject) && !m.namedClient() {
+		return m.autoReply("vacation subject"), true
+	}
+	return Result{}, false
+}
+
+// classifyList: RFC 2919 List-Id and RFC 2369 list fields are set only by
+// list servers. List-Unsubscribe alone is not enough: transactional mail
+// and the odd human client carry it, so it needs a bulk marker too (RFC
+// 8058 one-click List-Unsubscribe-Post is only sent by bulk senders).
+func classifyList(m *message) (Result, bool) {
+	for _, k := range []string{"list-id", "list-post", "list-owner", "list-archive", "list-subscribe", "list-help", "mailing-list", "x-mailing-list"} {
+		if m.h.has(k) {
+			return Result{Kind: List, Reason: "header " + canonical(k)}, true
+		}
+	}
+	p := m.precedence()
+	if p == "list" {
+		return Result{Kind: List, Reason: "header Precedence: list"}, true
+	}
+	if m.h.has("list-unsubscribe") {
+		if p == "bulk" || p == "junk" {
+			return Result{Kind: List, Reason: "header List-Unsubscribe with Precedence: " + p}, true
+		}
+		if m.h.has("list-unsubscribe-post") {
+			return Result{Kind: List, Reason: "header List-Unsubscribe-Post"}, true
+		}
+	}
+	// Precedence bulk/junk without list fields: vacation(1) and many
+	// autoresponders mark their answers this way (a non-standard but
+	// long-standing convention), and newsletters mark their mailings so.
+	if p == "bulk" || p == "junk" {
+		if m.isReply() || m.null {
+			return m.autoReply("header Precedence: " + p + " on a reply"), true
+		}
+		return Result{Kind: List, Reason: "header Precedence: " + p}, true
+	}
+	return Result{}, false
+}
+
+// classifyLate holds the weakest signals, tried after list detection.
+func classifyLate(m *message) (Result, bool) {
+	// Loop-prevention fields of procmail, ticket systems and responders.
+	for _, k := range []string{"x-loop", "x-otrs-loop", "x-ticket-loop"} {
+		if v, ok := headerValue(m.h, k); ok && truthy(v) {
+			return m.autoReply("header " + canonical(k)), true
+		}
+	}
+	// A vacation phrase on a reply from a client that does not name
+	// itself (mail clients send X-Mailer or User-Agent; server-side
+	// responders usually do not).
+	if !m.replySubj && reVacationWords.MatchString(m.subject) &&
+		!m.namedClient() && (m.isReply() || m.null) {
+		return m.autoReply("vacation subject on a reply"), true
+	}
+	// Only robots use the null reverse-path (RFC 5321 §4.5.5; RFC 3834
+	// asks responders to use it); with no bounce evidence it is an
+	// automatic response.
+	if m.null {
+		return m.autoReply("null reverse-path"), true
+	}
+	return Result{}, false
+}
+
+func headerValue(h header, k string) (string, bool) {
+	return h.lookup(k)
+}
+
+// canonical formats a lower-case field name for Reason strings.
+func canonical(k string) string {
+	parts := strings.Split(k, "-")
+	for i, p := range parts {
+		switch p {
+		case "id":
+			parts[i] = "Id"
+		case "ms", "otrs":
+			parts[i] = strings.ToUpper(p)
+		default:
+			if p != "" {
+				parts[i] = strings.ToUpper(p[:1]) + p[1:]
+			}
+		}
+	}
+	return strings.Join(parts, "-")
+}

@@ -1,0 +1,191 @@
+// Command postdesk is an email-first helpdesk: it receives support mail over SMTP/LMTP, threads it
+// into tickets, and lets agents work them. See the README for the commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/postdesk/postdesk/config"
+	"github.com/postdesk/postdesk/db"
+	"github.com/postdesk/postdesk/tickets"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
+}
+
+// cli is one invocation: its streams and environment.
+type cli struct {
+	stdout, stderr io.Writer
+	env            func(string) string
+}
+
+type command struct {
+	name, usage string
+	run         func(ctx context.Context, c *cli, args []string) error
+}
+
+// errUsage marks an error in how the command was called (exit status 2).
+var errUsage = errors.New("usage")
+
+func commands() []command {
+	return []command{
+		{"serve", "run the daemon: SMTP/LMTP intake", serve},
+		{"property", "add | list: properties (brands, each with its own inbox)", property},
+		{"agent", "add | list: agents of a property", agent},
+		{"department", "add | list: departments of a property", department},
+		{"tickets", "list | show | close | reopen | create | reply | assign: work tickets", ticketsCmd},
+		{"templates", "render: print a sample of a mail postdesk sends", templatesCmd},
+		{"mailbox", "add | list | status: IMAP mailboxes to poll", mailboxCmd},
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, env func(string) string) int {
+	c := &cli{stdout: stdout, stderr: stderr, env: env}
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		c.usage()
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, cmd := range commands() {
+		if cmd.name != args[0] {
+			continue
+		}
+		err := cmd.run(ctx, c, args[1:])
+		switch {
+		case err == nil:
+			return 0
+		case errors.Is(err, flag.ErrHelp):
+			return 0
+		case errors.Is(err, errUsage):
+			fmt.Fprintf(stderr, "postdesk %s: %v\n", cmd.name, err)
+			return 2
+		default:
+			fmt.Fprintf(stderr, "postdesk %s: %v\n", cmd.name, explain(err))
+			return 1
+		}
+	}
+	fmt.Fprintf(stderr, "postdesk: unknown command %q\n", args[0])
+	c.usage()
+	return 2
+}
+
+func (c *cli) usage() {
+	fmt.Fprintln(c.stderr, "usage: postdesk COMMAND [flags]\n\ncommands:")
+	for _, cmd := range commands() {
+		fmt.Fprintf(c.stderr, "  %-11s %s\n", cmd.name, cmd.usage)
+	}
+	fmt.Fprintln(c.stderr, "\nEvery command takes --db DSN (or POSTDESK_DB) and --config FILE; 'postdesk COMMAND -h' lists its flags.")
+}
+
+// explain strips the package prefixes that help a developer but not an admin.
+func explain(err error) string {
+	s := err.Error()
+	for _, p := range []string{"tickets: ", "db: ", "config: ", "mailbox: ", "mailer: "} {
+		s = strings.ReplaceAll(s, p, "")
+	}
+	return s
+}
+
+// flags returns a flag set for a subcommand whose errors are reported once, by run.
+func (c *cli) flags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("postdesk "+name, flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	return fs
+}
+
+// load parses a subcommand's flags together with the settings it uses (always the database).
+func (c *cli) load(fs *flag.FlagSet, args []string, keys ...string) (*config.Config, []string, error) {
+	return c.loadKeys(fs, args, append(keys, "db", "data_dir"))
+}
+
+// loadKeys is load with exactly keys (all settings when keys is empty).
+func (c *cli) loadKeys(fs *flag.FlagSet, args []string, keys []string) (*config.Config, []string, error) {
+	cfg, rest, err := config.Load(fs, args, c.env, keys...)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, nil, err
+		}
+		return nil, nil, fmt.Errorf("%w: %w", errUsage, err)
+	}
+	return cfg, rest, nil
+}
+
+// open opens the database (applying migrations) and the store over it.
+func (c *cli) open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*db.DB, *tickets.Store, error) {
+	d, err := db.Open(ctx, cfg.DB)
+	if err != nil {
+		return nil, nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return d, tickets.New(d, tickets.WithLogger(log)), nil
+}
+
+// scoped is what a command scoped to one property works with, once its flags, settings and
+// --property have been checked.
+type scoped struct {
+	store *tickets.Store
+	prop  tickets.Property
+	cfg   *config.Config
+	rest  []string // positional arguments
+}
+
+// withProperty runs a property-scoped command: define adds the command's own flags; keys are the
+// settings it uses besides the database; with mailing, changes queue their mail (see mailingStore).
+func (c *cli) withProperty(ctx context.Context, name string, args []string, keys []string, mailing bool, define func(*flag.FlagSet), run func(scoped) error) error {
+	fs := c.flags(name)
+	prop := fs.String("property", "", "property slug (required)")
+	if define != nil {
+		define(fs)
+	}
+	cfg, rest, err := c.load(fs, args, keys...)
+	if err != nil {
+		return err
+	}
+	var s *tickets.Store
+	var done func()
+	if mailing {
+		if s, done, err = c.mailingStore(ctx, cfg); err != nil {
+			return err
+		}
+	} else {
+		d, st, err := c.open(ctx, cfg, nil)
+		if err != nil {
+			return err
+		}
+		s, done = st, func() { d.Close() }
+	}
+	defer done()
+	p, err := propertyArg(ctx, s, *prop)
+	if err != nil {
+		return err
+	}
+	return run(scoped{store: s, prop: p, cfg: cfg, rest: rest})
+}
+
+// propertyArg resolves --property, which every ticket command needs.
+func propertyArg(ctx context.Context, s *tickets.Store, slug string) (tickets.Property, error) {
+	if slug == "" {
+		return tickets.Property{}, fmt.Errorf("%w: --property is required", errUsage)
+	}
+	p, err := s.PropertyBySlug(ctx, slug)
+	if errors.Is(err, tickets.ErrNotFound) {
+		return tickets.Property{}, fmt.Errorf("unknown property %q (see 'postdesk property list')", slug)
+	}
+	return p, err
+}

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/postdesk/postdesk/config"
+	"github.com/postdesk/postdesk/intake"
+	"github.com/postdesk/postdesk/mailer"
+	"github.com/postdesk/postdesk/notify"
+	"github.com/postdesk/postdesk/outbox"
+	"github.com/postdesk/postdesk/templates"
+	"github.com/postdesk/postdesk/tickets"
+)
+
+// bounces records bounces of postdesk's mail in the outbox and on the contact.
+type bounces struct {
+	*outbox.Queue
+	s *tickets.Store
+}
+
+func (b bounces) MarkBouncing(ctx context.Context, propertyID int64, emails []string) error {
+	return b.s.MarkContactsBouncing(ctx, propertyID, emails)
+}
+
+// newTransport is the relay when one is configured, else .eml files under DATA_DIR/outbox.
+func newTransport(c *cli, cfg *config.Config, log *slog.Logger) (mailer.Transport, error) {
+	if cfg.Relay == "" {
+		dir := filepath.Join(cfg.DataDir, "outbox")
+		log.Info("no relay configured: outgoing mail is written to files", slog.String("dir", dir))
+		return mailer.FileTransport{Dir: dir}, nil
+	}
+	password := ""
+	if cfg.RelayPasswordEnv != "" {
+		password = c.env(cfg.RelayPasswordEnv)
+		if password == "" {
+			return nil, fmt.Errorf("%w: relay password: environment variable %s is empty", errUsage, cfg.RelayPasswordEnv)
+		}
+	}
+	return mailer.NewSMTPTransport(mailer.RelayConfig{Addr: cfg.Relay, TLS: cfg.RelayTLS, User: cfg.RelayUser, Password: password, HeloName: cfg.Domain})
+}
+
+func newLogger(c *cli, cfg *config.Config) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		return nil, fmt.Errorf("%w: log level %q: debug, info, warn or error", errUsage, cfg.LogLevel)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch strings.ToLower(cfg.LogFormat) {
+	case "json":
+		return slog.New(slog.NewJSONHandler(c.stderr, opts)), nil
+	case "text", "":
+		return slog.New(slog.NewTextHandler(c.stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("%w: log format %q: text or json", errUsage, cfg.LogFormat)
+}
+
+func serve(ctx context.Context, c *cli, args []string) error {
+	fs := c.flags("serve")
+	cfg, rest, err := c.loadKeys(fs, args, nil)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, rest[0])
+	}
+	log, err := newLogger(c, cfg)
+	if err != nil {
+		return err
+	}
+	d, store, err := c.open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	secret, err := store.Secret(ctx)
+	if err != nil {
+		return err
+	}
+	var tlsConfig *tls.Config
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return fmt.Errorf("TLS certificate: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	tpl, err := templates.New(cfg.Templates)
+	if err != nil {
+		return err
+	}
+	notifier := notify.New(store, tpl, notify.Config{Domain: cfg.Domain, Secret: secret, AutoPerHour: int(cfg.AutoPerHour), Log: log})
+	store.AddHook(notifier)
+	transport, err := newTransport(c, cfg, log)
+	if err != nil {
+		return err
+	}
+	queue := outbox.NewQueue(d, nil)
+	sender := mailer.NewSender(queue, transport, int(cfg.OutboxWorkers), time.Second, log).WithRenderer(notifier)
+	pipeline := intake.New(store, cfg.Domain, secret, log)
+	pipeline.Bounces = bounces{queue, store}
+	pipeline.Stored = sender.Kick
+	pollers := newMailboxPollers(d, store, secret, pipeline, cfg.Domain, log)
+
+	var servers []*mailer.Server
+	for _, l := range []struct {
+		addr string
+		lmtp bool
+	}{{cfg.SMTP, false}, {cfg.LMTP, true}} {
+		if l.addr == "" {
+			continue
+		}
+		ln, err := mailer.Listen(l.addr)
+		if err != nil {
+			for _, s := range servers {
+				s.Shutdown(ctx)
+			}
+			return err
+		}
+		s := mailer.NewServer(mailer.ServerConfig{LMTP: l.lmtp, Domain: cfg.Domain, MaxBytes: cfg.MaxMessageBytes, TLS: tlsConfig, Log: log}, ln, pipeline)
+		servers = append(servers, s)
+	}
+	log.Info("postdesk started", slog.String("db", d.DSN), slog.String("engine", string(d.Dialect)), slog.String("domain", cfg.Domain))
+	var wg sync.WaitGroup
+	errs := make(chan error, len(servers)+1)
+	senderCtx, stopSender := context.WithCancel(context.WithoutCancel(ctx))
+	senderDone := make(chan struct{})
+	go func() {
+		defer close(senderDone)
+		if err := sender.Run(senderCtx); err != nil {
+			errs <- fmt.Errorf("outbox sender: %w", err)
+		}
+	}()
+	for i, s := range servers {
+		proto := "smtp"
+		if i == 1 || cfg.SMTP == "" {
+			proto = "lmtp"
+		}
+		log.Info("listening", slog.String("proto", proto), slog.String("addr", s.Addr().String()))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.Serve(); err != nil {
+				errs <- fmt.Errorf("%s server: %w", proto, err)
+			}
+		}()
+	}
+	// IMAP mailboxes: every mailbox added with 'postdesk mailbox add' is polled by one instance.
+	pollCtx, stopPollers := context.WithCancel(context.WithoutCancel(ctx))
+	pollersDone := make(chan struct{})
+	go func() {
+		defer close(pollersDone)
+		pollers.Run(pollCtx)
+	}()
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case serveErr = <-errs:
+		log.Error("server failed", slog.Any("err", serveErr))
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancel()
+	for _, s := range servers {
+		s.Shutdown(shutdownCtx)
+	}
+	wg.Wait()
+	stopPollers()
+	<-pollersDone
+	// The sender stops after intake: what was just accepted is queued, and goes out on next start.
+	stopSender()
+	<-senderDone
+	log.Info("stopped")
+	return serveErr
+}

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/postdesk/postdesk/tickets"
+)
+
+func ticketsCmd(ctx context.Context, c *cli, args []string) error {
+	return sub(ctx, c, "tickets", args, map[string]func(context.Context, *cli, []string) error{
+		"list":   ticketsList,
+		"create": ticketsCreate,
+		"reply":  ticketsReply,
+		"assign": ticketsAssign,
+		"show":   ticketsShow,
+		"close":  func(ctx context.Context, c *cli, args []string) error { return ticketsSetStatus(ctx, c, args, "close") },
+		"reopen": func(ctx context.Context, c *cli, args []string) error {
+			return ticketsSetStatus(ctx, c, args, "reopen")
+		},
+	})
+}
+
+func ticketNumber(rest []string) (int64, error) {
+	if len(rest) != 1 {
+		return 0, fmt.Errorf("%w: give one ticket number", errUsage)
+	}
+	n, err := strconv.ParseInt(strings.TrimPrefix(rest[0], "#"), 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%w: %q is not a ticket number", errUsage, rest[0])
+	}
+	return n, nil
+}
+
+func ticketsList(ctx context.Context, c *cli, args []string) error {
+	var status *string
+	var asJSON *bool
+	return c.withProperty(ctx, "tickets list", args, nil, false, func(fs *flag.FlagSet) {
+		status = fs.String("status", "open", "open, closed or all")
+		asJSON = fs.Bool("json", false, "print JSON")
+	}, func(sc scoped) error {
+		if err := noArgs(sc.rest); err != nil {
+			return err
+		}
+		ts, err := sc.store.List(ctx, sc.prop.ID, tickets.ListFilter{Status: *status})
+		if err != nil {
+			return fmt.Errorf("%w: %w", errUsage, err)
+		}
+		if *asJSON {
+			return writeJSON(c, ts)
+		}
+		w := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "#\tSTATUS\tPRIORITY\tCUSTOMER\tMSGS\tUPDATED\tSUBJECT")
+		for _, t := range ts {
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%d\t%s\t%s\n", t.Number, t.Status, t.Priority, t.Customer, t.Messages, t.UpdatedAt.Format("2006-01-02 15:04"), t.Subject)
+		}
+		return w.Flush()
+	})
+}
+
+func ticketsShow(ctx context.Context, c *cli, args []string) error {
+	var asJSON *bool
+	return c.withProperty(ctx, "tickets show", args, nil, false, func(fs *flag.FlagSet) {
+		asJSON = fs.Bool("json", false, "print JSON")
+	}, func(sc scoped) error {
+		n, err := ticketNumber(sc.rest)
+		if err != nil {
+			return err
+		}
+		t, err := sc.store.Detail(ctx, sc.prop.ID, n)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return writeJSON(c, t)
+		}
+		fmt.Fprintf(c.stdout, "#%d %s\nstatus %s · priority %s · customer %s · %d messages · created %s\n",
+			t.Number, t.Subject, t.Status, t.Priority, t.Customer, t.MessageCount, t.CreatedAt.Format("2006-01-02 15:04"))
+		if t.FollowsUp != nil {
+			fmt.Fprintf(c.stdout, "follows up #%d\n", *t.FollowsUp)
+		}
+		for _, m := range t.Messages {
+			fmt.Fprintf(c.stdout, "\n--- %s %s from %s (%s) · %s\nSubject: %s\n\n%s\n",
+				m.CreatedAt.Format("2006-01-02 15:04"), m.Direction, m.From, m.Kind, m.Threading, m.Subject, strings.TrimSpace(m.Text))
+			for _, a := range m.Attachments {
+				fmt.Fprintf(c.stdout, "[attachment %s, %s, %d bytes]\n", a.Filename, a.ContentType, a.Size)
+			}
+		}
+		for _, e := range t.Events {
+			if strings.HasPrefix(e.Kind, "mail-") {
+				fmt.Fprintf(c.stdout, "\n! %s %s: %s\n", e.CreatedAt.Format("2006-01-02 15:04"), e.Kind, e.Detail)
+			}
+		}
+		return nil
+	})
+}
+
+func ticketsSetStatus(ctx context.Context, c *cli, args []string, verb string) error {
+	return c.withProperty(ctx, "tickets "+verb, args, nil, false, nil, func(sc scoped) error {
+		n, err := ticketNumber(sc.rest)
+		if err != nil {
+			return err
+		}
+		set := sc.store.Close
+		if verb == "reopen" {
+			set = sc.store.Reopen
+		}
+		t, err := set(ctx, sc.prop.ID, n, "cli")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "#%d is %s\n", t.Number, t.Status)
+		return nil
+	})
+}

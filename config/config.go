@@ -1,0 +1,238 @@
+// Package config reads postdesk's settings: built-in defaults, then an optional TOML file, then
+// POSTDESK_* environment variables, then command-line flags, each overriding the one before.
+// With nothing set, postdesk runs: data in ./postdesk-data, SQLite, SMTP on 127.0.0.1:2525.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Config is every setting. The toml tag names the key in the file; the environment variable is
+// POSTDESK_ and the key in upper case; the flag is -- and the key with '-' for '_'.
+type Config struct {
+	DataDir         string        `toml:"data_dir" help:"folder for the SQLite database and outgoing mail files"`
+	DB              string        `toml:"db" help:"database: a postgres:// URL or a SQLite file path (default DATA_DIR/postdesk.db)"`
+	Domain          string        `toml:"domain" help:"mail domain of the forwarding addresses (<slug>@DOMAIN)"`
+	SMTP            string        `toml:"smtp" help:"SMTP listen address (host:port), empty to disable"`
+	LMTP            string        `toml:"lmtp" help:"LMTP listen address (host:port or unix socket path), empty to disable"`
+	MaxMessageBytes int64         `toml:"max_message_bytes" help:"largest message accepted, in bytes"`
+	TLSCert         string        `toml:"tls_cert" help:"PEM certificate file for STARTTLS"`
+	TLSKey          string        `toml:"tls_key" help:"PEM key file for STARTTLS"`
+	LogLevel        string        `toml:"log_level" help:"debug, info, warn or error"`
+	LogFormat       string        `toml:"log_format" help:"text or json"`
+	ShutdownTimeout time.Duration `toml:"shutdown_timeout" help:"how long to let sessions in progress finish on shutdown"`
+
+	Relay            string `toml:"relay" help:"SMTP relay for outgoing mail (host:port); empty: write .eml files to DATA_DIR/outbox"`
+	RelayTLS         string `toml:"relay_tls" help:"relay TLS: none, starttls or implicit"`
+	RelayUser        string `toml:"relay_user" help:"relay AUTH user name"`
+	RelayPasswordEnv string `toml:"relay_password_env" help:"name of the environment variable holding the relay password"`
+	OutboxWorkers    int64  `toml:"outbox_workers" help:"concurrent deliveries to the relay"`
+	Templates        string `toml:"templates" help:"folder of template overrides (<locale>/<kind>.{subject,text,html}.tmpl)"`
+	AutoPerHour      int64  `toml:"auto_per_hour" help:"most automatic mails to one customer address per hour (loop breaker)"`
+}
+
+// Defaults is the zero-configuration setup.
+func Defaults() Config {
+	return Config{
+		DataDir:         "postdesk-data",
+		Domain:          "localhost",
+		SMTP:            "127.0.0.1:2525",
+		MaxMessageBytes: 25 << 20,
+		LogLevel:        "info",
+		LogFormat:       "text",
+		ShutdownTimeout: 30 * time.Second,
+		RelayTLS:        "starttls",
+		OutboxWorkers:   8,
+		AutoPerHour:     10,
+	}
+}
+
+// EnvPrefix starts every environment variable postdesk reads.
+const EnvPrefix = "POSTDESK_"
+
+// Load builds the configuration for a command whose flags are fs: defaults, the file named by
+// --config or POSTDESK_CONFIG, the environment, then the flags in args. Only the keys named in keys
+// get flags (every key when keys is empty), so each subcommand offers only what it uses. It returns
+// the remaining positional arguments.
+func Load(fs *flag.FlagSet, args []string, env func(string) string, keys ...string) (*Config, []string, error) {
+	c := Defaults()
+	file := env(EnvPrefix + "CONFIG")
+	if f := findFlag(args, "config"); f != "" {
+		file = f
+	}
+	if file != "" {
+		md, err := toml.DecodeFile(file, &c)
+		if err != nil {
+			return nil, nil, fmt.Errorf("config: %s: %w", file, err)
+		}
+		if un := md.Undecoded(); len(un) > 0 {
+			return nil, nil, fmt.Errorf("config: %s: unknown key %q", file, un[0].String())
+		}
+	}
+	if err := c.fromEnv(env); err != nil {
+		return nil, nil, err
+	}
+	fs.String("config", file, "TOML configuration file (also POSTDESK_CONFIG)")
+	c.bindFlags(fs, keys)
+	rest, err := parseInterspersed(fs, args)
+	if err != nil {
+		return nil, nil, err
+	}
+	if c.DB == "" {
+		c.DB = filepath.Join(c.DataDir, "postdesk.db")
+	}
+	return &c, rest, c.validate()
+}
+
+func (c *Config) validate() error {
+	if c.MaxMessageBytes <= 0 {
+		return errors.New("config: max_message_bytes must be positive")
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return errors.New("config: tls_cert and tls_key go together")
+	}
+	if c.Domain == "" || strings.ContainsAny(c.Domain, "@ /") {
+		return fmt.Errorf("config: domain %q is not a domain name", c.Domain)
+	}
+	c.Domain = strings.ToLower(c.Domain)
+	switch c.RelayTLS {
+	case "none", "starttls", "implicit":
+	default:
+		return fmt.Errorf("config: relay_tls %q: none, starttls or implicit", c.RelayTLS)
+	}
+	if c.OutboxWorkers < 1 || c.AutoPerHour < 1 {
+		return errors.New("config: outbox_workers and auto_per_hour must be positive")
+	}
+	return nil
+}
+
+// fields walks the settable fields with their keys.
+func (c *Config) fields(fn func(key, help string, v reflect.Value)) {
+	rv := reflect.ValueOf(c).Elem()
+	rt := rv.Type()
+	for i := range rt.NumField() {
+		f := rt.Field(i)
+		fn(f.Tag.Get("toml"), f.Tag.Get("help"), rv.Field(i))
+	}
+}
+
+func (c *Config) fromEnv(env func(string) string) error {
+	var err error
+	c.fields(func(key, _ string, v reflect.Value) {
+		name := EnvPrefix + strings.ToUpper(key)
+		s := env(name)
+		if s == "" || err != nil {
+			return
+		}
+		if e := set(v, s); e != nil {
+			err = fmt.Errorf("config: %s: %w", name, e)
+		}
+	})
+	return err
+}
+
+func set(v reflect.Value, s string) error {
+	switch v.Interface().(type) {
+	case string:
+		v.SetString(s)
+	case time.Duration:
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return err
+		}
+		v.SetInt(int64(d))
+	case int64:
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return err
+		}
+		v.SetInt(n)
+	case bool:
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return err
+		}
+		v.SetBool(b)
+	default:
+		return fmt.Errorf("unsupported setting type %s", v.Type())
+	}
+	return nil
+}
+
+// value adapts a config field to flag.Value.
+type value struct {
+	v      reflect.Value
+	secret bool // never shown: a DSN may hold a password
+}
+
+func (f value) String() string {
+	if !f.v.IsValid() || f.secret {
+		return ""
+	}
+	return fmt.Sprint(f.v.Interface())
+}
+func (f value) Set(s string) error { return set(f.v, s) }
+func (f value) IsBoolFlag() bool   { return f.v.Kind() == reflect.Bool }
+
+func (c *Config) bindFlags(fs *flag.FlagSet, keys []string) {
+	want := map[string]bool{}
+	for _, k := range keys {
+		want[k] = true
+	}
+	c.fields(func(key, help string, v reflect.Value) {
+		if len(keys) == 0 || want[key] {
+			fs.Var(value{v: v, secret: key == "db"}, strings.ReplaceAll(key, "_", "-"), help+" (env "+EnvPrefix+strings.ToUpper(key)+")")
+		}
+	})
+}
+
+// findFlag returns the value of --name in args, before any parsing.
+func findFlag(args []string, name string) string {
+	for i, a := range args {
+		for _, p := range []string{"-" + name, "--" + name} {
+			if a == p && i+1 < len(args) {
+				return args[i+1]
+			}
+			if v, ok := strings.CutPrefix(a, p+"="); ok {
+				return v
+			}
+		}
+	}
+	return ""
+}
+
+// parseInterspersed parses flags wherever they stand among positional arguments, so that
+// "tickets close 4 --property acme" works as well as "tickets close --property acme 4".
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return rest, nil
+		}
+		if args[0] == "--" {
+			return append(rest, args[1:]...), nil
+		}
+		rest = append(rest, args[0])
+		args = args[1:]
+	}
+}
+
+// ParseArgs parses fs over args with flags allowed anywhere, for commands that take no settings.
+func ParseArgs(fs *flag.FlagSet, args []string) ([]string, error) { return parseInterspersed(fs, args) }
+
+// Getenv is os.Getenv, for callers that pass the environment in.
+func Getenv(k string) string { return os.Getenv(k) }

@@ -1,0 +1,70 @@
+package config
+
+import (
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func load(t *testing.T, args []string, e map[string]string) (*Config, []string, error) {
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return Load(fs, args, env(e))
+}
+
+func TestZeroConfigurationRuns(t *testing.T) {
+	c, rest, err := load(t, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DB != filepath.Join("postdesk-data", "postdesk.db") || c.SMTP != "127.0.0.1:2525" || c.Domain != "localhost" || c.MaxMessageBytes != 25<<20 || len(rest) != 0 {
+		t.Fatalf("defaults: %+v", c)
+	}
+}
+
+func TestPrecedenceFileThenEnvThenFlags(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "postdesk.toml")
+	os.WriteFile(file, []byte("domain = \"file.example\"\nsmtp = \"127.0.0.1:1\"\nlmtp = \"/run/lmtp\"\nshutdown_timeout = \"5s\"\n"), 0o600)
+	c, _, err := load(t, []string{"--config", file, "--smtp", "127.0.0.1:3"}, map[string]string{"POSTDESK_SMTP": "127.0.0.1:2", "POSTDESK_DOMAIN": "env.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Domain != "env.example" || c.SMTP != "127.0.0.1:3" || c.LMTP != "/run/lmtp" || c.ShutdownTimeout != 5*time.Second {
+		t.Fatalf("got %+v", c)
+	}
+}
+
+func TestFlagsAnywhereAmongArguments(t *testing.T) {
+	c, rest, err := load(t, []string{"close", "4", "--domain", "x.example", "5"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Domain != "x.example" || len(rest) != 3 || rest[0] != "close" || rest[2] != "5" {
+		t.Fatalf("got %+v %v", c, rest)
+	}
+}
+
+func TestBadSettingsSayWhat(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "bad.toml")
+	os.WriteFile(file, []byte("smpt = \"typo\"\n"), 0o600)
+	for name, c := range map[string]struct {
+		args []string
+		env  map[string]string
+	}{
+		"unknown key in file": {[]string{"--config", file}, nil},
+		"missing file":        {[]string{"--config", "/nonexistent/x.toml"}, nil},
+		"bad env number":      {nil, map[string]string{"POSTDESK_MAX_MESSAGE_BYTES": "lots"}},
+		"bad domain":          {[]string{"--domain", "a@b"}, nil},
+		"cert without key":    {[]string{"--tls-cert", "c.pem"}, nil},
+		"unknown flag":        {[]string{"--nope"}, nil},
+	} {
+		if _, _, err := load(t, c.args, c.env); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}

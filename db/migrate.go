@@ -1,0 +1,161 @@
+package db
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// migration is one numbered schema step.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// typeNames are the only places the engines' SQL differs in the schema.
+var typeNames = map[Dialect]*strings.Replacer{
+	SQLite:   strings.NewReplacer("{{pk}}", "INTEGER PRIMARY KEY AUTOINCREMENT", "{{blob}}", "BLOB", "{{ts}}", "TIMESTAMP"),
+	Postgres: strings.NewReplacer("{{pk}}", "BIGSERIAL PRIMARY KEY", "{{blob}}", "BYTEA", "{{ts}}", "TIMESTAMPTZ"),
+}
+
+func loadMigrations(d Dialect) ([]migration, error) {
+	entries, err := fs.ReadDir(migrationFiles, "migrations")
+	if err != nil {
+		return nil, fmt.Errorf("db: read migrations: %w", err)
+	}
+	var ms []migration
+	for _, e := range entries {
+		num, _, ok := strings.Cut(e.Name(), "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("db: migration %q is not named NNNN_name.sql", e.Name())
+		}
+		b, err := migrationFiles.ReadFile("migrations/" + e.Name())
+		if err != nil {
+			return nil, fmt.Errorf("db: read migration %s: %w", e.Name(), err)
+		}
+		ms = append(ms, migration{version: v, name: e.Name(), sql: typeNames[d].Replace(string(b))})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	for i, m := range ms {
+		if m.version != i+1 {
+			return nil, fmt.Errorf("db: migrations must be numbered 1, 2, 3…; found %s at position %d", m.name, i+1)
+		}
+	}
+	return ms, nil
+}
+
+// Migrate applies every pending migration, each in its own transaction together with the new schema
+// version, so a failure leaves the database at the last complete version. On PostgreSQL an advisory
+// lock keeps two instances starting at once from migrating together.
+func (d *DB) Migrate(ctx context.Context) error {
+	ms, err := loadMigrations(d.Dialect)
+	if err != nil {
+		return err
+	}
+	conn, err := d.Connx(ctx)
+	if err != nil {
+		return fmt.Errorf("db: migrate: %w", err)
+	}
+	defer conn.Close()
+	if d.Dialect == Postgres {
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(7142001)`); err != nil {
+			return fmt.Errorf("db: migrate: lock: %w", err)
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(7142001)`)
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("db: migrate: create schema_version: %w", err)
+	}
+	current, err := schemaVersion(ctx, conn)
+	if err != nil {
+		return err
+	}
+	if current > len(ms) {
+		return fmt.Errorf("db: the database is at schema version %d, newer than this postdesk knows (%d): upgrade postdesk", current, len(ms))
+	}
+	for _, m := range ms[current:] {
+		tx, err := conn.BeginTxx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("db: migrate %s: begin: %w", m.name, err)
+		}
+		if err := applyMigration(ctx, tx, m, current == 0 && m.version == 1); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("db: migrate %s: commit: %w", m.name, err)
+		}
+	}
+	return nil
+}
+
+func applyMigration(ctx context.Context, tx *sqlx.Tx, m migration, first bool) error {
+	for _, stmt := range splitStatements(m.sql) {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("db: migrate %s: %w", m.name, err)
+		}
+	}
+	q := `UPDATE schema_version SET version = ?`
+	if first {
+		q = `INSERT INTO schema_version (version) VALUES (?)`
+	}
+	if _, err := tx.ExecContext(ctx, tx.Rebind(q), m.version); err != nil {
+		return fmt.Errorf("db: migrate %s: record version: %w", m.name, err)
+	}
+	return nil
+}
+
+func schemaVersion(ctx context.Context, conn *sqlx.Conn) (int, error) {
+	var v []int
+	if err := conn.SelectContext(ctx, &v, `SELECT version FROM schema_version`); err != nil {
+		return 0, fmt.Errorf("db: read schema version: %w", err)
+	}
+	if len(v) == 0 {
+		return 0, nil
+	}
+	return v[0], nil
+}
+
+// Version reports the schema version the database is at.
+func (d *DB) Version(ctx context.Context) (int, error) {
+	conn, err := d.Connx(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close()
+	return schemaVersion(ctx, conn)
+}
+
+// splitStatements splits a migration on semicolons that end a line, dropping comment lines. The
+// migrations are ours, so this need not understand quoted semicolons.
+func splitStatements(s string) []string {
+	var out []string
+	var cur strings.Builder
+	for _, line := range strings.Split(s, "\n") {
+		t := strings.TrimSpace(line)
+		if t == "" || strings.HasPrefix(t, "--") {
+			continue
+		}
+		cur.WriteString(line)
+		cur.WriteString("\n")
+		if strings.HasSuffix(t, ";") {
+			out = append(out, strings.TrimSpace(cur.String()))
+			cur.Reset()
+		}
+	}
+	if strings.TrimSpace(cur.String()) != "" {
+		out = append(out, strings.TrimSpace(cur.String()))
+	}
+	return out
+}

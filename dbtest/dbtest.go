@@ -1,0 +1,94 @@
+// Package dbtest gives tests a fresh, migrated database on every engine available: SQLite always,
+// PostgreSQL when POSTDESK_TEST_POSTGRES holds a DSN (each test gets a schema of its own, dropped
+// afterwards).
+package dbtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/postdesk/postdesk/db"
+)
+
+// EnvPostgres names the environment variable that enables the PostgreSQL half of the suite.
+const EnvPostgres = "POSTDESK_TEST_POSTGRES"
+
+// Engine is one database a test runs against.
+type Engine struct {
+	Name string
+	// DSN opens a fresh, empty database (a new SQLite file or a new PostgreSQL schema) and returns
+	// its DSN, for tests that start the binary or open the database themselves.
+	DSN func(t testing.TB) string
+}
+
+// Engines lists the engines this run covers.
+func Engines() []Engine {
+	es := []Engine{{Name: "sqlite", DSN: sqliteDSN}}
+	if os.Getenv(EnvPostgres) != "" {
+		es = append(es, Engine{Name: "postgres", DSN: postgresDSN})
+	}
+	return es
+}
+
+// Each runs f once per engine as a subtest, with a fresh migrated database.
+func Each(t *testing.T, f func(t *testing.T, d *db.DB)) {
+	for _, e := range Engines() {
+		t.Run(e.Name, func(t *testing.T) {
+			f(t, Open(t, e))
+		})
+	}
+}
+
+// Open opens and migrates a fresh database of engine e, closed when the test ends.
+func Open(t testing.TB, e Engine) *db.DB {
+	t.Helper()
+	d, err := db.Open(context.Background(), e.DSN(t))
+	if err != nil {
+		t.Fatalf("dbtest: open %s: %v", e.Name, err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+func sqliteDSN(t testing.TB) string {
+	return filepath.Join(t.TempDir(), "postdesk.db")
+}
+
+func postgresDSN(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv(EnvPostgres)
+	admin, err := sqlx.Open("postgres", base)
+	if err != nil {
+		t.Fatalf("dbtest: %s: %v", EnvPostgres, err)
+	}
+	defer admin.Close()
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "t_" + hex.EncodeToString(b)
+	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
+		t.Fatalf("dbtest: create schema on %s: %v", EnvPostgres, err)
+	}
+	t.Cleanup(func() {
+		a, err := sqlx.Open("postgres", base)
+		if err != nil {
+			return
+		}
+		defer a.Close()
+		a.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("dbtest: %s is not a URL: %v", EnvPostgres, err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}

@@ -1,0 +1,243 @@
+// Package mailbox keeps the support mailboxes postdesk polls over IMAP: where they are, how to log
+// in (the password sealed at rest), what to do with a message once it is a ticket, how far the
+// import has got (the UIDVALIDITY/UID checkpoint) and which instance holds the lease to poll it.
+// The polling itself is in package mailer.
+package mailbox
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+)
+
+// Sentinel errors callers branch on.
+var (
+	ErrNotFound = errors.New("mailbox: not found")
+	ErrExists   = errors.New("mailbox: already exists")
+	ErrInvalid  = errors.New("mailbox: invalid")
+	// ErrLeaseLost means another instance holds the mailbox now: the caller must stop polling it.
+	ErrLeaseLost = errors.New("mailbox: lease lost")
+)
+
+// TLS modes.
+const (
+	TLSImplicit = "implicit" // TLS from the first byte (IMAPS, RFC 8314 §3.2)
+	TLSStartTLS = "starttls" // plain connection upgraded with STARTTLS (RFC 9051 §6.2.1)
+	TLSNone     = "none"     // no encryption: tests and local servers only
+)
+
+// DefaultPort is the usual port for a TLS mode.
+func DefaultPort(tlsMode string) int {
+	if tlsMode == TLSImplicit {
+		return 993
+	}
+	return 143
+}
+
+// After-action kinds.
+const (
+	AfterSeen   = "seen"
+	AfterMove   = "move"
+	AfterDelete = "delete"
+)
+
+// After is what happens to a message once its delivery is committed.
+type After struct {
+	Kind   string // AfterSeen, AfterMove or AfterDelete
+	Folder string // for AfterMove
+}
+
+// ParseAfter reads "seen", "move:FOLDER" or "delete".
+func ParseAfter(s string) (After, error) {
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "" || strings.EqualFold(s, AfterSeen):
+		return After{Kind: AfterSeen}, nil
+	case strings.EqualFold(s, AfterDelete):
+		return After{Kind: AfterDelete}, nil
+	case len(s) > len(AfterMove)+1 && strings.EqualFold(s[:len(AfterMove)+1], AfterMove+":"):
+		folder := strings.TrimSpace(s[len(AfterMove)+1:])
+		if folder == "" || strings.ContainsAny(folder, "\r\n\x00") {
+			break
+		}
+		return After{Kind: AfterMove, Folder: folder}, nil
+	}
+	return After{}, fmt.Errorf("%w: after-action %q: use seen, move:FOLDER or delete", ErrInvalid, s)
+}
+
+func (a After) String() string {
+	if a.Kind == AfterMove {
+		return AfterMove + ":" + a.Folder
+	}
+	return a.Kind
+}
+
+// Mailbox is a support mailbox to poll, with its checkpoint and lease.
+type Mailbox struct {
+	ID          int64      `db:"id"`
+	PropertyID  int64      `db:"property_id"`
+	Property    string     `db:"property"` // the property's slug
+	Host        string     `db:"host"`
+	Port        int        `db:"port"`
+	TLS         string     `db:"tls_mode"`
+	Username    string     `db:"username"`
+	Secret      []byte     `db:"secret"` // sealed password; see Store.Password
+	Folder      string     `db:"folder"`
+	AfterAction string     `db:"after_action"`
+	Since       *time.Time `db:"since_at"`
+	UIDValidity int64      `db:"uidvalidity"`
+	LastUID     int64      `db:"last_uid"`
+	ScanUntil   int64      `db:"scan_until"`
+	Imported    int64      `db:"imported"`
+	Backlog     *int64     `db:"backlog"`
+	LastPollAt  *time.Time `db:"last_poll_at"`
+	LastError   string     `db:"last_error"`
+	LeaseOwner  string     `db:"lease_owner"`
+	LeaseUntil  *time.Time `db:"lease_until"`
+	CreatedAt   time.Time  `db:"created_at"`
+}
+
+// After returns the parsed after-action (a stored one is always valid).
+func (m Mailbox) After() After {
+	a, err := ParseAfter(m.AfterAction)
+	if err != nil {
+		return After{Kind: AfterSeen}
+	}
+	return a
+}
+
+// Addr is host:port.
+func (m Mailbox) Addr() string { return net.JoinHostPort(m.Host, fmt.Sprint(m.Port)) }
+
+// String names the mailbox for logs and listings: never with its password.
+func (m Mailbox) String() string { return m.Username + "@" + m.Addr() + "/" + m.Folder }
+
+// New is what it takes to add a mailbox.
+type New struct {
+	PropertyID int64
+	Host       string
+	Port       int    // 0: the default for the TLS mode
+	TLS        string // "": implicit
+	Username   string
+	Password   string
+	Folder     string // "": INBOX
+	After      string // "": seen
+	// Since, when set, imports the mail already there that was received on or after it; by default
+	// only mail arriving after the first poll is imported.
+	Since *time.Time
+}
+
+// Normalise checks n and fills in its defaults (Add does it; the CLI calls it before it tries the
+// settings out).
+func (n *New) Normalise() error {
+	n.Host = strings.ToLower(strings.TrimSpace(n.Host))
+	if n.Host == "" || strings.ContainsAny(n.Host, " /\r\n\x00") {
+		return fmt.Errorf("%w: host %q", ErrInvalid, n.Host)
+	}
+	n.TLS = strings.ToLower(strings.TrimSpace(n.TLS))
+	switch n.TLS {
+	case "":
+		n.TLS = TLSImplicit
+	case TLSImplicit, TLSStartTLS, TLSNone:
+	default:
+		return fmt.Errorf("%w: TLS mode %q: use implicit, starttls or none", ErrInvalid, n.TLS)
+	}
+	if n.Port == 0 {
+		n.Port = DefaultPort(n.TLS)
+	}
+	if n.Port < 1 || n.Port > 65535 {
+		return fmt.Errorf("%w: port %d", ErrInvalid, n.Port)
+	}
+	n.Username = strings.TrimSpace(n.Username)
+	if n.Username == "" || strings.ContainsAny(n.Username, "\r\n\x00") {
+		return fmt.Errorf("%w: user name must be one non-empty line", ErrInvalid)
+	}
+	if n.Password == "" || strings.ContainsAny(n.Password, "\r\n\x00") {
+		return fmt.Errorf("%w: password must be one non-empty line", ErrInvalid)
+	}
+	n.Folder = strings.TrimSpace(n.Folder)
+	if n.Folder == "" {
+		n.Folder = "INBOX"
+	}
+	if strings.ContainsAny(n.Folder, "\r\n\x00") {
+		return fmt.Errorf("%w: folder %q", ErrInvalid, n.Folder)
+	}
+	a, err := ParseAfter(n.After)
+	if err != nil {
+		return err
+	}
+	if a.Kind == AfterMove && a.Folder == n.Folder {
+		return fmt.Errorf("%w: moving messages to the folder they are read from would import them forever", ErrInvalid)
+	}
+	n.After = a.String()
+	return nil
+}
+
+// keyInfo separates this use of the server secret from its others (reply tokens sign with it).
+const keyInfo = "postdesk mailbox key"
+
+// sealVersion prefixes every sealed secret, so the scheme can change without guessing.
+const sealVersion = 1
+
+// deriveKey is HMAC-SHA256(serverSecret, keyInfo): a PRF keyed by the secret, which is what
+// HKDF-Expand does for a single block, without the dependency.
+func deriveKey(serverSecret []byte) []byte {
+	m := hmac.New(sha256.New, serverSecret)
+	m.Write([]byte(keyInfo))
+	return m.Sum(nil)
+}
+
+// aad binds a sealed password to the account it belongs to: a ciphertext copied into another row
+// does not open.
+func aad(host, username string) []byte {
+	return []byte("postdesk mailbox v1\x00" + strings.ToLower(host) + "\x00" + username)
+}
+
+func seal(key []byte, plaintext, ad []byte) ([]byte, error) {
+	gcm, err := newGCM(key)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 1+gcm.NonceSize(), 1+gcm.NonceSize()+len(plaintext)+gcm.Overhead())
+	out[0] = sealVersion
+	if _, err := rand.Read(out[1:]); err != nil {
+		return nil, fmt.Errorf("mailbox: nonce: %w", err)
+	}
+	return gcm.Seal(out, out[1:], plaintext, ad), nil
+}
+
+func open(key []byte, sealed, ad []byte) ([]byte, error) {
+	gcm, err := newGCM(key)
+	if err != nil {
+		return nil, err
+	}
+	if len(sealed) < 1+gcm.NonceSize()+gcm.Overhead() || sealed[0] != sealVersion {
+		return nil, fmt.Errorf("mailbox: the stored password is damaged")
+	}
+	n := 1 + gcm.NonceSize()
+	pt, err := gcm.Open(nil, sealed[1:n], sealed[n:], ad)
+	if err != nil {
+		// Wrong server secret (a restored database without its settings row?) or a damaged row.
+		return nil, fmt.Errorf("mailbox: the stored password does not open with this server's secret: %w", err)
+	}
+	return pt, nil
+}
+
+func newGCM(key []byte) (cipher.AEAD, error) {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, fmt.Errorf("mailbox: cipher: %w", err)
+	}
+	gcm, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, fmt.Errorf("mailbox: cipher: %w", err)
+	}
+	return gcm, nil
+}

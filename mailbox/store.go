@@ -1,0 +1,232 @@
+package mailbox
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/postdesk/postdesk/db"
+)
+
+// Store keeps mailboxes in the database. It is safe for concurrent use.
+type Store struct {
+	db  *db.DB
+	key []byte
+	now func() time.Time
+}
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithClock makes the store read time from now (leases and the first-poll rule are tested with it).
+func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
+
+// NewStore returns a store over d. serverSecret (tickets.Store.Secret) is what passwords are sealed
+// under: a database restored without its settings table cannot reveal them, nor poll.
+func NewStore(d *db.DB, serverSecret []byte, opts ...Option) *Store {
+	s := &Store{db: d, key: deriveKey(serverSecret), now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Now is the store's clock in UTC at the database's precision: SQLite keeps times as text, so a
+// time written with more precision would not compare equal to itself read back.
+func (s *Store) Now() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+// Add stores a new mailbox, its password sealed.
+func (s *Store) Add(ctx context.Context, n New) (Mailbox, error) {
+	if err := n.Normalise(); err != nil {
+		return Mailbox{}, err
+	}
+	if n.PropertyID == 0 {
+		return Mailbox{}, fmt.Errorf("%w: no property", ErrInvalid)
+	}
+	sealed, err := seal(s.key, []byte(n.Password), aad(n.Host, n.Username))
+	if err != nil {
+		return Mailbox{}, err
+	}
+	var since *time.Time
+	if n.Since != nil {
+		t := n.Since.UTC().Truncate(time.Microsecond)
+		since = &t
+	}
+	var id int64
+	err = s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+		return s.db.Get(ctx, tx, &id, `INSERT INTO mailboxes (property_id, host, port, tls_mode, username, secret, folder, after_action, since_at, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			n.PropertyID, n.Host, n.Port, n.TLS, n.Username, sealed, n.Folder, n.After, since, s.Now())
+	})
+	if db.IsUniqueViolation(err) {
+		return Mailbox{}, fmt.Errorf("%w: %s@%s/%s is already polled for this property", ErrExists, n.Username, n.Host, n.Folder)
+	}
+	if err != nil {
+		return Mailbox{}, fmt.Errorf("mailbox: add: %w", err)
+	}
+	return s.Get(ctx, id)
+}
+
+const selectCols = `SELECT m.id, m.property_id, p.slug AS property, m.host, m.port, m.tls_mode, m.username, m.secret,
+	m.folder, m.after_action, m.since_at, m.uidvalidity, m.last_uid, m.scan_until, m.imported, m.backlog,
+	m.last_poll_at, m.last_error, m.lease_owner, m.lease_until, m.created_at
+	FROM mailboxes m JOIN properties p ON p.id = m.property_id`
+
+// Get reads one mailbox.
+func (s *Store) Get(ctx context.Context, id int64) (Mailbox, error) {
+	var ms []Mailbox
+	if err := s.db.SelectContext(ctx, &ms, s.db.Rebind(selectCols+` WHERE m.id = ?`), id); err != nil {
+		return Mailbox{}, fmt.Errorf("mailbox: get %d: %w", id, err)
+	}
+	if len(ms) == 0 {
+		return Mailbox{}, fmt.Errorf("%w: mailbox %d", ErrNotFound, id)
+	}
+	return ms[0].utc(), nil
+}
+
+// List reads a property's mailboxes, or every mailbox when propertyID is 0, oldest first.
+func (s *Store) List(ctx context.Context, propertyID int64) ([]Mailbox, error) {
+	q, args := selectCols+` ORDER BY m.id`, []any{}
+	if propertyID != 0 {
+		q, args = selectCols+` WHERE m.property_id = ? ORDER BY m.id`, []any{propertyID}
+	}
+	var ms []Mailbox
+	if err := s.db.SelectContext(ctx, &ms, s.db.Rebind(q), args...); err != nil {
+		return nil, fmt.Errorf("mailbox: list: %w", err)
+	}
+	for i := range ms {
+		ms[i] = ms[i].utc()
+	}
+	return ms, nil
+}
+
+func (m Mailbox) utc() Mailbox {
+	for _, t := range []*time.Time{m.Since, m.LastPollAt, m.LeaseUntil, &m.CreatedAt} {
+		if t != nil {
+			*t = t.UTC()
+		}
+	}
+	return m
+}
+
+// Password opens m's sealed password.
+func (s *Store) Password(m Mailbox) (string, error) {
+	pt, err := open(s.key, m.Secret, aad(m.Host, m.Username))
+	if err != nil {
+		return "", err
+	}
+	return string(pt), nil
+}
+
+// Claim takes or renews the lease on a mailbox for owner until ttl from now, and reports whether
+// owner holds it. A lease is free when nobody holds it or its holder let it expire (it died, or
+// lost the database): one conditional UPDATE, which both engines run atomically, decides.
+func (s *Store) Claim(ctx context.Context, id int64, owner string, ttl time.Duration) (bool, error) {
+	now := s.Now()
+	ids, err := s.update(ctx, false, `UPDATE mailboxes SET lease_owner = ?, lease_until = ?
+		WHERE id = ? AND (lease_until IS NULL OR lease_until < ? OR lease_owner = ?) RETURNING id`,
+		owner, now.Add(ttl), id, now, owner)
+	if err != nil {
+		return false, fmt.Errorf("mailbox: claim %d: %w", id, err)
+	}
+	return len(ids) > 0, nil
+}
+
+// Release gives up owner's lease, so another instance need not wait for it to expire.
+func (s *Store) Release(ctx context.Context, id int64, owner string) error {
+	if _, err := s.update(ctx, false, `UPDATE mailboxes SET lease_owner = '', lease_until = NULL WHERE id = ? AND lease_owner = ? RETURNING id`,
+		id, owner); err != nil {
+		return fmt.Errorf("mailbox: release %d: %w", id, err)
+	}
+	return nil
+}
+
+// Checkpoint is where the import of a mailbox stands: every message of the folder with UIDVALIDITY
+// UIDValidity and a UID up to LastUID is done. Of the UIDs up to ScanUntil (the messages that were
+// there when the import started), only those received since Since are imported.
+type Checkpoint struct {
+	UIDValidity uint32
+	LastUID     uint32
+	ScanUntil   uint32
+	Since       time.Time
+}
+
+// Checkpoint returns m's checkpoint (zero UIDValidity: never polled).
+func (m Mailbox) Checkpoint() Checkpoint {
+	c := Checkpoint{UIDValidity: uint32(m.UIDValidity), LastUID: uint32(m.LastUID), ScanUntil: uint32(m.ScanUntil)}
+	if m.Since != nil {
+		c.Since = *m.Since
+	}
+	return c
+}
+
+// Restart records a new starting point: on the first poll, or when the server changed UIDVALIDITY
+// and every UID it gave before means nothing any more (RFC 9051 §2.3.1.1).
+func (s *Store) Restart(ctx context.Context, id int64, owner string, c Checkpoint) error {
+	ids, err := s.update(ctx, false, `UPDATE mailboxes SET uidvalidity = ?, last_uid = ?, scan_until = ?, since_at = ?, backlog = NULL
+		WHERE id = ? AND lease_owner = ? RETURNING id`,
+		int64(c.UIDValidity), int64(c.LastUID), int64(c.ScanUntil), c.Since.UTC().Truncate(time.Microsecond), id, owner)
+	if err != nil {
+		return fmt.Errorf("mailbox: restart %d: %w", id, err)
+	}
+	if len(ids) == 0 {
+		return ErrLeaseLost
+	}
+	return nil
+}
+
+// Advance moves the checkpoint forward to lastUID (never back) and counts imported messages, if
+// owner still holds the lease and the checkpoint is still for uidValidity. Concurrent deliveries
+// share its commit on SQLite (group commit).
+func (s *Store) Advance(ctx context.Context, id int64, owner string, uidValidity, lastUID uint32, imported int, backlog int64) error {
+	ids, err := s.update(ctx, true, `UPDATE mailboxes SET last_uid = CASE WHEN last_uid < ? THEN ? ELSE last_uid END,
+		imported = imported + ?, backlog = ? WHERE id = ? AND lease_owner = ? AND uidvalidity = ? RETURNING id`,
+		int64(lastUID), int64(lastUID), imported, backlog, id, owner, int64(uidValidity))
+	if err != nil {
+		return fmt.Errorf("mailbox: checkpoint %d: %w", id, err)
+	}
+	if len(ids) == 0 {
+		return ErrLeaseLost
+	}
+	return nil
+}
+
+// Polled records the outcome of a poll for `mailbox status`: when, what went wrong ("" for
+// nothing), and how many messages wait (negative: unknown, left as it was).
+func (s *Store) Polled(ctx context.Context, id int64, owner string, backlog int64, pollErr error) error {
+	msg := ""
+	if pollErr != nil {
+		msg = pollErr.Error()
+	}
+	q := `UPDATE mailboxes SET last_poll_at = ?, last_error = ?, backlog = ? WHERE id = ? AND lease_owner = ? RETURNING id`
+	args := []any{s.Now(), msg, backlog, id, owner}
+	if backlog < 0 {
+		q = `UPDATE mailboxes SET last_poll_at = ?, last_error = ? WHERE id = ? AND lease_owner = ? RETURNING id`
+		args = []any{s.Now(), msg, id, owner}
+	}
+	ids, err := s.update(ctx, false, q, args...)
+	if err != nil {
+		return fmt.Errorf("mailbox: record poll %d: %w", id, err)
+	}
+	if len(ids) == 0 {
+		return ErrLeaseLost
+	}
+	return nil
+}
+
+// update runs a fixed UPDATE … RETURNING id in a transaction of its own, or in a shared one
+// (batch: SQLite's group commit).
+func (s *Store) update(ctx context.Context, batch bool, q string, args ...any) ([]int64, error) {
+	var ids []int64
+	run := s.db.Tx
+	if batch {
+		run = s.db.Batch
+	}
+	err := run(ctx, func(tx *sqlx.Tx) error {
+		ids = ids[:0]
+		return s.db.Select(ctx, tx, &ids, q, args...)
+	})
+	return ids, err
+}

@@ -1,0 +1,208 @@
+package mailer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/postdesk/postdesk/outbox"
+)
+
+// Queue is what the sender needs of the outbox.
+type Queue interface {
+	Claim(ctx context.Context, n int) ([]outbox.Mail, error)
+	MarkData(ctx context.Context, id int64, rendered []byte) error
+	MarkSent(ctx context.Context, m outbox.Mail, refused map[string]string) error
+	Retry(ctx context.Context, m outbox.Mail, fromStatus string, cause error) error
+	Fail(ctx context.Context, m outbox.Mail, fromStatus, reason string) error
+	MarkUncertain(ctx context.Context, m outbox.Mail, cause error) error
+	Recover(ctx context.Context) (requeued, uncertain int, err error)
+	NextDue(ctx context.Context) (time.Time, bool, error)
+}
+
+// Transport hands one mail to the next hop. It calls commit after the relay has accepted the
+// envelope and the whole content, just before the end of DATA; if commit fails it must abandon the
+// transaction without sending the end of DATA.
+type Transport interface {
+	Send(ctx context.Context, from string, rcpts []string, raw []byte, commit func() error) (refused map[string]string, err error)
+}
+
+// Delivery errors a Transport returns, so the sender knows what happened.
+var (
+	// ErrPermanent wraps a permanent refusal (5xx): the mail fails for good.
+	ErrPermanent = errors.New("permanent failure")
+	// ErrAfterData wraps a failure after the end of DATA was sent: the relay may have the mail.
+	ErrAfterData = errors.New("interrupted after the end of DATA")
+	// ErrCommit wraps a failure of the commit callback: nothing was sent; retry.
+	ErrCommit = errors.New("could not record the attempt")
+)
+
+// Renderer makes the bytes of a row that was queued as a spec (rendering is kept out of the
+// transaction that queued it, where it would hold the database's write lock).
+type Renderer interface {
+	Render(ctx context.Context, m outbox.Mail) ([]byte, error)
+}
+
+// Sender delivers the outbox.
+type Sender struct {
+	q         Queue
+	t         Transport
+	r         Renderer
+	log       *slog.Logger
+	workers   int
+	poll      time.Duration
+	kick      chan struct{}
+	recovered chan struct{}
+}
+
+// NewSender returns a sender with workers concurrent deliveries. It polls the queue at least every
+// poll (other processes — the CLI, other instances — enqueue too) and at once when kicked.
+func NewSender(q Queue, t Transport, workers int, poll time.Duration, log *slog.Logger) *Sender {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Sender{q: q, t: t, log: log.With(slog.String("component", "sender")), workers: max(1, workers), poll: poll,
+		kick: make(chan struct{}, 1), recovered: make(chan struct{})}
+}
+
+// WithRenderer sets the renderer for rows queued as specs.
+func (s *Sender) WithRenderer(r Renderer) *Sender { s.r = r; return s }
+
+// Kick tells the sender that mail was queued.
+func (s *Sender) Kick() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers until ctx ends. It first settles what a previous run left in flight.
+func (s *Sender) Run(ctx context.Context) error {
+	requeued, uncertain, err := s.q.Recover(ctx)
+	if err != nil {
+		return err
+	}
+	if requeued+uncertain > 0 {
+		s.log.Warn("recovered mail left in flight", slog.Int("requeued", requeued), slog.Int("uncertain", uncertain))
+	}
+	close(s.recovered)
+	jobs := make(chan outbox.Mail)
+	var wg sync.WaitGroup
+	for range s.workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for m := range jobs {
+				s.deliver(context.WithoutCancel(ctx), m)
+			}
+		}()
+	}
+	defer func() {
+		close(jobs)
+		wg.Wait()
+	}()
+	recover := time.NewTicker(time.Minute)
+	defer recover.Stop()
+	for {
+		ms, err := s.q.Claim(ctx, s.workers*4)
+		if err != nil && ctx.Err() == nil {
+			s.log.Error("claim failed", slog.Any("err", err))
+		}
+		for _, m := range ms {
+			select {
+			case jobs <- m:
+			case <-ctx.Done():
+				// Claimed but not started: its lease runs out and Recover queues it again.
+				return nil
+			}
+		}
+		if len(ms) > 0 {
+			continue
+		}
+		wait := s.poll
+		if next, ok, err := s.q.NextDue(ctx); err == nil && ok {
+			wait = min(wait, max(0, time.Until(next)))
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-s.kick:
+		case <-recover.C:
+			if _, _, err := s.q.Recover(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("recover failed", slog.Any("err", err))
+			}
+		case <-time.After(wait):
+		}
+	}
+}
+
+// deliver makes one attempt for m and settles the row.
+func (s *Sender) deliver(ctx context.Context, m outbox.Mail) {
+	log := s.log.With(slog.Int64("outbox_id", m.ID), slog.String("message_id", m.MessageID), slog.String("kind", m.Kind), slog.Int("attempt", m.Attempts))
+	var rendered []byte
+	if len(m.Raw) == 0 {
+		if !s.render(ctx, &m, log) {
+			return
+		}
+		rendered = m.Raw
+	}
+	reachedData := false
+	refused, err := s.t.Send(ctx, m.From, m.Rcpts(), m.Raw, func() error {
+		if err := s.q.MarkData(ctx, m.ID, rendered); err != nil {
+			return err
+		}
+		reachedData = true
+		return nil
+	})
+	status := outbox.Sending
+	if reachedData {
+		status = outbox.Data
+	}
+	var settle error
+	switch {
+	case err == nil:
+		settle = s.q.MarkSent(ctx, m, refused)
+		log.Info("mail sent", slog.String("rcpts", m.RcptList))
+	case errors.Is(err, ErrAfterData):
+		settle = s.q.MarkUncertain(ctx, m, err)
+		log.Error("mail may not have been delivered; not resent", slog.Any("err", err))
+	case errors.Is(err, ErrPermanent):
+		settle = s.q.Fail(ctx, m, status, err.Error())
+		log.Warn("mail refused", slog.Any("err", err))
+	default:
+		settle = s.q.Retry(ctx, m, status, err)
+		log.Warn("mail deferred", slog.Any("err", err))
+	}
+	if settle != nil {
+		// The row keeps its lease; Recover settles it when the lease runs out.
+		log.Error("could not record the attempt", slog.Any("err", settle))
+	}
+}
+
+// render fills in m.Raw from its spec; MarkData stores it.
+func (s *Sender) render(ctx context.Context, m *outbox.Mail, log *slog.Logger) bool {
+	var err error
+	if s.r == nil {
+		err = errors.New("no renderer for a mail queued as a spec")
+	} else {
+		m.Raw, err = s.r.Render(ctx, *m)
+	}
+	if err != nil {
+		log.Error("could not render mail", slog.Any("err", err))
+		if ferr := s.q.Fail(ctx, *m, outbox.Sending, "could not render: "+err.Error()); ferr != nil {
+			log.Error("could not record the failure", slog.Any("err", ferr))
+		}
+		return false
+	}
+	return true
+}
+
+// Recovered is closed once Run has settled the previous run's mail (tests wait on it).
+func (s *Sender) Recovered() <-chan struct{} { return s.recovered }
+
+func permanent(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrPermanent, fmt.Sprintf(format, a...))
+}

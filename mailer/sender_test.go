@@ -1,0 +1,252 @@
+package mailer_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/postdesk/postdesk/db"
+	"github.com/postdesk/postdesk/dbtest"
+	"github.com/postdesk/postdesk/mailer"
+	"github.com/postdesk/postdesk/mailer/mailertest"
+	"github.com/postdesk/postdesk/outbox"
+	"github.com/postdesk/postdesk/testclock"
+	"github.com/postdesk/postdesk/tickets"
+)
+
+type env struct {
+	d      *db.DB
+	q      *outbox.Queue
+	clk    *testclock.Clock
+	relay  *mailertest.Relay
+	ticket int64
+	prop   int64
+}
+
+func setup(t *testing.T, d *db.DB) *env {
+	clk := testclock.New(time.Now().UTC())
+	s := tickets.New(d, tickets.WithClock(clk.Now))
+	ctx := context.Background()
+	p, err := s.CreateProperty(ctx, tickets.NewProperty{Slug: "acme", Name: "Acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, _ := s.Secret(ctx)
+	del, err := s.Deliver(ctx, p, secret, tickets.Inbound{From: tickets.Address{Email: "ann@customer.example"}, Subject: "Hi", MessageID: "1@c", Raw: []byte("x"), Kind: "human"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{d: d, q: outbox.NewQueue(d, clk.Now), clk: clk, relay: mailertest.Start(t), ticket: del.TicketID, prop: p.ID}
+}
+
+func (e *env) enqueue(t *testing.T, rcpts ...string) int64 {
+	t.Helper()
+	var id int64
+	err := e.d.Tx(context.Background(), func(tx *sqlx.Tx) error {
+		var err error
+		id, err = outbox.Enqueue(context.Background(), e.d, tx, outbox.New{
+			PropertyID: e.prop, TicketID: e.ticket, MessageID: "out-1@desk.example", Kind: "acknowledgement", Automatic: true,
+			From: "acme@desk.example", Rcpts: rcpts, Raw: []byte("Subject: [#1] Hi\r\nMessage-ID: <out-1@desk.example>\r\n\r\nWe got it.\r\n"),
+		}, e.clk.Now())
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// run starts a sender until the returned stop is called.
+func (e *env) run(t *testing.T, tr mailer.Transport) (*mailer.Sender, func()) {
+	s := mailer.NewSender(e.q, tr, 2, 10*time.Millisecond, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	return s, func() { cancel(); <-done }
+}
+
+func (e *env) relayTransport(t *testing.T) mailer.Transport {
+	tr, err := mailer.NewSMTPTransport(mailer.RelayConfig{Addr: e.relay.Addr, TLS: "none", Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+func (e *env) waitStatus(t *testing.T, id int64, want string) outbox.Mail {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		m, err := e.q.Get(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Status == want {
+			return m
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	m, _ := e.q.Get(context.Background(), id)
+	t.Fatalf("mail %d is %s (%s), want %s", id, m.Status, m.LastError, want)
+	return m
+}
+
+func (e *env) events(t *testing.T, kind string) []string {
+	var ds []string
+	if err := e.d.SelectContext(context.Background(), &ds, e.d.Rebind(`SELECT detail FROM ticket_events WHERE ticket_id = ? AND kind = ?`), e.ticket, kind); err != nil {
+		t.Fatal(err)
+	}
+	return ds
+}
+
+func TestTemporaryFailureIsRetriedAndDeliveredOnce(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := setup(t, d)
+		e.relay.Script(mailertest.Defer)
+		id := e.enqueue(t, "ann@customer.example")
+		s, stop := e.run(t, e.relayTransport(t))
+		defer stop()
+		m := e.waitStatus(t, id, outbox.Queued)
+		for m.Attempts < 1 || m.LastError == "" {
+			m = e.waitStatus(t, id, outbox.Queued)
+		}
+		if !strings.Contains(m.LastError, "451") || !m.NextAttemptAt.After(e.clk.Now()) {
+			t.Fatalf("after 451: %+v", m)
+		}
+		e.clk.Advance(3 * time.Minute) // past the first backoff (≤ 72 s)
+		s.Kick()
+		m = e.waitStatus(t, id, outbox.Sent)
+		if m.Attempts != 2 || len(e.relay.Messages()) != 1 || e.relay.Attempts() != 2 {
+			t.Fatalf("attempts %d, relay got %d of %d", m.Attempts, len(e.relay.Messages()), e.relay.Attempts())
+		}
+	})
+}
+
+func TestPermanentFailureIsRecordedOnTheTicket(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := setup(t, d)
+		e.relay.Script(mailertest.Refuse)
+		id := e.enqueue(t, "ann@customer.example")
+		_, stop := e.run(t, e.relayTransport(t))
+		defer stop()
+		m := e.waitStatus(t, id, outbox.Failed)
+		if !strings.Contains(m.LastError, "550") {
+			t.Fatalf("last error %q", m.LastError)
+		}
+		if ev := e.events(t, "mail-failed"); len(ev) != 1 || !strings.Contains(ev[0], "550") {
+			t.Fatalf("ticket events: %v", ev)
+		}
+	})
+}
+
+func TestRefusedRecipientIsRecordedAndOthersGetIt(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := setup(t, d)
+		e.relay.RefuseRcpt("gone@customer.example")
+		id := e.enqueue(t, "ann@customer.example", "gone@customer.example")
+		_, stop := e.run(t, e.relayTransport(t))
+		defer stop()
+		e.waitStatus(t, id, outbox.Sent)
+		got := e.relay.Messages()
+		if len(got) != 1 || len(got[0].Rcpts) != 1 || got[0].Rcpts[0] != "ann@customer.example" {
+			t.Fatalf("relay got %+v", got)
+		}
+		if ev := e.events(t, "mail-failed"); len(ev) != 1 || !strings.Contains(ev[0], "gone@customer.example") {
+			t.Fatalf("ticket events: %v", ev)
+		}
+	})
+}
+
+func TestConnectionDroppedAfterDataIsNeverResent(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := setup(t, d)
+		e.relay.Script(mailertest.DropAfterData)
+		id := e.enqueue(t, "ann@customer.example")
+		s, stop := e.run(t, e.relayTransport(t))
+		defer stop()
+		e.waitStatus(t, id, outbox.Uncertain)
+		e.clk.Advance(time.Hour)
+		s.Kick()
+		time.Sleep(100 * time.Millisecond)
+		if e.relay.Attempts() != 1 {
+			t.Fatalf("relay saw %d attempts, want 1", e.relay.Attempts())
+		}
+		if ev := e.events(t, "mail-uncertain"); len(ev) != 1 {
+			t.Fatalf("ticket events: %v", ev)
+		}
+	})
+}
+
+func TestRelayDownThenUpDeliversOnce(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := setup(t, d)
+		tr, _ := mailer.NewSMTPTransport(mailer.RelayConfig{Addr: "127.0.0.1:1", Timeout: time.Second})
+		id := e.enqueue(t, "ann@customer.example")
+		_, stop := e.run(t, tr)
+		m := e.waitStatus(t, id, outbox.Queued)
+		for m.Attempts < 1 {
+			m = e.waitStatus(t, id, outbox.Queued)
+		}
+		stop()
+		// A restart with the relay back: pending mail resumes.
+		e.clk.Advance(5 * time.Minute)
+		_, stop = e.run(t, e.relayTransport(t))
+		defer stop()
+		e.waitStatus(t, id, outbox.Sent)
+		if len(e.relay.Messages()) != 1 {
+			t.Fatalf("relay got %d", len(e.relay.Messages()))
+		}
+	})
+}
+
+// A crash is simulated by claiming rows and never settling them: the lease runs out, and Recover
+// tells apart mail that never reached the end of DATA (sent again) from mail that may have.
+func TestRestartAfterCrashLosesAndDuplicatesNothing(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := setup(t, d)
+		ctx := context.Background()
+		before := e.enqueue(t, "ann@customer.example")
+		claimed, err := e.q.Claim(ctx, 10)
+		if err != nil || len(claimed) != 1 {
+			t.Fatalf("claim: %v %v", claimed, err)
+		}
+		after := e.enqueue(t, "bob@customer.example")
+		claimed, _ = e.q.Claim(ctx, 10)
+		if err := e.q.MarkData(ctx, claimed[0].ID, nil); err != nil {
+			t.Fatal(err)
+		}
+		// "Crash"; a new process starts after the lease ran out.
+		e.clk.Advance(e.q.Lease + time.Second)
+		_, stop := e.run(t, e.relayTransport(t))
+		defer stop()
+		e.waitStatus(t, before, outbox.Sent)
+		e.waitStatus(t, after, outbox.Uncertain)
+		if got := e.relay.Messages(); len(got) != 1 || got[0].Rcpts[0] != "ann@customer.example" {
+			t.Fatalf("relay got %+v", got)
+		}
+	})
+}
+
+func TestWithoutARelayMailIsWrittenToFiles(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := setup(t, d)
+		dir := t.TempDir()
+		id := e.enqueue(t, "ann@customer.example")
+		_, stop := e.run(t, mailer.FileTransport{Dir: dir})
+		defer stop()
+		e.waitStatus(t, id, outbox.Sent)
+		files, _ := filepath.Glob(filepath.Join(dir, "*.eml"))
+		if len(files) != 1 {
+			t.Fatalf("files: %v", files)
+		}
+		b, _ := os.ReadFile(files[0])
+		if !strings.Contains(string(b), "X-Postdesk-Envelope-To: ann@customer.example") || !strings.Contains(string(b), "We got it.") {
+			t.Fatalf("file: %s", b)
+		}
+	})
+}

@@ -1,0 +1,247 @@
+// Package mailer moves mail in and out of postdesk: the SMTP and LMTP server that accepts mail
+// for properties, the IMAP poller, and the outbox sender.
+package mailer
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+// ErrUnknownRecipient is what a Receiver returns (wrapped or not) for an address it does not serve.
+var ErrUnknownRecipient = errors.New("unknown recipient")
+
+// Target is where accepted recipients go; recipients with the same Key are delivered together.
+type Target interface{ Key() string }
+
+// Batch is the recipients of one message that share a target.
+type Batch struct {
+	Target Target
+	Rcpts  []string
+}
+
+// Receiver is what the server hands mail to.
+type Receiver interface {
+	// Accept decides on a recipient at RCPT time. An error wrapping ErrUnknownRecipient is a
+	// permanent refusal; any other error is temporary.
+	Accept(ctx context.Context, rcpt string) (Target, error)
+	// Receive stores raw for each batch and returns one result per batch, in order. A nil result
+	// means committed (or already stored before); a non-nil one is temporary.
+	Receive(ctx context.Context, envelopeFrom string, raw []byte, batches []Batch) []error
+}
+
+// ServerConfig configures an SMTP or LMTP server.
+type ServerConfig struct {
+	Addr     string // host:port, or a unix socket path (anything containing a '/')
+	LMTP     bool
+	Domain   string // the name the server greets with
+	MaxBytes int64  // message size limit
+	TLS      *tls.Config
+	Log      *slog.Logger
+}
+
+// Server accepts mail over SMTP or LMTP.
+type Server struct {
+	srv *smtp.Server
+	ln  net.Listener
+	log *slog.Logger
+}
+
+// Reply codes, with enhanced codes (RFC 3463).
+var (
+	errUnknownRcpt = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such recipient here"}
+	errTempRcpt    = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Cannot check the recipient now, try again later"}
+	errTempStore   = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Message not stored, try again later"}
+	errBadSender   = &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 7}, Message: "Malformed sender address"}
+)
+
+// Listen opens addr: a unix socket when addr contains a '/', else TCP. A stale socket file is
+// replaced.
+func Listen(addr string) (net.Listener, error) {
+	if strings.Contains(addr, "/") {
+		if fi, err := os.Stat(addr); err == nil && fi.Mode()&os.ModeSocket != 0 {
+			os.Remove(addr)
+		}
+		ln, err := net.Listen("unix", addr)
+		if err != nil {
+			return nil, fmt.Errorf("mailer: listen on %s: %w", addr, err)
+		}
+		return ln, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("mailer: listen on %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+// NewServer returns a server for r listening on ln.
+func NewServer(cfg ServerConfig, ln net.Listener, r Receiver) *Server {
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	proto := "smtp"
+	if cfg.LMTP {
+		proto = "lmtp"
+	}
+	log = log.With(slog.String("proto", proto))
+	s := smtp.NewServer(&backend{r: r, log: log})
+	s.Domain = cfg.Domain
+	s.LMTP = cfg.LMTP
+	s.MaxMessageBytes = cfg.MaxBytes
+	s.MaxRecipients = 100
+	s.ReadTimeout = 5 * time.Minute
+	s.WriteTimeout = 5 * time.Minute
+	s.TLSConfig = cfg.TLS
+	s.EnableSMTPUTF8 = true
+	s.ErrorLog = slogLogger{log}
+	if ln.Addr().Network() == "unix" {
+		s.Network = "unix"
+	}
+	return &Server{srv: s, ln: ln, log: log}
+}
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Serve accepts connections until Shutdown.
+func (s *Server) Serve() error {
+	err := s.srv.Serve(s.ln)
+	if errors.Is(err, smtp.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting connections and waits for sessions in progress until ctx ends, then
+// closes what is left: a message whose DATA was cut off was never answered 250, so its sender
+// retries it.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.srv.Shutdown(ctx)
+	// go-smtp closes only the listeners Serve has registered; if Serve has not started yet, it
+	// would then block in Accept forever. The listener is ours: close it too.
+	s.ln.Close()
+	if err != nil {
+		s.srv.Close()
+	}
+	if errors.Is(err, smtp.ErrServerClosed) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+type backend struct {
+	r   Receiver
+	log *slog.Logger
+}
+
+func (b *backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	return &session{b: b, remote: c.Conn().RemoteAddr().String()}, nil
+}
+
+type session struct {
+	b       *backend
+	remote  string
+	from    string
+	rcpts   []string
+	targets []Target
+}
+
+func (s *session) Reset() { s.from, s.rcpts, s.targets = "", nil, nil }
+
+func (s *session) Logout() error { return nil }
+
+func (s *session) Mail(from string, _ *smtp.MailOptions) error {
+	if strings.ContainsAny(from, "\r\n\x00") {
+		return errBadSender
+	}
+	s.from = from
+	return nil
+}
+
+func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	t, err := s.b.r.Accept(context.Background(), to)
+	if errors.Is(err, ErrUnknownRecipient) {
+		s.b.log.Info("recipient refused", slog.String("rcpt", to), slog.String("remote", s.remote))
+		return errUnknownRcpt
+	}
+	if err != nil {
+		s.b.log.Error("recipient check failed", slog.String("rcpt", to), slog.Any("err", err))
+		return errTempRcpt
+	}
+	s.rcpts = append(s.rcpts, to)
+	s.targets = append(s.targets, t)
+	return nil
+}
+
+// receive reads the message and delivers it; it returns one result per recipient.
+func (s *session) receive(r io.Reader) ([]error, error) {
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err // too large (552), or the connection broke
+	}
+	var batches []Batch
+	index := map[string]int{}
+	rcptBatch := make([]int, len(s.rcpts))
+	for i, t := range s.targets {
+		bi, ok := index[t.Key()]
+		if !ok {
+			bi = len(batches)
+			index[t.Key()] = bi
+			batches = append(batches, Batch{Target: t})
+		}
+		batches[bi].Rcpts = append(batches[bi].Rcpts, s.rcpts[i])
+		rcptBatch[i] = bi
+	}
+	results := s.b.r.Receive(context.Background(), s.from, raw, batches)
+	out := make([]error, len(s.rcpts))
+	for i, bi := range rcptBatch {
+		if bi < len(results) && results[bi] != nil {
+			out[i] = errTempStore
+		}
+	}
+	return out, nil
+}
+
+// Data answers 250 only when every recipient's copy is committed. If any failed, the whole message
+// is refused with 451: the sender retries it, and the copies already committed are recognised as
+// duplicates then.
+func (s *session) Data(r io.Reader) error {
+	results, err := s.receive(r)
+	if err != nil {
+		return err
+	}
+	for _, e := range results {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+// LMTPData answers per recipient (RFC 2033 §4.2).
+func (s *session) LMTPData(r io.Reader, status smtp.StatusCollector) error {
+	results, err := s.receive(r)
+	if err != nil {
+		return err
+	}
+	for i, rcpt := range s.rcpts {
+		status.SetStatus(rcpt, results[i])
+	}
+	return nil
+}
+
+type slogLogger struct{ log *slog.Logger }
+
+func (l slogLogger) Printf(format string, v ...any) { l.log.Warn(fmt.Sprintf(format, v...)) }
+func (l slogLogger) Println(v ...any)               { l.log.Warn(fmt.Sprint(v...)) }

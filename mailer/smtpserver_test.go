@@ -1,0 +1,223 @@
+package mailer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+type key string
+
+func (k key) Key() string { return string(k) }
+
+// fakeReceiver serves two properties by local part and can be told to fail one.
+type fakeReceiver struct {
+	mu       sync.Mutex
+	failKey  string
+	failRcpt bool
+	got      map[string][][]byte
+}
+
+func (f *fakeReceiver) Accept(_ context.Context, rcpt string) (Target, error) {
+	if f.failRcpt {
+		return nil, errors.New("database down")
+	}
+	local, _, _ := strings.Cut(strings.ToLower(rcpt), "@")
+	local, _, _ = strings.Cut(local, "+")
+	if local != "acme" && local != "globex" {
+		return nil, fmt.Errorf("%w: %s", ErrUnknownRecipient, rcpt)
+	}
+	return key(local), nil
+}
+
+func (f *fakeReceiver) Receive(_ context.Context, _ string, raw []byte, bs []Batch) []error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	errs := make([]error, len(bs))
+	for i, b := range bs {
+		if b.Target.Key() == f.failKey {
+			errs[i] = errors.New("database down")
+			continue
+		}
+		if f.got == nil {
+			f.got = map[string][][]byte{}
+		}
+		f.got[b.Target.Key()] = append(f.got[b.Target.Key()], raw)
+	}
+	return errs
+}
+
+func (f *fakeReceiver) count(k string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.got[k])
+}
+
+func start(t *testing.T, lmtp bool, network string, r Receiver) string {
+	t.Helper()
+	addr := "127.0.0.1:0"
+	if network == "unix" {
+		addr = filepath.Join(t.TempDir(), "lmtp.sock")
+	}
+	ln, err := Listen(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewServer(ServerConfig{LMTP: lmtp, Domain: "desk.example", MaxBytes: 1 << 16}, ln, r)
+	go s.Serve()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		s.Shutdown(ctx)
+	})
+	return s.Addr().String()
+}
+
+const msg = "From: ann@customer.example\r\nTo: acme@desk.example\r\nSubject: hi\r\nMessage-ID: <1@c>\r\n\r\nhello\r\n"
+
+func send(addr string, rcpts []string, body string) error {
+	c, err := smtp.Dial(addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return c.SendMail("ann@customer.example", rcpts, strings.NewReader(body))
+}
+
+func code(err error) int {
+	var se *smtp.SMTPError
+	if errors.As(err, &se) {
+		return se.Code
+	}
+	return 0
+}
+
+func TestSMTPAcceptsOnlyPropertyAddresses(t *testing.T) {
+	r := &fakeReceiver{}
+	addr := start(t, false, "tcp", r)
+	if err := send(addr, []string{"acme@desk.example"}, msg); err != nil {
+		t.Fatalf("mail to a property: %v", err)
+	}
+	err := send(addr, []string{"someone@elsewhere.example"}, msg)
+	if code(err) != 550 {
+		t.Fatalf("mail to a stranger: %v, want 550 (no open relay)", err)
+	}
+	if r.count("acme") != 1 {
+		t.Fatalf("acme got %d messages", r.count("acme"))
+	}
+}
+
+func TestSMTPAnswers451WhenStoringFails(t *testing.T) {
+	r := &fakeReceiver{failKey: "globex"}
+	addr := start(t, false, "tcp", r)
+	// One message to two properties, one of which fails: the whole message is deferred so the
+	// sender retries; the copy that was stored is a duplicate on the retry.
+	err := send(addr, []string{"acme@desk.example", "globex@desk.example"}, msg)
+	if code(err) != 451 {
+		t.Fatalf("got %v, want 451", err)
+	}
+	r.failKey = ""
+	if err := send(addr, []string{"acme@desk.example", "globex@desk.example"}, msg); err != nil {
+		t.Fatal(err)
+	}
+	if r.count("globex") != 1 {
+		t.Fatal("retry did not deliver")
+	}
+}
+
+func TestSMTPAnswers451WhenRecipientCheckFails(t *testing.T) {
+	addr := start(t, false, "tcp", &fakeReceiver{failRcpt: true})
+	if err := send(addr, []string{"acme@desk.example"}, msg); code(err) != 451 {
+		t.Fatalf("got %v, want 451", err)
+	}
+}
+
+func TestSMTPRefusesOversizedMail(t *testing.T) {
+	r := &fakeReceiver{}
+	addr := start(t, false, "tcp", r)
+	big := msg + strings.Repeat(strings.Repeat("x", 998)+"\r\n", 80)
+	if err := send(addr, []string{"acme@desk.example"}, big); code(err) != 552 {
+		t.Fatalf("got %v, want 552", err)
+	}
+	if r.count("acme") != 0 {
+		t.Fatal("an oversized message was stored")
+	}
+}
+
+func TestLMTPAnswersPerRecipient(t *testing.T) {
+	for _, network := range []string{"tcp", "unix"} {
+		t.Run(network, func(t *testing.T) {
+			r := &fakeReceiver{failKey: "globex"}
+			addr := start(t, true, network, r)
+			conn, err := net.Dial(network, addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := smtp.NewClientLMTP(conn)
+			defer c.Close()
+			if err := c.Hello("mta.example"); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Mail("ann@customer.example", nil); err != nil {
+				t.Fatal(err)
+			}
+			for _, rc := range []string{"acme@desk.example", "globex@desk.example"} {
+				if err := c.Rcpt(rc, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			w, err := c.Data()
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.Write([]byte(msg))
+			resp, err := w.CloseWithLMTPResponse()
+			var got []int
+			for _, rc := range []string{"acme@desk.example", "globex@desk.example"} {
+				if _, ok := resp[rc]; ok {
+					got = append(got, 250)
+				}
+			}
+			var lerr smtp.LMTPDataError
+			if errors.As(err, &lerr) {
+				for rc, e := range lerr {
+					if rc == "globex@desk.example" {
+						got = append(got, code(e))
+					}
+				}
+			}
+			if len(got) != 2 || got[0] != 250 || got[1] != 451 {
+				t.Fatalf("per-recipient replies %v, want [250 451]", got)
+			}
+		})
+	}
+}
+
+// Shutdown right after start, before Serve has run, must still make Serve return.
+func TestShutdownBeforeServeStarts(t *testing.T) {
+	for range 50 {
+		ln, err := Listen("127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := NewServer(ServerConfig{Domain: "desk.example", MaxBytes: 1 << 16}, ln, &fakeReceiver{})
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		s.Shutdown(ctx)
+		cancel()
+		done := make(chan struct{})
+		go func() { s.Serve(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatal("Serve did not return after Shutdown")
+		}
+	}
+}

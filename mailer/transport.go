@@ -1,0 +1,280 @@
+package mailer
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+)
+
+// RelayConfig says how to reach the SMTP relay.
+type RelayConfig struct {
+	Addr     string // host:port
+	TLS      string // "none", "starttls" or "implicit"
+	User     string // AUTH PLAIN/LOGIN when set
+	Password string
+	HeloName string
+	Timeout  time.Duration // per command; default 1 minute
+	// TLSConfig overrides the TLS client settings (tests use it to trust their own certificate).
+	TLSConfig *tls.Config
+}
+
+// SMTPTransport sends through a relay. Sessions are reused between mails (a new TCP and TLS
+// handshake and AUTH per mail would cost more than the mail).
+type SMTPTransport struct {
+	cfg  RelayConfig
+	idle chan idleClient
+}
+
+type idleClient struct {
+	c     *smtp.Client
+	since time.Time
+}
+
+// maxIdle is how long a session may wait for its next mail; relays drop idle clients after a
+// minute or more.
+const maxIdle = 30 * time.Second
+
+// NewSMTPTransport checks cfg and returns the transport.
+func NewSMTPTransport(cfg RelayConfig) (*SMTPTransport, error) {
+	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
+		return nil, fmt.Errorf("mailer: relay address %q: %w", cfg.Addr, err)
+	}
+	switch cfg.TLS {
+	case "", "none", "starttls", "implicit":
+	default:
+		return nil, fmt.Errorf("mailer: relay TLS %q: none, starttls or implicit", cfg.TLS)
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = time.Minute
+	}
+	if cfg.HeloName == "" {
+		cfg.HeloName = "localhost"
+	}
+	return &SMTPTransport{cfg: cfg, idle: make(chan idleClient, 32)}, nil
+}
+
+// get returns an idle session, or a new one; reused tells which.
+func (t *SMTPTransport) get(ctx context.Context) (c *smtp.Client, reused bool, err error) {
+	for {
+		select {
+		case ic := <-t.idle:
+			if time.Since(ic.since) < maxIdle {
+				return ic.c, true, nil
+			}
+			ic.c.Close()
+			continue
+		default:
+		}
+		c, err := t.dial(ctx)
+		return c, false, err
+	}
+}
+
+// put keeps a session that ended a transaction cleanly for the next mail.
+func (t *SMTPTransport) put(c *smtp.Client) {
+	select {
+	case t.idle <- idleClient{c, time.Now()}:
+	default:
+		c.Quit()
+	}
+}
+
+// Close ends the idle sessions.
+func (t *SMTPTransport) Close() {
+	for {
+		select {
+		case ic := <-t.idle:
+			ic.c.Quit()
+		default:
+			return
+		}
+	}
+}
+
+func (t *SMTPTransport) tlsConfig() *tls.Config {
+	if t.cfg.TLSConfig != nil {
+		return t.cfg.TLSConfig
+	}
+	host, _, _ := net.SplitHostPort(t.cfg.Addr)
+	return &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
+}
+
+func (t *SMTPTransport) dial(ctx context.Context) (*smtp.Client, error) {
+	d := &net.Dialer{Timeout: 30 * time.Second}
+	var conn net.Conn
+	var err error
+	if t.cfg.TLS == "implicit" {
+		conn, err = (&tls.Dialer{NetDialer: d, Config: t.tlsConfig()}).DialContext(ctx, "tcp", t.cfg.Addr)
+	} else {
+		conn, err = d.DialContext(ctx, "tcp", t.cfg.Addr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	conn.SetDeadline(time.Now().Add(t.cfg.Timeout))
+	var c *smtp.Client
+	if t.cfg.TLS == "starttls" {
+		// go-smtp greets as "localhost" before STARTTLS; the name matters little to a relay that
+		// authenticates us.
+		if c, err = smtp.NewClientStartTLS(conn, t.tlsConfig()); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("STARTTLS: %w", err)
+		}
+	} else {
+		c = smtp.NewClient(conn)
+		if err := c.Hello(t.cfg.HeloName); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
+	conn.SetDeadline(time.Time{})
+	c.CommandTimeout = t.cfg.Timeout
+	c.SubmissionTimeout = 10 * time.Minute
+	if t.cfg.User != "" {
+		var auth sasl.Client
+		if c.SupportsAuth("PLAIN") {
+			auth = sasl.NewPlainClient("", t.cfg.User, t.cfg.Password)
+		} else if c.SupportsAuth("LOGIN") {
+			auth = sasl.NewLoginClient(t.cfg.User, t.cfg.Password)
+		} else {
+			c.Close()
+			return nil, errors.New("the relay offers neither AUTH PLAIN nor AUTH LOGIN")
+		}
+		if err := c.Auth(auth); err != nil {
+			c.Close()
+			return nil, fmt.Errorf("AUTH: %w", classify(err))
+		}
+	}
+	return c, nil
+}
+
+// Send implements Transport.
+func (t *SMTPTransport) Send(ctx context.Context, from string, rcpts []string, raw []byte, commit func() error) (refused map[string]string, err error) {
+	c, reused, err := t.get(ctx)
+	if err != nil {
+		return nil, classify(err)
+	}
+	ok := false
+	defer func() {
+		if ok {
+			t.put(c)
+		} else {
+			c.Close()
+		}
+	}()
+	err = c.Mail(from, nil)
+	var se *smtp.SMTPError
+	if err != nil && reused && !errors.As(err, &se) {
+		// The relay dropped the idle session; nothing was sent on it: start afresh.
+		c.Close()
+		if c, err = t.dial(ctx); err != nil {
+			return nil, classify(err)
+		}
+		err = c.Mail(from, nil)
+	}
+	if err != nil {
+		return nil, classify(err)
+	}
+	refused = map[string]string{}
+	accepted := 0
+	var lastErr error
+	for _, r := range rcpts {
+		if err := c.Rcpt(r, nil); err != nil {
+			var se *smtp.SMTPError
+			if errors.As(err, &se) && se.Code/100 == 5 {
+				refused[r] = err.Error()
+				lastErr = err
+				continue
+			}
+			return nil, classify(err) // temporary: retry the whole mail later
+		}
+		accepted++
+	}
+	if accepted == 0 {
+		return nil, permanent("every recipient refused: %v", lastErr)
+	}
+	w, err := c.Data()
+	if err != nil {
+		return nil, classify(err)
+	}
+	if _, err := w.Write(raw); err != nil {
+		return nil, classify(err)
+	}
+	if err := commit(); err != nil {
+		// Close the connection without the end of DATA: the relay discards the message.
+		return nil, fmt.Errorf("%w: %w", ErrCommit, err)
+	}
+	if err := w.Close(); err != nil {
+		var se *smtp.SMTPError
+		if errors.As(err, &se) {
+			return nil, classify(err) // the relay answered: it did not take the mail
+		}
+		return nil, fmt.Errorf("%w: %w", ErrAfterData, err)
+	}
+	ok = true
+	return refused, nil
+}
+
+// classify turns an SMTP reply into ErrPermanent (5xx) or leaves it temporary.
+func classify(err error) error {
+	var se *smtp.SMTPError
+	if errors.As(err, &se) && se.Code/100 == 5 {
+		return fmt.Errorf("%w: %w", ErrPermanent, err)
+	}
+	return err
+}
+
+// FileTransport writes each mail as an .eml file, for a first run with no relay: what would have
+// gone out is there to read.
+type FileTransport struct{ Dir string }
+
+// Send implements Transport.
+func (t FileTransport) Send(_ context.Context, from string, rcpts []string, raw []byte, commit func() error) (map[string]string, error) {
+	if err := os.MkdirAll(t.Dir, 0o750); err != nil {
+		return nil, err
+	}
+	f, err := os.CreateTemp(t.Dir, ".tmp-*.eml")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(f.Name())
+	header := fmt.Sprintf("X-Postdesk-Envelope-From: %s\r\nX-Postdesk-Envelope-To: %s\r\n", from, strings.Join(rcpts, ", "))
+	if _, err := io.WriteString(f, header); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if _, err := f.Write(raw); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := f.Close(); err != nil {
+		return nil, err
+	}
+	if err := commit(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCommit, err)
+	}
+	name := filepath.Join(t.Dir, time.Now().UTC().Format("20060102T150405.000000000")+"-"+safeName(rcpts[0])+".eml")
+	if err := os.Rename(f.Name(), name); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrAfterData, err)
+	}
+	return nil, nil
+}
+
+func safeName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '@' {
+			return r
+		}
+		return '_'
+	}, s)
+}

@@ -1,0 +1,287 @@
+package mailparse
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	gmcharset "github.com/emersion/go-message/charset"
+	htmlcharset "golang.org/x/net/html/charset"
+)
+
+const utf8BOM = "\xef\xbb\xbf"
+
+// trimBOM drops a leading UTF-8 byte order mark.
+func trimBOM(b []byte) []byte {
+	if len(b) >= 3 && string(b[:3]) == utf8BOM {
+		return b[3:]
+	}
+	return b
+}
+
+// normalizeCharset cleans a charset label as found in the wild ("UTF-8",
+// "\"utf8\"", "utf-8*en" from RFC 2231 §5) into a lowercase label.
+func normalizeCharset(cs string) string {
+	cs = strings.ToLower(strings.Trim(cs, "\"' \t\r\n;,"))
+	if i := strings.IndexByte(cs, '*'); i >= 0 {
+		cs = cs[:i] // RFC 2231 §5: charset*language in encoded words
+	}
+	switch cs {
+	case "utf8", "utf-8", "unicode-1-1-utf-8", "x-utf8", "x-utf-8", "utf_8":
+		return "utf-8"
+	case "utf-7", "unicode-1-1-utf-7", "csunicode11utf7", "x-unicode-2-0-utf-7", "utf7":
+		return "utf-7"
+	case "us-ascii", "ascii", "ansi_x3.4-1968", "ansi-x3.4-1968", "ansi_x3.4-1986", "iso646-us", "us", "646", "iso-ir-6", "cp367", "ibm367":
+		return "us-ascii"
+	}
+	return cs
+}
+
+// isLatinLabel reports single-byte charsets that real mailers often declare
+// while actually sending UTF-8.
+func isLatinLabel(cs string) bool {
+	return strings.HasPrefix(cs, "iso-8859-") || strings.HasPrefix(cs, "iso8859-") ||
+		strings.HasPrefix(cs, "windows-125") || strings.HasPrefix(cs, "cp125") ||
+		strings.HasPrefix(cs, "latin") || cs == "iso_8859-1"
+}
+
+func hasNonASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return true
+		}
+	}
+	return false
+}
+
+// decodeCharset converts b from the declared charset to valid UTF-8. It never
+// fails: unknown or lying charsets fall back to UTF-8 when the bytes are valid
+// UTF-8, else to windows-1252 (the de-facto superset of ISO-8859-1, as in the
+// WHATWG Encoding Standard). note is "" unless a fallback was needed.
+func decodeCharset(b []byte, declared string) (s string, note string) {
+	cs := normalizeCharset(declared)
+	switch cs {
+	case "", "us-ascii", "utf-8":
+		b = trimBOM(b)
+		if utf8.Valid(b) {
+			return string(b), ""
+		}
+		if cs == "" {
+			return decode1252(b), "8-bit text without charset is not valid UTF-8, decoded as windows-1252"
+		}
+		return decode1252(b), fmt.Sprintf("declared charset %q but content is not valid UTF-8, decoded as windows-1252", cs)
+	}
+	if cs == "utf-7" {
+		return decodeUTF7(b), "" // x/text has no UTF-7; Exchange still sends it
+	}
+	if isLatinLabel(cs) && hasNonASCII(b) && utf8.Valid(b) {
+		return string(b), fmt.Sprintf("declared charset %q but content is valid UTF-8, decoded as UTF-8", cs)
+	}
+	r, err := gmcharset.Reader(cs, bytes.NewReader(b))
+	if err != nil || r == nil {
+		if utf8.Valid(b) {
+			return string(b), fmt.Sprintf("unknown charset %q, decoded as UTF-8", cs)
+		}
+		return decode1252(b), fmt.Sprintf("unknown charset %q, decoded as windows-1252", cs)
+	}
+	out, err := io.ReadAll(r)
+	if err != nil {
+		// A decoder that gives up half way: keep the bytes as a whole through
+		// the fallback rather than losing the tail.
+		if utf8.Valid(b) {
+			return string(b), fmt.Sprintf("charset %q decoding failed (%v), decoded as UTF-8", cs, err)
+		}
+		return decode1252(b), fmt.Sprintf("charset %q decoding failed (%v), decoded as windows-1252", cs, err)
+	}
+	return strings.ToValidUTF8(string(out), "\uFFFD"), ""
+}
+
+// sniffHTMLCharset looks for a charset declared in a <meta> element near the
+// start of an HTML part that declared none in its Content-Type (a simplified
+// HTML Standard §13.2.3.2 prescan). It returns a canonical label or "".
+func sniffHTMLCharset(b []byte) string {
+	if len(b) > 4096 {
+		b = b[:4096]
+	}
+	lower := bytes.ToLower(b)
+	for off := 0; ; {
+		i := bytes.Index(lower[off:], []byte("<meta"))
+		if i < 0 {
+			return ""
+		}
+		off += i + 5
+		end := bytes.IndexByte(lower[off:], '>')
+		if end < 0 {
+			return ""
+		}
+		tag := lower[off : off+end]
+		if j := bytes.Index(tag, []byte("charset")); j >= 0 {
+			v := bytes.TrimLeft(tag[j+7:], " \t\r\n")
+			if len(v) == 0 || v[0] != '=' {
+				continue
+			}
+			v = bytes.TrimLeft(v[1:], " \t\r\n\"'")
+			k := bytes.IndexAny(v, " \t\r\n\"';/>")
+			if k >= 0 {
+				v = v[:k]
+			}
+			if _, name := htmlcharset.Lookup(string(v)); name != "" {
+				return name
+			}
+		}
+	}
+}
+
+// fallback8bit turns raw 8-bit header or parameter bytes into UTF-8: kept when
+// already valid UTF-8 (RFC 6532), else read as windows-1252.
+func fallback8bit(s string) (string, bool) {
+	if utf8.ValidString(s) {
+		return s, false
+	}
+	return decode1252([]byte(s)), true
+}
+
+// cp1252High maps 0x80..0x9F; undefined positions map to the C1 control of the
+// same value, as the WHATWG decoder does.
+var cp1252High = [32]rune{
+	0x20AC, 0x81, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+	0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x8D, 0x017D, 0x8F,
+	0x90, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+	0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D, 0x017E, 0x0178,
+}
+
+// decode1252 decodes windows-1252; it cannot fail and always yields UTF-8.
+func decode1252(b []byte) string {
+	var sb strings.Builder
+	sb.Grow(len(b) + len(b)/8)
+	for _, c := range b {
+		switch {
+		case c < 0x80:
+			sb.WriteByte(c)
+		case c < 0xA0:
+			sb.WriteRune(cp1252High[c-0x80])
+		default:
+			sb.WriteRune(rune(c))
+		}
+	}
+	return sb.String()
+}
+
+// cleanString makes a string safe to store: valid UTF-8 and no NUL bytes
+// (PostgreSQL text columns reject NUL).
+func cleanString(s string) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		s = strings.ReplaceAll(s, "\x00", "")
+	}
+	return s
+}
+
+// foldSpace collapses runs of whitespace and control characters into single
+// spaces, as RFC 5322 §2.2.3 unfolding plus display cleanup.
+func foldSpace(s string) string {
+	var sb strings.Builder
+	sb.Grow(len(s))
+	space := false
+	for _, r := range s {
+		if r <= ' ' || r == 0x7F || r == 0x85 || r == 0xA0 || r == 0x2028 || r == 0x2029 {
+			space = sb.Len() > 0
+			continue
+		}
+		if space {
+			sb.WriteByte(' ')
+			space = false
+		}
+		sb.WriteRune(r)
+	}
+	return sb.String()
+}
+
+// unfoldSpace turns control characters (tabs, stray CR/LF left by
+// unfolding, RFC 5322 §2.2.3) into spaces and trims the ends, but keeps runs
+// of spaces the sender typed.
+func unfoldSpace(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7F || r == 0x85 || r == 0x2028 || r == 0x2029 {
+			return ' '
+		}
+		return r
+	}, s)
+	return strings.TrimSpace(s)
+}
+
+// normalizeNewlines turns CRLF and bare CR into LF.
+func normalizeNewlines(s string) string {
+	if strings.IndexByte(s, '\r') < 0 {
+		return s
+	}
+	var sb strings.Builder
+	sb.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '\r' {
+			sb.WriteByte('\n')
+			if i+1 < len(s) && s[i+1] == '\n' {
+				i++
+			}
+			continue
+		}
+		sb.WriteByte(c)
+	}
+	return sb.String()
+}
+
+func isStdB64(c byte) bool {
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/'
+}
+
+// decodeUTF7 decodes UTF-7 (RFC 2152): "+" opens a run of modified base64
+// holding UTF-16BE, ended by "-" (absorbed) or any non-base64 byte; "+-" is
+// a literal "+".
+func decodeUTF7(b []byte) string {
+	var sb strings.Builder
+	sb.Grow(len(b))
+	var units []uint16
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c != '+' {
+			if c >= 0x80 {
+				sb.WriteRune(utf8.RuneError)
+			} else {
+				sb.WriteByte(c)
+			}
+			i++
+			continue
+		}
+		i++
+		if i < len(b) && b[i] == '-' {
+			sb.WriteByte('+')
+			i++
+			continue
+		}
+		var acc uint32
+		nbits := 0
+		units = units[:0]
+		for ; i < len(b) && isStdB64(b[i]); i++ {
+			acc = acc<<6 | uint32(b64Values[b[i]])
+			nbits += 6
+			if nbits >= 16 {
+				nbits -= 16
+				units = append(units, uint16(acc>>uint(nbits)))
+				acc &= 1<<uint(nbits) - 1
+			}
+		}
+		for _, r := range utf16.Decode(units) {
+			sb.WriteRune(r)
+		}
+		if i < len(b) && b[i] == '-' {
+			i++
+		}
+	}
+	return sb.String()
+}

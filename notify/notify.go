@@ -1,0 +1,222 @@
+// Package notify decides who gets mail when a ticket changes, renders it from the templates and
+// queues it in the outbox — inside the transaction of the change, so that mail goes out if and
+// only if the change is committed (DESIGN.md §1, §3).
+//
+// Who gets what:
+//   - a customer opens a ticket: an acknowledgement to the customer (per property, on by default)
+//     and a notification to the ticket's audience (assignee, or department members, or the
+//     property's default department, or else all its agents);
+//   - a customer replies, or reopens a ticket: a notification to the audience, saying which;
+//   - an agent replies: the reply to the customer and Cc, a copy to the other agents involved;
+//   - an agent opens a ticket: the first message to the customer, a copy to the assignee or the
+//     department members;
+//   - a ticket is assigned: a notification to the new assignee or department members.
+//
+// Nobody is ever sent their own action, and nothing is sent in answer to robots.
+package notify
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/postdesk/postdesk/db"
+	"github.com/postdesk/postdesk/outbox"
+	"github.com/postdesk/postdesk/templates"
+	"github.com/postdesk/postdesk/tickets"
+)
+
+// Notifier is a tickets.Hook.
+type Notifier struct {
+	store   *tickets.Store
+	db      *db.DB
+	tpl     *templates.Set
+	domain  string
+	secret  []byte
+	perHour int
+	log     *slog.Logger
+}
+
+// Config configures a Notifier.
+type Config struct {
+	Domain string // the forwarding domain: reply addresses are <slug>+<token>@Domain
+	Secret []byte
+	// AutoPerHour is the per-recipient limit on automatic mail to customers (the last loop
+	// breaker); 0 means 10.
+	AutoPerHour int
+	Log         *slog.Logger
+}
+
+// New returns a notifier. Register it with tickets.WithHook(n) on the store it is given — the store
+// calls it inside each change's transaction.
+func New(store *tickets.Store, tpl *templates.Set, cfg Config) *Notifier {
+	if cfg.AutoPerHour == 0 {
+		cfg.AutoPerHour = 10
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Notifier{store: store, db: store.DB(), tpl: tpl, domain: strings.ToLower(cfg.Domain), secret: cfg.Secret, perHour: cfg.AutoPerHour, log: cfg.Log}
+}
+
+// OnChange implements tickets.Hook. It decides who gets mail and queues, for each recipient, what
+// to render; the sender renders it (Render) outside this transaction, which on SQLite holds the
+// only write lock.
+func (n *Notifier) OnChange(ctx context.Context, tx *sqlx.Tx, c tickets.Change) error {
+	if !c.Human {
+		return nil // never answer robots
+	}
+	mc, err := n.store.MailContext(ctx, tx, c, false)
+	if err != nil {
+		return err
+	}
+	m := &batch{n: n, ctx: ctx, tx: tx, mc: mc, change: c}
+	switch c.Kind {
+	case "ticket-created":
+		m.acknowledge()
+		kind := templates.NewTicket
+		if mc.FollowsUp != 0 {
+			kind = templates.FollowUp
+		}
+		m.toAgents(kind, mc.Audience)
+	case "customer-reply", "agent-mail":
+		m.toAgents(templates.CustomerReply, mc.Audience)
+	case "ticket-reopened":
+		m.toAgents(templates.Reopened, mc.Audience)
+	case "agent-reply":
+		m.toCustomer()
+		m.toAgents(templates.AgentCopy, mc.Involved)
+	case "agent-created":
+		m.toCustomer()
+		m.toAgents(templates.AgentCopy, mc.Audience)
+	case "assigned":
+		m.toAgents(templates.Assigned, mc.Audience)
+	}
+	return m.err
+}
+
+// intent is what an outbox row queued by a change holds until the sender renders it.
+type intent struct {
+	Kind      string   `json:"change"`
+	TicketID  int64    `json:"ticket"`
+	MessageID int64    `json:"message,omitempty"`
+	ActorID   int64    `json:"actor,omitempty"`
+	Template  string   `json:"template"`
+	ToName    string   `json:"to_name,omitempty"`
+	To        string   `json:"to"`
+	Cc        []string `json:"cc,omitempty"`
+	AgentID   int64    `json:"agent,omitempty"` // the recipient agent, whose reply token goes in Reply-To
+	Automatic string   `json:"auto,omitempty"`
+	Files     bool     `json:"files,omitempty"`    // attach the message's attachments
+	KeepRaw   bool     `json:"keep_raw,omitempty"` // store the rendered mail on the message
+}
+
+// batch queues the mails of one change; the first error stops it.
+type batch struct {
+	n      *Notifier
+	ctx    context.Context
+	tx     *sqlx.Tx
+	mc     tickets.MailContext
+	change tickets.Change
+	err    error
+}
+
+func fromAddress(p tickets.Property, domain string) string {
+	if p.FromAddress != "" {
+		return p.FromAddress
+	}
+	return p.Slug + "@" + domain
+}
+
+func person(name, email string) templates.Person { return templates.Person{Name: name, Email: email} }
+
+// queue writes one mail to the outbox as an intent, with its Message-ID fixed now and recorded
+// for threading.
+func (b *batch) queue(in intent, messageID string) {
+	if b.err != nil {
+		return
+	}
+	in.Kind, in.TicketID, in.MessageID, in.ActorID = b.change.Kind, b.change.TicketID, b.change.MessageID, b.change.AgentID
+	if messageID == "" {
+		messageID = tickets.NewMessageID(b.n.domain)
+	}
+	spec, err := json.Marshal(in)
+	if err != nil {
+		b.err = fmt.Errorf("notify: %w", err)
+		return
+	}
+	rcpts := append([]string{in.To}, in.Cc...)
+	if _, err := outbox.Enqueue(b.ctx, b.n.db, b.tx, outbox.New{
+		PropertyID: b.mc.Property.ID, TicketID: b.mc.Ticket.ID, MessageID: messageID, Kind: in.Template,
+		Automatic: in.Automatic != "", From: fromAddress(b.mc.Property, b.n.domain), Rcpts: rcpts, Spec: string(spec),
+	}, b.n.store.Now()); err != nil {
+		b.err = err
+		return
+	}
+	b.err = b.n.store.RecordThreadID(b.ctx, b.tx, b.mc.Property.ID, messageID, b.mc.Ticket.ID, in.AgentID)
+}
+
+// acknowledge tells the customer their mail arrived — unless the property turned it off, the
+// address bounces, or the customer already had AutoPerHour automatic mails this hour (a loop).
+func (b *batch) acknowledge() {
+	c := b.mc.Contact
+	if b.err != nil || !b.mc.Property.Acknowledge || c.Email == "" || b.mc.Actor != nil {
+		return
+	}
+	why := ""
+	switch {
+	case c.Bouncing:
+		why = "the address bounces"
+	case c.Blocked:
+		why = "the sender is blocked"
+	default:
+		n, err := outbox.RecentAutomatic(b.ctx, b.n.db, b.tx, c.Email, b.n.store.Now().Add(-time.Hour))
+		if err != nil {
+			b.err = err
+			return
+		}
+		if n >= b.n.perHour {
+			why = fmt.Sprintf("%d automatic mails to this address in the last hour (loop protection)", n)
+		}
+	}
+	if why != "" {
+		b.n.log.Warn("acknowledgement not sent", slog.String("to", c.Email), slog.String("why", why))
+		b.err = b.n.store.AddEvent(b.ctx, b.tx, b.mc.Ticket.ID, "acknowledgement-suppressed", "system", why)
+		return
+	}
+	b.queue(intent{Template: templates.Acknowledgement, ToName: c.Name, To: c.Email, Automatic: "auto-replied"}, "")
+}
+
+// toCustomer sends an agent's message to the customer, with everyone else on the ticket in Cc.
+func (b *batch) toCustomer() {
+	m := b.mc.Message
+	if m == nil || b.mc.Contact.Email == "" {
+		return
+	}
+	var cc []string
+	for _, e := range b.mc.Cc {
+		if e != b.mc.Contact.Email {
+			cc = append(cc, e)
+		}
+	}
+	b.queue(intent{Template: templates.AgentReply, ToName: b.mc.Contact.Name, To: b.mc.Contact.Email, Cc: cc, Files: true, KeepRaw: true}, m.MessageID)
+}
+
+// toAgents sends kind to each agent, never to the one who acted; each copy carries that agent's
+// own reply token, so a reply by mail is known to be theirs.
+func (b *batch) toAgents(kind string, agents []tickets.Agent) {
+	for _, a := range agents {
+		if b.mc.Actor != nil && a.ID == b.mc.Actor.ID {
+			continue
+		}
+		if b.mc.Message != nil && strings.EqualFold(b.mc.Message.From, a.Email) {
+			continue
+		}
+		b.queue(intent{Template: kind, ToName: a.Name, To: a.Email, AgentID: a.ID, Automatic: "auto-generated"}, "")
+	}
+}

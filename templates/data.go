@@ -1,0 +1,188 @@
+package templates
+
+import (
+	"strings"
+	"time"
+)
+
+// Data is what a mail is rendered from. Every field may be zero.
+type Data struct {
+	Property  Property
+	Ticket    Ticket
+	Message   Message  // the message that caused this mail (customer's message, agent's reply/note); zero when none
+	Recipient Person   // who this mail is for
+	Actor     Person   // who acted (the agent who replied, assigned, ...); zero when the customer/system
+	Note      bool     // for AgentCopy: the message is an internal note, never sent to the customer
+	FollowsUp int64    // for FollowUp: the closed ticket's number
+	Errors    []string // for CommandError: what went wrong, one line each
+	Commands  []string // for CommandError: the accepted commands, e.g. "#close", "#assign <agent email | department | me>"
+}
+
+// Property is the brand a ticket belongs to.
+type Property struct {
+	Name    string // display name, e.g. "Acme Support"
+	Address string // the address customers write to
+}
+
+// Ticket is the ticket a mail is about.
+type Ticket struct {
+	Number     int64
+	Subject    string
+	Status     string // "open", "closed"
+	Priority   string // "low", "normal", "high", "urgent" (others are shown as is)
+	Customer   Person
+	Assignee   string // the assigned agent's email address, or ""
+	Department string
+	Tags       []string
+}
+
+// Message is one message of a ticket.
+type Message struct {
+	From        Person
+	Text        string   // plain text; also used for the HTML body when HTML is ""
+	HTML        string   // HTML already sanitised by the caller, or ""
+	Attachments []string // file names
+	Date        time.Time
+}
+
+// IsZero reports whether m is the zero Message (no message).
+func (m Message) IsZero() bool {
+	return m.From == (Person{}) && m.Text == "" && m.HTML == "" && len(m.Attachments) == 0 && m.Date.IsZero()
+}
+
+// Person is a name and a mail address; either may be empty.
+type Person struct {
+	Name, Email string
+}
+
+// Display returns p's name, or its address when it has no name.
+func (p Person) Display() string {
+	if n := oneLine(p.Name); n != "" {
+		return n
+	}
+	return oneLine(p.Email)
+}
+
+// String returns "Name <email>", or whichever of the two p has.
+func (p Person) String() string {
+	n, e := oneLine(p.Name), oneLine(p.Email)
+	switch {
+	case n == "":
+		return e
+	case e == "":
+		return n
+	}
+	return n + " <" + e + ">"
+}
+
+// AssignedToRecipient reports whether an Assigned mail tells its recipient
+// that the ticket is theirs: the assignee is the recipient, or neither an
+// assignee nor a department is known. Otherwise the ticket went to
+// d.Ticket.Department (or to another agent, d.Ticket.Assignee).
+func (d Data) AssignedToRecipient() bool {
+	t := d.Ticket
+	return sameAddress(t.Assignee, d.Recipient.Email) || (strings.TrimSpace(t.Assignee) == "" && strings.TrimSpace(t.Department) == "")
+}
+
+// oneLine collapses runs of white space (line breaks included) to one space.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// Sample returns realistic sample data for kind, in English, the same for
+// every locale: property "Acme Support", ticket #12 "Printer on fire" of
+// customer Ann Smith, agents Alice Martin and Bob Dupont, dates in March 2026.
+// An unknown kind gets the NewTicket sample. Each call returns fresh data.
+func Sample(kind string) Data {
+	date := time.Date(2026, time.March, 2, 10, 4, 0, 0, time.UTC)
+	ann := Person{Name: "Ann Smith", Email: "ann@customer.example"}
+	alice := Person{Name: "Alice Martin", Email: "alice@acme.example"}
+	bob := Person{Name: "Bob Dupont", Email: "bob@acme.example"}
+	d := Data{
+		Property: Property{Name: "Acme Support", Address: "support@acme.example"},
+		Ticket: Ticket{
+			Number:   12,
+			Subject:  "Printer on fire",
+			Status:   "open",
+			Priority: "high",
+			Customer: ann,
+			Tags:     []string{"printer", "urgent"},
+		},
+		Message: Message{
+			From: ann,
+			Text: "Hello,\n\nMy printer started smoking this morning, then it caught fire.\n" +
+				"It's the LaserJet 4000 I bought from you last year. What should I do?\n\n" +
+				"Thank you,\nAnn",
+			Attachments: []string{"printer.jpg"},
+			Date:        date,
+		},
+		Recipient: alice,
+	}
+	assigned := func() {
+		d.Ticket.Assignee = alice.Email
+		d.Ticket.Department = "Hardware"
+	}
+	switch kind {
+	case Acknowledgement:
+		d.Recipient = ann
+	case CustomerReply:
+		assigned()
+		d.Message.Text = "It's unplugged now, and the fire is out.\n" +
+			"The technician can call me at any time before 6 pm.\n\nAnn"
+		d.Message.Attachments = nil
+		d.Message.Date = date.Add(26 * time.Minute)
+	case Reopened:
+		assigned()
+		d.Message.Text = "Hello again,\n\nThe new printer smells of smoke too, as soon as it warms up.\n\nAnn"
+		d.Message.Attachments = nil
+		d.Message.Date = time.Date(2026, time.March, 9, 8, 15, 0, 0, time.UTC)
+	case FollowUp:
+		d.Ticket.Number = 13
+		d.Ticket.Subject = "Re: [#11] Printer on fire"
+		d.Ticket.Priority = "normal"
+		d.Ticket.Tags = nil
+		d.FollowsUp = 11
+		d.Message.Text = "Hello,\n\nThe replacement printer you sent me last month is smoking too.\n\nAnn"
+		d.Message.Attachments = []string{"smoke.mp4"}
+		d.Message.Date = time.Date(2026, time.April, 1, 16, 40, 0, 0, time.UTC)
+	case AgentReply:
+		assigned()
+		d.Recipient = ann
+		d.Actor = alice
+		d.Message = Message{
+			From: alice,
+			Text: "Hello Ann,\n\nPlease unplug the printer right away and do not use it again.\n" +
+				"A technician will call you this afternoon to arrange a replacement.",
+			Date: date.Add(12 * time.Minute),
+		}
+	case AgentCopy:
+		assigned()
+		d.Recipient = bob
+		d.Actor = alice
+		d.Message = Message{
+			From: alice,
+			Text: "Hello Ann,\n\nPlease unplug the printer right away and do not use it again.\n" +
+				"A technician will call you this afternoon to arrange a replacement.",
+			Date: date.Add(12 * time.Minute),
+		}
+	case Assigned:
+		assigned()
+		d.Actor = bob
+		d.Message = Message{}
+	case CommandError:
+		assigned()
+		d.Actor = alice
+		d.Message = Message{}
+		d.Errors = []string{
+			`unknown command "#clsoe"`,
+			`#assign: no agent or department named "hardwre"`,
+		}
+		d.Commands = []string{
+			"#close",
+			"#reopen",
+			"#assign <agent email | department | me>",
+			"#priority <low | normal | high | urgent>",
+			"#tag <tag>",
+			"#note (the rest of the mail is an internal note)",
+		}
+	}
+	return d
+}

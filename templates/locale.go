@@ -1,0 +1,234 @@
+package templates
+
+import (
+	htmltemplate "html/template"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// replyMarkers are the "reply above this line" lines, per built-in locale.
+// They hold no character HTML escaping would change (no quote, ampersand or
+// angle bracket), so the HTML and text forms of a mail carry the same line.
+func replyMarker(lang string) (string, bool) {
+	switch lang {
+	case "en":
+		return "##- Please type your reply above this line -##", true
+	case "es":
+		return "##- Escriba su respuesta por encima de esta línea -##", true
+	case "fr":
+		return "##- Veuillez écrire votre réponse au-dessus de cette ligne -##", true
+	case "it":
+		return "##- Si prega di scrivere la risposta sopra questa riga -##", true
+	}
+	return "", false
+}
+
+// ReplyMarker returns the localized "reply above this line" line postdesk
+// puts at the top of mail agents or customers may answer, e.g. for "en":
+// "##- Please type your reply above this line -##". Locales match like
+// Render's: exact, base language, then "en".
+func ReplyMarker(locale string) string {
+	for _, l := range fallbacks(normalizeLocale(locale)) {
+		if m, ok := replyMarker(l); ok {
+			return m
+		}
+	}
+	m, _ := replyMarker(DefaultLocale)
+	return m
+}
+
+// ReplyMarkers returns the markers of every built-in locale, in the order of
+// Locales (a reply trimmer looks for all of them).
+func ReplyMarkers() []string {
+	var out []string
+	for _, l := range Locales() {
+		m, _ := replyMarker(l)
+		out = append(out, m)
+	}
+	return out
+}
+
+// normalizeLocale lowercases locale and turns "fr_CA.UTF-8" into "fr-ca".
+func normalizeLocale(locale string) string {
+	l := strings.ToLower(strings.TrimSpace(locale))
+	if i := strings.IndexAny(l, ".@"); i >= 0 {
+		l = l[:i]
+	}
+	return strings.ReplaceAll(l, "_", "-")
+}
+
+// validLocale reports whether l (normalized) looks like a language tag:
+// 2 to 8 letters, then "-" subtags of 1 to 8 letters or digits.
+func validLocale(l string) bool {
+	parts := strings.Split(l, "-")
+	for i, p := range parts {
+		if len(p) < 1 || len(p) > 8 || (i == 0 && len(p) < 2) {
+			return false
+		}
+		for _, c := range p {
+			letter := c >= 'a' && c <= 'z'
+			if !letter && (i == 0 || c < '0' || c > '9') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// fallbacks lists the locales to try for l (normalized): l, its base
+// language, then "en".
+func fallbacks(l string) []string {
+	out := make([]string, 0, 3)
+	add := func(s string) {
+		if s != "" && !contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	add(l)
+	if i := strings.IndexByte(l, '-'); i > 0 {
+		add(l[:i])
+	}
+	add(DefaultLocale)
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// funcMap returns the template functions of locale loc.
+func funcMap(loc string) map[string]any {
+	return map[string]any{
+		"marker":      func() string { return ReplyMarker(loc) },
+		"date":        func(t time.Time) string { return formatDate(loc, t) },
+		"join":        strings.Join,
+		"topic":       topic,
+		"nl2br":       nl2br,
+		"messageHTML": messageHTML,
+		"sameAddress": sameAddress,
+	}
+}
+
+// months returns the month names of lang ("fr", "it" or "es").
+func months(lang string) [12]string {
+	switch lang {
+	case "fr":
+		return [12]string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"}
+	case "it":
+		return [12]string{"gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre"}
+	}
+	return [12]string{"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"}
+}
+
+// formatDate formats t, in UTC, the way locale loc (or its base language)
+// writes dates: "March 2, 2026 at 10:04 UTC", "2 mars 2026 à 10:04 UTC",
+// "2 marzo 2026 alle ore 10:04 UTC", "2 de marzo de 2026 a las 10:04 UTC".
+// The zero time gives "".
+func formatDate(loc string, t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	t = t.UTC()
+	day, month, year, clock := strconv.Itoa(t.Day()), int(t.Month())-1, strconv.Itoa(t.Year()), t.Format("15:04")
+	lang := loc
+	if i := strings.IndexByte(lang, '-'); i > 0 {
+		lang = lang[:i]
+	}
+	switch lang {
+	case "fr":
+		if t.Day() == 1 {
+			day = "1er"
+		}
+		return day + " " + months("fr")[month] + " " + year + " à " + clock + " UTC"
+	case "it":
+		if t.Day() == 1 {
+			day = "1º"
+		}
+		return day + " " + months("it")[month] + " " + year + " alle ore " + clock + " UTC"
+	case "es":
+		at := " a las "
+		if t.Hour() == 1 {
+			at = " a la "
+		}
+		return day + " de " + months("es")[month] + " de " + year + at + clock + " UTC"
+	}
+	return t.Format("January 2, 2006") + " at " + clock + " UTC"
+}
+
+// isReplyPrefix reports whether p (lowercased) is a subject prefix topic
+// drops: the reply and forward markers of common mail clients and languages.
+func isReplyPrefix(p string) bool {
+	switch p {
+	case "re", "fw", "fwd", "tr", "ref", "réf", "r", "rif", "i", "aw", "wg", "sv", "vs", "rv", "res", "enc":
+		return true
+	}
+	return false
+}
+
+// topic returns subject without leading reply/forward prefixes ("Re:",
+// "Fwd:", "TR :", "RV:", ...) and without ticket tags "[#N]", spaces
+// collapsed. postdesk's subjects add their own tag, so an old ticket's tag in
+// a customer's subject cannot mislead threading.
+func topic(subject string) string {
+	var b strings.Builder
+	for s := subject; s != ""; {
+		i := strings.Index(s, "[#")
+		if i < 0 {
+			b.WriteString(s)
+			break
+		}
+		j := i + 2
+		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+			j++
+		}
+		if j > i+2 && j < len(s) && s[j] == ']' {
+			b.WriteString(s[:i])
+			b.WriteByte(' ')
+			s = s[j+1:]
+			continue
+		}
+		b.WriteString(s[:i+2])
+		s = s[i+2:]
+	}
+	s := strings.Join(strings.Fields(b.String()), " ")
+	for {
+		i := strings.IndexByte(s, ':')
+		if i < 0 || i > 5 {
+			return s
+		}
+		p := strings.ToLower(strings.TrimSpace(s[:i]))
+		if !isReplyPrefix(p) {
+			return s
+		}
+		s = strings.TrimSpace(s[i+1:])
+	}
+}
+
+// nl2br escapes text for HTML and turns its line breaks into <br>.
+func nl2br(text string) htmltemplate.HTML {
+	text = strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(text)
+	lines := strings.Split(htmltemplate.HTMLEscapeString(text), "\n")
+	return htmltemplate.HTML(strings.Join(lines, "<br>\n"))
+}
+
+// messageHTML returns m's HTML as is (the caller sanitised it), or, when it
+// has none, its text escaped with line breaks kept.
+func messageHTML(m Message) htmltemplate.HTML {
+	if strings.TrimSpace(m.HTML) != "" {
+		return htmltemplate.HTML(m.HTML)
+	}
+	return nl2br(m.Text)
+}
+
+// sameAddress reports whether a and b are the same, non-empty, mail address
+// (ignoring case and surrounding space).
+func sameAddress(a, b string) bool {
+	a, b = strings.TrimSpace(a), strings.TrimSpace(b)
+	return a != "" && strings.EqualFold(a, b)
+}

@@ -1,0 +1,249 @@
+package tickets
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Outgoing is a message an agent writes: a reply, or the first message of a ticket they open.
+type Outgoing struct {
+	Text        string
+	Attachments []NewAttachment
+}
+
+// NewMessageID mints a Message-ID for mail postdesk sends, without angle brackets.
+func NewMessageID(domain string) string {
+	b := make([]byte, 15)
+	rand.Read(b)
+	return strings.ToLower(base32.StdEncoding.EncodeToString(b)) + "@" + domain
+}
+
+// Reply posts an agent's reply on a ticket; the hooks send it to the customer and Cc and copy the
+// other agents. messageID is the Message-ID of the mail to the customer, fixed now.
+func (s *Store) Reply(ctx context.Context, p Property, number int64, agentEmail string, out Outgoing, messageID string) (Ticket, error) {
+	if strings.TrimSpace(out.Text) == "" {
+		return Ticket{}, fmt.Errorf("tickets: %w: the reply is empty", ErrInvalid)
+	}
+	a, err := s.AgentByEmail(ctx, p.ID, agentEmail)
+	if err != nil {
+		return Ticket{}, err
+	}
+	t, err := s.Ticket(ctx, p.ID, number)
+	if err != nil {
+		return Ticket{}, err
+	}
+	err = s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+		now := s.Now()
+		id, err := s.insertOutgoing(ctx, tx, p, t.ID, a, t.Subject, out, messageID, DirectionOut)
+		if err != nil {
+			return err
+		}
+		if err := s.db.Exec(ctx, tx, `UPDATE tickets SET message_count = message_count + 1, updated_at = ? WHERE id = ?`, now, t.ID); err != nil {
+			return fmt.Errorf("tickets: reply: %w", err)
+		}
+		if err := s.addParticipant(ctx, tx, t.ID, a.Email, "agent"); err != nil {
+			return err
+		}
+		if err := s.addEvent(ctx, tx, t.ID, "replied", "agent:"+a.Email, "", now); err != nil {
+			return err
+		}
+		return s.runHooks(ctx, tx, Change{Kind: "agent-reply", Property: p, TicketID: t.ID, MessageID: id, AgentID: a.ID, Human: true})
+	})
+	if err != nil {
+		return Ticket{}, err
+	}
+	return s.Ticket(ctx, p.ID, number)
+}
+
+// NewTicket is a ticket an agent opens from scratch.
+type NewTicket struct {
+	Customer Address
+	Subject  string
+	Priority string
+	Tags     []string
+	Assign   string // an agent's email or a department's name; "" assigns the creator
+	Outgoing
+}
+
+// CreateTicket opens a ticket for a customer on an agent's initiative; the hooks send the first
+// message to the customer and copy the assignee or the department.
+func (s *Store) CreateTicket(ctx context.Context, p Property, agentEmail string, nt NewTicket, messageID string) (Ticket, error) {
+	a, err := s.AgentByEmail(ctx, p.ID, agentEmail)
+	if err != nil {
+		return Ticket{}, err
+	}
+	nt.Customer.Email = normEmail(nt.Customer.Email)
+	if !ValidEmail(nt.Customer.Email) {
+		return Ticket{}, fmt.Errorf("tickets: %w: customer %q is not an email address", ErrInvalid, nt.Customer.Email)
+	}
+	nt.Subject = strings.Join(strings.Fields(nt.Subject), " ")
+	if nt.Subject == "" {
+		return Ticket{}, fmt.Errorf("tickets: %w: a subject is required", ErrInvalid)
+	}
+	if strings.TrimSpace(nt.Text) == "" {
+		return Ticket{}, fmt.Errorf("tickets: %w: the message is empty", ErrInvalid)
+	}
+	if nt.Priority == "" {
+		nt.Priority = "normal"
+	}
+	if !slices.Contains(Priorities, nt.Priority) {
+		return Ticket{}, fmt.Errorf("tickets: %w: priority %q: one of %s", ErrInvalid, nt.Priority, strings.Join(Priorities, ", "))
+	}
+	target := nt.Assign
+	if target == "" {
+		target = a.Email
+	}
+	agentID, deptID, err := s.assignee(ctx, p.ID, target)
+	if err != nil {
+		return Ticket{}, err
+	}
+	if err := s.ensureNumbering(ctx, p.ID); err != nil {
+		return Ticket{}, err
+	}
+	var number int64
+	err = s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+		now := s.Now()
+		contactID, err := s.upsertContact(ctx, tx, p.ID, nt.Customer.Email, nt.Customer.Name, now)
+		if err != nil {
+			return err
+		}
+		var id int64
+		id, number, err = s.insertTicket(ctx, tx, p.ID, nt.Subject, contactID, nil, now)
+		if err != nil {
+			return err
+		}
+		if err := s.db.Exec(ctx, tx, `UPDATE tickets SET priority = ?, assignee_agent_id = ?, assignee_department_id = ?, message_count = 1 WHERE id = ?`,
+			nt.Priority, nullID(agentID), nullID(deptID), id); err != nil {
+			return fmt.Errorf("tickets: create: %w", err)
+		}
+		for _, tag := range nt.Tags {
+			if err := s.addTag(ctx, tx, id, tag); err != nil {
+				return err
+			}
+		}
+		msgID, err := s.insertOutgoing(ctx, tx, p, id, a, nt.Subject, nt.Outgoing, messageID, DirectionOut)
+		if err != nil {
+			return err
+		}
+		if err := s.addParticipant(ctx, tx, id, nt.Customer.Email, "customer"); err != nil {
+			return err
+		}
+		if err := s.addParticipant(ctx, tx, id, a.Email, "agent"); err != nil {
+			return err
+		}
+		if err := s.addEvent(ctx, tx, id, "created", "agent:"+a.Email, "opened by an agent; assigned to "+target, now); err != nil {
+			return err
+		}
+		return s.runHooks(ctx, tx, Change{Kind: "agent-created", Property: p, TicketID: id, MessageID: msgID, AgentID: a.ID, Human: true})
+	})
+	if err != nil {
+		return Ticket{}, err
+	}
+	return s.Ticket(ctx, p.ID, number)
+}
+
+// Assign gives a ticket to an agent (by email) or a department (by name); the hooks tell the new
+// assignee, never the agent who assigned.
+func (s *Store) Assign(ctx context.Context, p Property, number int64, actorEmail, target string) (Ticket, error) {
+	actor, err := s.AgentByEmail(ctx, p.ID, actorEmail)
+	if err != nil {
+		return Ticket{}, err
+	}
+	agentID, deptID, err := s.assignee(ctx, p.ID, target)
+	if err != nil {
+		return Ticket{}, err
+	}
+	t, err := s.Ticket(ctx, p.ID, number)
+	if err != nil {
+		return Ticket{}, err
+	}
+	err = s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+		now := s.Now()
+		if err := s.db.Exec(ctx, tx, `UPDATE tickets SET assignee_agent_id = ?, assignee_department_id = ?, updated_at = ? WHERE id = ?`,
+			nullID(agentID), nullID(deptID), now, t.ID); err != nil {
+			return fmt.Errorf("tickets: assign: %w", err)
+		}
+		if err := s.addEvent(ctx, tx, t.ID, "assigned", "agent:"+actor.Email, target, now); err != nil {
+			return err
+		}
+		return s.runHooks(ctx, tx, Change{Kind: "assigned", Property: p, TicketID: t.ID, AgentID: actor.ID, Human: true})
+	})
+	if err != nil {
+		return Ticket{}, err
+	}
+	return s.Ticket(ctx, p.ID, number)
+}
+
+// assignee resolves an assignment target: an agent of the property by email, else a department by
+// name.
+func (s *Store) assignee(ctx context.Context, propertyID int64, target string) (agentID, deptID int64, err error) {
+	if strings.Contains(target, "@") {
+		a, err := s.AgentByEmail(ctx, propertyID, target)
+		if errors.Is(err, ErrNotFound) {
+			return 0, 0, fmt.Errorf("tickets: %w: %q is not an agent of this property", ErrInvalid, target)
+		}
+		return a.ID, 0, err
+	}
+	d, err := s.DepartmentByName(ctx, propertyID, target)
+	if errors.Is(err, ErrNotFound) {
+		return 0, 0, fmt.Errorf("tickets: %w: no agent or department %q", ErrInvalid, target)
+	}
+	return 0, d.ID, err
+}
+
+func (s *Store) addTag(ctx context.Context, tx *sqlx.Tx, ticketID int64, tag string) error {
+	tag = strings.ToLower(strings.TrimSpace(tag))
+	if tag == "" || len(tag) > 64 || strings.ContainsAny(tag, " \t\r\n,") {
+		return fmt.Errorf("tickets: %w: tag %q: one word of up to 64 characters", ErrInvalid, tag)
+	}
+	if err := s.db.Exec(ctx, tx, `INSERT INTO ticket_tags (ticket_id, tag) VALUES (?, ?) ON CONFLICT DO NOTHING`, ticketID, tag); err != nil {
+		return fmt.Errorf("tickets: tag: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) addParticipant(ctx context.Context, tx *sqlx.Tx, ticketID int64, email, role string) error {
+	if err := s.db.Exec(ctx, tx, `INSERT INTO ticket_participants (ticket_id, email, role) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+		ticketID, normEmail(email), role); err != nil {
+		return fmt.Errorf("tickets: add participant: %w", err)
+	}
+	return nil
+}
+
+// insertOutgoing stores an agent's message. Its Message-ID is the one the customer's mail will
+// carry, so a reply to it threads; raw holds nothing until the mail is rendered into the outbox.
+func (s *Store) insertOutgoing(ctx context.Context, tx *sqlx.Tx, p Property, ticketID int64, a Agent, subject string, out Outgoing, messageID, direction string) (int64, error) {
+	var id int64
+	err := s.db.Get(ctx, tx, &id, `INSERT INTO messages (property_id, ticket_id, direction, kind, agent_id, from_name, from_email, subject, message_id, dedup_key, text_body, threading, created_at)
+		VALUES (?, ?, ?, 'human', ?, ?, ?, ?, ?, ?, ?, 'agent', ?) RETURNING id`,
+		p.ID, ticketID, direction, a.ID, a.Name, a.Email, subject, messageID, DedupKey(messageID, nil), out.Text, s.Now())
+	if err != nil {
+		return 0, fmt.Errorf("tickets: insert reply: %w", err)
+	}
+	if err := s.RecordThreadID(ctx, tx, p.ID, messageID, ticketID, 0); err != nil {
+		return 0, err
+	}
+	for _, att := range out.Attachments {
+		if err := s.insertAttachment(ctx, tx, id, att); err != nil {
+			return 0, err
+		}
+	}
+	return id, nil
+}
+
+// RecordThreadID remembers a Message-ID postdesk sent, so that replies to it thread into the
+// ticket (and, with agentID, are known to answer that agent's copy).
+func (s *Store) RecordThreadID(ctx context.Context, tx *sqlx.Tx, propertyID int64, messageID string, ticketID, agentID int64) error {
+	if err := s.db.Exec(ctx, tx, `INSERT INTO thread_ids (property_id, message_id, ticket_id, agent_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		propertyID, messageID, ticketID, nullID(agentID)); err != nil {
+		return fmt.Errorf("tickets: record message-id: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,390 @@
+package tickets
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/postdesk/postdesk/threading"
+)
+
+// Address is a mail party.
+type Address struct {
+	Name  string
+	Email string
+}
+
+// Inbound is a received mail, parsed and classified, for one property.
+type Inbound struct {
+	EnvelopeFrom string
+	// Recipients are the addresses that may carry a reply token, strongest first: envelope
+	// recipients, Delivered-To/X-Original-To, then To and Cc.
+	Recipients  []string
+	From        Address // the header From, or the envelope sender when there is none
+	To, Cc      []Address
+	Subject     string
+	MessageID   string // "" when the mail has none
+	InReplyTo   []string
+	References  []string
+	Date        time.Time
+	Text, HTML  string
+	Attachments []NewAttachment
+	Raw         []byte
+	// Kind is the classifier's verdict; only "human" mail opens and reopens tickets.
+	Kind     string
+	Problems []string
+	// Own reports whether an address is the property's own (forwarding, from or token address):
+	// such addresses never become participants.
+	Own func(addr string) bool
+}
+
+// NewAttachment is an attachment to store.
+type NewAttachment struct {
+	Filename    string
+	ContentType string
+	ContentID   string
+	Inline      bool
+	Data        []byte
+}
+
+// Delivery says what became of an inbound mail.
+type Delivery struct {
+	Duplicate    bool // stored before: nothing changed
+	Action       threading.Action
+	Decision     threading.Decision
+	TicketID     int64
+	TicketNumber int64
+	MessageID    int64 // the stored message's ID
+	FollowsUp    int64 // for a follow-up, the number of the closed ticket it answers
+}
+
+// Change is what a hook is told about: enough to decide who gets mail.
+type Change struct {
+	Kind      string // "ticket-created", "customer-reply", "ticket-reopened", "robot-message", …
+	Property  Property
+	TicketID  int64
+	MessageID int64 // the message that caused it, 0 when none
+	AgentID   int64 // the acting agent, 0 when none
+	Human     bool  // false for auto-replies, bounces and lists: never answered
+}
+
+// DedupKey is what makes a delivery the same as an earlier one: the Message-ID, or a hash of the
+// raw bytes when there is none.
+func DedupKey(messageID string, raw []byte) string {
+	if messageID != "" {
+		return "mid:" + messageID
+	}
+	h := sha256.Sum256(raw)
+	return "sha256:" + hex.EncodeToString(h[:])
+}
+
+const noSubject = "(no subject)"
+
+// errDuplicate unwinds a delivery transaction that lost a race to store the same message.
+var errDuplicate = errors.New("duplicate")
+
+// Deliver stores an inbound mail for property p in one transaction: de-duplication, threading,
+// the reopen rule, the ticket, the message with its attachments, participants, events and whatever
+// the hooks queue. On any error nothing is stored, so the sender can retry.
+func (s *Store) Deliver(ctx context.Context, p Property, secret []byte, in Inbound) (Delivery, error) {
+	key := DedupKey(in.MessageID, in.Raw)
+	if err := s.ensureNumbering(ctx, p.ID); err != nil {
+		return Delivery{}, err
+	}
+	var d Delivery
+	// Group commit: on SQLite, concurrent deliveries share a transaction, each in a savepoint; one
+	// caller's cancellation must not interrupt the others' statements (see db.Batch).
+	err := s.db.Batch(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		d, err = s.deliver(context.WithoutCancel(ctx), tx, p, secret, in, key)
+		return err
+	})
+	if errors.Is(err, errDuplicate) {
+		return Delivery{Duplicate: true}, nil
+	}
+	if err != nil {
+		return Delivery{}, err
+	}
+	return d, nil
+}
+
+func (s *Store) deliver(ctx context.Context, tx *sqlx.Tx, p Property, secret []byte, in Inbound, key string) (Delivery, error) {
+	var seen []int64
+	if err := s.db.Select(ctx, tx, &seen, `SELECT ticket_id FROM messages WHERE property_id = ? AND dedup_key = ?`, p.ID, key); err != nil {
+		return Delivery{}, fmt.Errorf("tickets: dedup check: %w", err)
+	}
+	if len(seen) > 0 {
+		return Delivery{Duplicate: true, TicketID: seen[0]}, nil
+	}
+	now := s.Now()
+	from := normEmail(in.From.Email)
+	human := in.Kind == "" || in.Kind == "human"
+	dec, err := threading.Resolve(threading.Property{ID: p.ID, Slug: p.Slug, Secret: secret}, threading.Message{
+		Recipients: in.Recipients, From: from, InReplyTo: in.InReplyTo, References: in.References, Subject: in.Subject,
+	}, txLookup{ctx: ctx, db: s.db, tx: tx, propertyID: p.ID})
+	if err != nil {
+		return Delivery{}, fmt.Errorf("tickets: %w", err)
+	}
+	d := Delivery{Decision: dec, Action: threading.Lifecycle(dec, human, now, p.ReopenWindow)}
+	if d.Action == threading.Drop {
+		return d, nil
+	}
+
+	agentID, contactID, err := s.author(ctx, tx, p.ID, in.From, now)
+	if err != nil {
+		return Delivery{}, err
+	}
+	actor := "customer:" + from
+	if agentID != 0 {
+		actor = "agent:" + from
+	}
+	change := Change{Property: p, AgentID: agentID, Human: human}
+
+	switch d.Action {
+	case threading.Create, threading.FollowUp:
+		var followsUp *int64
+		if d.Action == threading.FollowUp {
+			followsUp = &dec.Ticket.ID
+			d.FollowsUp = dec.Ticket.Number
+		}
+		d.TicketID, d.TicketNumber, err = s.insertTicket(ctx, tx, p.ID, ticketSubject(in.Subject), contactID, followsUp, now)
+		if err != nil {
+			return Delivery{}, err
+		}
+		detail := ""
+		if followsUp != nil {
+			detail = fmt.Sprintf("follows up #%d, closed more than %s before", d.FollowsUp, p.ReopenWindow)
+			if err := s.addEvent(ctx, tx, dec.Ticket.ID, "followed-up", actor, fmt.Sprintf("answered after the reopen window: new ticket #%d", d.TicketNumber), now); err != nil {
+				return Delivery{}, err
+			}
+		}
+		if err := s.addEvent(ctx, tx, d.TicketID, "created", actor, detail, now); err != nil {
+			return Delivery{}, err
+		}
+		change.Kind = "ticket-created"
+	case threading.Reopen:
+		d.TicketID, d.TicketNumber = dec.Ticket.ID, dec.Ticket.Number
+		if err := s.db.Exec(ctx, tx, `UPDATE tickets SET status = ?, closed_at = NULL, snoozed_until = NULL, updated_at = ? WHERE id = ?`,
+			StatusOpen, now, d.TicketID); err != nil {
+			return Delivery{}, fmt.Errorf("tickets: reopen: %w", err)
+		}
+		if err := s.addEvent(ctx, tx, d.TicketID, "reopened", actor, "answered "+now.Sub(dec.Ticket.ClosedAt).Round(time.Minute).String()+" after closing", now); err != nil {
+			return Delivery{}, err
+		}
+		change.Kind = "ticket-reopened"
+	case threading.Append:
+		d.TicketID, d.TicketNumber = dec.Ticket.ID, dec.Ticket.Number
+		change.Kind = "customer-reply"
+		if agentID != 0 {
+			change.Kind = "agent-mail"
+		}
+	}
+	if !human {
+		change.Kind = "robot-message"
+	}
+
+	d.MessageID, err = s.insertInbound(ctx, tx, p.ID, d.TicketID, agentID, contactID, in, key, dec.String(), now)
+	if err != nil {
+		return Delivery{}, err
+	}
+	// Robots do not move a ticket up the inbox; people do.
+	bump := `UPDATE tickets SET message_count = message_count + 1 WHERE id = ?`
+	args := []any{d.TicketID}
+	if human {
+		bump = `UPDATE tickets SET message_count = message_count + 1, updated_at = ? WHERE id = ?`
+		args = []any{now, d.TicketID}
+	}
+	if err := s.db.Exec(ctx, tx, (bump), args...); err != nil {
+		return Delivery{}, fmt.Errorf("tickets: count message: %w", err)
+	}
+	if human {
+		if err := s.addParticipants(ctx, tx, p, d.TicketID, agentID != 0, in); err != nil {
+			return Delivery{}, err
+		}
+	}
+	change.TicketID, change.MessageID = d.TicketID, d.MessageID
+	if err := s.runHooks(ctx, tx, change); err != nil {
+		return Delivery{}, fmt.Errorf("tickets: after delivery: %w", err)
+	}
+	return d, nil
+}
+
+// ticketSubject is the subject a new ticket gets: without any ticket tag of ours (a follow-up
+// carries the old ticket's tag; the new ticket gets its own when mail goes out).
+func ticketSubject(subject string) string {
+	s := strings.TrimSpace(subjectTagRE.ReplaceAllString(subject, ""))
+	s = strings.Join(strings.Fields(s), " ")
+	if s == "" {
+		return noSubject
+	}
+	return s
+}
+
+// author finds who wrote a mail: an agent of the property, or else a contact (created on first mail).
+func (s *Store) author(ctx context.Context, tx *sqlx.Tx, propertyID int64, from Address, now time.Time) (agentID, contactID int64, err error) {
+	email := normEmail(from.Email)
+	if email == "" {
+		return 0, 0, nil
+	}
+	var ids []int64
+	if err := s.db.Select(ctx, tx, &ids, `SELECT a.id FROM agents a JOIN property_agents pa ON pa.agent_id = a.id WHERE pa.property_id = ? AND a.email = ?`, propertyID, email); err != nil {
+		return 0, 0, fmt.Errorf("tickets: find agent: %w", err)
+	}
+	if len(ids) > 0 {
+		return ids[0], 0, nil
+	}
+	id, err := s.upsertContact(ctx, tx, propertyID, email, from.Name, now)
+	return 0, id, err
+}
+
+func (s *Store) upsertContact(ctx context.Context, tx *sqlx.Tx, propertyID int64, email, name string, now time.Time) (int64, error) {
+	var id int64
+	// A contact's name is learnt from the first mail that has one.
+	err := s.db.Get(ctx, tx, &id, `INSERT INTO contacts (property_id, email, name, created_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (property_id, email) DO UPDATE SET name = CASE WHEN contacts.name = '' THEN excluded.name ELSE contacts.name END
+		RETURNING id`, propertyID, email, strings.TrimSpace(name), now)
+	if err != nil {
+		return 0, fmt.Errorf("tickets: upsert contact: %w", err)
+	}
+	return id, nil
+}
+
+func (s *Store) insertTicket(ctx context.Context, tx *sqlx.Tx, propertyID int64, subject string, contactID int64, followsUp *int64, now time.Time) (id, number int64, err error) {
+	if number, err = s.nextNumber(ctx, tx, propertyID); err != nil {
+		return 0, 0, err
+	}
+	var contact *int64
+	if contactID != 0 {
+		contact = &contactID
+	}
+	err = s.db.Get(ctx, tx, &id, `INSERT INTO tickets (property_id, number, subject, status, contact_id, follows_up_ticket_id, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, propertyID, number, subject, StatusOpen, contact, followsUp, now, now)
+	if err != nil {
+		return 0, 0, fmt.Errorf("tickets: insert ticket: %w", err)
+	}
+	return id, number, nil
+}
+
+func (s *Store) insertInbound(ctx context.Context, tx *sqlx.Tx, propertyID, ticketID, agentID, contactID int64, in Inbound, key, threadingReason string, now time.Time) (int64, error) {
+	var date *time.Time
+	if !in.Date.IsZero() {
+		t := in.Date.UTC().Truncate(time.Microsecond)
+		date = &t
+	}
+	var ids []int64
+	err := s.db.Select(ctx, tx, &ids, `INSERT INTO messages (property_id, ticket_id, direction, kind, agent_id, contact_id,
+		from_name, from_email, to_list, cc_list, envelope_from, subject, message_id, dedup_key, in_reply_to, refs,
+		text_body, html_body, raw, raw_size, threading, problems, date_header, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (property_id, dedup_key) DO NOTHING RETURNING id`,
+		propertyID, ticketID, DirectionIn, kindOrHuman(in.Kind), nullID(agentID), nullID(contactID),
+		strings.TrimSpace(in.From.Name), normEmail(in.From.Email), joinAddrs(in.To), joinAddrs(in.Cc), normEmail(in.EnvelopeFrom),
+		orNoSubject(in.Subject), in.MessageID, key, joinIDs(in.InReplyTo), joinIDs(in.References),
+		in.Text, in.HTML, in.Raw, len(in.Raw), threadingReason, strings.Join(in.Problems, "\n"), date, now)
+	if err != nil {
+		return 0, fmt.Errorf("tickets: insert message: %w", err)
+	}
+	if len(ids) == 0 {
+		return 0, errDuplicate // a concurrent delivery of the same message committed first
+	}
+	id := ids[0]
+	if in.MessageID != "" {
+		if err := s.db.Exec(ctx, tx, `INSERT INTO thread_ids (property_id, message_id, ticket_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+			propertyID, in.MessageID, ticketID); err != nil {
+			return 0, fmt.Errorf("tickets: record message-id: %w", err)
+		}
+	}
+	for _, a := range in.Attachments {
+		if err := s.insertAttachment(ctx, tx, id, a); err != nil {
+			return 0, err
+		}
+	}
+	return id, nil
+}
+
+func (s *Store) insertAttachment(ctx context.Context, tx *sqlx.Tx, messageID int64, a NewAttachment) error {
+	h := sha256.Sum256(a.Data)
+	data := a.Data
+	if data == nil {
+		data = []byte{}
+	}
+	err := s.db.Exec(ctx, tx, `INSERT INTO attachments (message_id, filename, content_type, size, content_id, inline, sha256, data)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, messageID, a.Filename, a.ContentType, len(a.Data), a.ContentID, a.Inline, hex.EncodeToString(h[:]), data)
+	if err != nil {
+		return fmt.Errorf("tickets: insert attachment: %w", err)
+	}
+	return nil
+}
+
+// addParticipants records the sender and every other person on the mail (not the property's own
+// addresses), so a later mail from them may thread by subject tag and receives replies.
+func (s *Store) addParticipants(ctx context.Context, tx *sqlx.Tx, p Property, ticketID int64, fromAgent bool, in Inbound) error {
+	type party struct{ email, role string }
+	var ps []party
+	if e := normEmail(in.From.Email); e != "" {
+		role := "customer"
+		if fromAgent {
+			role = "agent"
+		}
+		ps = append(ps, party{e, role})
+	}
+	for _, a := range append(append([]Address{}, in.To...), in.Cc...) {
+		e := normEmail(a.Email)
+		if e == "" || e == p.FromAddress || (in.Own != nil && in.Own(e)) {
+			continue
+		}
+		ps = append(ps, party{e, "cc"})
+	}
+	for _, pt := range ps {
+		if err := s.db.Exec(ctx, tx, `INSERT INTO ticket_participants (ticket_id, email, role) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+			ticketID, pt.email, pt.role); err != nil {
+			return fmt.Errorf("tickets: add participant: %w", err)
+		}
+	}
+	return nil
+}
+
+func kindOrHuman(k string) string {
+	if k == "" {
+		return "human"
+	}
+	return k
+}
+
+func orNoSubject(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return noSubject
+	}
+	return s
+}
+
+func nullID(id int64) *int64 {
+	if id == 0 {
+		return nil
+	}
+	return &id
+}
+
+func joinAddrs(as []Address) string {
+	var out []string
+	for _, a := range as {
+		if e := normEmail(a.Email); e != "" {
+			out = append(out, e)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+func joinIDs(ids []string) string {
+	var out []string
+	for _, id := range ids {
+		out = append(out, "<"+id+">")
+	}
+	return strings.Join(out, " ")
+}

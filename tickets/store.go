@@ -1,0 +1,106 @@
+package tickets
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/postdesk/postdesk/db"
+)
+
+// Store keeps the domain in the database. It is safe for concurrent use.
+type Store struct {
+	db        *db.DB
+	now       func() time.Time
+	log       *slog.Logger
+	hooks     []Hook
+	numbering sync.Map // property IDs whose ticket number sequence is known to exist
+}
+
+// Hook is called inside the transaction of every change that may cause mail (a delivery, a reply,
+// an assignment…), so whatever it writes — outbox rows — commits or rolls back with the change.
+type Hook interface {
+	OnChange(ctx context.Context, tx *sqlx.Tx, c Change) error
+}
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithClock makes the store read time from now (tests use it for the reopen window and snoozes).
+func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
+
+// WithLogger sets the store's logger.
+func WithLogger(l *slog.Logger) Option { return func(s *Store) { s.log = l } }
+
+// WithHook adds a hook called in the transaction of every change.
+func WithHook(h Hook) Option { return func(s *Store) { s.hooks = append(s.hooks, h) } }
+
+// New returns a store over d.
+func New(d *db.DB, opts ...Option) *Store {
+	s := &Store{db: d, now: time.Now, log: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// AddHook registers a hook; call it while wiring, before the store is used.
+func (s *Store) AddHook(h Hook) { s.hooks = append(s.hooks, h) }
+
+// DB returns the underlying database.
+func (s *Store) DB() *db.DB { return s.db }
+
+// Now is the store's clock, in UTC at the database's precision (microseconds).
+func (s *Store) Now() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+func (s *Store) q(query string) string { return s.db.Rebind(query) }
+
+// Secret returns the server secret, generating and storing it on first use. Several instances
+// starting at once agree on one: the first insert wins and everybody reads it back.
+func (s *Store) Secret(ctx context.Context) ([]byte, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, fmt.Errorf("tickets: generate secret: %w", err)
+	}
+	if _, err := s.db.ExecContext(ctx, s.q(`INSERT INTO settings (name, value) VALUES ('server_secret', ?) ON CONFLICT (name) DO NOTHING`), hex.EncodeToString(b)); err != nil {
+		return nil, fmt.Errorf("tickets: store secret: %w", err)
+	}
+	var v string
+	if err := s.db.GetContext(ctx, &v, `SELECT value FROM settings WHERE name = 'server_secret'`); err != nil {
+		return nil, fmt.Errorf("tickets: read secret: %w", err)
+	}
+	secret, err := hex.DecodeString(v)
+	if err != nil || len(secret) < 16 {
+		return nil, fmt.Errorf("tickets: the stored server secret is damaged")
+	}
+	return secret, nil
+}
+
+// normEmail is how addresses are compared everywhere: trimmed and lowercased.
+func normEmail(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
+
+// addEvent appends to a ticket's log.
+func (s *Store) addEvent(ctx context.Context, tx *sqlx.Tx, ticketID int64, kind, actor, detail string, at time.Time) error {
+	err := s.db.Exec(ctx, tx, `INSERT INTO ticket_events (ticket_id, kind, actor, detail, created_at) VALUES (?, ?, ?, ?, ?)`,
+		ticketID, kind, actor, detail, at)
+	if err != nil {
+		return fmt.Errorf("tickets: add event %s: %w", kind, err)
+	}
+	return nil
+}
+
+func (s *Store) runHooks(ctx context.Context, tx *sqlx.Tx, c Change) error {
+	for _, h := range s.hooks {
+		if err := h.OnChange(ctx, tx, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
