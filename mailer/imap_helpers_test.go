@@ -229,8 +229,24 @@ func (a account) appendMail(t testing.TB, c *imapclient.Client, folder, raw stri
 	}
 }
 
-// folderState maps each message's Message-ID in folder to its flags.
+// folderState maps each message's Message-ID in folder to its flags. The poller may expunge
+// while we look; a FETCH answered for a message expunged under us carries no envelope, so we
+// look again until we see a settled folder.
 func (a account) folderState(t testing.TB, folder string) map[string][]imap.Flag {
+	t.Helper()
+	for attempt := 0; ; attempt++ {
+		out, settled := a.tryFolderState(t, folder)
+		if settled || attempt == 50 {
+			if !settled {
+				t.Fatalf("folder %s never settled", folder)
+			}
+			return out
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (a account) tryFolderState(t testing.TB, folder string) (map[string][]imap.Flag, bool) {
 	t.Helper()
 	c := a.dial(t)
 	defer c.Close()
@@ -240,18 +256,21 @@ func (a account) folderState(t testing.TB, folder string) map[string][]imap.Flag
 	}
 	out := map[string][]imap.Flag{}
 	if sel.NumMessages == 0 {
-		return out
+		return out, true
 	}
 	var all imap.SeqSet
 	all.AddRange(1, 0)
 	bufs, err := c.Fetch(all, &imap.FetchOptions{Flags: true, Envelope: true}).Collect()
 	if err != nil {
-		t.Fatal(err)
+		return nil, false // a message vanished between SELECT and FETCH
 	}
 	for _, b := range bufs {
+		if b.Envelope == nil {
+			return nil, false
+		}
 		out[b.Envelope.MessageID] = b.Flags
 	}
-	return out
+	return out, true
 }
 
 // mail is a customer's message to the support address.
