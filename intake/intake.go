@@ -37,6 +37,11 @@ type Pipeline struct {
 	Bounces BounceRecorder
 	// Stored, when set, is called after each committed delivery (the sender is kicked with it).
 	Stored func()
+	// RequireDKIM makes commands in agents' replies run only when the mail carries a passing DKIM
+	// signature aligned with its From domain.
+	RequireDKIM bool
+	// LookupTXT resolves DKIM keys; nil means DNS (tests inject their own).
+	LookupTXT func(domain string) ([]string, error)
 }
 
 // BounceRecorder records that a mail postdesk sent bounced.
@@ -200,6 +205,9 @@ func (p *Pipeline) inbound(prop tickets.Property, rcpts []string, m *Message) ti
 	for _, a := range append(append([]mailparse.Address{}, pm.To...), pm.Cc...) {
 		in.Recipients = append(in.Recipients, a.Email)
 	}
+	in.Trimmed = trim(pm)
+	in.Forwarded = forwarded(pm)
+	in.CommandsRefused = p.dkimRefusal(m.Raw, in.From.Email, in.Trimmed)
 	for _, a := range pm.Attachments {
 		in.Attachments = append(in.Attachments, tickets.NewAttachment{
 			Filename: a.Filename, ContentType: a.ContentType, ContentID: a.ContentID, Inline: a.Inline, Data: a.Data,

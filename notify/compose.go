@@ -75,17 +75,26 @@ func build(s spec) ([]byte, error) {
 	}
 	h.SetSubject(clean(s.Subject))
 	h.SetMessageID(s.MessageID)
-	if validID(s.InReplyTo) {
-		h.SetMsgIDList("In-Reply-To", []string{s.InReplyTo})
-	}
 	var refs []string
 	for _, r := range s.References {
 		if validID(r) && r != s.MessageID {
 			refs = append(refs, r)
 		}
 	}
-	if validID(s.InReplyTo) && (len(refs) == 0 || refs[len(refs)-1] != s.InReplyTo) {
-		refs = append(refs, s.InReplyTo)
+	// A mail never answers itself: an agent's reply is sent with the Message-ID it was stored
+	// with, so it answers the message before it.
+	irt := s.InReplyTo
+	if irt == s.MessageID {
+		irt = ""
+		if len(refs) > 0 {
+			irt = refs[len(refs)-1]
+		}
+	}
+	if validID(irt) {
+		h.SetMsgIDList("In-Reply-To", []string{irt})
+	}
+	if validID(irt) && (len(refs) == 0 || refs[len(refs)-1] != irt) {
+		refs = append(refs, irt)
 	}
 	if len(refs) > 0 {
 		h.SetMsgIDList("References", refs)

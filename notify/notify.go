@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -88,9 +89,16 @@ func (n *Notifier) OnChange(ctx context.Context, tx *sqlx.Tx, c tickets.Change) 
 		m.toAgents(templates.CustomerReply, mc.Audience)
 	case "ticket-reopened":
 		m.toAgents(templates.Reopened, mc.Audience)
-	case "agent-reply":
+	case tickets.ChangeAgentReply:
 		m.toCustomer()
 		m.toAgents(templates.AgentCopy, mc.Involved)
+	case tickets.ChangeAgentReplyDirect:
+		// The agent wrote to the customer directly: the customer has it; the others get a copy.
+		m.toAgents(templates.AgentCopy, mc.Involved)
+	case tickets.ChangeAgentNote:
+		m.toAgents(templates.AgentCopy, union(mc.Involved, mc.Audience))
+	case tickets.ChangeCommandError:
+		m.commandError()
 	case "agent-created":
 		m.toCustomer()
 		m.toAgents(templates.AgentCopy, mc.Audience)
@@ -112,6 +120,7 @@ type intent struct {
 	Cc        []string `json:"cc,omitempty"`
 	AgentID   int64    `json:"agent,omitempty"` // the recipient agent, whose reply token goes in Reply-To
 	Automatic string   `json:"auto,omitempty"`
+	Errors    []string `json:"errors,omitempty"`   // for a command-error mail
 	Files     bool     `json:"files,omitempty"`    // attach the message's attachments
 	KeepRaw   bool     `json:"keep_raw,omitempty"` // store the rendered mail on the message
 }
@@ -205,6 +214,40 @@ func (b *batch) toCustomer() {
 		}
 	}
 	b.queue(intent{Template: templates.AgentReply, ToName: b.mc.Contact.Name, To: b.mc.Contact.Email, Cc: cc, Files: true, KeepRaw: true}, m.MessageID)
+}
+
+// commandErrorsPerHour bounds the error mails one agent gets for unreadable commands: a mail
+// loop with an agent's autoresponder must not turn into a storm.
+const commandErrorsPerHour = 5
+
+// commandError tells the agent whose commands could not be read what was wrong and what is
+// accepted — at most commandErrorsPerHour times an hour.
+func (b *batch) commandError() {
+	a := b.mc.Actor
+	if b.err != nil || a == nil {
+		return
+	}
+	var n int
+	if b.err = b.n.db.Get(b.ctx, b.tx, &n, `SELECT COUNT(*) FROM outbox WHERE kind = ? AND rcpts = ? AND created_at > ?`,
+		templates.CommandError, a.Email, b.n.store.Now().Add(-time.Hour)); b.err != nil {
+		return
+	}
+	if n >= commandErrorsPerHour {
+		b.n.log.Warn("command error mail not sent", slog.String("to", a.Email), slog.Int("sent_last_hour", n))
+		return
+	}
+	b.queue(intent{Template: templates.CommandError, ToName: a.Name, To: a.Email, AgentID: a.ID, Errors: b.change.Errors, Automatic: "auto-replied"}, "")
+}
+
+// union is the agents of as and bs, each once.
+func union(as, bs []tickets.Agent) []tickets.Agent {
+	out := append([]tickets.Agent(nil), as...)
+	for _, b := range bs {
+		if !slices.ContainsFunc(out, func(a tickets.Agent) bool { return a.ID == b.ID }) {
+			out = append(out, b)
+		}
+	}
+	return out
 }
 
 // toAgents sends kind to each agent, never to the one who acted; each copy carries that agent's

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/emersion/go-message/mail"
 
+	"github.com/postdesk/postdesk/mailcmd"
 	"github.com/postdesk/postdesk/outbox"
 	"github.com/postdesk/postdesk/replytoken"
 	"github.com/postdesk/postdesk/templates"
@@ -28,7 +30,11 @@ func (n *Notifier) Render(ctx context.Context, m outbox.Mail) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := n.tpl.Render(in.Template, p.Locale, data(mc, n.domain, person(in.ToName, in.To)))
+	d := data(mc, n.domain, person(in.ToName, in.To))
+	if in.Template == templates.CommandError {
+		d.Errors, d.Commands = in.Errors, mailcmd.Usage
+	}
+	r, err := n.tpl.Render(in.Template, p.Locale, d)
 	if err != nil {
 		return nil, fmt.Errorf("notify: render %s: %w", in.Template, err)
 	}
@@ -56,7 +62,8 @@ func (n *Notifier) Render(ctx context.Context, m outbox.Mail) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if in.KeepRaw && mc.Message != nil {
+	// An agent's mail by mail keeps its own raw bytes; one written in postdesk gets the mail sent.
+	if in.KeepRaw && mc.Message != nil && mc.Message.RawSize == 0 {
 		if err := n.store.SetRaw(ctx, nil, mc.Message.ID, raw); err != nil {
 			return nil, err
 		}
@@ -84,7 +91,12 @@ func data(mc tickets.MailContext, domain string, to templates.Person) templates.
 		d.Actor = person(mc.Actor.Name, mc.Actor.Email)
 	}
 	if m := mc.Message; m != nil {
-		d.Message = templates.Message{From: person(m.FromName, m.From), Text: m.Text, Date: m.CreatedAt}
+		// Mail shows the reply as written; the quoted history is in the thread already.
+		text := m.Trimmed
+		if strings.TrimSpace(text) == "" {
+			text = m.Text
+		}
+		d.Message = templates.Message{From: person(m.FromName, m.From), Text: text, Date: m.CreatedAt}
 		d.Note = m.Direction == tickets.DirectionNote
 		for _, a := range m.Attachments {
 			d.Message.Attachments = append(d.Message.Attachments, a.Filename)

@@ -221,9 +221,9 @@ func (s *Store) addParticipant(ctx context.Context, tx *sqlx.Tx, ticketID int64,
 // carry, so a reply to it threads; raw holds nothing until the mail is rendered into the outbox.
 func (s *Store) insertOutgoing(ctx context.Context, tx *sqlx.Tx, p Property, ticketID int64, a Agent, subject string, out Outgoing, messageID, direction string) (int64, error) {
 	var id int64
-	err := s.db.Get(ctx, tx, &id, `INSERT INTO messages (property_id, ticket_id, direction, kind, agent_id, from_name, from_email, subject, message_id, dedup_key, text_body, threading, created_at)
-		VALUES (?, ?, ?, 'human', ?, ?, ?, ?, ?, ?, ?, 'agent', ?) RETURNING id`,
-		p.ID, ticketID, direction, a.ID, a.Name, a.Email, subject, messageID, DedupKey(messageID, nil), out.Text, s.Now())
+	err := s.db.Get(ctx, tx, &id, `INSERT INTO messages (property_id, ticket_id, direction, kind, agent_id, from_name, from_email, subject, message_id, dedup_key, text_body, trimmed_text, threading, created_at)
+		VALUES (?, ?, ?, 'human', ?, ?, ?, ?, ?, ?, ?, ?, 'agent', ?) RETURNING id`,
+		p.ID, ticketID, direction, a.ID, a.Name, a.Email, subject, messageID, DedupKey(messageID, nil), out.Text, out.Text, s.Now())
 	if err != nil {
 		return 0, fmt.Errorf("tickets: insert reply: %w", err)
 	}

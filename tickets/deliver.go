@@ -34,6 +34,8 @@ type Inbound struct {
 	References  []string
 	Date        time.Time
 	Text, HTML  string
+	// Trimmed is the reply as written: Text without the quoted history and signature.
+	Trimmed     string
 	Attachments []NewAttachment
 	Raw         []byte
 	// Kind is the classifier's verdict; only "human" mail opens and reopens tickets.
@@ -42,6 +44,20 @@ type Inbound struct {
 	// Own reports whether an address is the property's own (forwarding, from or token address):
 	// such addresses never become participants.
 	Own func(addr string) bool
+	// Forwarded is the customer's mail this one forwards (a "Fwd:" header block or an attached
+	// message), nil when none. When an agent forwards it to the property, the ticket is the
+	// original sender's.
+	Forwarded *Forwarded
+	// CommandsRefused, when not "", is why the commands of an agent's reply may not run even with
+	// a valid token (the DKIM requirement is on and the mail has no aligned passing signature).
+	CommandsRefused string
+}
+
+// Forwarded is a mail embedded in another.
+type Forwarded struct {
+	From    Address
+	Subject string
+	Text    string
 }
 
 // NewAttachment is an attachment to store.
@@ -72,6 +88,8 @@ type Change struct {
 	MessageID int64 // the message that caused it, 0 when none
 	AgentID   int64 // the acting agent, 0 when none
 	Human     bool  // false for auto-replies, bounces and lists: never answered
+	// Errors is, for "command-error", what was wrong with an agent's commands by mail.
+	Errors []string
 }
 
 // DedupKey is what makes a delivery the same as an earlier one: the Message-ID, or a hash of the
@@ -136,9 +154,27 @@ func (s *Store) deliver(ctx context.Context, tx *sqlx.Tx, p Property, secret []b
 		return d, nil
 	}
 
-	agentID, contactID, err := s.author(ctx, tx, p.ID, in.From, now)
+	if in.Forwarded != nil && !dec.Found() && human {
+		if a, ok, err := s.propertyAgent(ctx, tx, p.ID, from); err != nil {
+			return Delivery{}, err
+		} else if ok && ValidEmail(normEmail(in.Forwarded.From.Email)) && normEmail(in.Forwarded.From.Email) != from {
+			return s.deliverForward(ctx, tx, p, in, key, dec, a, now)
+		}
+	}
+	agentID, contact, err := s.author(ctx, tx, p.ID, in.From, now)
 	if err != nil {
 		return Delivery{}, err
+	}
+	contactID := contact.ID
+	if contact.Blocked {
+		// Accepted and dropped without a trace: the sender is blocked (DESIGN: block a sender).
+		return Delivery{Decision: dec, Action: threading.Drop}, nil
+	}
+	if agentID != 0 && dec.Found() && human {
+		return s.deliverAgentMail(ctx, tx, p, in, key, dec, agentID, now)
+	}
+	if contact.Spam {
+		human = false // stored, in spam, never answered
 	}
 	actor := "customer:" + from
 	if agentID != 0 {
@@ -156,6 +192,11 @@ func (s *Store) deliver(ctx context.Context, tx *sqlx.Tx, p Property, secret []b
 		d.TicketID, d.TicketNumber, err = s.insertTicket(ctx, tx, p.ID, ticketSubject(in.Subject), contactID, followsUp, now)
 		if err != nil {
 			return Delivery{}, err
+		}
+		if contact.Spam {
+			if err := s.db.Exec(ctx, tx, `UPDATE tickets SET spam = ? WHERE id = ?`, true, d.TicketID); err != nil {
+				return Delivery{}, fmt.Errorf("tickets: spam: %w", err)
+			}
 		}
 		detail := ""
 		if followsUp != nil {
@@ -189,7 +230,7 @@ func (s *Store) deliver(ctx context.Context, tx *sqlx.Tx, p Property, secret []b
 		change.Kind = "robot-message"
 	}
 
-	d.MessageID, err = s.insertInbound(ctx, tx, p.ID, d.TicketID, agentID, contactID, in, key, dec.String(), now)
+	d.MessageID, err = s.insertInbound(ctx, tx, p.ID, d.TicketID, agentID, contactID, in, DirectionIn, in.Trimmed, key, dec.String(), now)
 	if err != nil {
 		return Delivery{}, err
 	}
@@ -197,7 +238,8 @@ func (s *Store) deliver(ctx context.Context, tx *sqlx.Tx, p Property, secret []b
 	bump := `UPDATE tickets SET message_count = message_count + 1 WHERE id = ?`
 	args := []any{d.TicketID}
 	if human {
-		bump = `UPDATE tickets SET message_count = message_count + 1, updated_at = ? WHERE id = ?`
+		// A customer's answer also ends a snooze: the ticket is back in the open views.
+		bump = `UPDATE tickets SET message_count = message_count + 1, updated_at = ?, snoozed_until = NULL WHERE id = ?`
 		args = []any{now, d.TicketID}
 	}
 	if err := s.db.Exec(ctx, tx, (bump), args...); err != nil {
@@ -226,33 +268,54 @@ func ticketSubject(subject string) string {
 	return s
 }
 
-// author finds who wrote a mail: an agent of the property, or else a contact (created on first mail).
-func (s *Store) author(ctx context.Context, tx *sqlx.Tx, propertyID int64, from Address, now time.Time) (agentID, contactID int64, err error) {
+// author finds who wrote a mail: an agent of the property, or else a contact (created on first
+// mail, and read with its blocked and spam flags).
+func (s *Store) author(ctx context.Context, tx *sqlx.Tx, propertyID int64, from Address, now time.Time) (agentID int64, c contactFlags, err error) {
 	email := normEmail(from.Email)
 	if email == "" {
-		return 0, 0, nil
+		return 0, c, nil
 	}
-	var ids []int64
-	if err := s.db.Select(ctx, tx, &ids, `SELECT a.id FROM agents a JOIN property_agents pa ON pa.agent_id = a.id WHERE pa.property_id = ? AND a.email = ?`, propertyID, email); err != nil {
-		return 0, 0, fmt.Errorf("tickets: find agent: %w", err)
+	a, ok, err := s.propertyAgent(ctx, tx, propertyID, email)
+	if err != nil || ok {
+		return a.ID, c, err
 	}
-	if len(ids) > 0 {
-		return ids[0], 0, nil
+	c, err = s.upsertContactFlags(ctx, tx, propertyID, email, from.Name, now)
+	return 0, c, err
+}
+
+// propertyAgent finds an agent of the property by email inside tx.
+func (s *Store) propertyAgent(ctx context.Context, tx *sqlx.Tx, propertyID int64, email string) (Agent, bool, error) {
+	var as []Agent
+	if err := s.db.Select(ctx, tx, &as, `SELECT `+agentCols+` FROM agents a JOIN property_agents pa ON pa.agent_id = a.id WHERE pa.property_id = ? AND a.email = ?`, propertyID, normEmail(email)); err != nil {
+		return Agent{}, false, fmt.Errorf("tickets: find agent: %w", err)
 	}
-	id, err := s.upsertContact(ctx, tx, propertyID, email, from.Name, now)
-	return 0, id, err
+	if len(as) == 0 {
+		return Agent{}, false, nil
+	}
+	return as[0], true, nil
+}
+
+type contactFlags struct {
+	ID      int64 `db:"id"`
+	Blocked bool  `db:"blocked"`
+	Spam    bool  `db:"spam"`
 }
 
 func (s *Store) upsertContact(ctx context.Context, tx *sqlx.Tx, propertyID int64, email, name string, now time.Time) (int64, error) {
-	var id int64
+	c, err := s.upsertContactFlags(ctx, tx, propertyID, email, name, now)
+	return c.ID, err
+}
+
+func (s *Store) upsertContactFlags(ctx context.Context, tx *sqlx.Tx, propertyID int64, email, name string, now time.Time) (contactFlags, error) {
+	var c contactFlags
 	// A contact's name is learnt from the first mail that has one.
-	err := s.db.Get(ctx, tx, &id, `INSERT INTO contacts (property_id, email, name, created_at) VALUES (?, ?, ?, ?)
+	err := s.db.Get(ctx, tx, &c, `INSERT INTO contacts (property_id, email, name, created_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (property_id, email) DO UPDATE SET name = CASE WHEN contacts.name = '' THEN excluded.name ELSE contacts.name END
-		RETURNING id`, propertyID, email, strings.TrimSpace(name), now)
+		RETURNING id, blocked, spam`, propertyID, email, strings.TrimSpace(name), now)
 	if err != nil {
-		return 0, fmt.Errorf("tickets: upsert contact: %w", err)
+		return c, fmt.Errorf("tickets: upsert contact: %w", err)
 	}
-	return id, nil
+	return c, nil
 }
 
 func (s *Store) insertTicket(ctx context.Context, tx *sqlx.Tx, propertyID int64, subject string, contactID int64, followsUp *int64, now time.Time) (id, number int64, err error) {
@@ -271,7 +334,7 @@ func (s *Store) insertTicket(ctx context.Context, tx *sqlx.Tx, propertyID int64,
 	return id, number, nil
 }
 
-func (s *Store) insertInbound(ctx context.Context, tx *sqlx.Tx, propertyID, ticketID, agentID, contactID int64, in Inbound, key, threadingReason string, now time.Time) (int64, error) {
+func (s *Store) insertInbound(ctx context.Context, tx *sqlx.Tx, propertyID, ticketID, agentID, contactID int64, in Inbound, direction, trimmed, key, threadingReason string, now time.Time) (int64, error) {
 	var date *time.Time
 	if !in.Date.IsZero() {
 		t := in.Date.UTC().Truncate(time.Microsecond)
@@ -280,13 +343,13 @@ func (s *Store) insertInbound(ctx context.Context, tx *sqlx.Tx, propertyID, tick
 	var ids []int64
 	err := s.db.Select(ctx, tx, &ids, `INSERT INTO messages (property_id, ticket_id, direction, kind, agent_id, contact_id,
 		from_name, from_email, to_list, cc_list, envelope_from, subject, message_id, dedup_key, in_reply_to, refs,
-		text_body, html_body, raw, raw_size, threading, problems, date_header, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		text_body, trimmed_text, html_body, raw, raw_size, threading, problems, date_header, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (property_id, dedup_key) DO NOTHING RETURNING id`,
-		propertyID, ticketID, DirectionIn, kindOrHuman(in.Kind), nullID(agentID), nullID(contactID),
+		propertyID, ticketID, direction, kindOrHuman(in.Kind), nullID(agentID), nullID(contactID),
 		strings.TrimSpace(in.From.Name), normEmail(in.From.Email), joinAddrs(in.To), joinAddrs(in.Cc), normEmail(in.EnvelopeFrom),
 		orNoSubject(in.Subject), in.MessageID, key, joinIDs(in.InReplyTo), joinIDs(in.References),
-		in.Text, in.HTML, in.Raw, len(in.Raw), threadingReason, strings.Join(in.Problems, "\n"), date, now)
+		in.Text, trimmed, in.HTML, in.Raw, len(in.Raw), threadingReason, strings.Join(in.Problems, "\n"), date, now)
 	if err != nil {
 		return 0, fmt.Errorf("tickets: insert message: %w", err)
 	}

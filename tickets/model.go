@@ -106,6 +106,7 @@ type Message struct {
 	InReplyTo   string       `db:"in_reply_to" json:"in_reply_to"`
 	References  string       `db:"refs" json:"references"`
 	Text        string       `db:"text_body" json:"text"`
+	Trimmed     string       `db:"trimmed_text" json:"trimmed"` // the reply without quotes and signature
 	HTML        string       `db:"html_body" json:"html,omitempty"`
 	Threading   string       `db:"threading" json:"threading"`
 	Problems    string       `db:"problems" json:"problems,omitempty"`

@@ -111,7 +111,7 @@ func (s *Store) Ticket(ctx context.Context, propertyID, number int64) (Ticket, e
 }
 
 const messageCols = `id, direction, kind, from_name, from_email, to_list, cc_list, subject, message_id, in_reply_to, refs,
-	text_body, html_body, threading, problems, raw_size, date_header, created_at`
+	text_body, trimmed_text, html_body, threading, problems, raw_size, date_header, created_at`
 
 // Detail returns a ticket with its messages (and attachment metadata), participants and events.
 func (s *Store) Detail(ctx context.Context, propertyID, number int64) (TicketDetail, error) {

@@ -1,0 +1,149 @@
+package intake
+
+import (
+	"bytes"
+	"net/mail"
+	"regexp"
+	"strings"
+
+	"github.com/emersion/go-msgauth/dkim"
+
+	"github.com/postdesk/postdesk/mailparse"
+	"github.com/postdesk/postdesk/replytrim"
+	"github.com/postdesk/postdesk/templates"
+	"github.com/postdesk/postdesk/tickets"
+)
+
+// markers are the "reply above this line" markers of postdesk's own mails, in every locale.
+var markers = templates.ReplyMarkers()
+
+// trim is the reply as written: the text without quoted history and signature. When the text
+// kept everything but the HTML shows a quote (Gmail, Outlook, Apple Mail mark theirs), the
+// HTML's reading wins.
+func trim(pm *mailparse.Message) string {
+	r := replytrim.Text(pm.Text, markers...)
+	if pm.HTML != "" && r.Elided == "" {
+		if _, hr := replytrim.HTML(pm.HTML, markers...); hr.Elided != "" && strings.TrimSpace(hr.Reply) != "" {
+			return hr.Reply
+		}
+	}
+	return r.Reply
+}
+
+// forwardSubjectRE is a subject that says it forwards: Fwd:, Fw:, TR:, WG:, RV:, I:, VS:, Doorst:.
+var forwardSubjectRE = regexp.MustCompile(`(?i)^\s*(fwd?|tr|wg|rv|enc|i|vs|vb|doorst|fs)\s*:`)
+
+// forwarded finds the customer's mail a message forwards: an attached message/rfc822, or, with
+// a forward subject, the header block embedded in the body. nil when there is none.
+func forwarded(pm *mailparse.Message) *tickets.Forwarded {
+	for _, a := range pm.Attachments {
+		if a.ContentType != "message/rfc822" {
+			continue
+		}
+		inner := mailparse.Parse(a.Data)
+		if inner.From == nil || inner.From.Email == "" {
+			continue
+		}
+		return &tickets.Forwarded{
+			From:    tickets.Address{Name: inner.From.Name, Email: inner.From.Email},
+			Subject: inner.Subject,
+			Text:    replytrim.Text(inner.Text, markers...).Reply,
+		}
+	}
+	if !forwardSubjectRE.MatchString(pm.Subject) {
+		return nil
+	}
+	fw, ok := replytrim.Embedded(pm.Text)
+	if !ok {
+		return nil
+	}
+	return embeddedMail(fw.Message)
+}
+
+// Header field names of a forwarded header block in the languages mail clients write them in.
+var (
+	fromFields    = map[string]bool{"from": true, "von": true, "de": true, "da": true, "van": true, "från": true, "fra": true, "od": true, "remitente": true}
+	subjectFields = map[string]bool{"subject": true, "betreff": true, "objet": true, "oggetto": true, "asunto": true, "assunto": true, "onderwerp": true, "ämne": true, "emne": true, "temat": true}
+	emailRE       = regexp.MustCompile(`[^\s<>\[\]"'(),;:]+@[^\s<>\[\]"'(),;:]+\.[^\s<>\[\]"'(),;:]+`)
+)
+
+// embeddedMail reads an embedded mail (its header block, a blank line, its body) as replytrim
+// found it: the sender from the From line, the subject, and the body.
+func embeddedMail(msg string) *tickets.Forwarded {
+	lines := strings.Split(msg, "\n")
+	fw := &tickets.Forwarded{}
+	body := len(lines)
+	for i, line := range lines {
+		line = strings.TrimSpace(strings.TrimLeft(line, "*"))
+		if line == "" {
+			if fw.From.Email != "" {
+				body = i + 1
+				break
+			}
+			continue
+		}
+		name, value, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		key := strings.ToLower(strings.TrimSpace(strings.Trim(name, "*")))
+		value = strings.TrimSpace(strings.Trim(strings.TrimSpace(value), "*"))
+		switch {
+		case fromFields[key] && fw.From.Email == "":
+			fw.From = parseFrom(value)
+		case subjectFields[key] && fw.Subject == "":
+			fw.Subject = value
+		}
+	}
+	if fw.From.Email == "" {
+		return nil
+	}
+	if body < len(lines) {
+		fw.Text = replytrim.Text(strings.Join(lines[body:], "\n"), markers...).Reply
+	}
+	return fw
+}
+
+// parseFrom reads "Name <a@b>", "a@b", or Outlook's "Name [mailto:a@b]".
+func parseFrom(v string) tickets.Address {
+	v = strings.ReplaceAll(v, "[mailto:", "<")
+	v = strings.ReplaceAll(v, "]", ">")
+	if a, err := mail.ParseAddress(v); err == nil {
+		return tickets.Address{Name: a.Name, Email: strings.ToLower(a.Address)}
+	}
+	e := emailRE.FindString(v)
+	if e == "" {
+		return tickets.Address{}
+	}
+	name := strings.TrimSpace(strings.Trim(strings.TrimSpace(v[:strings.Index(v, e)]), `<"'`))
+	return tickets.Address{Name: name, Email: strings.ToLower(strings.Trim(e, "<>."))}
+}
+
+// commandLikeRE is a reply whose first written line could be a command.
+var commandLikeRE = regexp.MustCompile(`^\s*#[A-Za-z]`)
+
+// dkimRefusal says why commands may not run when DKIM is required: "" when a signature that
+// verifies is aligned with the From domain (the signing domain is From's domain or a parent of it).
+func (p *Pipeline) dkimRefusal(raw []byte, from, trimmed string) string {
+	if !p.RequireDKIM || !commandLikeRE.MatchString(trimmed) {
+		return ""
+	}
+	_, domain, ok := strings.Cut(strings.ToLower(from), "@")
+	if !ok {
+		return "DKIM required for commands: no From domain"
+	}
+	vs, err := dkim.VerifyWithOptions(bytes.NewReader(raw), &dkim.VerifyOptions{LookupTXT: p.LookupTXT, MaxVerifications: 5})
+	if err != nil && len(vs) == 0 {
+		return "DKIM required for commands: " + err.Error()
+	}
+	for _, v := range vs {
+		d := strings.ToLower(v.Domain)
+		if v.Err == nil && (domain == d || strings.HasSuffix(domain, "."+d)) {
+			return ""
+		}
+	}
+	if len(vs) == 0 {
+		return "DKIM required for commands: the mail is not signed"
+	}
+	return "DKIM required for commands: no valid signature of " + domain
+}

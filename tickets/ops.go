@@ -1,0 +1,219 @@
+package tickets
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// The operations agents run on one ticket — by mail command, CLI or API. Each is one transaction
+// that writes an event naming its actor; the tx-level forms (set*) let a mail's commands run in the
+// transaction that stores the mail.
+
+// SetPriority changes a ticket's priority (low, normal, high, urgent).
+func (s *Store) SetPriority(ctx context.Context, p Property, number int64, actor Agent, priority string) (Ticket, error) {
+	return s.onTicket(ctx, p, number, func(tx *sqlx.Tx, id int64) error {
+		return s.setPriority(ctx, tx, id, "agent:"+actor.Email, priority)
+	})
+}
+
+// Retag adds and removes tags (lowercase words of up to 64 characters).
+func (s *Store) Retag(ctx context.Context, p Property, number int64, actor Agent, add, remove []string) (Ticket, error) {
+	return s.onTicket(ctx, p, number, func(tx *sqlx.Tx, id int64) error {
+		return s.retag(ctx, tx, id, "agent:"+actor.Email, add, remove)
+	})
+}
+
+// Snooze hides an open ticket from the open views until the given time, when WakeSnoozed returns
+// it open; a reply from the customer wakes it sooner. Closing or reopening clears a snooze.
+func (s *Store) Snooze(ctx context.Context, p Property, number int64, actor Agent, until time.Time) (Ticket, error) {
+	return s.onTicket(ctx, p, number, func(tx *sqlx.Tx, id int64) error {
+		return s.snooze(ctx, tx, id, "agent:"+actor.Email, until)
+	})
+}
+
+// Unsnooze returns a snoozed ticket to the open views now.
+func (s *Store) Unsnooze(ctx context.Context, p Property, number int64, actor Agent) (Ticket, error) {
+	return s.onTicket(ctx, p, number, func(tx *sqlx.Tx, id int64) error {
+		now := s.Now()
+		var ids []int64
+		if err := s.db.Select(ctx, tx, &ids, `UPDATE tickets SET snoozed_until = NULL, updated_at = ? WHERE id = ? AND snoozed_until IS NOT NULL RETURNING id`, now, id); err != nil {
+			return fmt.Errorf("tickets: unsnooze: %w", err)
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		return s.addEvent(ctx, tx, id, "unsnoozed", "agent:"+actor.Email, "", now)
+	})
+}
+
+// Woken is a ticket whose snooze ended.
+type Woken struct {
+	PropertyID int64 `db:"property_id"`
+	TicketID   int64 `db:"id"`
+	Number     int64 `db:"number"`
+}
+
+// WakeSnoozed returns to the open views every ticket whose snooze has ended — once, whichever
+// instance gets there first: the UPDATE claims the rows it changes. Call it periodically; a
+// restart loses nothing, the time is in the database.
+func (s *Store) WakeSnoozed(ctx context.Context) ([]Woken, error) {
+	var woken []Woken
+	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+		woken = nil
+		now := s.Now()
+		if err := s.db.Select(ctx, tx, &woken, `UPDATE tickets SET snoozed_until = NULL, status = ?, closed_at = NULL, updated_at = ?
+			WHERE snoozed_until IS NOT NULL AND snoozed_until <= ? RETURNING property_id, id, number`, StatusOpen, now, now); err != nil {
+			return fmt.Errorf("tickets: wake snoozed: %w", err)
+		}
+		for _, w := range woken {
+			if err := s.addEvent(ctx, tx, w.TicketID, "woke", "system", "the snooze ended", now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return woken, err
+}
+
+// Note posts an internal note on a ticket: stored and copied to the other agents involved, never
+// sent to the customer.
+func (s *Store) Note(ctx context.Context, p Property, number int64, agentEmail string, out Outgoing, messageID string) (Ticket, error) {
+	if strings.TrimSpace(out.Text) == "" {
+		return Ticket{}, fmt.Errorf("tickets: %w: the note is empty", ErrInvalid)
+	}
+	a, err := s.AgentByEmail(ctx, p.ID, agentEmail)
+	if err != nil {
+		return Ticket{}, err
+	}
+	return s.onTicket(ctx, p, number, func(tx *sqlx.Tx, id int64) error {
+		t := Ticket{ID: id}
+		if err := s.db.Get(ctx, tx, &t.Subject, `SELECT subject FROM tickets WHERE id = ?`, id); err != nil {
+			return fmt.Errorf("tickets: note: %w", err)
+		}
+		msgID, err := s.insertOutgoing(ctx, tx, p, id, a, t.Subject, out, messageID, DirectionNote)
+		if err != nil {
+			return err
+		}
+		now := s.Now()
+		if err := s.db.Exec(ctx, tx, `UPDATE tickets SET message_count = message_count + 1, updated_at = ? WHERE id = ?`, now, id); err != nil {
+			return fmt.Errorf("tickets: note: %w", err)
+		}
+		if err := s.addEvent(ctx, tx, id, "noted", "agent:"+a.Email, "", now); err != nil {
+			return err
+		}
+		return s.runHooks(ctx, tx, Change{Kind: "agent-note", Property: p, TicketID: id, MessageID: msgID, AgentID: a.ID, Human: true})
+	})
+}
+
+// onTicket runs fn on a property's ticket (not in the trash) in a transaction, then reads it back.
+func (s *Store) onTicket(ctx context.Context, p Property, number int64, fn func(tx *sqlx.Tx, id int64) error) (Ticket, error) {
+	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+		var ids []int64
+		if err := s.db.Select(ctx, tx, &ids, `SELECT id FROM tickets WHERE property_id = ? AND number = ? AND deleted_at IS NULL`, p.ID, number); err != nil {
+			return fmt.Errorf("tickets: ticket #%d: %w", number, err)
+		}
+		if len(ids) == 0 {
+			return fmt.Errorf("tickets: ticket #%d: %w", number, ErrNotFound)
+		}
+		return fn(tx, ids[0])
+	})
+	if err != nil {
+		return Ticket{}, err
+	}
+	return s.Ticket(ctx, p.ID, number)
+}
+
+func (s *Store) setPriority(ctx context.Context, tx *sqlx.Tx, id int64, actor, priority string) error {
+	priority = strings.ToLower(strings.TrimSpace(priority))
+	if !slices.Contains(Priorities, priority) {
+		return fmt.Errorf("tickets: %w: priority %q: one of %s", ErrInvalid, priority, strings.Join(Priorities, ", "))
+	}
+	now := s.Now()
+	var ids []int64
+	if err := s.db.Select(ctx, tx, &ids, `UPDATE tickets SET priority = ?, updated_at = ? WHERE id = ? AND priority <> ? RETURNING id`, priority, now, id, priority); err != nil {
+		return fmt.Errorf("tickets: priority: %w", err)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	return s.addEvent(ctx, tx, id, "priority", actor, priority, now)
+}
+
+func (s *Store) retag(ctx context.Context, tx *sqlx.Tx, id int64, actor string, add, remove []string) error {
+	now := s.Now()
+	for _, tag := range add {
+		if err := s.addTag(ctx, tx, id, tag); err != nil {
+			return err
+		}
+		if err := s.addEvent(ctx, tx, id, "tagged", actor, strings.ToLower(strings.TrimSpace(tag)), now); err != nil {
+			return err
+		}
+	}
+	for _, tag := range remove {
+		tag = strings.ToLower(strings.TrimSpace(tag))
+		if err := s.db.Exec(ctx, tx, `DELETE FROM ticket_tags WHERE ticket_id = ? AND tag = ?`, id, tag); err != nil {
+			return fmt.Errorf("tickets: untag: %w", err)
+		}
+		if err := s.addEvent(ctx, tx, id, "untagged", actor, tag, now); err != nil {
+			return err
+		}
+	}
+	if len(add)+len(remove) == 0 {
+		return nil
+	}
+	return s.db.Exec(ctx, tx, `UPDATE tickets SET updated_at = ? WHERE id = ?`, now, id)
+}
+
+func (s *Store) snooze(ctx context.Context, tx *sqlx.Tx, id int64, actor string, until time.Time) error {
+	now := s.Now()
+	until = until.UTC().Truncate(time.Microsecond)
+	if !until.After(now) {
+		return fmt.Errorf("tickets: %w: snooze until %s: that is not in the future", ErrInvalid, until.Format(time.RFC3339))
+	}
+	if until.After(now.AddDate(1, 0, 0)) {
+		return fmt.Errorf("tickets: %w: snooze until %s: at most a year ahead", ErrInvalid, until.Format(time.RFC3339))
+	}
+	// Snoozing a closed ticket opens it again when it wakes: snoozed means "come back to this".
+	if err := s.db.Exec(ctx, tx, `UPDATE tickets SET snoozed_until = ?, updated_at = ? WHERE id = ?`, until, now, id); err != nil {
+		return fmt.Errorf("tickets: snooze: %w", err)
+	}
+	return s.addEvent(ctx, tx, id, "snoozed", actor, "until "+until.Format(time.RFC3339), now)
+}
+
+// setStatusTx closes or reopens a ticket inside tx; no change when it is there already.
+func (s *Store) setStatusTx(ctx context.Context, tx *sqlx.Tx, id int64, actor, status string) error {
+	now := s.Now()
+	var closedAt *time.Time
+	event := "reopened"
+	if status == StatusClosed {
+		closedAt, event = &now, "closed"
+	}
+	var ids []int64
+	if err := s.db.Select(ctx, tx, &ids, `UPDATE tickets SET status = ?, closed_at = ?, snoozed_until = NULL, updated_at = ?
+		WHERE id = ? AND status <> ? RETURNING id`, status, closedAt, now, id, status); err != nil {
+		return fmt.Errorf("tickets: %s: %w", event, err)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	return s.addEvent(ctx, tx, id, event, actor, "", now)
+}
+
+// assignTx assigns a ticket inside tx to an agent or a department (IDs from assignee); the hooks
+// tell the new assignee.
+func (s *Store) assignTx(ctx context.Context, tx *sqlx.Tx, p Property, id int64, actor Agent, agentID, deptID int64, target string) error {
+	now := s.Now()
+	if err := s.db.Exec(ctx, tx, `UPDATE tickets SET assignee_agent_id = ?, assignee_department_id = ?, updated_at = ? WHERE id = ?`,
+		nullID(agentID), nullID(deptID), now, id); err != nil {
+		return fmt.Errorf("tickets: assign: %w", err)
+	}
+	if err := s.addEvent(ctx, tx, id, "assigned", "agent:"+actor.Email, target, now); err != nil {
+		return err
+	}
+	return s.runHooks(ctx, tx, Change{Kind: "assigned", Property: p, TicketID: id, AgentID: actor.ID, Human: true})
+}
