@@ -1,0 +1,294 @@
+package tickets
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// What an agent does to the tickets in their inbox beyond answering them: read state, trash,
+// purge and spam. Every function takes the property and a ticket number of that property: a
+// number of another property is ErrNotFound, whatever tickets the other property holds.
+
+// ticketSelectAll is ticketSelect without the trash filter, with the trash and spam state: the
+// functions here work on tickets in the trash too.
+const ticketSelectAll = `SELECT t.id, t.property_id, t.number, t.subject, t.status, t.priority,
+	COALESCE(c.email, '') AS customer, COALESCE(c.name, '') AS customer_name,
+	a.email AS assignee, d.name AS department, t.message_count, f.number AS follows_up,
+	t.created_at, t.updated_at, t.closed_at, t.spam, t.deleted_at
+	FROM tickets t
+	LEFT JOIN contacts c ON c.id = t.contact_id
+	LEFT JOIN agents a ON a.id = t.assignee_agent_id
+	LEFT JOIN departments d ON d.id = t.assignee_department_id
+	LEFT JOIN tickets f ON f.id = t.follows_up_ticket_id
+	WHERE t.property_id = ?`
+
+// ticketWithState is a ticket with what the list view leaves out.
+type ticketWithState struct {
+	Ticket
+	Spam      bool       `db:"spam"`
+	DeletedAt *time.Time `db:"deleted_at"`
+}
+
+func (t *ticketWithState) normalise() {
+	t.Ticket.normalise()
+	if t.DeletedAt != nil {
+		d := utc(*t.DeletedAt)
+		t.DeletedAt = &d
+	}
+}
+
+// ticketAnyState reads a property's ticket by number, in the trash or not.
+func (s *Store) ticketAnyState(ctx context.Context, propertyID, number int64) (ticketWithState, error) {
+	var ts []ticketWithState
+	if err := s.db.Select(ctx, nil, &ts, ticketSelectAll+` AND t.number = ?`, propertyID, number); err != nil {
+		return ticketWithState{}, fmt.Errorf("tickets: ticket #%d: %w", number, err)
+	}
+	if len(ts) == 0 {
+		return ticketWithState{}, fmt.Errorf("tickets: ticket #%d: %w", number, ErrNotFound)
+	}
+	plain := []Ticket{ts[0].Ticket}
+	if err := s.loadTags(ctx, s.db.DB, plain); err != nil {
+		return ticketWithState{}, err
+	}
+	ts[0].Ticket = plain[0]
+	ts[0].normalise()
+	return ts[0], nil
+}
+
+// ticketKey is what a change needs to know of a ticket, read in its transaction.
+type ticketKey struct {
+	ID        int64      `db:"id"`
+	Number    int64      `db:"number"`
+	ContactID *int64     `db:"contact_id"`
+	Spam      bool       `db:"spam"`
+	DeletedAt *time.Time `db:"deleted_at"`
+	UpdatedAt time.Time  `db:"updated_at"`
+}
+
+// lockTicket finds a property's ticket by number inside tx (in the trash or not).
+func (s *Store) lockTicket(ctx context.Context, tx *sqlx.Tx, propertyID, number int64) (ticketKey, error) {
+	var ks []ticketKey
+	if err := s.db.Select(ctx, tx, &ks, `SELECT id, number, contact_id, spam, deleted_at, updated_at FROM tickets WHERE property_id = ? AND number = ?`,
+		propertyID, number); err != nil {
+		return ticketKey{}, fmt.Errorf("tickets: ticket #%d: %w", number, err)
+	}
+	if len(ks) == 0 {
+		return ticketKey{}, fmt.Errorf("tickets: ticket #%d: %w", number, ErrNotFound)
+	}
+	return ks[0], nil
+}
+
+// agentOf resolves an agent of the property (by ID, or by email when the ID is not known).
+// An agent of another property is ErrNotFound.
+func (s *Store) agentOf(ctx context.Context, tx *sqlx.Tx, propertyID int64, a Agent) (int64, error) {
+	var ids []int64
+	var err error
+	if a.ID != 0 {
+		err = s.db.Select(ctx, tx, &ids, `SELECT agent_id FROM property_agents WHERE property_id = ? AND agent_id = ?`, propertyID, a.ID)
+	} else {
+		err = s.db.Select(ctx, tx, &ids, `SELECT a.id FROM agents a JOIN property_agents pa ON pa.agent_id = a.id WHERE pa.property_id = ? AND a.email = ?`,
+			propertyID, normEmail(a.Email))
+	}
+	if err != nil {
+		return 0, fmt.Errorf("tickets: agent %q: %w", a.Email, err)
+	}
+	if len(ids) == 0 {
+		return 0, fmt.Errorf("tickets: agent %q: %w", a.Email, ErrNotFound)
+	}
+	return ids[0], nil
+}
+
+// MarkRead marks a ticket read for an agent: it is read while read_at >= the ticket's updated_at,
+// so until the ticket next changes. Read state is the agent's, not a change to the ticket: it
+// writes no event and does not move the ticket.
+func (s *Store) MarkRead(ctx context.Context, p Property, number int64, agent Agent) error {
+	return s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+		agentID, err := s.agentOf(ctx, tx, p.ID, agent)
+		if err != nil {
+			return err
+		}
+		t, err := s.lockTicket(ctx, tx, p.ID, number)
+		if err != nil {
+			return err
+		}
+		at := s.Now()
+		if u := utc(t.UpdatedAt); u.After(at) {
+			at = u // a clock behind the ticket's last change must still mark it read
+		}
+		if err := s.db.Exec(ctx, tx, `INSERT INTO ticket_reads (ticket_id, agent_id, read_at) VALUES (?, ?, ?)
+			ON CONFLICT (ticket_id, agent_id) DO UPDATE SET read_at = excluded.read_at`, t.ID, agentID, at); err != nil {
+			return fmt.Errorf("tickets: mark #%d read: %w", number, err)
+		}
+		return nil
+	})
+}
+
+// MarkUnread forgets that an agent read a ticket.
+func (s *Store) MarkUnread(ctx context.Context, p Property, number int64, agent Agent) error {
+	return s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+		agentID, err := s.agentOf(ctx, tx, p.ID, agent)
+		if err != nil {
+			return err
+		}
+		t, err := s.lockTicket(ctx, tx, p.ID, number)
+		if err != nil {
+			return err
+		}
+		if err := s.db.Exec(ctx, tx, `DELETE FROM ticket_reads WHERE ticket_id = ? AND agent_id = ?`, t.ID, agentID); err != nil {
+			return fmt.Errorf("tickets: mark #%d unread: %w", number, err)
+		}
+		return nil
+	})
+}
+
+// Trash moves a ticket to the trash, from where Restore brings it back: it leaves every view and
+// threading (an answer to it opens a new ticket) but keeps all its data. Trashing a ticket in the
+// trash changes nothing.
+func (s *Store) Trash(ctx context.Context, p Property, number int64, actor string) (Ticket, error) {
+	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+		t, err := s.lockTicket(ctx, tx, p.ID, number)
+		if err != nil || t.DeletedAt != nil {
+			return err
+		}
+		now := s.Now()
+		if err := s.db.Exec(ctx, tx, `UPDATE tickets SET deleted_at = ? WHERE id = ?`, now, t.ID); err != nil {
+			return fmt.Errorf("tickets: trash #%d: %w", number, err)
+		}
+		return s.addEvent(ctx, tx, t.ID, "trashed", actor, "", now)
+	})
+	if err != nil {
+		return Ticket{}, err
+	}
+	t, err := s.ticketAnyState(ctx, p.ID, number)
+	return t.Ticket, err
+}
+
+// Restore takes a ticket out of the trash. Restoring a ticket not in the trash changes nothing.
+func (s *Store) Restore(ctx context.Context, p Property, number int64, actor string) (Ticket, error) {
+	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+		t, err := s.lockTicket(ctx, tx, p.ID, number)
+		if err != nil || t.DeletedAt == nil {
+			return err
+		}
+		now := s.Now()
+		if err := s.db.Exec(ctx, tx, `UPDATE tickets SET deleted_at = NULL WHERE id = ?`, t.ID); err != nil {
+			return fmt.Errorf("tickets: restore #%d: %w", number, err)
+		}
+		return s.addEvent(ctx, tx, t.ID, "restored", actor, "", now)
+	})
+	if err != nil {
+		return Ticket{}, err
+	}
+	t, err := s.ticketAnyState(ctx, p.ID, number)
+	return t.Ticket, err
+}
+
+// Purge deletes a ticket in the trash for good, with everything that belongs to it. A ticket not
+// in the trash is ErrInvalid: purging is the second step, never the first.
+func (s *Store) Purge(ctx context.Context, p Property, number int64, actor string) error {
+	return s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+		t, err := s.lockTicket(ctx, tx, p.ID, number)
+		if err != nil {
+			return err
+		}
+		if t.DeletedAt == nil {
+			return fmt.Errorf("tickets: purge #%d: %w: only a ticket in the trash can be purged", number, ErrInvalid)
+		}
+		return s.purgeTicket(ctx, tx, p, t.ID, t.Number, actor, s.Now())
+	})
+}
+
+// unsentStatuses are the outbox states of mail that has not reached the relay and never will once
+// its ticket is gone. A "sending" row is safe to delete: the sender must mark it "data" before the
+// end of DATA, and that fails for a row that is no longer there. Rows in "data", "sent" and
+// "uncertain" may have reached the relay; they stay, as the record of mail sent, with no ticket.
+const unsentStatuses = `('queued', 'sending', 'failed')`
+
+// purgeTicket deletes a ticket and everything of it inside tx. Tickets that follow it up lose the
+// link, and say so in their log.
+func (s *Store) purgeTicket(ctx context.Context, tx *sqlx.Tx, p Property, ticketID, number int64, actor string, now time.Time) error {
+	steps := []struct{ what, query string }{
+		{"attachments", `DELETE FROM attachments WHERE message_id IN (SELECT id FROM messages WHERE ticket_id = ?)`},
+		{"messages", `DELETE FROM messages WHERE ticket_id = ?`},
+		{"events", `DELETE FROM ticket_events WHERE ticket_id = ?`},
+		{"tags", `DELETE FROM ticket_tags WHERE ticket_id = ?`},
+		{"participants", `DELETE FROM ticket_participants WHERE ticket_id = ?`},
+		{"message-ids", `DELETE FROM thread_ids WHERE ticket_id = ?`},
+		{"read state", `DELETE FROM ticket_reads WHERE ticket_id = ?`},
+		{"unsent mail", `DELETE FROM outbox WHERE ticket_id = ? AND status IN ` + unsentStatuses},
+		{"sent mail", `UPDATE outbox SET ticket_id = NULL WHERE ticket_id = ?`},
+	}
+	for _, st := range steps {
+		if err := s.db.Exec(ctx, tx, st.query, ticketID); err != nil {
+			return fmt.Errorf("tickets: purge #%d: %s: %w", number, st.what, err)
+		}
+	}
+	var followers []int64
+	if err := s.db.Select(ctx, tx, &followers, `UPDATE tickets SET follows_up_ticket_id = NULL WHERE follows_up_ticket_id = ? RETURNING id`, ticketID); err != nil {
+		return fmt.Errorf("tickets: purge #%d: unlink follow-ups: %w", number, err)
+	}
+	for _, f := range followers {
+		if err := s.addEvent(ctx, tx, f, "unlinked", actor, fmt.Sprintf("ticket #%d, which this one followed up, was deleted for good", number), now); err != nil {
+			return err
+		}
+	}
+	if err := s.db.Exec(ctx, tx, `DELETE FROM tickets WHERE id = ? AND property_id = ?`, ticketID, p.ID); err != nil {
+		return fmt.Errorf("tickets: purge #%d: %w", number, err)
+	}
+	s.log.Info("ticket purged", "property", p.Slug, "ticket", number, "actor", actor)
+	return nil
+}
+
+// MarkSpam flags a ticket as spam, and its customer too: later mail from them goes to spam.
+func (s *Store) MarkSpam(ctx context.Context, p Property, number int64, actor string) (Ticket, error) {
+	return s.setSpam(ctx, p, number, actor, true)
+}
+
+// UnmarkSpam clears the spam flag of a ticket and of its customer.
+func (s *Store) UnmarkSpam(ctx context.Context, p Property, number int64, actor string) (Ticket, error) {
+	return s.setSpam(ctx, p, number, actor, false)
+}
+
+func (s *Store) setSpam(ctx context.Context, p Property, number int64, actor string, spam bool) (Ticket, error) {
+	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+		t, err := s.lockTicket(ctx, tx, p.ID, number)
+		if err != nil {
+			return err
+		}
+		changed := t.Spam != spam
+		if changed {
+			if err := s.db.Exec(ctx, tx, `UPDATE tickets SET spam = ? WHERE id = ?`, spam, t.ID); err != nil {
+				return fmt.Errorf("tickets: spam #%d: %w", number, err)
+			}
+		}
+		var sender []string
+		if t.ContactID != nil {
+			if err := s.db.Select(ctx, tx, &sender, `UPDATE contacts SET spam = ? WHERE id = ? AND property_id = ? AND spam <> ? RETURNING email`,
+				spam, *t.ContactID, p.ID, spam); err != nil {
+				return fmt.Errorf("tickets: spam #%d: sender: %w", number, err)
+			}
+		}
+		if !changed && len(sender) == 0 {
+			return nil
+		}
+		kind, detail := "marked-spam", ""
+		if !spam {
+			kind = "unmarked-spam"
+		}
+		if len(sender) > 0 {
+			detail = "sender " + sender[0]
+			if spam {
+				detail += ": later mail from them goes to spam"
+			}
+		}
+		return s.addEvent(ctx, tx, t.ID, kind, actor, detail, s.Now())
+	})
+	if err != nil {
+		return Ticket{}, err
+	}
+	t, err := s.ticketAnyState(ctx, p.ID, number)
+	return t.Ticket, err
+}
