@@ -175,8 +175,10 @@ func (q *Queue) set(ctx context.Context, m Mail, from, to string, ev *event, set
 type event struct{ kind, detail string }
 
 func (q *Queue) addEvent(ctx context.Context, tx *sqlx.Tx, ticketID int64, ev event) error {
-	return q.db.Exec(ctx, tx, `INSERT INTO ticket_events (ticket_id, kind, actor, detail, created_at) VALUES (?, ?, ?, ?, ?)`,
-		ticketID, ev.kind, "system", ev.detail, q.clock())
+	// The ticket may have been purged while its mail was on the way: the mail's own state is what
+	// matters then, so the event is written only where the ticket still is.
+	return q.db.Exec(ctx, tx, `INSERT INTO ticket_events (ticket_id, kind, actor, detail, created_at)
+		SELECT id, ?, ?, ?, ? FROM tickets WHERE id = ?`, ev.kind, "system", ev.detail, q.clock(), ticketID)
 }
 
 // MarkData records that the end of DATA is about to be sent. Only after it succeeds may the
