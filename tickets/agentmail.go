@@ -102,6 +102,14 @@ func (s *Store) deliverAgentMail(ctx context.Context, tx *sqlx.Tx, p Property, i
 		}
 	}
 
+	if direction == DirectionOut && strings.TrimSpace(trimmed) == "" {
+		// Nothing written above the quote: sending it on would send only the quoted history
+		// (our own notification, internal details included). Kept for the record, not sent.
+		direction, kind = DirectionNote, ChangeAgentCommands
+		if err := s.addEvent(ctx, tx, d.TicketID, "empty-reply", actor, "nothing written above the quote: not sent", now); err != nil {
+			return Delivery{}, err
+		}
+	}
 	var err error
 	d.MessageID, err = s.insertInbound(ctx, tx, p.ID, d.TicketID, agentID, 0, in, direction, trimmed, key, dec.String(), now)
 	if err != nil {

@@ -124,8 +124,14 @@ func TestAgentReplyByMail(t *testing.T) {
 				t.Fatalf("copies: want Bob (assignee) only, got %+v", ms)
 			}
 			d.quiet()
+			// A reply with nothing above the quote sends nothing: it would send only our notification.
+			d.replyAs("alice", quoted)
+			d.quiet()
 			tk := d.ticket(1)
-			last := tk.Messages[len(tk.Messages)-1]
+			if !d.hasEvent(tk, "empty-reply") {
+				t.Fatalf("empty reply: %+v", tk.Events)
+			}
+			last := tk.Messages[len(tk.Messages)-2]
 			if last.Direction != tickets.DirectionOut || last.From != "alice@acme.example" || last.Trimmed != "Unplug it, please." ||
 				!strings.Contains(last.Text, "It burns.") {
 				t.Fatalf("stored reply: %+v", last)
