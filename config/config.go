@@ -25,6 +25,7 @@ type Config struct {
 	Domain          string        `toml:"domain" help:"mail domain of the forwarding addresses (<slug>@DOMAIN)"`
 	SMTP            string        `toml:"smtp" help:"SMTP listen address (host:port), empty to disable"`
 	LMTP            string        `toml:"lmtp" help:"LMTP listen address (host:port or unix socket path), empty to disable"`
+	HTTP            string        `toml:"http" help:"HTTP API listen address (host:port): /api/v1, /healthz, /metrics; empty to disable"`
 	MaxMessageBytes int64         `toml:"max_message_bytes" help:"largest message accepted, in bytes"`
 	TLSCert         string        `toml:"tls_cert" help:"PEM certificate file for STARTTLS"`
 	TLSKey          string        `toml:"tls_key" help:"PEM key file for STARTTLS"`
@@ -39,6 +40,7 @@ type Config struct {
 	OutboxWorkers    int64  `toml:"outbox_workers" help:"concurrent deliveries to the relay"`
 	Templates        string `toml:"templates" help:"folder of template overrides (<locale>/<kind>.{subject,text,html}.tmpl)"`
 	AutoPerHour      int64  `toml:"auto_per_hour" help:"most automatic mails to one customer address per hour (loop breaker)"`
+	CommandsDKIM     bool   `toml:"commands_dkim" help:"run #commands in agents' mail only with a passing DKIM signature aligned with From"`
 }
 
 // Defaults is the zero-configuration setup.
@@ -47,6 +49,7 @@ func Defaults() Config {
 		DataDir:         "postdesk-data",
 		Domain:          "localhost",
 		SMTP:            "127.0.0.1:2525",
+		HTTP:            "127.0.0.1:8080",
 		MaxMessageBytes: 25 << 20,
 		LogLevel:        "info",
 		LogFormat:       "text",

@@ -68,3 +68,21 @@ func TestBadSettingsSayWhat(t *testing.T) {
 		}
 	}
 }
+
+func TestHTTPListenAddress(t *testing.T) {
+	c, _, err := load(t, nil, nil)
+	if err != nil || c.HTTP != "127.0.0.1:8080" {
+		t.Fatalf("default http: %q, %v", c.HTTP, err)
+	}
+	file := filepath.Join(t.TempDir(), "postdesk.toml")
+	os.WriteFile(file, []byte("http = \"127.0.0.1:9001\"\n"), 0o600)
+	if c, _, _ = load(t, []string{"--config", file}, nil); c.HTTP != "127.0.0.1:9001" {
+		t.Fatalf("http from file: %q", c.HTTP)
+	}
+	if c, _, _ = load(t, []string{"--config", file}, map[string]string{"POSTDESK_HTTP": "127.0.0.1:9002"}); c.HTTP != "127.0.0.1:9002" {
+		t.Fatalf("http from env: %q", c.HTTP)
+	}
+	if c, _, _ = load(t, []string{"--http", ""}, map[string]string{"POSTDESK_HTTP": "127.0.0.1:9002"}); c.HTTP != "" {
+		t.Fatalf("--http \"\" should turn the API off, got %q", c.HTTP)
+	}
+}

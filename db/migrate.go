@@ -28,23 +28,100 @@ var typeNames = map[Dialect]*strings.Replacer{
 	Postgres: strings.NewReplacer("{{pk}}", "BIGSERIAL PRIMARY KEY", "{{blob}}", "BYTEA", "{{ts}}", "TIMESTAMPTZ"),
 }
 
+// loadMigrations reads the migrations for dialect d. A migration is one file NNNN_name.sql, or,
+// where the engines need different SQL, a pair NNNN_name.sqlite.sql and NNNN_name.postgres.sql of
+// which only d's applies. Every version from 1 up is there exactly once for every engine.
 func loadMigrations(d Dialect) ([]migration, error) {
 	entries, err := fs.ReadDir(migrationFiles, "migrations")
 	if err != nil {
 		return nil, fmt.Errorf("db: read migrations: %w", err)
 	}
-	var ms []migration
+	names := make([]string, 0, len(entries))
 	for _, e := range entries {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil {
-			return nil, fmt.Errorf("db: migration %q is not named NNNN_name.sql", e.Name())
+		names = append(names, e.Name())
+	}
+	return selectMigrations(names, d, func(name string) ([]byte, error) {
+		return migrationFiles.ReadFile("migrations/" + name)
+	})
+}
+
+// migrationDialects are the engines a migration file may be restricted to.
+var migrationDialects = []Dialect{SQLite, Postgres}
+
+// parseMigrationName splits NNNN_name[.dialect].sql into its version and dialect ("" for all).
+func parseMigrationName(name string) (int, Dialect, error) {
+	bad := fmt.Errorf("db: migration %q is not named NNNN_name.sql or NNNN_name.{sqlite,postgres}.sql", name)
+	num, rest, ok := strings.Cut(name, "_")
+	v, err := strconv.Atoi(num)
+	if !ok || err != nil || v < 1 {
+		return 0, "", bad
+	}
+	base, ok := strings.CutSuffix(rest, ".sql")
+	if !ok || base == "" {
+		return 0, "", bad
+	}
+	for _, d := range migrationDialects {
+		if b, ok := strings.CutSuffix(base, "."+string(d)); ok {
+			if b == "" {
+				return 0, "", bad
+			}
+			return v, d, nil
 		}
-		b, err := migrationFiles.ReadFile("migrations/" + e.Name())
+	}
+	if strings.Contains(base, ".") {
+		return 0, "", bad // a dialect we do not know, or a typo: never silently skipped
+	}
+	return v, "", nil
+}
+
+// selectMigrations picks dialect d's migrations among the file names and reads them with read.
+func selectMigrations(names []string, d Dialect, read func(string) ([]byte, error)) ([]migration, error) {
+	type files struct {
+		common  string
+		dialect map[Dialect]string
+	}
+	byVersion := map[int]*files{}
+	for _, name := range names {
+		v, dia, err := parseMigrationName(name)
 		if err != nil {
-			return nil, fmt.Errorf("db: read migration %s: %w", e.Name(), err)
+			return nil, err
 		}
-		ms = append(ms, migration{version: v, name: e.Name(), sql: typeNames[d].Replace(string(b))})
+		f := byVersion[v]
+		if f == nil {
+			f = &files{dialect: map[Dialect]string{}}
+			byVersion[v] = f
+		}
+		if dia == "" {
+			if f.common != "" {
+				return nil, fmt.Errorf("db: migrations %s and %s have the same number", f.common, name)
+			}
+			f.common = name
+		} else {
+			if prev := f.dialect[dia]; prev != "" {
+				return nil, fmt.Errorf("db: migrations %s and %s have the same number", prev, name)
+			}
+			f.dialect[dia] = name
+		}
+	}
+	var ms []migration
+	for v, f := range byVersion {
+		name := f.common
+		if len(f.dialect) > 0 {
+			if f.common != "" {
+				return nil, fmt.Errorf("db: migration %d is both %s and engine-specific files", v, f.common)
+			}
+			for _, dia := range migrationDialects {
+				if f.dialect[dia] == "" {
+					return nil, fmt.Errorf("db: migration %d has no file for %s", v, dia)
+				}
+			}
+			name = f.dialect[d]
+		}
+		b, err := read(name)
+		if err != nil {
+			return nil, fmt.Errorf("db: read migration %s: %w", name, err)
+		}
+		ms = append(ms, migration{version: v, name: name, sql: typeNames[d].Replace(string(b))})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
 	for i, m := range ms {
@@ -138,7 +215,8 @@ func (d *DB) Version(ctx context.Context) (int, error) {
 }
 
 // splitStatements splits a migration on semicolons that end a line, dropping comment lines. The
-// migrations are ours, so this need not understand quoted semicolons.
+// migrations are ours, so this need not understand quoted semicolons. A CREATE TRIGGER statement,
+// whose body holds statements of its own, ends at a line that is just "END;".
 func splitStatements(s string) []string {
 	var out []string
 	var cur strings.Builder
@@ -149,7 +227,8 @@ func splitStatements(s string) []string {
 		}
 		cur.WriteString(line)
 		cur.WriteString("\n")
-		if strings.HasSuffix(t, ";") {
+		trigger := strings.HasPrefix(strings.ToUpper(strings.TrimSpace(cur.String())), "CREATE TRIGGER")
+		if (!trigger && strings.HasSuffix(t, ";")) || (trigger && strings.EqualFold(t, "END;")) {
 			out = append(out, strings.TrimSpace(cur.String()))
 			cur.Reset()
 		}

@@ -66,7 +66,7 @@ func startServe(t *testing.T, dsn string, extra ...string) (smtpAddr, lmtpAddr s
 		}
 		return ""
 	}
-	args := append([]string{"serve", "--smtp", "127.0.0.1:0", "--domain", "desk.example", "--data-dir", t.TempDir()}, extra...)
+	args := append([]string{"serve", "--smtp", "127.0.0.1:0", "--http", "127.0.0.1:0", "--domain", "desk.example", "--data-dir", t.TempDir()}, extra...)
 	go func() { done <- run(ctx, args, &bytes.Buffer{}, logs, env) }()
 	t.Cleanup(func() {
 		cancel()

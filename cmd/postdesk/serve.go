@@ -3,16 +3,21 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/postdesk/postdesk/api"
 	"github.com/postdesk/postdesk/config"
 	"github.com/postdesk/postdesk/intake"
 	"github.com/postdesk/postdesk/mailer"
+	"github.com/postdesk/postdesk/metrics"
 	"github.com/postdesk/postdesk/notify"
 	"github.com/postdesk/postdesk/outbox"
 	"github.com/postdesk/postdesk/templates"
@@ -103,7 +108,9 @@ func serve(ctx context.Context, c *cli, args []string) error {
 	}
 	queue := outbox.NewQueue(d, nil)
 	sender := mailer.NewSender(queue, transport, int(cfg.OutboxWorkers), time.Second, log).WithRenderer(notifier)
-	pipeline := intake.New(store, cfg.Domain, secret, log)
+	stats := metrics.New(d, log)
+	pipeline := intake.New(stats.Store(store), cfg.Domain, secret, log)
+	pipeline.RequireDKIM = cfg.CommandsDKIM
 	pipeline.Bounces = bounces{queue, store}
 	pipeline.Stored = sender.Kick
 	pollers := newMailboxPollers(d, store, secret, pipeline, cfg.Domain, log)
@@ -126,9 +133,16 @@ func serve(ctx context.Context, c *cli, args []string) error {
 		s := mailer.NewServer(mailer.ServerConfig{LMTP: l.lmtp, Domain: cfg.Domain, MaxBytes: cfg.MaxMessageBytes, TLS: tlsConfig, Log: log}, ln, pipeline)
 		servers = append(servers, s)
 	}
+	web, err := newHTTPAPI(cfg, store, pipeline, sender.Kick, stats, log)
+	if err != nil {
+		for _, s := range servers {
+			s.Shutdown(ctx)
+		}
+		return err
+	}
 	log.Info("postdesk started", slog.String("db", d.DSN), slog.String("engine", string(d.Dialect)), slog.String("domain", cfg.Domain))
 	var wg sync.WaitGroup
-	errs := make(chan error, len(servers)+1)
+	errs := make(chan error, len(servers)+2)
 	senderCtx, stopSender := context.WithCancel(context.WithoutCancel(ctx))
 	senderDone := make(chan struct{})
 	go func() {
@@ -151,6 +165,22 @@ func serve(ctx context.Context, c *cli, args []string) error {
 			}
 		}()
 	}
+	if web != nil {
+		log.Info("HTTP API listening", slog.String("addr", web.ln.Addr().String()))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := web.srv.Serve(web.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errs <- fmt.Errorf("http server: %w", err)
+			}
+		}()
+	}
+	wakeCtx, stopWake := context.WithCancel(context.WithoutCancel(ctx))
+	wakeDone := make(chan struct{})
+	go func() {
+		defer close(wakeDone)
+		wakeSnoozed(wakeCtx, store, 30*time.Second, log)
+	}()
 	// IMAP mailboxes: every mailbox added with 'postdesk mailbox add' is polled by one instance.
 	pollCtx, stopPollers := context.WithCancel(context.WithoutCancel(ctx))
 	pollersDone := make(chan struct{})
@@ -170,7 +200,12 @@ func serve(ctx context.Context, c *cli, args []string) error {
 	for _, s := range servers {
 		s.Shutdown(shutdownCtx)
 	}
+	if web != nil {
+		web.srv.Shutdown(shutdownCtx)
+	}
 	wg.Wait()
+	stopWake()
+	<-wakeDone
 	stopPollers()
 	<-pollersDone
 	// The sender stops after intake: what was just accepted is queued, and goes out on next start.
@@ -178,4 +213,61 @@ func serve(ctx context.Context, c *cli, args []string) error {
 	<-senderDone
 	log.Info("stopped")
 	return serveErr
+}
+
+// httpAPI is the HTTP API with /healthz and /metrics, when cfg.HTTP names an address.
+type httpAPI struct {
+	srv *http.Server
+	ln  net.Listener
+}
+
+// newHTTPAPI listens on cfg.HTTP (nil, nil when it is empty). Contact form posts go through
+// pipeline like mail; kick wakes the sender when the API queues mail.
+func newHTTPAPI(cfg *config.Config, store *tickets.Store, pipeline *intake.Pipeline, kick func(), m *metrics.Metrics, log *slog.Logger) (*httpAPI, error) {
+	if cfg.HTTP == "" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", cfg.HTTP)
+	if err != nil {
+		return nil, fmt.Errorf("http: %w", err)
+	}
+	form := mailer.DeliverFunc(func(ctx context.Context, p tickets.Property, envelopeFrom string, raw []byte) (tickets.Delivery, error) {
+		ctx = metrics.WithSource(ctx, metrics.SourceForm)
+		return pipeline.Deliver(ctx, p, []string{intake.ForwardingAddress(p.Slug, cfg.Domain)}, intake.Prepare(envelopeFrom, raw))
+	})
+	h := api.New(api.Config{Store: store, Domain: cfg.Domain, Deliver: form, Kick: kick, Metrics: m.Handler(), Observe: m.ObserveHTTP, Log: log})
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute, // a reply with 10 MiB of attachments on a slow line
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	return &httpAPI{srv: srv, ln: ln}, nil
+}
+
+// wakeSnoozed returns snoozed tickets to the open views when their time comes: at start, then
+// every interval, until ctx ends. Instances sharing a database each run it; the store's UPDATE
+// claims every ticket once.
+func wakeSnoozed(ctx context.Context, store *tickets.Store, interval time.Duration, log *slog.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		woken, err := store.WakeSnoozed(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Warn("snooze wake-up failed", slog.Any("err", err))
+		case len(woken) > 0:
+			for _, w := range woken {
+				log.Info("snooze ended", slog.Int64("property_id", w.PropertyID), slog.Int64("ticket", w.Number))
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -22,6 +22,19 @@ func ticketsCmd(ctx context.Context, c *cli, args []string) error {
 		"reopen": func(ctx context.Context, c *cli, args []string) error {
 			return ticketsSetStatus(ctx, c, args, "reopen")
 		},
+		"priority": ticketsPriority,
+		"tag":      func(ctx context.Context, c *cli, args []string) error { return ticketsTag(ctx, c, args, false) },
+		"untag":    func(ctx context.Context, c *cli, args []string) error { return ticketsTag(ctx, c, args, true) },
+		"snooze":   ticketsSnooze,
+		"unsnooze": ticketsUnsnooze,
+		"note":     ticketsNote,
+		"trash":    func(ctx context.Context, c *cli, args []string) error { return ticketsMove(ctx, c, args, "trash") },
+		"restore":  func(ctx context.Context, c *cli, args []string) error { return ticketsMove(ctx, c, args, "restore") },
+		"spam":     func(ctx context.Context, c *cli, args []string) error { return ticketsMove(ctx, c, args, "spam") },
+		"unspam":   func(ctx context.Context, c *cli, args []string) error { return ticketsMove(ctx, c, args, "unspam") },
+		"block":    func(ctx context.Context, c *cli, args []string) error { return ticketsBlock(ctx, c, args, false) },
+		"unblock":  func(ctx context.Context, c *cli, args []string) error { return ticketsBlock(ctx, c, args, true) },
+		"export":   ticketsExport,
 	})
 }
 
@@ -63,9 +76,10 @@ func ticketsList(ctx context.Context, c *cli, args []string) error {
 }
 
 func ticketsShow(ctx context.Context, c *cli, args []string) error {
-	var asJSON *bool
+	var asJSON, full *bool
 	return c.withProperty(ctx, "tickets show", args, nil, false, func(fs *flag.FlagSet) {
 		asJSON = fs.Bool("json", false, "print JSON")
+		full = fs.Bool("full", false, "show each message's full text, with the quoted history and signature")
 	}, func(sc scoped) error {
 		n, err := ticketNumber(sc.rest)
 		if err != nil {
@@ -85,7 +99,7 @@ func ticketsShow(ctx context.Context, c *cli, args []string) error {
 		}
 		for _, m := range t.Messages {
 			fmt.Fprintf(c.stdout, "\n--- %s %s from %s (%s) · %s\nSubject: %s\n\n%s\n",
-				m.CreatedAt.Format("2006-01-02 15:04"), m.Direction, m.From, m.Kind, m.Threading, m.Subject, strings.TrimSpace(m.Text))
+				m.CreatedAt.Format("2006-01-02 15:04"), m.Direction, m.From, m.Kind, m.Threading, m.Subject, shownText(m, *full))
 			for _, a := range m.Attachments {
 				fmt.Fprintf(c.stdout, "[attachment %s, %s, %d bytes]\n", a.Filename, a.ContentType, a.Size)
 			}
@@ -116,4 +130,13 @@ func ticketsSetStatus(ctx context.Context, c *cli, args []string, verb string) e
 		fmt.Fprintf(c.stdout, "#%d is %s\n", t.Number, t.Status)
 		return nil
 	})
+}
+
+// shownText is a message's trimmed reply, or its full text when asked or when trimming left
+// nothing.
+func shownText(m tickets.Message, full bool) string {
+	if full || strings.TrimSpace(m.Trimmed) == "" {
+		return strings.TrimSpace(m.Text)
+	}
+	return strings.TrimSpace(m.Trimmed)
 }

@@ -1,0 +1,215 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-message/mail"
+	"github.com/jmoiron/sqlx"
+
+	"github.com/postdesk/postdesk/notify"
+	"github.com/postdesk/postdesk/outbox"
+	"github.com/postdesk/postdesk/tickets"
+)
+
+func (s *Server) contacts(w http.ResponseWriter, r *http.Request, c *call) error {
+	v := r.URL.Query()
+	for k, vals := range v {
+		if k != "q" && k != "after" && k != "limit" {
+			return invalid(k, "unknown parameter %q: q, after or limit", k)
+		}
+		if len(vals) > 1 {
+			return invalid(k, "give %s once", k)
+		}
+	}
+	limit, err := limitParam(v, tickets.MaxContactsLimit)
+	if err != nil {
+		return err
+	}
+	if limit == 0 {
+		limit = tickets.DefaultContactsLimit
+	}
+	cs, next, err := s.store.Contacts(r.Context(), c.prop, strings.TrimSpace(v.Get("q")), limit, v.Get("after"))
+	if err != nil {
+		return withField(err, "after")
+	}
+	if cs == nil {
+		cs = []tickets.ContactSummary{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"contacts": cs, "next": next})
+	return nil
+}
+
+// emailParam reads the contact address of the path.
+func emailParam(r *http.Request) (string, error) {
+	e := strings.ToLower(strings.TrimSpace(r.PathValue("email")))
+	if !tickets.ValidEmail(e) {
+		return "", invalid("email", "%q is not an email address", r.PathValue("email"))
+	}
+	return e, nil
+}
+
+func (s *Server) contact(w http.ResponseWriter, r *http.Request, c *call) error {
+	email, err := emailParam(r)
+	if err != nil {
+		return err
+	}
+	h, err := s.store.ContactHistory(r.Context(), c.prop, email)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, h)
+	return nil
+}
+
+func (s *Server) block(w http.ResponseWriter, r *http.Request, c *call) error {
+	email, err := emailParam(r)
+	if err != nil {
+		return err
+	}
+	if err := decodeEmpty(w, r); err != nil {
+		return err
+	}
+	res, err := s.store.Block(r.Context(), c.prop, email, c.actor())
+	if err != nil {
+		return withField(err, "email")
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"email": email, "blocked": true, "removed": res})
+	return nil
+}
+
+func (s *Server) unblock(w http.ResponseWriter, r *http.Request, c *call) error {
+	email, err := emailParam(r)
+	if err != nil {
+		return err
+	}
+	if err := decodeEmpty(w, r); err != nil {
+		return err
+	}
+	if err := s.store.Unblock(r.Context(), c.prop, email, c.actor()); err != nil {
+		return withField(err, "email")
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+type exportBody struct {
+	Numbers []int64 `json:"numbers"`
+	MailTo  string  `json:"mail_to"`
+}
+
+// export answers with the tickets as a JSON download, or queues them as a mail attachment.
+func (s *Server) export(w http.ResponseWriter, r *http.Request, c *call) error {
+	var b exportBody
+	if err := decode(w, r, &b, maxJSONBody); err != nil {
+		return err
+	}
+	if len(b.Numbers) == 0 || len(b.Numbers) > tickets.MaxExport {
+		return invalid("numbers", "export 1 to at most %d tickets at a time, not %d", tickets.MaxExport, len(b.Numbers))
+	}
+	for _, n := range b.Numbers {
+		if n <= 0 {
+			return invalid("numbers", "%d is not a ticket number", n)
+		}
+	}
+	b.MailTo = strings.ToLower(strings.TrimSpace(b.MailTo))
+	if b.MailTo != "" && !tickets.ValidEmail(b.MailTo) {
+		return invalid("mail_to", "mail_to %q is not an email address", b.MailTo)
+	}
+	ex, err := s.store.Export(r.Context(), c.prop, b.Numbers)
+	if err != nil {
+		return withField(err, "numbers")
+	}
+	body, err := json.MarshalIndent(ex, "", "  ")
+	if err != nil {
+		return fmt.Errorf("api: export: %w", err)
+	}
+	now := s.store.Now()
+	filename := fmt.Sprintf("%s-tickets-%s.json", c.prop.Slug, now.Format("20060102-150405"))
+	if b.MailTo == "" {
+		h := w.Header()
+		h.Set("Content-Type", "application/json; charset=utf-8")
+		h.Set("Content-Disposition", contentDisposition(filename, "export.json"))
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusOK)
+		w.Write(body)
+		return nil
+	}
+	id, err := s.mailExport(r, c, b.MailTo, filename, len(ex.Tickets), body, now)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"queued": true, "mail_to": b.MailTo, "message_id": id, "tickets": len(ex.Tickets)})
+	return nil
+}
+
+// fromAddress is the property's address, as on every mail it sends.
+func (s *Server) fromAddress(p tickets.Property) string {
+	if p.FromAddress != "" {
+		return p.FromAddress
+	}
+	return p.Slug + "@" + s.cfg.Domain
+}
+
+// mailExport queues a mail to to with the export attached; the sender delivers it like any other.
+func (s *Server) mailExport(r *http.Request, c *call, to, filename string, count int, body []byte, now time.Time) (string, error) {
+	from := s.fromAddress(c.prop)
+	id := tickets.NewMessageID(s.cfg.Domain)
+	var h mail.Header
+	h.SetDate(now)
+	h.SetAddressList("From", []*mail.Address{{Name: c.prop.Name, Address: from}})
+	h.SetAddressList("To", []*mail.Address{{Address: to}})
+	h.SetSubject(fmt.Sprintf("%s: export of %d tickets", c.prop.Name, count))
+	h.SetMessageID(id)
+	h.Set("MIME-Version", "1.0")
+	// Requested by an agent, but written by a machine: nobody should auto-answer it, and if it
+	// comes back to postdesk it is recognised as its own.
+	h.Set("Auto-Submitted", "auto-generated")
+	h.Set("X-Auto-Response-Suppress", "All")
+	h.Set(notify.LoopHeader, "export")
+	var buf bytes.Buffer
+	mw, err := mail.CreateWriter(&buf, h)
+	if err != nil {
+		return "", fmt.Errorf("api: export mail: %w", err)
+	}
+	var th mail.InlineHeader
+	th.Set("Content-Type", "text/plain; charset=utf-8")
+	tw, err := mw.CreateSingleInline(th)
+	if err != nil {
+		return "", fmt.Errorf("api: export mail: %w", err)
+	}
+	fmt.Fprintf(tw, "The export of %d tickets of %s that %s asked for is attached (%s).\r\n", count, c.prop.Name, c.agent.Email, filename)
+	tw.Close()
+	var ah mail.AttachmentHeader
+	ah.Set("Content-Type", "application/json; charset=utf-8")
+	ah.SetFilename(filename)
+	aw, err := mw.CreateAttachment(ah)
+	if err != nil {
+		return "", fmt.Errorf("api: export mail: %w", err)
+	}
+	aw.Write(body)
+	aw.Close()
+	if err := mw.Close(); err != nil {
+		return "", fmt.Errorf("api: export mail: %w", err)
+	}
+	d := s.store.DB()
+	err = d.Tx(r.Context(), func(tx *sqlx.Tx) error {
+		_, err := outbox.Enqueue(r.Context(), d, tx, outbox.New{
+			PropertyID: c.prop.ID, MessageID: id, Kind: "export", From: from, Rcpts: []string{to}, Raw: buf.Bytes(),
+		}, now)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	if s.cfg.Kick != nil {
+		s.cfg.Kick()
+	}
+	s.log.InfoContext(r.Context(), "api: export mailed", "property", c.prop.Slug, "agent", c.agent.Email, "to", to, "tickets", count)
+	return id, nil
+}

@@ -1,0 +1,207 @@
+package api
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"mime"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/postdesk/postdesk/tickets"
+)
+
+// upload is an attachment sent with a reply, a note or a new ticket.
+type upload struct {
+	Filename    string `json:"filename"`
+	ContentType string `json:"content_type"`
+	Data        string `json:"data"` // standard base64
+}
+
+const (
+	maxText        = 1 << 20 // the text of one message
+	maxAttachments = 20
+)
+
+// messageLimit is the largest body of a message with attachments: base64 makes 4 bytes of 3.
+func (s *Server) messageLimit() int64 {
+	return maxJSONBody + maxText + (s.cfg.MaxUpload+2)/3*4 + maxAttachments*1024
+}
+
+// outgoing checks an agent's message: its text and attachments.
+func (s *Server) outgoing(text string, ups []upload) (tickets.Outgoing, error) {
+	if strings.TrimSpace(text) == "" {
+		return tickets.Outgoing{}, invalid("text", "the text is empty")
+	}
+	if len(text) > maxText {
+		return tickets.Outgoing{}, apiErr(http.StatusRequestEntityTooLarge, codeTooLarge, "text", "the text is longer than %d bytes", maxText)
+	}
+	if len(ups) > maxAttachments {
+		return tickets.Outgoing{}, invalid("attachments", "at most %d attachments", maxAttachments)
+	}
+	out := tickets.Outgoing{Text: strings.ToValidUTF8(text, "\uFFFD")}
+	var total int64
+	for i, u := range ups {
+		field := fmt.Sprintf("attachments[%d]", i)
+		name := cleanFilename(u.Filename)
+		if name == "" {
+			return tickets.Outgoing{}, invalid(field+".filename", "%s.filename is required", field)
+		}
+		ct := strings.TrimSpace(u.ContentType)
+		if ct == "" {
+			ct = mime.TypeByExtension(path.Ext(name))
+		}
+		if ct == "" {
+			ct = "application/octet-stream"
+		}
+		mt, params, err := mime.ParseMediaType(ct)
+		if err != nil || !strings.Contains(mt, "/") {
+			return tickets.Outgoing{}, invalid(field+".content_type", "%s.content_type %q is not a media type", field, u.ContentType)
+		}
+		data, err := base64.StdEncoding.DecodeString(u.Data)
+		if err != nil {
+			return tickets.Outgoing{}, invalid(field+".data", "%s.data is not standard base64", field)
+		}
+		if total += int64(len(data)); total > s.cfg.MaxUpload {
+			return tickets.Outgoing{}, apiErr(http.StatusRequestEntityTooLarge, codeTooLarge, "attachments", "the attachments add up to more than %d bytes", s.cfg.MaxUpload)
+		}
+		out.Attachments = append(out.Attachments, tickets.NewAttachment{Filename: name, ContentType: mime.FormatMediaType(mt, params), Data: data})
+	}
+	return out, nil
+}
+
+// cleanFilename keeps the last path element of a name, on one line.
+func cleanFilename(name string) string {
+	name = strings.ToValidUTF8(name, "")
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, name)
+	name = strings.TrimSpace(name)
+	if name == "." || name == ".." || len(name) > 255 {
+		return ""
+	}
+	return name
+}
+
+type messageBody struct {
+	Text        string   `json:"text"`
+	Attachments []upload `json:"attachments"`
+}
+
+// post stores a reply or a note: 201 with the ticket and the Message-ID the mail carries.
+func (s *Server) post(w http.ResponseWriter, r *http.Request, c *call,
+	do func(context.Context, tickets.Property, int64, string, tickets.Outgoing, string) (tickets.Ticket, error)) error {
+	n, err := number(r)
+	if err != nil {
+		return err
+	}
+	var b messageBody
+	if err := decode(w, r, &b, s.messageLimit()); err != nil {
+		return err
+	}
+	out, err := s.outgoing(b.Text, b.Attachments)
+	if err != nil {
+		return err
+	}
+	id := tickets.NewMessageID(s.cfg.Domain)
+	t, err := do(r.Context(), c.prop, n, c.agent.Email, out, id)
+	if err != nil {
+		return withField(err, "text")
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"ticket": t, "message_id": id})
+	return nil
+}
+
+// attachment serves a file as a download, never rendered in the API's origin.
+func (s *Server) attachment(w http.ResponseWriter, r *http.Request, c *call) error {
+	id, err := positive(r, "id")
+	if err != nil {
+		return err
+	}
+	a, err := s.store.Attachment(r.Context(), c.prop.ID, id)
+	if err != nil {
+		return err
+	}
+	ct := "application/octet-stream"
+	if mt, params, err := mime.ParseMediaType(a.ContentType); err == nil && strings.Contains(mt, "/") {
+		ct = mime.FormatMediaType(mt, params)
+	}
+	h := w.Header()
+	h.Set("Content-Type", ct)
+	h.Set("Content-Length", strconv.Itoa(len(a.Data)))
+	h.Set("Content-Disposition", contentDisposition(a.Filename, fmt.Sprintf("attachment-%d", a.ID)))
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	h.Set("Cache-Control", "private, no-store")
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		w.Write(a.Data)
+	}
+	return nil
+}
+
+// contentDisposition is "attachment" with the file name twice, as RFC 6266 §4.3 advises: an
+// ASCII fallback in filename, the real name in filename* (RFC 8187, UTF-8, percent-encoded).
+func contentDisposition(name, fallback string) string {
+	if name == "" {
+		name = fallback
+	}
+	ascii := strings.Map(func(r rune) rune {
+		if r < 0x20 || r >= 0x7f || r == '"' || r == '\\' || r == '%' {
+			return '_'
+		}
+		return r
+	}, name)
+	return fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`, ascii, rfc8187(name))
+}
+
+// rfc8187 percent-encodes every byte that is not an attr-char (RFC 8187 §3.2.1).
+func rfc8187(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$&+-.^_`|~", c) >= 0 {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}
+
+// htmlCSP lets a sanitised message show its text and embedded images, nothing else: no scripts,
+// no remote loads (tracking pixels), no forms, in a sandbox.
+const htmlCSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'; sandbox"
+
+// messageHTML serves a message's HTML body sanitised with bluemonday's UGC policy.
+func (s *Server) messageHTML(w http.ResponseWriter, r *http.Request, c *call) error {
+	id, err := positive(r, "id")
+	if err != nil {
+		return err
+	}
+	html, err := s.store.MessageHTML(r.Context(), c.prop.ID, id)
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(html) == "" {
+		return apiErr(http.StatusNotFound, codeNotFound, "", "message %d has no HTML body", id)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", htmlCSP)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "private, no-store")
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprintf(w, "<!DOCTYPE html>\n<meta charset=\"utf-8\">\n%s\n", s.html.Sanitize(html))
+	return nil
+}

@@ -1,0 +1,210 @@
+// Package api is postdesk's HTTP API, versioned under /api/v1: the inbox of each property for the
+// agents holding one of its API tokens, the public contact form, /healthz and /metrics. Every
+// route is in one table (routes), which README.md in this folder documents; a test keeps the two
+// the same.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/microcosm-cc/bluemonday"
+
+	"github.com/postdesk/postdesk/tickets"
+)
+
+// Deliverer hands a raw RFC 5322 message to the intake pipeline for one property, as if it had
+// arrived by mail (mailer.DeliverFunc fits).
+type Deliverer interface {
+	Deliver(ctx context.Context, p tickets.Property, envelopeFrom string, raw []byte) (tickets.Delivery, error)
+}
+
+// Config is what the API works with.
+type Config struct {
+	Store *tickets.Store
+	// Domain is the mail domain: forwarding addresses (<slug>@Domain) and minted Message-IDs.
+	Domain string
+	// Deliver takes contact form messages into the intake pipeline; nil: the form answers 503.
+	Deliver Deliverer
+	// Kick wakes the outbox sender after the API queued a mail (an export); may be nil.
+	Kick func()
+	// Metrics, when set, is served on GET /metrics.
+	Metrics http.Handler
+	// Observe, when set, is told about every request: its route pattern, status and duration.
+	Observe func(route string, status int, took time.Duration)
+	Log     *slog.Logger
+	// FormPerMinute is how many contact form posts one client address may make a minute, in a
+	// burst of as many (default 5).
+	FormPerMinute int
+	// MaxUpload is the most attachment bytes (decoded) one reply, note or new ticket may carry
+	// (default 10 MiB).
+	MaxUpload int64
+	// Now is the clock of the form's rate limit (default time.Now).
+	Now func() time.Time
+}
+
+// Server is the HTTP API. It is an http.Handler, safe for concurrent use.
+type Server struct {
+	cfg    Config
+	store  *tickets.Store
+	log    *slog.Logger
+	mux    *http.ServeMux
+	routes []Route
+	html   *bluemonday.Policy
+	forms  *limiter
+}
+
+// Route is one endpoint: a method, a path pattern (net/http syntax) and the weakest role allowed.
+type Route struct {
+	Method string
+	Path   string
+	// Role is "public" (no token), or the weakest agent role that may call it: support, manager,
+	// admin or owner.
+	Role string
+	h    http.HandlerFunc
+}
+
+// Public marks a route that needs no token.
+const Public = "public"
+
+const base = "/api/v1/properties/{slug}"
+
+// New returns the API over cfg.Store.
+func New(cfg Config) *Server {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.FormPerMinute <= 0 {
+		cfg.FormPerMinute = 5
+	}
+	if cfg.MaxUpload <= 0 {
+		cfg.MaxUpload = 10 << 20
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Server{cfg: cfg, store: cfg.Store, log: cfg.Log, mux: http.NewServeMux(), html: bluemonday.UGCPolicy()}
+	s.forms = newLimiter(cfg.FormPerMinute, time.Minute, cfg.Now)
+	const support, manager, admin = "support", "manager", "admin"
+	s.routes = []Route{
+		{"GET", "/healthz", Public, s.healthz},
+		{"GET", base, support, s.agent(s.getProperty)},
+		{"GET", base + "/tickets", support, s.agent(s.listTickets)},
+		{"POST", base + "/tickets", support, s.agent(s.createTicket)},
+		{"POST", base + "/tickets/bulk", support, s.agent(s.bulk)},
+		{"GET", base + "/tickets/{number}", support, s.agent(s.getTicket)},
+		{"DELETE", base + "/tickets/{number}", support, s.agent(s.trash)},
+		{"POST", base + "/tickets/{number}/restore", support, s.agent(s.restore)},
+		{"DELETE", base + "/tickets/{number}/purge", manager, s.agent(s.purge)},
+		{"POST", base + "/tickets/{number}/assign", support, s.agent(s.assign)},
+		{"POST", base + "/tickets/{number}/priority", support, s.agent(s.priority)},
+		{"POST", base + "/tickets/{number}/tags", support, s.agent(s.tags)},
+		{"POST", base + "/tickets/{number}/close", support, s.agent(s.close)},
+		{"POST", base + "/tickets/{number}/reopen", support, s.agent(s.reopen)},
+		{"POST", base + "/tickets/{number}/snooze", support, s.agent(s.snooze)},
+		{"POST", base + "/tickets/{number}/unsnooze", support, s.agent(s.unsnooze)},
+		{"POST", base + "/tickets/{number}/read", support, s.agent(s.read)},
+		{"POST", base + "/tickets/{number}/unread", support, s.agent(s.unread)},
+		{"POST", base + "/tickets/{number}/spam", support, s.agent(s.spam)},
+		{"POST", base + "/tickets/{number}/unspam", support, s.agent(s.unspam)},
+		{"POST", base + "/tickets/{number}/reply", support, s.agent(s.reply)},
+		{"POST", base + "/tickets/{number}/note", support, s.agent(s.note)},
+		{"GET", base + "/messages/{id}/html", support, s.agent(s.messageHTML)},
+		{"GET", base + "/attachments/{id}", support, s.agent(s.attachment)},
+		{"GET", base + "/contacts", support, s.agent(s.contacts)},
+		{"GET", base + "/contacts/{email}", support, s.agent(s.contact)},
+		{"POST", base + "/contacts/{email}/block", manager, s.agent(s.block)},
+		{"POST", base + "/contacts/{email}/unblock", manager, s.agent(s.unblock)},
+		{"POST", base + "/export", manager, s.agent(s.export)},
+		{"GET", base + "/agents", admin, s.agent(s.listAgents)},
+		{"POST", base + "/agents", admin, s.agent(s.addAgent)},
+		{"GET", base + "/departments", admin, s.agent(s.listDepartments)},
+		{"POST", base + "/departments", admin, s.agent(s.addDepartment)},
+		{"POST", base + "/form", Public, s.form},
+	}
+	if cfg.Metrics != nil {
+		s.routes = append(s.routes, Route{"GET", "/metrics", Public, cfg.Metrics.ServeHTTP})
+	}
+	for i := range s.routes {
+		rt := &s.routes[i]
+		h := rt.h
+		if rt.Role != Public {
+			h = s.authorize(rt.Role, h)
+		}
+		s.mux.HandleFunc(rt.Method+" "+rt.Path, h)
+	}
+	s.mux.HandleFunc("/", s.fallback)
+	return s
+}
+
+// Routes lists the endpoints, in the order of the reference.
+func (s *Server) Routes() []Route { return slices.Clone(s.routes) }
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	s.mux.ServeHTTP(rec, r)
+	if s.cfg.Observe != nil {
+		route := r.Pattern
+		if route == "" || route == "/" {
+			route = "unmatched"
+		}
+		s.cfg.Observe(route, rec.status, time.Since(start))
+	}
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if !s.wrote {
+		s.status, s.wrote = code, true
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	s.wrote = true
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// fallback answers what no route matches: 405 with Allow when the path exists for other methods,
+// else 404 — in JSON, like every other error.
+func (s *Server) fallback(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{"GET", "POST", "DELETE", "PUT", "PATCH"} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "/" && pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		s.writeError(w, r, apiErr(http.StatusMethodNotAllowed, codeNotAllowed, "", "%s is not allowed here: %s", r.Method, strings.Join(allow, ", ")))
+		return
+	}
+	s.writeError(w, r, apiErr(http.StatusNotFound, codeNotFound, "", "no such endpoint: see the API reference"))
+}
+
+// healthz answers 200 when the database answers.
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	if err := s.store.DB().PingContext(ctx); err != nil {
+		s.log.WarnContext(ctx, "api: health check: database unreachable", slog.Any("err", err))
+		s.writeError(w, r, apiErr(http.StatusServiceUnavailable, codeUnavailable, "", "the database does not answer"))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "database": string(s.store.DB().Dialect)})
+}
