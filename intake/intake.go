@@ -25,6 +25,7 @@ type Store interface {
 	PropertyBySlug(ctx context.Context, slug string) (tickets.Property, error)
 	PropertiesByFromAddress(ctx context.Context, addr string) ([]tickets.Property, error)
 	Deliver(ctx context.Context, p tickets.Property, secret []byte, in tickets.Inbound) (tickets.Delivery, error)
+	AgentByEmail(ctx context.Context, propertyID int64, email string) (tickets.Agent, error)
 }
 
 // Pipeline is the intake path. It is safe for concurrent use.
@@ -114,6 +115,10 @@ func Prepare(envelopeFrom string, raw []byte) *Message {
 // of that property). The error is nil only once the message is committed, or known to be already.
 func (p *Pipeline) Deliver(ctx context.Context, prop tickets.Property, rcpts []string, m *Message) (tickets.Delivery, error) {
 	in := p.inbound(prop, rcpts, m)
+	var err error
+	if in.Unverified, err = p.unverified(ctx, prop, m, in); err != nil {
+		return tickets.Delivery{}, err
+	}
 	d, err := p.store.Deliver(ctx, prop, p.secret, in)
 	if err == nil && m.Class.Kind == classify.Bounce {
 		// Also for a duplicate: a retry after a failure here must finish the job.
@@ -207,7 +212,6 @@ func (p *Pipeline) inbound(prop tickets.Property, rcpts []string, m *Message) ti
 	}
 	in.Trimmed = trim(pm)
 	in.Forwarded = forwarded(pm)
-	in.CommandsRefused = p.dkimRefusal(m.Raw, in.From.Email, in.Trimmed)
 	for _, a := range pm.Attachments {
 		in.Attachments = append(in.Attachments, tickets.NewAttachment{
 			Filename: a.Filename, ContentType: a.ContentType, ContentID: a.ContentID, Inline: a.Inline, Data: a.Data,

@@ -2,6 +2,8 @@ package intake
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"net/mail"
 	"regexp"
 	"strings"
@@ -119,31 +121,47 @@ func parseFrom(v string) tickets.Address {
 	return tickets.Address{Name: name, Email: strings.ToLower(strings.Trim(e, "<>."))}
 }
 
-// commandLikeRE is a reply whose first written line could be a command.
-var commandLikeRE = regexp.MustCompile(`^\s*#[A-Za-z]`)
-
-// dkimRefusal says why commands may not run when DKIM is required: "" when a signature that
-// verifies is aligned with the From domain (the signing domain is From's domain or a parent of it).
-func (p *Pipeline) dkimRefusal(raw []byte, from, trimmed string) string {
-	if !p.RequireDKIM || !commandLikeRE.MatchString(trimmed) {
-		return ""
+// unverified says why a mail may not act for an agent (see tickets.Inbound.Unverified): "" when
+// nothing speaks against it. A mail with more than one From is never trusted — a signature may
+// cover one From while postdesk reads the other. With RequireDKIM, mail from an agent's address
+// needs a passing DKIM signature whose domain is its From domain or a parent of it.
+func (p *Pipeline) unverified(ctx context.Context, prop tickets.Property, m *Message, in tickets.Inbound) (string, error) {
+	if len(m.Parsed.Header.Values("From")) > 1 || len(fromList(m.Parsed.Header.Get("From"))) > 1 {
+		return "the mail has more than one From", nil
 	}
-	_, domain, ok := strings.Cut(strings.ToLower(from), "@")
+	if !p.RequireDKIM || in.From.Email == "" {
+		return "", nil
+	}
+	if _, err := p.store.AgentByEmail(ctx, prop.ID, in.From.Email); errors.Is(err, tickets.ErrNotFound) {
+		return "", nil // not an agent: nothing to verify
+	} else if err != nil {
+		return "", err
+	}
+	_, domain, ok := strings.Cut(strings.ToLower(in.From.Email), "@")
 	if !ok {
-		return "DKIM required for commands: no From domain"
+		return "DKIM required: no From domain", nil
 	}
-	vs, err := dkim.VerifyWithOptions(bytes.NewReader(raw), &dkim.VerifyOptions{LookupTXT: p.LookupTXT, MaxVerifications: 5})
+	vs, err := dkim.VerifyWithOptions(bytes.NewReader(m.Raw), &dkim.VerifyOptions{LookupTXT: p.LookupTXT, MaxVerifications: 5})
 	if err != nil && len(vs) == 0 {
-		return "DKIM required for commands: " + err.Error()
+		return "DKIM required: " + err.Error(), nil
 	}
 	for _, v := range vs {
 		d := strings.ToLower(v.Domain)
 		if v.Err == nil && (domain == d || strings.HasSuffix(domain, "."+d)) {
-			return ""
+			return "", nil
 		}
 	}
 	if len(vs) == 0 {
-		return "DKIM required for commands: the mail is not signed"
+		return "DKIM required: the mail is not signed", nil
 	}
-	return "DKIM required for commands: no valid signature of " + domain
+	return "DKIM required: no valid signature of " + domain, nil
+}
+
+// fromList is the addresses of a From field; nil when it cannot be read.
+func fromList(v string) []*mail.Address {
+	l, err := mail.ParseAddressList(v)
+	if err != nil {
+		return nil
+	}
+	return l
 }

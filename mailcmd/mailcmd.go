@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Command is one command line.
@@ -50,10 +52,11 @@ var Usage = []string{
 // Priorities are the values #priority accepts.
 var Priorities = []string{"low", "normal", "high", "urgent"}
 
-// A command line: "#" and a word, then maybe a value. "#123" or "# heading" are not commands.
-var commandLine = regexp.MustCompile(`^#([A-Za-z][A-Za-z-]*)(?:[ \t]+(.*?))?[ \t]*$`)
+// A tag: a letter or digit, then letters, digits and . _ : / - (at most 64 bytes).
+var tagRE = regexp.MustCompile(`^[\p{L}\p{N}][\p{L}\p{N}._:/-]*$`)
 
-var tagRE = regexp.MustCompile(`^[\p{L}\p{N}][\p{L}\p{N}._:/-]{0,63}$`)
+// MaxTagBytes is the longest tag, in bytes.
+const MaxTagBytes = 64
 
 // MaxCommands bounds what one mail may ask: more lines are an error, not a loop.
 const MaxCommands = 20
@@ -70,15 +73,15 @@ func Parse(text string, now time.Time) Parsed {
 		if line == "" {
 			continue
 		}
-		m := commandLine.FindStringSubmatch(line)
-		if m == nil {
+		name, rest, ok := commandLine(line)
+		if !ok {
 			break
 		}
 		if len(p.Commands)+len(p.Errors) == MaxCommands {
 			p.Errors = append(p.Errors, fmt.Sprintf("more than %d command lines", MaxCommands))
 			break
 		}
-		c, err := parseOne(strings.ToLower(m[1]), strings.TrimSpace(m[2]), line, now)
+		c, err := parseOne(name, rest, line, now)
 		if err != nil {
 			p.Errors = append(p.Errors, err.Error())
 			continue
@@ -93,11 +96,35 @@ func Parse(text string, now time.Time) Parsed {
 	return p
 }
 
-func parseOne(name, arg, line string, now time.Time) (Command, error) {
-	c := Command{Name: name, Arg: arg, Line: line}
+// commandLine splits a line that is a command attempt — "#" and a letter — into the command's
+// name (lowercased) and the rest. Anything else ("#123", "# heading", prose) is not one.
+func commandLine(line string) (name, rest string, ok bool) {
+	after, found := strings.CutPrefix(line, "#")
+	if !found {
+		return "", "", false
+	}
+	r, _ := utf8.DecodeRuneInString(after)
+	if !unicode.IsLetter(r) {
+		return "", "", false
+	}
+	end := strings.IndexFunc(after, func(r rune) bool { return !unicode.IsLetter(r) && r != '-' })
+	if end < 0 {
+		end = len(after)
+	}
+	return strings.ToLower(after[:end]), after[end:], true
+}
+
+func parseOne(name, rest, line string, now time.Time) (Command, error) {
 	bad := func(format string, a ...any) (Command, error) {
 		return Command{}, fmt.Errorf("%q: %s", line, fmt.Sprintf(format, a...))
 	}
+	// The value is separated by any space (a no-break space from a rich-text editor too); "#close."
+	// or "#note: …" is a command that cannot be read, not text to send.
+	if r, _ := utf8.DecodeRuneInString(rest); rest != "" && !unicode.IsSpace(r) {
+		return bad("cannot be read: write the command alone on its line, then a space and its value")
+	}
+	arg := strings.Join(strings.Fields(rest), " ")
+	c := Command{Name: name, Arg: arg, Line: line}
 	switch name {
 	case "close", "reopen", "note":
 		if arg != "" {
@@ -114,8 +141,8 @@ func parseOne(name, arg, line string, now time.Time) (Command, error) {
 		}
 	case "tag", "untag":
 		c.Arg = strings.ToLower(arg)
-		if !tagRE.MatchString(c.Arg) {
-			return bad("a tag is one word of up to 64 letters, digits or . _ : / -")
+		if !tagRE.MatchString(c.Arg) || len(c.Arg) > MaxTagBytes {
+			return bad("a tag is one word of letters, digits or . _ : / - (at most %d bytes)", MaxTagBytes)
 		}
 	case "snooze":
 		until, err := SnoozeUntil(arg, now)
@@ -144,7 +171,7 @@ func SnoozeUntil(v string, now time.Time) (time.Time, error) {
 		unit := v[len(v)-1]
 		n, err := strconv.Atoi(v[:len(v)-1])
 		mult := map[byte]time.Duration{'m': time.Minute, 'h': time.Hour, 'd': 24 * time.Hour, 'w': 7 * 24 * time.Hour}[unit]
-		if err != nil || mult == 0 || n <= 0 || n > 366*24*60 {
+		if err != nil || mult == 0 || n <= 0 || n > int(366*24*time.Hour/mult) {
 			return time.Time{}, fmt.Errorf("snooze for 90m, 2h, 3d or 1w, or until YYYY-MM-DD")
 		}
 		until = now.Add(time.Duration(n) * mult)

@@ -29,6 +29,11 @@ func TestParse(t *testing.T) {
 		{"heading is not a command", "# Heading\ntext", nil, "# Heading\ntext", 0, false},
 		{"leading blank lines", "\n\n  #reopen  \nok", []string{"reopen="}, "ok", 0, false},
 		{"mixed good and bad", "#close\n#bogus", []string{"close="}, "", 1, false},
+		{"punctuation after a command", "#close.\nThanks", nil, "Thanks", 1, false},
+		{"note with a colon", "#note: she is difficult\nHello", nil, "Hello", 1, false},
+		{"no-break space before the value", "#assign\u00a0billing team\nok", []string{"assign=billing team"}, "ok", 0, false},
+		{"a hashtag line is an attempt", "#close\n#note: x\nHello", []string{"close="}, "Hello", 1, false},
+		{"tag too long in bytes", "#tag " + strings.Repeat("é", 40), nil, "", 1, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := Parse(tc.text, now)
@@ -70,6 +75,8 @@ func TestSnoozeUntil(t *testing.T) {
 		{"soon", time.Time{}, false},
 		{"", time.Time{}, false},
 		{"h", time.Time{}, false},
+		{"99999999w", time.Time{}, false},
+		{"400d", time.Time{}, false},
 	} {
 		got, err := SnoozeUntil(tc.in, now)
 		if (err == nil) != tc.ok || (tc.ok && !got.Equal(tc.want)) {

@@ -168,6 +168,10 @@ func (b *batch) queue(in intent, messageID string) {
 		return
 	}
 	b.err = b.n.store.RecordThreadID(b.ctx, b.tx, b.mc.Property.ID, messageID, b.mc.Ticket.ID, in.AgentID)
+	if b.err == nil && (in.Template == templates.CommandError || b.change.Kind == tickets.ChangeAgentNote) {
+		// A reply to a note's copy or to an error mail is internal too: never sent to the customer.
+		b.err = b.n.store.MarkInternal(b.ctx, b.tx, b.mc.Property.ID, messageID)
+	}
 }
 
 // acknowledge tells the customer their mail arrived — unless the property turned it off, the
@@ -213,7 +217,13 @@ func (b *batch) toCustomer() {
 			cc = append(cc, e)
 		}
 	}
-	b.queue(intent{Template: templates.AgentReply, ToName: b.mc.Contact.Name, To: b.mc.Contact.Email, Cc: cc, Files: true, KeepRaw: true}, m.MessageID)
+	// The mail carries the message's own Message-ID (an agent's reply by mail keeps the one their
+	// client gave it, so their sent folder threads) — unless that one is not fit to send.
+	id := m.MessageID
+	if !validID(id) || len(id) > 250 {
+		id = ""
+	}
+	b.queue(intent{Template: templates.AgentReply, ToName: b.mc.Contact.Name, To: b.mc.Contact.Email, Cc: cc, Files: true, KeepRaw: true}, id)
 }
 
 // commandErrorsPerHour bounds the error mails one agent gets for unreadable commands: a mail

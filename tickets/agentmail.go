@@ -53,64 +53,110 @@ func (s *Store) deliverAgentMail(ctx context.Context, tx *sqlx.Tx, p Property, i
 	}
 	parsed := mailcmd.Parse(text, now)
 	hasCommands := len(parsed.Commands)+len(parsed.Errors) > 0
+	// What may be sent to the customer: what the agent wrote, never a quoted line (an inline
+	// answer keeps them, and they are our own internal mail).
+	body := Unquoted(in.Trimmed)
+	if hasCommands {
+		body = Unquoted(parsed.Body)
+	}
+	// Answering the copy of an internal note (or an error mail) is internal too.
+	internal, err := s.answersInternal(ctx, tx, p.ID, in.InReplyTo)
+	if err != nil {
+		return Delivery{}, err
+	}
 
-	direction, trimmed, kind := DirectionIn, in.Trimmed, ChangeAgentMail
-	var errs []string
+	direction, kind := DirectionIn, ChangeAgentMail
+	var notices []string // told to the agent, as an error mail, when nothing they asked happened
 	var plan []func() error
+	hold := func(event, why string) error {
+		direction, kind = DirectionNote, ChangeCommandError
+		notices = append(notices, why)
+		return s.addEvent(ctx, tx, d.TicketID, event, actor, why, now)
+	}
 	switch {
+	case (hasCommands || scoped) && in.Unverified != "":
+		if err := hold("agent-mail-refused", in.Unverified+": nothing was run or sent"); err != nil {
+			return Delivery{}, err
+		}
 	case hasCommands && !mayCommand:
-		why := "the mail does not answer this agent's own copy (agent-scoped reply token)"
-		if err := s.addEvent(ctx, tx, d.TicketID, "commands-refused", actor, why, now); err != nil {
+		if err := hold("commands-refused", "commands run only in a reply to your own copy of a postdesk mail (its Reply-To address): nothing was run or sent"); err != nil {
 			return Delivery{}, err
 		}
-		direction, kind = DirectionNote, ChangeAgentCommands
-	case hasCommands && in.CommandsRefused != "":
-		if err := s.addEvent(ctx, tx, d.TicketID, "commands-refused", actor, in.CommandsRefused, now); err != nil {
-			return Delivery{}, err
-		}
-		direction, kind = DirectionNote, ChangeAgentCommands
 	case hasCommands:
-		var err error
+		var errs []string
 		plan, errs, err = s.planCommands(ctx, tx, p, d.TicketID, a, parsed.Commands)
 		if err != nil {
 			return Delivery{}, err
 		}
-		errs = append(parsed.Errors, errs...)
-		trimmed = parsed.Body
-		switch {
-		case len(errs) > 0:
+		if errs = append(append([]string(nil), parsed.Errors...), errs...); len(errs) > 0 {
 			// Nothing runs and nothing is sent; the mail is kept as a note for the record.
-			direction, kind, trimmed, plan = DirectionNote, ChangeCommandError, text, nil
+			direction, kind, plan, notices = DirectionNote, ChangeCommandError, nil, errs
 			if err := s.addEvent(ctx, tx, d.TicketID, "commands-rejected", actor, strings.Join(errs, "; "), now); err != nil {
 				return Delivery{}, err
 			}
-		case parsed.Note():
+			break
+		}
+		switch {
+		case parsed.Note() || internal:
 			direction, kind = DirectionNote, ChangeAgentNote
-			if strings.TrimSpace(parsed.Body) == "" {
+			if body == "" {
 				kind = ChangeAgentCommands
 			}
-		case strings.TrimSpace(parsed.Body) == "":
+		case body == "":
 			direction, kind = DirectionNote, ChangeAgentCommands
 		default:
-			direction, kind = DirectionOut, s.replyKind(ctx, tx, d.TicketID, in)
+			direction = DirectionOut
 		}
+	case scoped && internal:
+		direction, kind = DirectionNote, ChangeAgentNote
 	case scoped:
-		direction, kind = DirectionOut, s.replyKind(ctx, tx, d.TicketID, in)
+		direction = DirectionOut
 	default:
-		if s.replyKind(ctx, tx, d.TicketID, in) == ChangeAgentReplyDirect {
+		// Not an answer to the agent's own copy: posted; sent on only as the copy of a reply the
+		// customer already has (they were in To or Cc).
+		direct, err := s.customerAddressed(ctx, tx, d.TicketID, in)
+		if err != nil {
+			return Delivery{}, err
+		}
+		if direct && in.Unverified == "" && body != "" {
 			direction, kind = DirectionOut, ChangeAgentReplyDirect
 		}
 	}
-
-	if direction == DirectionOut && strings.TrimSpace(trimmed) == "" {
-		// Nothing written above the quote: sending it on would send only the quoted history
-		// (our own notification, internal details included). Kept for the record, not sent.
-		direction, kind = DirectionNote, ChangeAgentCommands
-		if err := s.addEvent(ctx, tx, d.TicketID, "empty-reply", actor, "nothing written above the quote: not sent", now); err != nil {
+	if direction == DirectionOut && kind != ChangeAgentReplyDirect {
+		direct, err := s.customerAddressed(ctx, tx, d.TicketID, in)
+		if err != nil {
+			return Delivery{}, err
+		}
+		kind = ChangeAgentReply
+		if direct {
+			kind = ChangeAgentReplyDirect
+		}
+	}
+	if direction == DirectionOut && body == "" && kind == ChangeAgentReply {
+		// Nothing written outside the quote: sending it on would send only our own mail.
+		if err := hold("empty-reply", "nothing was sent: write your answer above the quoted text"); err != nil {
 			return Delivery{}, err
 		}
 	}
-	var err error
+	if kind == ChangeAgentReply {
+		// An auto-responder the classifier missed, answering its copies, must not talk to the
+		// customer without end.
+		var sent int
+		if err := s.db.Get(ctx, tx, &sent, `SELECT COUNT(*) FROM messages WHERE ticket_id = ? AND agent_id = ? AND direction = ? AND raw_size > 0 AND created_at > ?`,
+			d.TicketID, agentID, DirectionOut, now.Add(-time.Hour)); err != nil {
+			return Delivery{}, fmt.Errorf("tickets: agent mail: %w", err)
+		}
+		if sent >= MaxRepliesByMailPerHour {
+			if err := hold("reply-held", fmt.Sprintf("more than %d replies by mail to this ticket in an hour: kept, not sent", MaxRepliesByMailPerHour)); err != nil {
+				return Delivery{}, err
+			}
+		}
+	}
+	trimmed := body
+	if direction == DirectionIn || kind == ChangeCommandError {
+		trimmed = in.Trimmed
+	}
+
 	d.MessageID, err = s.insertInbound(ctx, tx, p.ID, d.TicketID, agentID, 0, in, direction, trimmed, key, dec.String(), now)
 	if err != nil {
 		return Delivery{}, err
@@ -118,11 +164,13 @@ func (s *Store) deliverAgentMail(ctx context.Context, tx *sqlx.Tx, p Property, i
 	if err := s.db.Exec(ctx, tx, `UPDATE tickets SET message_count = message_count + 1, updated_at = ? WHERE id = ?`, now, d.TicketID); err != nil {
 		return Delivery{}, fmt.Errorf("tickets: count message: %w", err)
 	}
-	if err := s.addParticipants(ctx, tx, p, d.TicketID, true, in); err != nil {
-		return Delivery{}, err
-	}
 	switch direction {
 	case DirectionOut:
+		// Only a reply that goes out (or that the customer has) brings its Cc into the ticket: a
+		// note's or a refused mail's addresses must never receive the customer's thread.
+		if err := s.addParticipants(ctx, tx, p, d.TicketID, true, in); err != nil {
+			return Delivery{}, err
+		}
 		if err := s.addEvent(ctx, tx, d.TicketID, "replied", actor, "by mail", now); err != nil {
 			return Delivery{}, err
 		}
@@ -138,26 +186,67 @@ func (s *Store) deliverAgentMail(ctx context.Context, tx *sqlx.Tx, p Property, i
 			return Delivery{}, err
 		}
 	}
-	c := Change{Kind: kind, Property: p, TicketID: d.TicketID, MessageID: d.MessageID, AgentID: agentID, Human: true, Errors: errs}
+	c := Change{Kind: kind, Property: p, TicketID: d.TicketID, MessageID: d.MessageID, AgentID: agentID, Human: true, Errors: notices}
 	if err := s.runHooks(ctx, tx, c); err != nil {
 		return Delivery{}, fmt.Errorf("tickets: after delivery: %w", err)
 	}
 	return d, nil
 }
 
-// replyKind tells an agent's reply that the customer already received (they were in To or Cc:
-// the agent answered them directly, copying the property) from one postdesk must send on.
-func (s *Store) replyKind(ctx context.Context, tx *sqlx.Tx, ticketID int64, in Inbound) string {
+// MaxRepliesByMailPerHour bounds the replies one agent's mail sends on a ticket in an hour.
+const MaxRepliesByMailPerHour = 20
+
+// customerAddressed reports whether the ticket's customer is in the mail's To or Cc: the agent
+// answered them directly, copying the property.
+func (s *Store) customerAddressed(ctx context.Context, tx *sqlx.Tx, ticketID int64, in Inbound) (bool, error) {
 	var customer []string
-	if err := s.db.Select(ctx, tx, &customer, `SELECT c.email FROM contacts c JOIN tickets t ON t.contact_id = c.id WHERE t.id = ?`, ticketID); err != nil || len(customer) == 0 {
-		return ChangeAgentReply
+	if err := s.db.Select(ctx, tx, &customer, `SELECT c.email FROM contacts c JOIN tickets t ON t.contact_id = c.id WHERE t.id = ?`, ticketID); err != nil {
+		return false, fmt.Errorf("tickets: agent mail: customer: %w", err)
+	}
+	if len(customer) == 0 {
+		return false, nil
 	}
 	for _, a := range append(append([]Address{}, in.To...), in.Cc...) {
 		if normEmail(a.Email) == customer[0] {
-			return ChangeAgentReplyDirect
+			return true, nil
 		}
 	}
-	return ChangeAgentReply
+	return false, nil
+}
+
+// answersInternal reports whether a mail answers a copy of an internal note or an error mail.
+func (s *Store) answersInternal(ctx context.Context, tx *sqlx.Tx, propertyID int64, inReplyTo []string) (bool, error) {
+	if len(inReplyTo) == 0 {
+		return false, nil
+	}
+	var n int
+	if err := s.db.Get(ctx, tx, &n, `SELECT COUNT(*) FROM thread_ids WHERE property_id = ? AND message_id = ? AND internal = ?`, propertyID, inReplyTo[0], true); err != nil {
+		return false, fmt.Errorf("tickets: agent mail: %w", err)
+	}
+	return n > 0, nil
+}
+
+// MarkInternal records that a Message-ID postdesk sent is an internal mail (a note's copy, an
+// error mail): a reply to it is internal too.
+func (s *Store) MarkInternal(ctx context.Context, tx *sqlx.Tx, propertyID int64, messageID string) error {
+	if err := s.db.Exec(ctx, tx, `UPDATE thread_ids SET internal = ? WHERE property_id = ? AND message_id = ?`, true, propertyID, messageID); err != nil {
+		return fmt.Errorf("tickets: mark internal: %w", err)
+	}
+	return nil
+}
+
+// Unquoted is text without its quoted lines ("> …"), trimmed: what of an agent's reply may be
+// sent to a customer.
+func Unquoted(text string) string {
+	lines := strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n")
+	out := lines[:0]
+	for _, l := range lines {
+		if strings.HasPrefix(strings.TrimLeft(l, " \t"), ">") {
+			continue
+		}
+		out = append(out, l)
+	}
+	return strings.TrimSpace(strings.Join(out, "\n"))
 }
 
 // planCommands checks every command before any runs: it returns what to run, or what is wrong.
@@ -219,6 +308,18 @@ func (s *Store) assigneeTx(ctx context.Context, tx *sqlx.Tx, propertyID int64, t
 
 // forwardPrefixRE is a forward prefix of a subject in the languages mail clients write it in.
 var forwardPrefixRE = regexp.MustCompile(`(?i)^\s*((fwd?|tr|wg|rv|enc|i|vs|vb|doorst|fs)\s*:\s*)+`)
+
+// forwardable reports whether a forwarded mail's sender can be a ticket's customer: a real
+// address that is neither one of the property's own nor one of its agents (forwarding our own
+// mail, or a colleague's, opens no ticket for them).
+func (s *Store) forwardable(ctx context.Context, tx *sqlx.Tx, p Property, in Inbound) bool {
+	e := normEmail(in.Forwarded.From.Email)
+	if !ValidEmail(e) || e == normEmail(in.From.Email) || e == p.FromAddress || (in.Own != nil && in.Own(e)) {
+		return false
+	}
+	_, agent, err := s.propertyAgent(ctx, tx, p.ID, e)
+	return err == nil && !agent
+}
 
 // deliverForward opens a ticket for the customer whose mail an agent forwarded to the property:
 // the customer is the original sender, the agent is recorded as who forwarded it.

@@ -25,15 +25,15 @@ type Inbound struct {
 	EnvelopeFrom string
 	// Recipients are the addresses that may carry a reply token, strongest first: envelope
 	// recipients, Delivered-To/X-Original-To, then To and Cc.
-	Recipients  []string
-	From        Address // the header From, or the envelope sender when there is none
-	To, Cc      []Address
-	Subject     string
-	MessageID   string // "" when the mail has none
-	InReplyTo   []string
-	References  []string
-	Date        time.Time
-	Text, HTML  string
+	Recipients []string
+	From       Address // the header From, or the envelope sender when there is none
+	To, Cc     []Address
+	Subject    string
+	MessageID  string // "" when the mail has none
+	InReplyTo  []string
+	References []string
+	Date       time.Time
+	Text, HTML string
 	// Trimmed is the reply as written: Text without the quoted history and signature.
 	Trimmed     string
 	Attachments []NewAttachment
@@ -48,9 +48,11 @@ type Inbound struct {
 	// message), nil when none. When an agent forwards it to the property, the ticket is the
 	// original sender's.
 	Forwarded *Forwarded
-	// CommandsRefused, when not "", is why the commands of an agent's reply may not run even with
-	// a valid token (the DKIM requirement is on and the mail has no aligned passing signature).
-	CommandsRefused string
+	// Unverified, when not "", is why this mail may not act for an agent — neither run commands
+	// nor be sent on to the customer — even from an agent's address with a valid token: it has
+	// more than one From, or the DKIM requirement is on and no passing signature is aligned with
+	// its From.
+	Unverified string
 }
 
 // Forwarded is a mail embedded in another.
@@ -157,7 +159,7 @@ func (s *Store) deliver(ctx context.Context, tx *sqlx.Tx, p Property, secret []b
 	if in.Forwarded != nil && !dec.Found() && human {
 		if a, ok, err := s.propertyAgent(ctx, tx, p.ID, from); err != nil {
 			return Delivery{}, err
-		} else if ok && ValidEmail(normEmail(in.Forwarded.From.Email)) && normEmail(in.Forwarded.From.Email) != from {
+		} else if ok && s.forwardable(ctx, tx, p, in) {
 			return s.deliverForward(ctx, tx, p, in, key, dec, a, now)
 		}
 	}

@@ -36,9 +36,11 @@ type MailContext struct {
 // reads only what deciding the recipients takes — the ticket, its customer, the actor and the
 // agents — which is what a change's transaction can afford; rendering needs full.
 func (s *Store) MailContext(ctx context.Context, tx *sqlx.Tx, c Change, full bool) (MailContext, error) {
+	// A ticket moved to the trash after its mail was queued still gets that mail sent: the mail
+	// was written, and the trash can be undone.
 	mc := MailContext{Property: c.Property}
 	var ts []Ticket
-	if err := s.db.Select(ctx, tx, &ts, strings.Replace(ticketSelect, "WHERE t.property_id = ?", "WHERE t.property_id = ? AND t.id = ?", 1), c.Property.ID, c.TicketID); err != nil {
+	if err := s.db.Select(ctx, tx, &ts, strings.Replace(ticketSelect, "WHERE t.property_id = ? AND t.deleted_at IS NULL", "WHERE t.property_id = ? AND t.id = ?", 1), c.Property.ID, c.TicketID); err != nil {
 		return mc, fmt.Errorf("tickets: mail context: %w", err)
 	}
 	if len(ts) == 0 {

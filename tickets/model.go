@@ -141,8 +141,10 @@ type Event struct {
 // (shadowing the count of the list view, which is kept as "message_count").
 type TicketDetail struct {
 	Ticket
-	MessageCount int64     `json:"message_count"`
-	Messages     []Message `json:"messages"`
-	Participants []string  `json:"participants"`
-	Events       []Event   `json:"events"`
+	Spam         bool       `json:"spam"`
+	DeletedAt    *time.Time `json:"deleted_at"` // in the trash since, nil when not
+	MessageCount int64      `json:"message_count"`
+	Messages     []Message  `json:"messages"`
+	Participants []string   `json:"participants"`
+	Events       []Event    `json:"events"`
 }

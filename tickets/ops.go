@@ -67,7 +67,7 @@ func (s *Store) WakeSnoozed(ctx context.Context) ([]Woken, error) {
 		woken = nil
 		now := s.Now()
 		if err := s.db.Select(ctx, tx, &woken, `UPDATE tickets SET snoozed_until = NULL, status = ?, closed_at = NULL, updated_at = ?
-			WHERE snoozed_until IS NOT NULL AND snoozed_until <= ? RETURNING property_id, id, number`, StatusOpen, now, now); err != nil {
+			WHERE snoozed_until IS NOT NULL AND snoozed_until <= ? AND deleted_at IS NULL RETURNING property_id, id, number`, StatusOpen, now, now); err != nil {
 			return fmt.Errorf("tickets: wake snoozed: %w", err)
 		}
 		for _, w := range woken {
@@ -146,24 +146,39 @@ func (s *Store) setPriority(ctx context.Context, tx *sqlx.Tx, id int64, actor, p
 
 func (s *Store) retag(ctx context.Context, tx *sqlx.Tx, id int64, actor string, add, remove []string) error {
 	now := s.Now()
+	changed := false
 	for _, tag := range add {
+		tag = strings.ToLower(strings.TrimSpace(tag))
+		var had int
+		if err := s.db.Get(ctx, tx, &had, `SELECT COUNT(*) FROM ticket_tags WHERE ticket_id = ? AND tag = ?`, id, tag); err != nil {
+			return fmt.Errorf("tickets: tag: %w", err)
+		}
 		if err := s.addTag(ctx, tx, id, tag); err != nil {
 			return err
 		}
-		if err := s.addEvent(ctx, tx, id, "tagged", actor, strings.ToLower(strings.TrimSpace(tag)), now); err != nil {
+		if had > 0 {
+			continue
+		}
+		changed = true
+		if err := s.addEvent(ctx, tx, id, "tagged", actor, tag, now); err != nil {
 			return err
 		}
 	}
 	for _, tag := range remove {
 		tag = strings.ToLower(strings.TrimSpace(tag))
-		if err := s.db.Exec(ctx, tx, `DELETE FROM ticket_tags WHERE ticket_id = ? AND tag = ?`, id, tag); err != nil {
+		var gone []string
+		if err := s.db.Select(ctx, tx, &gone, `DELETE FROM ticket_tags WHERE ticket_id = ? AND tag = ? RETURNING tag`, id, tag); err != nil {
 			return fmt.Errorf("tickets: untag: %w", err)
 		}
+		if len(gone) == 0 {
+			continue
+		}
+		changed = true
 		if err := s.addEvent(ctx, tx, id, "untagged", actor, tag, now); err != nil {
 			return err
 		}
 	}
-	if len(add)+len(remove) == 0 {
+	if !changed {
 		return nil
 	}
 	return s.db.Exec(ctx, tx, `UPDATE tickets SET updated_at = ? WHERE id = ?`, now, id)

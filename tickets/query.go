@@ -113,13 +113,15 @@ func (s *Store) Ticket(ctx context.Context, propertyID, number int64) (Ticket, e
 const messageCols = `id, direction, kind, from_name, from_email, to_list, cc_list, subject, message_id, in_reply_to, refs,
 	text_body, trimmed_text, html_body, threading, problems, raw_size, date_header, created_at`
 
-// Detail returns a ticket with its messages (and attachment metadata), participants and events.
+// Detail returns a ticket — in the trash or not — with its messages (and attachment metadata),
+// participants and events.
 func (s *Store) Detail(ctx context.Context, propertyID, number int64) (TicketDetail, error) {
-	t, err := s.Ticket(ctx, propertyID, number)
+	ts, err := s.ticketAnyState(ctx, propertyID, number)
 	if err != nil {
 		return TicketDetail{}, err
 	}
-	d := TicketDetail{Ticket: t, MessageCount: t.Messages, Messages: []Message{}, Participants: []string{}, Events: []Event{}}
+	t := ts.Ticket
+	d := TicketDetail{Ticket: t, Spam: ts.Spam, DeletedAt: ts.DeletedAt, MessageCount: t.Messages, Messages: []Message{}, Participants: []string{}, Events: []Event{}}
 	if err := s.db.SelectContext(ctx, &d.Messages, s.q(`SELECT `+messageCols+` FROM messages WHERE ticket_id = ? ORDER BY created_at, id`), t.ID); err != nil {
 		return TicketDetail{}, fmt.Errorf("tickets: messages of #%d: %w", number, err)
 	}

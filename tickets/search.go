@@ -63,9 +63,6 @@ const (
 	// MaxSearchWords bounds the words of a full-text search; MaxSearchText its length in bytes.
 	MaxSearchWords = 16
 	MaxSearchText  = 500
-	// searchIndexChars is how much of a message body the full-text index holds (migration 0005):
-	// PostgreSQL cannot build a tsvector over 1 MB, and a pasted log is not what people search.
-	searchIndexChars = 100000
 )
 
 // priorityRank orders priorities low < normal < high < urgent; an unknown value ranks as normal.
@@ -207,10 +204,13 @@ func (c cursor) key() any {
 	}
 }
 
-// where collects conditions and their arguments in order.
+// where collects conditions and their arguments in order. anyOf, when set, are alternatives of
+// which a ticket must meet one (the full-text search on PostgreSQL: its subject, or one of its
+// messages); each is planned apart, so each can use its own index.
 type where struct {
 	conds []string
 	args  []any
+	anyOf []where
 }
 
 func (w *where) add(cond string, args ...any) {
@@ -260,13 +260,9 @@ func (s *Store) Search(ctx context.Context, propertyID, viewerID int64, q Query)
 		// A row value, which both engines compare in one index range.
 		w.add(fmt.Sprintf(`(%s, t.id) %s (?, ?)`, sortExpr, cmp), c.key(), c.ID)
 	}
-	page := pageSelect
-	for _, c := range w.conds {
-		page += "\n\tAND " + c
-	}
-	page += fmt.Sprintf("\n\tORDER BY %s %s, t.id %s LIMIT %d", sortExpr, dir, dir, q.Limit+1)
+	page, pageArgs := pageQuery(w, propertyID, sortExpr, q.Sort, dir, q.Limit+1)
 	query := fmt.Sprintf(dressSelect, page, fmt.Sprintf("%s %s, p.id %s", outerSort[q.Sort], dir, dir))
-	args := append(append([]any{propertyID}, w.args...), viewerID)
+	args := append(pageArgs, viewerID)
 
 	var rows []searchRow
 	if err := s.db.SelectContext(ctx, &rows, s.q(query), args...); err != nil {
@@ -295,6 +291,30 @@ func (s *Store) Search(ctx context.Context, propertyID, viewerID int64, q Query)
 		res.Tickets = append(res.Tickets, item)
 	}
 	return res, nil
+}
+
+// pageQuery is the query of one page of tickets (limit rows) meeting w, in order. With
+// alternatives, it is the union of a page for each, cut to one page again.
+func pageQuery(w where, propertyID int64, sortExpr, sort, dir string, limit int) (string, []any) {
+	one := func(conds []string) string {
+		q := pageSelect
+		for _, c := range conds {
+			q += "\n\tAND " + c
+		}
+		return q + fmt.Sprintf("\n\tORDER BY %s %s, t.id %s LIMIT %d", sortExpr, dir, dir, limit)
+	}
+	if len(w.anyOf) == 0 {
+		return one(w.conds), append([]any{propertyID}, w.args...)
+	}
+	var parts []string
+	var args []any
+	for i, alt := range w.anyOf {
+		parts = append(parts, fmt.Sprintf("SELECT * FROM (%s) u%d", one(append(slices.Clip(w.conds), alt.conds...)), i))
+		args = append(append(append(args, propertyID), w.args...), alt.args...)
+	}
+	// The union's columns are named as in pageSelect; the outer sort keys are theirs.
+	key := strings.TrimPrefix(outerSort[sort], "p.")
+	return fmt.Sprintf("%s\n\tORDER BY %s %s, id %s LIMIT %d", strings.Join(parts, "\n\tUNION\n\t"), key, dir, dir, limit), args
 }
 
 // viewWhere adds the conditions of an inbox view.
@@ -403,7 +423,7 @@ func (s *Store) filterWhere(w *where, propertyID int64, q Query) error {
 		w.add(`t.contact_id IN (SELECT ct.id FROM contacts ct WHERE ct.property_id = ? AND ct.email = ?)`, propertyID, c)
 	}
 	if strings.TrimSpace(q.Text) != "" {
-		return s.textWhere(w, propertyID, q.Text)
+		return s.textWhere(w, q.Text)
 	}
 	return nil
 }
@@ -433,7 +453,7 @@ func searchWords(text string) []string {
 // textWhere adds the full-text condition: the ticket's subject or one of its messages (subject
 // or body) holds every word of text. This is the store's dialect-specific query: FTS5 on SQLite,
 // text search on PostgreSQL, both maintained by migration 0005.
-func (s *Store) textWhere(w *where, propertyID int64, text string) error {
+func (s *Store) textWhere(w *where, text string) error {
 	if len(text) > MaxSearchText || !utf8.ValidString(text) {
 		return invalid("text", "at most %d bytes of UTF-8", MaxSearchText)
 	}
@@ -453,13 +473,14 @@ func (s *Store) textWhere(w *where, propertyID int64, text string) error {
 			return r
 		}, text)
 		// plainto_tsquery takes any text (it has no operators), and parses it as the index does,
-		// so an address or a host name is one word on both sides.
-		// The expressions are those of the indexes, or the indexes are not used.
-		tsq := `plainto_tsquery('simple', ?)`
-		w.add(fmt.Sprintf(`t.id IN (SELECT m.ticket_id FROM messages m WHERE m.property_id = ?
-			AND to_tsvector('simple', m.subject || ' ' || left(m.text_body, %d)) @@ %s
-			UNION ALL SELECT x.id FROM tickets x WHERE x.property_id = ? AND to_tsvector('simple', x.subject) @@ %s)`, searchIndexChars, tsq, tsq),
-			propertyID, text, propertyID, text)
+		// so an address or a host name is one word on both sides. The expressions are those of
+		// the indexes, or the indexes are not used. The planner picks, by how common the words
+		// are, between finding the matches first (GIN) and walking the list testing each
+		// ticket's messages (search_tsv is stored, so the test is cheap).
+		w.anyOf = []where{
+			{conds: []string{`EXISTS (SELECT 1 FROM messages m WHERE m.ticket_id = t.id AND m.search_tsv @@ plainto_tsquery('simple', ?))`}, args: []any{text}},
+			{conds: []string{`to_tsvector('simple', t.subject) @@ plainto_tsquery('simple', ?)`}, args: []any{text}},
+		}
 		return nil
 	}
 	// FTS5: every word a quoted string (quotes doubled), joined by spaces: an implicit AND of

@@ -124,14 +124,26 @@ func TestAgentReplyByMail(t *testing.T) {
 				t.Fatalf("copies: want Bob (assignee) only, got %+v", ms)
 			}
 			d.quiet()
-			// A reply with nothing above the quote sends nothing: it would send only our notification.
+			// A reply with nothing above the quote sends nothing on (it would send only our own
+			// notification); Alice is told.
 			d.replyAs("alice", quoted)
+			if ms := d.newMail(1); len(to(ms, "alice@acme.example")) != 1 || !strings.Contains(ms[0].raw, "above the quoted text") {
+				t.Fatalf("empty reply notice: %+v", ms)
+			}
+			d.quiet()
+			// An inline answer keeps quoted lines in the trimmed text; none of them reaches Ann.
+			d.replyAs("alice", "> It burns.\nThen call the fire brigade.\n> Please answer above this line.\nAnd stay outside.\n")
+			ms = d.newMail(2)
+			cust = to(ms, "ann@customer.example")
+			if len(cust) != 1 || strings.Contains(cust[0].raw, "It burns") || !strings.Contains(cust[0].raw, "Then call the fire brigade.") || !strings.Contains(cust[0].raw, "And stay outside.") {
+				t.Fatalf("inline answer sent as:\n%+v", ms)
+			}
 			d.quiet()
 			tk := d.ticket(1)
 			if !d.hasEvent(tk, "empty-reply") {
 				t.Fatalf("empty reply: %+v", tk.Events)
 			}
-			last := tk.Messages[len(tk.Messages)-2]
+			last := tk.Messages[len(tk.Messages)-3]
 			if last.Direction != tickets.DirectionOut || last.From != "alice@acme.example" || last.Trimmed != "Unplug it, please." ||
 				!strings.Contains(last.Text, "It burns.") {
 				t.Fatalf("stored reply: %+v", last)
@@ -206,6 +218,14 @@ func TestAgentCommandsByMail(t *testing.T) {
 			if last := tk.Messages[len(tk.Messages)-1]; last.Direction != tickets.DirectionNote || last.Trimmed != "She is a VIP, be gentle." {
 				t.Fatalf("note stored as %+v", last)
 			}
+			// Bob answers the note's copy: internal too — Alice gets it, Ann never does.
+			noteCopy := ms[0]
+			rt, _ := mail.ParseAddress(noteCopy.h.Get("Reply-To"))
+			d.mailFrom("bob@acme.example", rt.Address, "From: bob@acme.example\nTo: "+rt.Address+"\nSubject: Re: note\nMessage-ID: <bob-note@acme.example>\nIn-Reply-To: "+noteCopy.h.Get("Message-Id")+"\n\nAgreed, refund her quietly.\n")
+			if ms = d.newMail(1); len(to(ms, "alice@acme.example")) != 1 {
+				t.Fatalf("answer to a note: %+v", ms)
+			}
+			d.quiet()
 		})
 	}
 }
@@ -231,6 +251,16 @@ func TestCommandsAreOnlyAgents(t *testing.T) {
 			d.mailFrom("alice@acme.example", bobs.Address, "From: alice@acme.example\nTo: "+bobs.Address+"\nSubject: Re: [#1]\nMessage-ID: <foreign@acme.example>\n\n#close\nClosing.\n")
 			// A forged token in the address, with the ticket found by In-Reply-To: refused too.
 			d.mailFrom("alice@acme.example", "acme+t1a1-aaaaaaaaaaaaaaaa@desk.example", "From: alice@acme.example\nTo: acme+t1a1-aaaaaaaaaaaaaaaa@desk.example\nSubject: Re: [#1]\nMessage-ID: <forged@acme.example>\nIn-Reply-To: <c1@customer.example>\n\n#close\n")
+			// Alice is told, each time, that nothing was run or sent.
+			if ms := d.newMail(2); len(to(ms, "alice@acme.example")) != 2 || len(to(ms, "ann@customer.example")) != 0 {
+				t.Fatalf("refusal notices: %+v", ms)
+			}
+			// Two From fields (one signed, one read): never trusted with commands or sending on.
+			alices, _ := mail.ParseAddress(d.copies["alice"].h.Get("Reply-To"))
+			d.mailFrom("alice@acme.example", alices.Address, "From: alice@acme.example\nFrom: mallory@acme.example\nTo: "+alices.Address+"\nSubject: Re: [#1]\nMessage-ID: <twofrom@acme.example>\n\n#close\nClosing.\n")
+			if ms := d.newMail(1); len(to(ms, "ann@customer.example")) != 0 {
+				t.Fatalf("two-From mail was sent on: %+v", ms)
+			}
 			d.quiet()
 			tk := d.ticket(1)
 			if tk.Status != tickets.StatusOpen {
@@ -242,7 +272,7 @@ func TestCommandsAreOnlyAgents(t *testing.T) {
 					refused++
 				}
 			}
-			if refused != 2 {
+			if refused != 2 || !d.hasEvent(tk, "agent-mail-refused") {
 				t.Fatalf("want 2 refusals, got events %+v", tk.Events)
 			}
 		})

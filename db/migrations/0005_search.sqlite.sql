@@ -33,11 +33,16 @@ END;
 INSERT INTO search_fts (rowid, subject, text_body) SELECT (ticket_id << 32) | id, subject, substr(text_body, 1, 100000) FROM messages;
 INSERT INTO search_fts (rowid, subject, text_body) SELECT id << 32, subject, '' FROM tickets;
 
--- The lists: every view but trash reads deleted_at IS NULL, then walks one of these in order.
+-- The lists. Every view but trash reads deleted_at IS NULL, then walks one of these in the order
+-- asked for, the id breaking ties (partial indexes: PostgreSQL orders by an index only past
+-- equalities, and IS NULL is not one). The priority expression is the one tickets.Search sorts by.
 DROP INDEX tickets_property_updated;
-CREATE INDEX tickets_list_updated ON tickets (property_id, deleted_at, updated_at, id);
-CREATE INDEX tickets_list_created ON tickets (property_id, deleted_at, created_at, id);
--- "mine", "unassigned" and the assignee filter.
-CREATE INDEX tickets_list_assignee ON tickets (property_id, assignee_agent_id, status, updated_at);
+CREATE INDEX tickets_list_updated ON tickets (property_id, updated_at, id) WHERE deleted_at IS NULL;
+CREATE INDEX tickets_list_created ON tickets (property_id, created_at, id) WHERE deleted_at IS NULL;
+CREATE INDEX tickets_list_status ON tickets (property_id, status, id) WHERE deleted_at IS NULL;
+CREATE INDEX tickets_list_priority ON tickets (property_id, (CASE priority WHEN 'low' THEN 0 WHEN 'normal' THEN 1 WHEN 'high' THEN 2 WHEN 'urgent' THEN 3 ELSE 1 END), id) WHERE deleted_at IS NULL;
+CREATE INDEX tickets_trash ON tickets (property_id, deleted_at) WHERE deleted_at IS NOT NULL;
+-- "mine" and the assignee filter.
+CREATE INDEX tickets_list_assignee ON tickets (property_id, assignee_agent_id, status, updated_at, id);
 -- The tag filter, from the tag.
 CREATE INDEX ticket_tags_tag ON ticket_tags (tag, ticket_id);
