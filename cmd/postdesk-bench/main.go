@@ -3,6 +3,11 @@
 // earlier messages — and prints the acceptance rate and latency percentiles.
 //
 //	postdesk-bench --addr 127.0.0.1:2525 --to acme@localhost -c 32 -n 10000
+//
+// Two subcommands measure the inbox list query instead, straight on the database:
+//
+//	postdesk-bench seed --db DSN --tickets 100000 --messages 1000000 --property bench
+//	postdesk-bench list --db DSN --property bench --n 200
 package main
 
 import (
@@ -44,6 +49,14 @@ type options struct {
 }
 
 func run(args []string, out io.Writer) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "seed":
+			return runSeed(args[1:], out)
+		case "list":
+			return runList(args[1:], out)
+		}
+	}
 	fs := flag.NewFlagSet("postdesk-bench", flag.ContinueOnError)
 	var o options
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:2525", "SMTP address of postdesk serve")
