@@ -41,33 +41,3 @@ func (s *Store) MessageHTML(ctx context.Context, propertyID, messageID int64) (s
 	}
 	return html, nil
 }
-
-// Departments lists a property's departments, by name, with their members. (It belongs beside
-// AddDepartment in admin.go; it is here because the API needed it while admin.go was being
-// changed.)
-func (s *Store) Departments(ctx context.Context, propertyID int64) ([]Department, error) {
-	ds := []Department{}
-	if err := s.db.SelectContext(ctx, &ds, s.q(`SELECT id, property_id, name FROM departments WHERE property_id = ? ORDER BY name_key`), propertyID); err != nil {
-		return nil, fmt.Errorf("tickets: list departments: %w", err)
-	}
-	var members []struct {
-		DepartmentID int64  `db:"department_id"`
-		Email        string `db:"email"`
-	}
-	if err := s.db.SelectContext(ctx, &members, s.q(`SELECT m.department_id, a.email FROM department_members m
-		JOIN departments d ON d.id = m.department_id JOIN agents a ON a.id = m.agent_id
-		WHERE d.property_id = ? ORDER BY a.email`), propertyID); err != nil {
-		return nil, fmt.Errorf("tickets: list department members: %w", err)
-	}
-	idx := map[int64]int{}
-	for i := range ds {
-		idx[ds[i].ID] = i
-		ds[i].Members = []string{}
-	}
-	for _, m := range members {
-		if i, ok := idx[m.DepartmentID]; ok {
-			ds[i].Members = append(ds[i].Members, m.Email)
-		}
-	}
-	return ds, nil
-}
