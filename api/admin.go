@@ -51,6 +51,10 @@ func (s *Server) addAgent(w http.ResponseWriter, r *http.Request, c *call) error
 	if rank(b.Role) > rank(c.agent.Role) {
 		return apiErr(http.StatusForbidden, codeForbidden, "role", "you are %s: you cannot grant %s", c.agent.Role, b.Role)
 	}
+	if strings.EqualFold(strings.TrimSpace(b.Email), c.agent.Email) {
+		// Demoting yourself could leave the property with no owner or admin to undo it.
+		return apiErr(http.StatusForbidden, codeForbidden, "email", "you cannot change your own role or name; ask another admin or owner")
+	}
 	existing, err := s.store.AgentByEmail(r.Context(), c.prop.ID, b.Email)
 	status := http.StatusCreated
 	switch {

@@ -330,6 +330,13 @@ func TestAgentsAndDepartments(t *testing.T) {
 		e.as("owner", "POST", "/agents", map[string]string{"email": "x@acme.example", "name": "X", "role": "boss"}).want(t, 400, "role")
 		e.as("owner", "POST", "/agents", map[string]string{"email": "not-an-email", "name": "X"}).want(t, 400, "email")
 		e.as("owner", "POST", "/agents", `{"email":"y@acme.example","name":"Y","admin":true}`).want(t, 400, "admin")
+		// Nobody changes their own role (the last owner could demote themself), and another
+		// property's agent keeps their name.
+		e.as("owner", "POST", "/agents", map[string]string{"email": "owner@acme.example", "name": "Me", "role": "support"}).want(t, 403, "email")
+		e.as("owner", "POST", "/agents", map[string]string{"email": "boss@beta.example", "name": "Pwned", "role": "support"}).want(t, 201, "")
+		if b, err := e.store.AgentByEmail(context.Background(), e.beta.ID, "boss@beta.example"); err != nil || b.Name != "boss" {
+			t.Fatalf("beta's owner renamed by acme: %+v %v", b, err)
+		}
 
 		var list struct {
 			Agents []struct{ Email, Role string } `json:"agents"`
@@ -339,7 +346,7 @@ func TestAgentsAndDepartments(t *testing.T) {
 		for _, a := range list.Agents {
 			roles[a.Email] = a.Role
 		}
-		if len(list.Agents) != 6 || roles["dora@acme.example"] != "admin" || roles["eve@acme.example"] != "owner" || roles["owner@acme.example"] != "owner" {
+		if len(list.Agents) != 7 || roles["dora@acme.example"] != "admin" || roles["eve@acme.example"] != "owner" || roles["owner@acme.example"] != "owner" {
 			t.Fatalf("agents: %+v", list.Agents)
 		}
 

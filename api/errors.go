@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/postdesk/postdesk/db"
 	"github.com/postdesk/postdesk/tickets"
 )
 
@@ -93,6 +94,8 @@ func toError(err error) *Error {
 		return apiErr(http.StatusUnprocessableEntity, codeInvalid, field, "%s", storeMessage(err))
 	case errors.Is(err, tickets.ErrExists):
 		return apiErr(http.StatusConflict, codeConflict, field, "%s", storeMessage(err))
+	case db.IsBadValue(err):
+		return apiErr(http.StatusBadRequest, codeBadRequest, field, "a value cannot be stored (a NUL byte, invalid text or a number out of range)")
 	case errors.Is(err, context.Canceled):
 		return apiErr(499, "canceled", "", "the request was canceled")
 	}
@@ -155,7 +158,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
 		}
 		return apiErr(http.StatusBadRequest, codeBadRequest, "", "the body must be one JSON object")
 	}
-	return nil
+	return checkBodyText(v)
 }
 
 // decodeEmpty accepts no body, or an empty object, for actions that take no input: anything else

@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -119,6 +120,11 @@ func (b *formBody) check() error {
 	b.Email = strings.TrimSpace(b.Email)
 	b.Subject = strings.Join(strings.Fields(b.Subject), " ")
 	b.Message = strings.TrimSpace(strings.ToValidUTF8(b.Message, "\uFFFD"))
+	for field, v := range map[string]string{"name": b.Name, "email": b.Email, "subject": b.Subject, "message": b.Message} {
+		if badText(v) {
+			return formInvalid(field, "%s holds a NUL byte or invalid UTF-8", field)
+		}
+	}
 	switch {
 	case b.Name == "":
 		return formInvalid("name", "your name is required")
@@ -138,9 +144,15 @@ func (b *formBody) check() error {
 	return nil
 }
 
+// ticketTagRE is a ticket tag in a subject, "[#12]" (with any spacing, as threading reads it).
+var ticketTagRE = regexp.MustCompile(`\[\s*#\s*\d+\s*\]`)
+
 // formMessage writes the visitor's message as the mail they would have sent.
 func (s *Server) formMessage(p tickets.Property, b formBody) ([]byte, error) {
-	subject := b.Subject
+	// Anyone can post the form under any address: a "[#N]" in its subject must not slip the post
+	// into that person's ticket (subject-tag threading trusts a participant's address). A form
+	// post always opens a ticket of its own.
+	subject := strings.Join(strings.Fields(ticketTagRE.ReplaceAllString(b.Subject, " ")), " ")
 	if subject == "" {
 		subject = formSubject
 	}

@@ -34,10 +34,13 @@ func TestContactFormOpensATicketLikeMail(t *testing.T) {
 			"name": "Ann Visitor", "email": "ann@example.org", "subject": "Opening hours", "message": "When are you open?\nThanks",
 		}).want(t, 202, "")
 		e.postForm("acme", url.Values{"name": {"Bob"}, "email": {"bob@example.org"}, "message": {"Call me"}, "submit": {"Send"}}).want(t, 202, "")
+		// Anyone can post under Ann's address: a ticket tag in the subject never slips the post
+		// into her ticket.
+		e.postForm("acme", url.Values{"name": {"Ann"}, "email": {"ann@example.org"}, "subject": {"Re: [#1] Opening hours"}, "message": {"spoofed"}}).want(t, 202, "")
 
 		var l listJSON
 		e.as("support", "GET", "/tickets?sort=created&order=asc", nil).want(t, 200, "").decode(t, &l)
-		if len(l.Tickets) != 2 || l.Tickets[0].Subject != "Opening hours" || l.Tickets[0].Customer != "ann@example.org" ||
+		if len(l.Tickets) != 3 || l.Tickets[0].Subject != "Opening hours" || l.Tickets[2].Subject != "Re: Opening hours" || l.Tickets[0].Customer != "ann@example.org" ||
 			l.Tickets[1].Subject != "Message from the contact form" || l.Tickets[1].Customer != "bob@example.org" {
 			t.Fatalf("form tickets: %+v", l.Tickets)
 		}
@@ -132,7 +135,7 @@ func TestHealthAndMetrics(t *testing.T) {
 		n := e.customer(e.acme, "ann@example.org", "Hello", "x")
 		e.mail(e.acme, "From: ann@example.org\nTo: acme@desk.example\nSubject: Re: Hello [#"+strconv.FormatInt(n, 10)+"]\nMessage-ID: <tag@example.org>\n\nmore\n")
 		e.postForm("acme", url.Values{"name": {"Bob"}, "email": {"bob@example.org"}, "message": {"hi"}}).want(t, 202, "")
-		e.as("manager", "POST", "/export", map[string]any{"numbers": []int64{n}, "mail_to": "boss@acme.example"}).want(t, 202, "")
+		e.as("manager", "POST", "/export", map[string]any{"numbers": []int64{n}, "mail_to": "owner@acme.example"}).want(t, 202, "")
 		e.as("support", "GET", "/tickets/999", nil).want(t, 404, "")
 
 		r := e.do("GET", "/metrics", "", nil).want(t, 200, "")

@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -119,6 +120,14 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request, c *call) error {
 	b.MailTo = strings.ToLower(strings.TrimSpace(b.MailTo))
 	if b.MailTo != "" && !tickets.ValidEmail(b.MailTo) {
 		return invalid("mail_to", "mail_to %q is not an email address", b.MailTo)
+	}
+	if b.MailTo != "" {
+		// Customer data goes only to the property's own agents, never to any address.
+		if _, err := s.store.AgentByEmail(r.Context(), c.prop.ID, b.MailTo); errors.Is(err, tickets.ErrNotFound) {
+			return invalid("mail_to", "mail_to %q is not an agent of this property: exports are mailed only to agents", b.MailTo)
+		} else if err != nil {
+			return err
+		}
 	}
 	ex, err := s.store.Export(r.Context(), c.prop, b.Numbers)
 	if err != nil {

@@ -109,6 +109,8 @@ func TestContactsHistoryAndBlocking(t *testing.T) {
 			t.Fatalf("block: %+v", blocked)
 		}
 		e.as("manager", "POST", "/contacts/admin@acme.example/block", nil).want(t, 422, "email")
+		e.as("manager", "POST", "/contacts/support@acme.example/block", nil).want(t, 422, "email") // an agent
+		e.as("manager", "POST", "/contacts/acme@desk.example/block", nil).want(t, 422, "email")    // our own address
 		e.as("manager", "POST", "/contacts/pest@example.net/unblock", nil).want(t, 204, "")
 		// Blocking on acme leaves beta's contact of the same address alone.
 		e.as("manager", "POST", "/contacts/ann@example.org/block", nil).want(t, 200, "")
@@ -150,12 +152,16 @@ func TestExportDownloadsOrMailsUpTo100Tickets(t *testing.T) {
 		e.as("manager", "POST", "/export", map[string]any{"numbers": []int64{}}).want(t, 400, "numbers")
 		e.as("manager", "POST", "/export", map[string]any{"numbers": []int64{numbers[0], 5000}}).want(t, 404, "")
 		e.as("manager", "POST", "/export", map[string]any{"numbers": []int64{1}, "mail_to": "nope"}).want(t, 400, "mail_to")
+		// Customer data is mailed only to the property's agents: not to anyone, not to another
+		// property's agent.
+		e.as("manager", "POST", "/export", map[string]any{"numbers": []int64{1}, "mail_to": "someone@elsewhere.example"}).want(t, 400, "mail_to")
+		e.as("manager", "POST", "/export", map[string]any{"numbers": []int64{1}, "mail_to": "boss@beta.example"}).want(t, 400, "mail_to")
 
 		var queued struct {
 			Queued    bool
 			MessageID string `json:"message_id"`
 		}
-		e.as("manager", "POST", "/export", map[string]any{"numbers": numbers[:2], "mail_to": "Boss@Acme.example"}).want(t, 202, "").decode(t, &queued)
+		e.as("manager", "POST", "/export", map[string]any{"numbers": numbers[:2], "mail_to": "Owner@Acme.example"}).want(t, 202, "").decode(t, &queued)
 		if !queued.Queued || e.kicked != 1 {
 			t.Fatalf("mailed export: %+v, sender kicked %d times", queued, e.kicked)
 		}
@@ -168,7 +174,7 @@ func TestExportDownloadsOrMailsUpTo100Tickets(t *testing.T) {
 		if err := d.SelectContext(context.Background(), &rows, d.Rebind(`SELECT mail_from, rcpts, kind, raw FROM outbox WHERE message_id = ?`), queued.MessageID); err != nil || len(rows) != 1 {
 			t.Fatalf("outbox: %v %v", rows, err)
 		}
-		if rows[0].From != "support@acme.example" || rows[0].Rcpts != "boss@acme.example" || rows[0].Kind != "export" {
+		if rows[0].From != "support@acme.example" || rows[0].Rcpts != "owner@acme.example" || rows[0].Kind != "export" {
 			t.Fatalf("outbox row: %+v", rows[0])
 		}
 		mr, err := mail.CreateReader(bytes.NewReader(rows[0].Raw))

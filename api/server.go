@@ -135,6 +135,7 @@ func New(cfg Config) *Server {
 		if rt.Role != Public {
 			h = s.authorize(rt.Role, h)
 		}
+		h = s.checkText(h)
 		s.mux.HandleFunc(rt.Method+" "+rt.Path, h)
 	}
 	s.mux.HandleFunc("/", s.fallback)
@@ -207,4 +208,16 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "database": string(s.store.DB().Dialect)})
+}
+
+// checkText refuses, before anything else, a request whose query or path holds text no engine
+// stores alike.
+func (s *Server) checkText(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := checkRequestText(r); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		next(w, r)
+	}
 }

@@ -171,3 +171,11 @@ func IsUniqueViolation(err error) bool {
 
 // IsNoRows reports whether err means a query found nothing.
 func IsNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+// IsBadValue reports whether err is the database refusing a value: PostgreSQL's data exceptions
+// (class 22: a NUL byte or invalid UTF-8 in text, a number out of range…). Input checks should
+// catch these first; this is the backstop that keeps them from looking like server faults.
+func IsBadValue(err error) bool {
+	var pe *pq.Error
+	return errors.As(err, &pe) && pe.Code.Class() == "22"
+}

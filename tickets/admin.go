@@ -126,7 +126,9 @@ func (s *Store) Properties(ctx context.Context) ([]Property, error) {
 }
 
 // AddAgent adds an agent to a property with a role (default support). An agent known from another
-// property keeps one identity; adding an agent twice to a property updates its role and name.
+// property keeps one identity, and its name: one property's admin cannot rename another's
+// agent. Adding an agent twice to a property updates its role (and its name, when it is in no
+// other property).
 func (s *Store) AddAgent(ctx context.Context, propertyID int64, email, name, role string) (Agent, error) {
 	email = normEmail(email)
 	if !ValidEmail(email) {
@@ -145,7 +147,10 @@ func (s *Store) AddAgent(ctx context.Context, propertyID int64, email, name, rol
 	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
 		var id int64
 		err := s.db.Get(ctx, tx, &id, `INSERT INTO agents (email, name, created_at) VALUES (?, ?, ?)
-			ON CONFLICT (email) DO UPDATE SET name = excluded.name RETURNING id`, email, name, s.Now())
+			ON CONFLICT (email) DO UPDATE SET name = CASE
+				WHEN EXISTS (SELECT 1 FROM property_agents x WHERE x.agent_id = agents.id AND x.property_id <> ?) THEN agents.name
+				ELSE excluded.name END
+			RETURNING id`, email, name, s.Now(), propertyID)
 		if err != nil {
 			return fmt.Errorf("tickets: add agent: %w", err)
 		}

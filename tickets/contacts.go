@@ -181,6 +181,9 @@ func (s *Store) Block(ctx context.Context, p Property, email, actor string) (Blo
 	if !ValidEmail(email) {
 		return BlockResult{}, fmt.Errorf("tickets: %w: %q is not an email address", ErrInvalid, email)
 	}
+	if email == normEmail(p.FromAddress) || strings.HasPrefix(email, p.Slug+"@") || strings.HasPrefix(email, p.Slug+"+") {
+		return BlockResult{}, fmt.Errorf("tickets: %w: %s is this property's own address and cannot be blocked", ErrInvalid, email)
+	}
 	if _, err := s.AgentByEmail(ctx, p.ID, email); err == nil {
 		return BlockResult{}, fmt.Errorf("tickets: %w: %s is an agent of this property and cannot be blocked", ErrInvalid, email)
 	} else if !errors.Is(err, ErrNotFound) {
@@ -195,7 +198,7 @@ func (s *Store) Block(ctx context.Context, p Property, email, actor string) (Blo
 			ON CONFLICT (property_id, email) DO UPDATE SET blocked = excluded.blocked RETURNING id`, p.ID, email, true, now); err != nil {
 			return fmt.Errorf("tickets: block %s: %w", email, err)
 		}
-		const theirs = `FROM messages WHERE property_id = ? AND (contact_id = ? OR from_email = ?)`
+		const theirs = `FROM messages WHERE property_id = ? AND direction = 'in' AND (contact_id = ? OR from_email = ?)`
 		var hits []struct {
 			TicketID int64 `db:"ticket_id"`
 			N        int64 `db:"n"`
