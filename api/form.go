@@ -49,7 +49,7 @@ func (s *Server) form(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) takeForm(w http.ResponseWriter, r *http.Request) error {
-	if ok, wait := s.forms.allow(clientIP(r)); !ok {
+	if ok, wait := s.allowForm(r); !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		return apiErr(http.StatusTooManyRequests, codeRateLimited, "", "too many messages from your address: try again in %d s", int(math.Ceil(wait.Seconds())))
 	}
@@ -192,6 +192,39 @@ func clientIP(r *http.Request) string {
 	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
 }
 
+// networkKey is the client's wider network: its IPv4 /24 or IPv6 /48. One holder of a routed
+// IPv6 prefix has 65,536 /64s; the network bucket keeps them to one budget.
+func networkKey(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	ip := net.ParseIP(host)
+	switch {
+	case ip == nil:
+		return host
+	case ip.To4() != nil:
+		return ip.Mask(net.CIDRMask(24, 32)).String() + "/24"
+	}
+	return ip.Mask(net.CIDRMask(48, 128)).String() + "/48"
+}
+
+// allowForm applies the form's three budgets: per client, per network (4 clients' worth) and
+// for the whole server (60 clients' worth); the first that is spent answers.
+func (s *Server) allowForm(r *http.Request) (bool, time.Duration) {
+	if ok, wait := s.forms.allow(clientIP(r)); !ok {
+		return ok, wait
+	}
+	if ok, wait := s.formNets.allow(networkKey(r)); !ok {
+		return ok, wait
+	}
+	return s.formAll.allow("")
+}
+
+// maxBuckets bounds a limiter's memory: with that many clients seen in the last minute, a new
+// one waits.
+const maxBuckets = 100_000
+
 // limiter is a token bucket per key: burst tokens, one more every per/burst.
 type limiter struct {
 	mu      sync.Mutex
@@ -219,6 +252,9 @@ func (l *limiter) allow(key string) (bool, time.Duration) {
 	l.sweep(now)
 	b, ok := l.buckets[key]
 	if !ok {
+		if len(l.buckets) >= maxBuckets {
+			return false, l.every
+		}
 		b = &bucket{tokens: l.burst, at: now}
 		l.buckets[key] = b
 	}

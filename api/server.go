@@ -55,7 +55,9 @@ type Server struct {
 	mux    *http.ServeMux
 	routes []Route
 	html   *bluemonday.Policy
-	forms  *limiter
+	forms  *limiter // per client address (IPv6: per /64)
+	// formNets and formAll bound the form per network (/24, /48) and for the whole server.
+	formNets, formAll *limiter
 }
 
 // Route is one endpoint: a method, a path pattern (net/http syntax) and the weakest role allowed.
@@ -89,6 +91,8 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{cfg: cfg, store: cfg.Store, log: cfg.Log, mux: http.NewServeMux(), html: bluemonday.UGCPolicy()}
 	s.forms = newLimiter(cfg.FormPerMinute, time.Minute, cfg.Now)
+	s.formNets = newLimiter(4*cfg.FormPerMinute, time.Minute, cfg.Now)
+	s.formAll = newLimiter(60*cfg.FormPerMinute, time.Minute, cfg.Now)
 	const support, manager, admin = "support", "manager", "admin"
 	s.routes = []Route{
 		{"GET", "/healthz", Public, s.healthz},
