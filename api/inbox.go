@@ -149,6 +149,10 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request, c *call) error {
 		w.Write(body)
 		return nil
 	}
+	if len(body) > maxMailedExport {
+		// Base64 makes it a third larger again: most relays refuse mail that size.
+		return apiErr(http.StatusRequestEntityTooLarge, codeTooLarge, "mail_to", "the export is %d MiB, too large to mail (at most %d MiB): download it instead", len(body)>>20, maxMailedExport>>20)
+	}
 	id, err := s.mailExport(r, c, b.MailTo, filename, len(ex.Tickets), body, now)
 	if err != nil {
 		return err
@@ -156,6 +160,9 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request, c *call) error {
 	writeJSON(w, http.StatusAccepted, map[string]any{"queued": true, "mail_to": b.MailTo, "message_id": id, "tickets": len(ex.Tickets)})
 	return nil
 }
+
+// maxMailedExport is the largest export mailed: 15 MiB of JSON, about 20 MiB as an attachment.
+const maxMailedExport = 15 << 20
 
 // fromAddress is the property's address, as on every mail it sends.
 func (s *Server) fromAddress(p tickets.Property) string {

@@ -21,6 +21,9 @@ CREATE INDEX tickets_list_created ON tickets (property_id, created_at, id) WHERE
 CREATE INDEX tickets_list_status ON tickets (property_id, status, id) WHERE deleted_at IS NULL;
 CREATE INDEX tickets_list_priority ON tickets (property_id, (CASE priority WHEN 'low' THEN 0 WHEN 'normal' THEN 1 WHEN 'high' THEN 2 WHEN 'urgent' THEN 3 ELSE 1 END), id) WHERE deleted_at IS NULL;
 CREATE INDEX tickets_trash ON tickets (property_id, deleted_at) WHERE deleted_at IS NOT NULL;
+-- A list reads one page of an index in order; a parallel plan only adds the start of its workers
+-- (measured: 13 ms became 86 ms for a full-text search walking the list).
+ALTER TABLE tickets SET (parallel_workers = 0);
 -- "mine" and the assignee filter.
 CREATE INDEX tickets_list_assignee ON tickets (property_id, assignee_agent_id, status, updated_at, id);
 -- The tag filter, from the tag.
