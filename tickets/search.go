@@ -166,9 +166,9 @@ func decodeCursor(s, sort string, asc bool) (cursor, error) {
 	case "updated", "created":
 		ok = c.Time != nil && c.Str == nil && c.Rank == nil
 	case "status":
-		ok = c.Str != nil && c.Time == nil && c.Rank == nil
+		ok = c.Str != nil && c.Time == nil && c.Rank == nil && (*c.Str == StatusOpen || *c.Str == StatusClosed)
 	case "priority":
-		ok = c.Rank != nil && c.Time == nil && c.Str == nil
+		ok = c.Rank != nil && c.Time == nil && c.Str == nil && *c.Rank >= 0 && int(*c.Rank) < len(Priorities)
 	}
 	if !ok {
 		return bad("not a cursor of this list")

@@ -11,6 +11,12 @@ ALTER TABLE messages ADD COLUMN search_tsv tsvector
     GENERATED ALWAYS AS (strip(to_tsvector('simple', subject || ' ' || left(text_body, 100000)))) STORED;
 CREATE INDEX messages_search ON messages USING GIN (search_tsv);
 CREATE INDEX tickets_search ON tickets USING GIN (to_tsvector('simple', subject));
+-- The planner chooses between the two by how common it thinks the words are. A word missing from
+-- the statistics' most common ones counts as half as common as the least of them: with the default
+-- 1000 words, that was 3000 tickets for a number found in one, and the list was walked to its end
+-- (1.5 s instead of 1 ms). Keeping 10000 words makes the guess for the others small.
+ALTER TABLE messages ALTER COLUMN search_tsv SET STATISTICS 1000;
+ALTER INDEX tickets_search ALTER COLUMN 1 SET STATISTICS 1000;
 
 -- The lists. Every view but trash reads deleted_at IS NULL, then walks one of these in the order
 -- asked for, the id breaking ties (partial indexes: PostgreSQL orders by an index only past
