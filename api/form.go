@@ -48,6 +48,16 @@ func (s *Server) form(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// formPreflight answers a browser's CORS preflight for a cross-origin JSON post of the form.
+func (s *Server) formPreflight(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Allow-Methods", "POST")
+	h.Set("Access-Control-Allow-Headers", "Content-Type")
+	h.Set("Access-Control-Max-Age", "86400")
+	w.WriteHeader(http.StatusNoContent)
+}
+
 func (s *Server) takeForm(w http.ResponseWriter, r *http.Request) error {
 	if ok, wait := s.allowForm(r); !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))

@@ -88,6 +88,12 @@ func TestContactFormOpensATicketLikeMail(t *testing.T) {
 		e.clock.Advance(time.Minute)
 		e.do("POST", "/api/v1/properties/nosuch/form", "", map[string]string{"name": "A", "email": "a@example.org", "message": "x"}).want(t, 404, "")
 		e.clock.Advance(time.Minute)
+		pre, _ := http.NewRequest("OPTIONS", e.srv.URL+"/api/v1/properties/acme/form", nil)
+		if res, err := http.DefaultClient.Do(pre); err != nil || res.StatusCode != 204 || res.Header.Get("Access-Control-Allow-Methods") != "POST" {
+			t.Fatalf("preflight: %v %v", res, err)
+		} else {
+			res.Body.Close()
+		}
 		r, err := http.Post(e.srv.URL+"/api/v1/properties/acme/form", "text/plain", strings.NewReader("hi"))
 		if err != nil || r.StatusCode != 415 {
 			t.Fatalf("text/plain form: %v %v", r.StatusCode, err)

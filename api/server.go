@@ -129,6 +129,7 @@ func New(cfg Config) *Server {
 		{"GET", base + "/departments", admin, s.agent(s.listDepartments)},
 		{"POST", base + "/departments", admin, s.agent(s.addDepartment)},
 		{"POST", base + "/form", Public, s.form},
+		{"OPTIONS", base + "/form", Public, s.formPreflight},
 	}
 	if cfg.Metrics != nil {
 		s.routes = append(s.routes, Route{"GET", "/metrics", Public, cfg.Metrics.ServeHTTP})
