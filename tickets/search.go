@@ -476,21 +476,16 @@ func (s *Store) textWhere(ctx context.Context, w *where, text string) error {
 		return invalid("text", "at most %d words", MaxSearchWords)
 	}
 	if s.db.Dialect == db.Postgres {
-		// PostgreSQL text holds no NUL; control characters separate words anyway.
-		text = strings.Map(func(r rune) rune {
-			if unicode.IsControl(r) {
-				return ' '
-			}
-			return r
-		}, text)
-		// plainto_tsquery takes any text (it has no operators), and parses it as the index does,
-		// so an address or a host name is one word on both sides. The expressions are those of
-		// the indexes, or the indexes are not used. The planner picks, by how common the words
+		// The words as FTS5 would see them (letters and digits), so that both engines find the
+		// same: the index split the same punctuation (migration 0005). plainto_tsquery takes any
+		// text (it has no operators). The expressions are those of the indexes, or the indexes
+		// are not used. The planner picks, by how common the words
 		// are, between finding the matches first (GIN) and walking the list testing each
 		// ticket's messages (search_tsv is stored, so the test is cheap).
+		text = strings.Join(words, " ")
 		w.anyOf = []where{
 			{conds: []string{`EXISTS (SELECT 1 FROM messages m WHERE m.ticket_id = t.id AND m.search_tsv @@ plainto_tsquery('simple', ?))`}, args: []any{text}},
-			{conds: []string{`to_tsvector('simple', t.subject) @@ plainto_tsquery('simple', ?)`}, args: []any{text}},
+			{conds: []string{`to_tsvector('simple', translate(t.subject, '@.-/_:+''', '        ')) @@ plainto_tsquery('simple', ?)`}, args: []any{text}},
 		}
 		return nil
 	}
