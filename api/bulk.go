@@ -12,7 +12,7 @@ import (
 // maxBulk is how many tickets one bulk request may name.
 const maxBulk = 100
 
-var bulkActions = []string{"close", "reopen", "assign", "priority", "tag", "untag", "snooze", "read", "unread", "trash", "restore", "spam", "unspam"}
+var bulkActions = []string{"close", "reopen", "assign", "unassign", "priority", "tag", "untag", "snooze", "read", "unread", "trash", "restore", "spam", "unspam"}
 
 type bulkBody struct {
 	Numbers    []int64  `json:"numbers"`
@@ -96,6 +96,8 @@ func (s *Server) bulk(w http.ResponseWriter, r *http.Request, c *call) error {
 			t, err = s.store.Reopen(ctx, c.prop.ID, n, c.actor())
 		case "assign":
 			t, err = s.store.Assign(ctx, c.prop, n, c.agent.Email, b.Agent+b.Department)
+		case "unassign":
+			t, err = s.store.Unassign(ctx, c.prop, n, c.agent)
 		case "priority":
 			t, err = s.store.SetPriority(ctx, c.prop, n, c.agent, b.Priority)
 		case "tag":

@@ -105,6 +105,7 @@ func New(cfg Config) *Server {
 		{"POST", base + "/tickets/{number}/restore", support, s.agent(s.restore)},
 		{"DELETE", base + "/tickets/{number}/purge", manager, s.agent(s.purge)},
 		{"POST", base + "/tickets/{number}/assign", support, s.agent(s.assign)},
+		{"POST", base + "/tickets/{number}/unassign", support, s.agent(s.unassign)},
 		{"POST", base + "/tickets/{number}/priority", support, s.agent(s.priority)},
 		{"POST", base + "/tickets/{number}/tags", support, s.agent(s.tags)},
 		{"POST", base + "/tickets/{number}/close", support, s.agent(s.close)},

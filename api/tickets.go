@@ -286,6 +286,12 @@ func (s *Server) assign(w http.ResponseWriter, r *http.Request, c *call) error {
 	})
 }
 
+func (s *Server) unassign(w http.ResponseWriter, r *http.Request, c *call) error {
+	return s.ticketOp(w, r, nil, func(n int64) (tickets.Ticket, error) {
+		return s.store.Unassign(r.Context(), c.prop, n, c.agent)
+	})
+}
+
 func (s *Server) priority(w http.ResponseWriter, r *http.Request, c *call) error {
 	var b struct {
 		Priority string `json:"priority"`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -146,6 +147,16 @@ func TestTicketOperationsRecordTheirActor(t *testing.T) {
 		if tk.Department == nil || *tk.Department != "Billing" || tk.Assignee != nil {
 			t.Fatalf("assigned to a department: %+v", tk)
 		}
+		tk = e.as("support", "POST", path("unassign"), nil).want(t, 200, "").ticket(t)
+		if tk.Department != nil || tk.Assignee != nil {
+			t.Fatalf("unassigned: %+v", tk)
+		}
+		var ul listJSON
+		e.as("support", "GET", "/tickets?view=unassigned", nil).want(t, 200, "").decode(t, &ul)
+		if !slices.Contains(ul.numbers(), n) {
+			t.Fatalf("the unassigned view lacks #%d: %v", n, ul.numbers())
+		}
+		e.as("support", "POST", path("assign"), map[string]string{"department": "billing"}).want(t, 200, "")
 		e.as("support", "POST", path("assign"), map[string]string{"agent": "a@acme.example", "department": "Billing"}).want(t, 400, "department")
 		e.as("support", "POST", path("assign"), map[string]string{}).want(t, 400, "agent")
 		e.as("support", "POST", path("assign"), map[string]string{"agent": "stranger@example.org"}).want(t, 422, "agent")

@@ -232,3 +232,20 @@ func (s *Store) assignTx(ctx context.Context, tx *sqlx.Tx, p Property, id int64,
 	}
 	return s.runHooks(ctx, tx, Change{Kind: "assigned", Property: p, TicketID: id, AgentID: actor.ID, Human: true})
 }
+
+// Unassign takes a ticket from its agent or department: it is unassigned again, and the
+// notifications of new mail go to the property's default department or all its agents.
+func (s *Store) Unassign(ctx context.Context, p Property, number int64, actor Agent) (Ticket, error) {
+	return s.onTicket(ctx, p, number, func(tx *sqlx.Tx, id int64) error {
+		now := s.Now()
+		var ids []int64
+		if err := s.db.Select(ctx, tx, &ids, `UPDATE tickets SET assignee_agent_id = NULL, assignee_department_id = NULL, updated_at = ?
+			WHERE id = ? AND (assignee_agent_id IS NOT NULL OR assignee_department_id IS NOT NULL) RETURNING id`, now, id); err != nil {
+			return fmt.Errorf("tickets: unassign: %w", err)
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		return s.addEvent(ctx, tx, id, "unassigned", "agent:"+actor.Email, "", now)
+	})
+}
