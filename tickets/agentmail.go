@@ -37,12 +37,9 @@ const (
 	ChangeAgentMail        = "agent-mail"         // other agent mail on a ticket: the audience is told
 )
 
-func (s *Store) deliverAgentMail(ctx context.Context, tx *sqlx.Tx, p Property, in Inbound, key string, dec threading.Decision, agentID int64, now time.Time) (Delivery, error) {
+func (s *Store) deliverAgentMail(ctx context.Context, tx *sqlx.Tx, p Property, in Inbound, key string, dec threading.Decision, a Agent, now time.Time) (Delivery, error) {
 	d := Delivery{Decision: dec, Action: threading.Append, TicketID: dec.Ticket.ID, TicketNumber: dec.Ticket.Number}
-	var a Agent
-	if err := s.db.Get(ctx, tx, &a, `SELECT `+agentCols+` FROM agents a JOIN property_agents pa ON pa.agent_id = a.id WHERE pa.property_id = ? AND a.id = ?`, p.ID, agentID); err != nil {
-		return Delivery{}, fmt.Errorf("tickets: agent mail: %w", err)
-	}
+	agentID := a.ID
 	actor := "agent:" + a.Email
 	scoped := dec.AgentID == agentID                        // answers a postdesk mail sent to this agent
 	mayCommand := scoped && dec.Reason == threading.ByToken // … through its signed, agent-scoped token

@@ -156,24 +156,20 @@ func (s *Store) deliver(ctx context.Context, tx *sqlx.Tx, p Property, secret []b
 		return d, nil
 	}
 
-	if in.Forwarded != nil && !dec.Found() && human {
-		if a, ok, err := s.propertyAgent(ctx, tx, p.ID, from); err != nil {
-			return Delivery{}, err
-		} else if ok && s.forwardable(ctx, tx, p, in) {
-			return s.deliverForward(ctx, tx, p, in, key, dec, a, now)
-		}
-	}
-	agentID, contact, err := s.author(ctx, tx, p.ID, in.From, now)
+	agent, contact, err := s.author(ctx, tx, p.ID, in.From, now)
 	if err != nil {
 		return Delivery{}, err
 	}
-	contactID := contact.ID
+	agentID, contactID := agent.ID, contact.ID
+	if agentID != 0 && in.Forwarded != nil && !dec.Found() && human && s.forwardable(ctx, tx, p, in) {
+		return s.deliverForward(ctx, tx, p, in, key, dec, agent, now)
+	}
 	if contact.Blocked {
 		// Accepted and dropped without a trace: the sender is blocked (DESIGN: block a sender).
 		return Delivery{Decision: dec, Action: threading.Drop}, nil
 	}
 	if agentID != 0 && dec.Found() && human {
-		return s.deliverAgentMail(ctx, tx, p, in, key, dec, agentID, now)
+		return s.deliverAgentMail(ctx, tx, p, in, key, dec, agent, now)
 	}
 	if contact.Spam {
 		human = false // stored, in spam, never answered
@@ -272,17 +268,17 @@ func ticketSubject(subject string) string {
 
 // author finds who wrote a mail: an agent of the property, or else a contact (created on first
 // mail, and read with its blocked and spam flags).
-func (s *Store) author(ctx context.Context, tx *sqlx.Tx, propertyID int64, from Address, now time.Time) (agentID int64, c contactFlags, err error) {
+func (s *Store) author(ctx context.Context, tx *sqlx.Tx, propertyID int64, from Address, now time.Time) (agent Agent, c contactFlags, err error) {
 	email := normEmail(from.Email)
 	if email == "" {
-		return 0, c, nil
+		return agent, c, nil
 	}
-	a, ok, err := s.propertyAgent(ctx, tx, propertyID, email)
+	agent, ok, err := s.propertyAgent(ctx, tx, propertyID, email)
 	if err != nil || ok {
-		return a.ID, c, err
+		return agent, c, err
 	}
 	c, err = s.upsertContactFlags(ctx, tx, propertyID, email, from.Name, now)
-	return 0, c, err
+	return Agent{}, c, err
 }
 
 // propertyAgent finds an agent of the property by email inside tx.

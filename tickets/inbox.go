@@ -89,8 +89,11 @@ func (s *Store) agentOf(ctx context.Context, tx *sqlx.Tx, propertyID int64, a Ag
 	if a.ID != 0 {
 		err = s.db.Select(ctx, tx, &ids, `SELECT agent_id FROM property_agents WHERE property_id = ? AND agent_id = ?`, propertyID, a.ID)
 	} else {
-		err = s.db.Select(ctx, tx, &ids, `SELECT a.id FROM agents a JOIN property_agents pa ON pa.agent_id = a.id WHERE pa.property_id = ? AND a.email = ?`,
-			propertyID, normEmail(a.Email))
+		found, ok, ferr := s.propertyAgent(ctx, tx, propertyID, a.Email)
+		if ok {
+			ids = append(ids, found.ID)
+		}
+		err = ferr
 	}
 	if err != nil {
 		return 0, fmt.Errorf("tickets: agent %q: %w", a.Email, err)
