@@ -37,10 +37,17 @@ type Config struct {
 	RelayTLS         string `toml:"relay_tls" help:"relay TLS: none, starttls or implicit"`
 	RelayUser        string `toml:"relay_user" help:"relay AUTH user name"`
 	RelayPasswordEnv string `toml:"relay_password_env" help:"name of the environment variable holding the relay password"`
+	RelayCAFile      string `toml:"relay_ca_file" help:"PEM file of the CA certificates to trust for the relay's TLS certificate (default: the system's)"`
+	RelayTLSInsecure bool   `toml:"relay_tls_insecure" help:"accept any relay certificate (a self-signed relay on a trusted network only)"`
 	OutboxWorkers    int64  `toml:"outbox_workers" help:"concurrent deliveries to the relay"`
 	Templates        string `toml:"templates" help:"folder of template overrides (<locale>/<kind>.{subject,text,html}.tmpl)"`
 	AutoPerHour      int64  `toml:"auto_per_hour" help:"most automatic mails to one customer address per hour (loop breaker)"`
 	CommandsDKIM     bool   `toml:"commands_dkim" help:"run #commands in agents' mail only with a passing DKIM signature aligned with From"`
+
+	DeliveryTimeout time.Duration `toml:"delivery_timeout" help:"how long storing one message may take before SMTP/LMTP answers 451 (the sender retries)"`
+	Postmaster      string        `toml:"postmaster" help:"property (slug) that receives mail to postmaster@DOMAIN as tickets; empty: it is kept and forwarded to the admins"`
+	LoopMax         int64         `toml:"loop_max" help:"mails one address may send on one ticket within loop_window before its mail there is held as a suspected loop"`
+	LoopWindow      time.Duration `toml:"loop_window" help:"the window of loop_max"`
 }
 
 // Defaults is the zero-configuration setup.
@@ -57,6 +64,9 @@ func Defaults() Config {
 		RelayTLS:        "starttls",
 		OutboxWorkers:   8,
 		AutoPerHour:     10,
+		DeliveryTimeout: 30 * time.Second,
+		LoopMax:         10,
+		LoopWindow:      10 * time.Minute,
 	}
 }
 
@@ -113,8 +123,14 @@ func (c *Config) validate() error {
 	default:
 		return fmt.Errorf("config: relay_tls %q: none, starttls or implicit", c.RelayTLS)
 	}
-	if c.OutboxWorkers < 1 || c.AutoPerHour < 1 {
-		return errors.New("config: outbox_workers and auto_per_hour must be positive")
+	if c.OutboxWorkers < 1 || c.AutoPerHour < 1 || c.LoopMax < 1 {
+		return errors.New("config: outbox_workers, auto_per_hour and loop_max must be positive")
+	}
+	if c.DeliveryTimeout <= 0 || c.LoopWindow <= 0 {
+		return errors.New("config: delivery_timeout and loop_window must be positive")
+	}
+	if c.RelayCAFile != "" && c.RelayTLSInsecure {
+		return errors.New("config: relay_ca_file and relay_tls_insecure exclude each other")
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -96,7 +97,7 @@ func (s *Sender) Run(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			for m := range jobs {
-				s.deliver(context.WithoutCancel(ctx), m)
+				s.attempt(context.WithoutCancel(ctx), m)
 			}
 		}()
 	}
@@ -137,6 +138,29 @@ func (s *Sender) Run(ctx context.Context) error {
 		case <-time.After(wait):
 		}
 	}
+}
+
+// attempt delivers m; a panic in the attempt (a transport's bug, a relay's answer nobody
+// expected) is logged and the row settled as if the connection had dropped: queued again before
+// the end of DATA, uncertain after it. The daemon goes on.
+func (s *Sender) attempt(ctx context.Context, m outbox.Mail) {
+	defer func() {
+		p := recover()
+		if p == nil {
+			return
+		}
+		log := s.log.With(slog.Int64("outbox_id", m.ID), slog.String("message_id", m.MessageID))
+		cause := fmt.Errorf("panic during delivery: %v", p)
+		log.Error("delivery panicked; the mail stays queued", slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
+		if err := s.q.Retry(ctx, m, outbox.Sending, cause); err == nil {
+			return
+		}
+		if err := s.q.MarkUncertain(ctx, m, cause); err != nil {
+			// Neither: the row keeps its lease, and Recover settles it when the lease runs out.
+			log.Error("could not record the attempt", slog.Any("err", err))
+		}
+	}()
+	s.deliver(ctx, m)
 }
 
 // deliver makes one attempt for m and settles the row.

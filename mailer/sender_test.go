@@ -46,12 +46,17 @@ func setup(t *testing.T, d *db.DB) *env {
 
 func (e *env) enqueue(t *testing.T, rcpts ...string) int64 {
 	t.Helper()
+	return e.enqueueID(t, "out-1@desk.example", rcpts...)
+}
+
+func (e *env) enqueueID(t *testing.T, messageID string, rcpts ...string) int64 {
+	t.Helper()
 	var id int64
 	err := e.d.Tx(context.Background(), func(tx *sqlx.Tx) error {
 		var err error
 		id, err = outbox.Enqueue(context.Background(), e.d, tx, outbox.New{
-			PropertyID: e.prop, TicketID: e.ticket, MessageID: "out-1@desk.example", Kind: "acknowledgement", Automatic: true,
-			From: "acme@desk.example", Rcpts: rcpts, Raw: []byte("Subject: [#1] Hi\r\nMessage-ID: <out-1@desk.example>\r\n\r\nWe got it.\r\n"),
+			PropertyID: e.prop, TicketID: e.ticket, MessageID: messageID, Kind: "acknowledgement", Automatic: true,
+			From: "acme@desk.example", Rcpts: rcpts, Raw: []byte("Subject: [#1] Hi\r\nMessage-ID: <" + messageID + ">\r\n\r\nWe got it.\r\n"),
 		}, e.clk.Now())
 		return err
 	})

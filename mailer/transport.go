@@ -3,6 +3,7 @@ package mailer
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-sasl"
@@ -24,8 +26,14 @@ type RelayConfig struct {
 	Password string
 	HeloName string
 	Timeout  time.Duration // per command; default 1 minute
-	// TLSConfig overrides the TLS client settings (tests use it to trust their own certificate).
-	TLSConfig *tls.Config
+	// AttemptTimeout bounds one whole attempt, dial to the end of DATA; default 4 minutes. It
+	// must stay below the outbox lease (5 minutes), so that no other worker recovers a row
+	// whose attempt is still running.
+	AttemptTimeout time.Duration
+	// RootCAs, when set, is trusted for the relay's certificate instead of the system's pool;
+	// Insecure accepts any certificate (a self-signed relay on a trusted network).
+	RootCAs  *x509.CertPool
+	Insecure bool
 }
 
 // SMTPTransport sends through a relay. Sessions are reused between mails (a new TCP and TLS
@@ -56,6 +64,9 @@ func NewSMTPTransport(cfg RelayConfig) (*SMTPTransport, error) {
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = time.Minute
+	}
+	if cfg.AttemptTimeout == 0 {
+		cfg.AttemptTimeout = 4 * time.Minute
 	}
 	if cfg.HeloName == "" {
 		cfg.HeloName = "localhost"
@@ -102,11 +113,21 @@ func (t *SMTPTransport) Close() {
 }
 
 func (t *SMTPTransport) tlsConfig() *tls.Config {
-	if t.cfg.TLSConfig != nil {
-		return t.cfg.TLSConfig
-	}
 	host, _, _ := net.SplitHostPort(t.cfg.Addr)
-	return &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
+	return &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12, RootCAs: t.cfg.RootCAs, InsecureSkipVerify: t.cfg.Insecure} // #nosec G402 -- only when relay_tls_insecure says so
+}
+
+// LoadCAFile reads a PEM file of CA certificates for RelayConfig.RootCAs.
+func LoadCAFile(path string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("mailer: relay CA file: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("mailer: relay CA file %s holds no PEM certificate", path)
+	}
+	return pool, nil
 }
 
 func (t *SMTPTransport) dial(ctx context.Context) (*smtp.Client, error) {
@@ -121,25 +142,51 @@ func (t *SMTPTransport) dial(ctx context.Context) (*smtp.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	conn.SetDeadline(time.Now().Add(t.cfg.Timeout))
+	// go-smtp sets its own deadlines for the greeting and EHLO (5 minutes when it makes the
+	// client, as NewClientStartTLS does): a watchdog bounds the whole handshake instead, and the
+	// attempt's context can cut it short.
+	var hung atomic.Bool
+	watchdog := time.AfterFunc(handshakeCommands*t.cfg.Timeout, func() { hung.Store(true); conn.Close() })
+	unwatch := context.AfterFunc(ctx, func() { conn.Close() })
+	c, err := t.handshake(conn)
+	watchdog.Stop()
+	unwatch()
+	if err != nil {
+		conn.Close()
+		if hung.Load() {
+			return nil, fmt.Errorf("the relay did not answer within %s (timeout): %w", handshakeCommands*t.cfg.Timeout, err)
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("%w: %w", ctx.Err(), err)
+		}
+		return nil, err
+	}
+	return c, nil
+}
+
+// handshakeCommands is how many command timeouts the handshake may take: greeting, EHLO,
+// STARTTLS and EHLO again, AUTH.
+const handshakeCommands = 4
+
+// handshake greets, secures and authenticates a fresh connection.
+func (t *SMTPTransport) handshake(conn net.Conn) (*smtp.Client, error) {
 	var c *smtp.Client
+	var err error
 	if t.cfg.TLS == "starttls" {
 		// go-smtp greets as "localhost" before STARTTLS; the name matters little to a relay that
 		// authenticates us.
 		if c, err = smtp.NewClientStartTLS(conn, t.tlsConfig()); err != nil {
-			conn.Close()
 			return nil, fmt.Errorf("STARTTLS: %w", err)
 		}
 	} else {
 		c = smtp.NewClient(conn)
+		c.CommandTimeout = t.cfg.Timeout
 		if err := c.Hello(t.cfg.HeloName); err != nil {
-			c.Close()
 			return nil, err
 		}
 	}
-	conn.SetDeadline(time.Time{})
 	c.CommandTimeout = t.cfg.Timeout
-	c.SubmissionTimeout = 10 * time.Minute
+	c.SubmissionTimeout = t.cfg.AttemptTimeout
 	if t.cfg.User != "" {
 		var auth sasl.Client
 		if c.SupportsAuth("PLAIN") {
@@ -147,39 +194,52 @@ func (t *SMTPTransport) dial(ctx context.Context) (*smtp.Client, error) {
 		} else if c.SupportsAuth("LOGIN") {
 			auth = sasl.NewLoginClient(t.cfg.User, t.cfg.Password)
 		} else {
-			c.Close()
 			return nil, errors.New("the relay offers neither AUTH PLAIN nor AUTH LOGIN")
 		}
 		if err := c.Auth(auth); err != nil {
-			c.Close()
 			return nil, fmt.Errorf("AUTH: %w", classify(err))
 		}
 	}
 	return c, nil
 }
 
-// Send implements Transport.
+// Send implements Transport. One attempt is bounded by the attempt timeout: a relay that hangs
+// has its connection closed, and the attempt fails like a dropped connection (temporary before the
+// end of DATA, uncertain after it).
 func (t *SMTPTransport) Send(ctx context.Context, from string, rcpts []string, raw []byte, commit func() error) (refused map[string]string, err error) {
+	ctx, cancel := context.WithTimeout(ctx, t.cfg.AttemptTimeout)
+	defer cancel()
 	c, reused, err := t.get(ctx)
 	if err != nil {
 		return nil, classify(err)
 	}
+	// c is closed unless the attempt ended cleanly, and at once when ctx ends (a hung relay).
 	ok := false
+	unwatch := context.AfterFunc(ctx, func() { c.Close() })
 	defer func() {
-		if ok {
-			t.put(c)
-		} else {
-			c.Close()
+		if c == nil {
+			return
 		}
+		if unwatch() && ok {
+			t.put(c)
+			return
+		}
+		c.Close()
 	}()
 	err = c.Mail(from, nil)
 	var se *smtp.SMTPError
-	if err != nil && reused && !errors.As(err, &se) {
+	if err != nil && reused && !errors.As(err, &se) && ctx.Err() == nil {
 		// The relay dropped the idle session; nothing was sent on it: start afresh.
+		unwatch()
 		c.Close()
-		if c, err = t.dial(ctx); err != nil {
+		fresh, err := t.dial(ctx)
+		if err != nil {
+			// The deferred close must not touch the dead session again, nor a nil one.
+			c, unwatch = nil, func() bool { return false }
 			return nil, classify(err)
 		}
+		c = fresh
+		unwatch = context.AfterFunc(ctx, func() { fresh.Close() })
 		err = c.Mail(from, nil)
 	}
 	if err != nil {

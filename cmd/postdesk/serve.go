@@ -48,7 +48,15 @@ func newTransport(c *cli, cfg *config.Config, log *slog.Logger) (mailer.Transpor
 			return nil, fmt.Errorf("%w: relay password: environment variable %s is empty", errUsage, cfg.RelayPasswordEnv)
 		}
 	}
-	return mailer.NewSMTPTransport(mailer.RelayConfig{Addr: cfg.Relay, TLS: cfg.RelayTLS, User: cfg.RelayUser, Password: password, HeloName: cfg.Domain})
+	rc := mailer.RelayConfig{Addr: cfg.Relay, TLS: cfg.RelayTLS, User: cfg.RelayUser, Password: password, HeloName: cfg.Domain, Insecure: cfg.RelayTLSInsecure}
+	if cfg.RelayCAFile != "" {
+		pool, err := mailer.LoadCAFile(cfg.RelayCAFile)
+		if err != nil {
+			return nil, err
+		}
+		rc.RootCAs = pool
+	}
+	return mailer.NewSMTPTransport(rc)
 }
 
 func newLogger(c *cli, cfg *config.Config) (*slog.Logger, error) {

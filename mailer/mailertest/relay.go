@@ -3,8 +3,15 @@
 package mailertest
 
 import (
-	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
+	"math/big"
 	"io"
 	"net"
 	"strings"
@@ -23,6 +30,7 @@ const (
 	Defer                          // 451 after DATA
 	Refuse                         // 550 after DATA
 	DropAfterData                  // read the whole message, then close the connection without a reply
+	Hang                           // read the whole message, then never answer (until Stop)
 )
 
 // Message is one accepted mail.
@@ -46,6 +54,11 @@ type Relay struct {
 	attempts int
 	arrived  chan struct{}
 	srv      *smtp.Server
+	hung     chan struct{} // closed by Stop: hung sessions give up
+	secured  int           // sessions that sent mail over TLS
+	sessions int
+	tls      *tls.Config   // offered with STARTTLS, or spoken from the start when implicit
+	implicit bool
 }
 
 // Start runs a relay until the test ends.
@@ -56,12 +69,92 @@ func Start(t testing.TB) *Relay {
 		t.Fatal(err)
 	}
 	r := &Relay{Addr: ln.Addr().String(), refuse: map[string]bool{}, arrived: make(chan struct{}, 1<<16)}
-	r.srv = smtp.NewServer(r)
-	r.srv.Domain = "relay.test"
-	r.srv.AllowInsecureAuth = true
-	go r.srv.Serve(ln)
-	t.Cleanup(func() { r.srv.Close() })
+	r.serve(ln)
+	t.Cleanup(func() { r.Stop() })
 	return r
+}
+
+// StartTLS runs a relay with a certificate for 127.0.0.1 made for the test: it offers STARTTLS,
+// or with implicit speaks TLS from the first byte. CA is the PEM of the certificate, to trust it.
+func StartTLS(t testing.TB, implicit bool) (r *Relay, caPEM []byte) {
+	t.Helper()
+	cert, caPEM := SelfSigned(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = &Relay{Addr: ln.Addr().String(), refuse: map[string]bool{}, arrived: make(chan struct{}, 1<<16),
+		tls: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, implicit: implicit}
+	r.serve(ln)
+	t.Cleanup(func() { r.Stop() })
+	return r, caPEM
+}
+
+// SelfSigned makes a certificate for 127.0.0.1 valid for an hour, and its PEM.
+func SelfSigned(t testing.TB) (tls.Certificate, []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "relay.test"},
+		NotBefore: time.Now().Add(-time.Minute), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, IsCA: true, BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}
+
+// Sessions counts the messages (DATA) received over TLS, and all of them.
+func (r *Relay) Sessions() (secured, all int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.secured, r.sessions
+}
+
+func (r *Relay) serve(ln net.Listener) {
+	srv := smtp.NewServer(r)
+	srv.Domain = "relay.test"
+	srv.AllowInsecureAuth = true
+	if r.tls != nil {
+		srv.TLSConfig = r.tls
+		if r.implicit {
+			ln = tls.NewListener(ln, r.tls)
+		}
+	}
+	r.mu.Lock()
+	r.srv, r.hung = srv, make(chan struct{})
+	r.mu.Unlock()
+	go srv.Serve(ln)
+}
+
+// Stop closes the listener and every session at once, as a relay that crashed: clients holding
+// a connection find it dead. Messages already accepted stay readable.
+func (r *Relay) Stop() {
+	r.mu.Lock()
+	srv, hung := r.srv, r.hung
+	r.mu.Unlock()
+	select {
+	case <-hung:
+	default:
+		close(hung)
+	}
+	srv.Close()
+}
+
+// Restart listens again on the same address after Stop.
+func (r *Relay) Restart(t testing.TB) {
+	t.Helper()
+	ln, err := net.Listen("tcp", r.Addr)
+	if err != nil {
+		t.Fatalf("relay restart on %s: %v", r.Addr, err)
+	}
+	r.serve(ln)
 }
 
 // Script sets how the next DATA commands are answered, in order; after the script, Accept.
@@ -150,6 +243,11 @@ func (s *session) Data(rd io.Reader) error {
 	if len(s.r.script) > 0 {
 		b, s.r.script = s.r.script[0], s.r.script[1:]
 	}
+	hung := s.r.hung
+	s.r.sessions++
+	if _, ok := s.conn.TLSConnectionState(); ok {
+		s.r.secured++
+	}
 	m := Message{From: s.from, Rcpts: append([]string(nil), s.rcpts...), Data: data}
 	if b == Accept {
 		s.r.got = append(s.r.got, m)
@@ -166,14 +264,10 @@ func (s *session) Data(rd io.Reader) error {
 	case DropAfterData:
 		s.conn.Conn().Close()
 		return errDropped
+	case Hang:
+		<-hung
+		return errDropped
 	}
 	s.r.arrived <- struct{}{}
 	return nil
-}
-
-// Shutdown stops the relay (for restart tests).
-func (r *Relay) Shutdown() {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	r.srv.Shutdown(ctx)
 }
