@@ -6,6 +6,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/microcosm-cc/bluemonday"
 
+	"github.com/postdesk/postdesk/db"
 	"github.com/postdesk/postdesk/tickets"
 )
 
@@ -206,10 +208,11 @@ func (s *Server) fallback(w http.ResponseWriter, r *http.Request) {
 
 // healthz answers 200 when the database answers.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
-	defer cancel()
-	if err := s.store.DB().PingContext(ctx); err != nil {
-		s.log.WarnContext(ctx, "api: health check: database unreachable", slog.Any("err", err))
+	// A database that hangs is as unhealthy as one that refuses: the answer comes within a second.
+	err := db.Bounded(r.Context(), time.Second, func(ctx context.Context) error { return s.store.DB().PingContext(ctx) },
+		errors.New("no answer within 1s"))
+	if err != nil {
+		s.log.WarnContext(r.Context(), "api: health check: database unreachable", slog.Any("err", err))
 		s.writeError(w, r, apiErr(http.StatusServiceUnavailable, codeUnavailable, "", "the database does not answer"))
 		return
 	}

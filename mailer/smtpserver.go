@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/postdesk/postdesk/db"
 )
 
 // ErrUnknownRecipient is what a Receiver returns (wrapped or not) for an address it does not serve.
@@ -44,9 +46,13 @@ type ServerConfig struct {
 	Addr     string // host:port, or a unix socket path (anything containing a '/')
 	LMTP     bool
 	Domain   string // the name the server greets with
-	MaxBytes int64  // message size limit
+	MaxBytes int64  // message size limit: a message of exactly MaxBytes is accepted
 	TLS      *tls.Config
 	Log      *slog.Logger
+	// DeliveryTimeout bounds a recipient check and the storing of one message (default 30 s):
+	// past it the answer is 451 and the sender retries; a store that commits later is recognised
+	// as a duplicate then.
+	DeliveryTimeout time.Duration
 }
 
 // Server accepts mail over SMTP or LMTP.
@@ -95,10 +101,18 @@ func NewServer(cfg ServerConfig, ln net.Listener, r Receiver) *Server {
 		proto = "lmtp"
 	}
 	log = log.With(slog.String("proto", proto))
-	s := smtp.NewServer(&backend{r: r, log: log})
+	if cfg.DeliveryTimeout <= 0 {
+		cfg.DeliveryTimeout = 30 * time.Second
+	}
+	s := smtp.NewServer(&backend{r: r, log: log, max: cfg.MaxBytes, timeout: cfg.DeliveryTimeout})
 	s.Domain = cfg.Domain
 	s.LMTP = cfg.LMTP
-	s.MaxMessageBytes = cfg.MaxBytes
+	// go-smtp refuses a message of exactly its limit (it asks for one byte more before it sees the
+	// end of DATA): it is given one byte of room, and the session enforces MaxBytes itself.
+	s.MaxMessageBytes = cfg.MaxBytes + 1
+	// RFC 5322 lines may be up to 998 bytes, but real mail has longer ones (HTML on one line);
+	// refusing them with 554 bounces the mail. A line may be as long as a message.
+	s.MaxLineLength = int(min(cfg.MaxBytes+1, 1<<30))
 	s.MaxRecipients = 100
 	s.ReadTimeout = 5 * time.Minute
 	s.WriteTimeout = 5 * time.Minute
@@ -141,9 +155,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 type backend struct {
-	r   Receiver
-	log *slog.Logger
+	r       Receiver
+	log     *slog.Logger
+	max     int64
+	timeout time.Duration
 }
+
+// errDeadline is returned when a step did not finish within the delivery timeout.
+var errDeadline = errors.New("the database did not answer in time")
 
 func (b *backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
 	return &session{b: b, remote: c.Conn().RemoteAddr().String()}, nil
@@ -161,16 +180,27 @@ func (s *session) Reset() { s.from, s.rcpts, s.targets = "", nil, nil }
 
 func (s *session) Logout() error { return nil }
 
-func (s *session) Mail(from string, _ *smtp.MailOptions) error {
+func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	if strings.ContainsAny(from, "\r\n\x00") {
 		return errBadSender
+	}
+	if opts != nil && opts.Size > s.b.max {
+		return smtp.ErrDataTooLarge
 	}
 	s.from = from
 	return nil
 }
 
 func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
-	t, err := s.b.r.Accept(context.Background(), to)
+	type accepted struct {
+		t   Target
+		err error
+	}
+	a := db.Bounded(context.Background(), s.b.timeout, func(ctx context.Context) accepted {
+		t, err := s.b.r.Accept(ctx, to)
+		return accepted{t, err}
+	}, accepted{nil, errDeadline})
+	t, err := a.t, a.err
 	if errors.Is(err, ErrUnknownRecipient) {
 		s.b.log.Info("recipient refused", slog.String("rcpt", to), slog.String("remote", s.remote))
 		return errUnknownRcpt
@@ -190,6 +220,9 @@ func (s *session) receive(r io.Reader) ([]error, error) {
 	if err != nil {
 		return nil, err // too large (552), or the connection broke
 	}
+	if int64(len(raw)) > s.b.max {
+		return nil, smtp.ErrDataTooLarge
+	}
 	var batches []Batch
 	index := map[string]int{}
 	rcptBatch := make([]int, len(s.rcpts))
@@ -203,7 +236,17 @@ func (s *session) receive(r io.Reader) ([]error, error) {
 		batches[bi].Rcpts = append(batches[bi].Rcpts, s.rcpts[i])
 		rcptBatch[i] = bi
 	}
-	results := s.b.r.Receive(context.Background(), s.from, raw, batches)
+	from, late := s.from, make([]error, len(batches))
+	for i := range late {
+		late[i] = errDeadline
+	}
+	results := db.Bounded(context.Background(), s.b.timeout, func(ctx context.Context) []error { return s.b.r.Receive(ctx, from, raw, batches) }, late)
+	for _, err := range results {
+		if errors.Is(err, errDeadline) {
+			s.b.log.Error("message not stored in time; answered 451", slog.String("from", from), slog.Duration("timeout", s.b.timeout), slog.String("remote", s.remote))
+			break
+		}
+	}
 	out := make([]error, len(s.rcpts))
 	for i, bi := range rcptBatch {
 		if bi < len(results) && results[bi] != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -127,30 +126,8 @@ var httpListening = regexp.MustCompile(`msg="HTTP API listening" addr=(\S+)`)
 // returns the API's base URL.
 func serveHTTP(t *testing.T, dsn string) string {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	logs := &syncBuffer{}
-	done := make(chan int)
-	env := func(k string) string {
-		if k == "POSTDESK_DB" {
-			return dsn
-		}
-		return ""
-	}
-	args := []string{"serve", "--smtp", "127.0.0.1:0", "--http", "127.0.0.1:0", "--domain", "desk.example", "--data-dir", t.TempDir()}
-	go func() { done <- run(ctx, args, &bytes.Buffer{}, logs, env) }()
-	t.Cleanup(func() {
-		cancel()
-		if code := <-done; code != 0 {
-			t.Errorf("serve exited %d: %s", code, logs.String())
-		}
-	})
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if m := httpListening.FindStringSubmatch(logs.String()); m != nil {
-			return "http://" + m[1]
-		}
-	}
-	t.Fatalf("serve did not start the HTTP API: %s", logs.String())
-	return ""
+	_, _, addr := startServeHTTP(t, dsn)
+	return "http://" + addr
 }
 
 func httpCall(t *testing.T, method, url, token string, body io.Reader, contentType string) (int, string) {

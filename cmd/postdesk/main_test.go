@@ -54,8 +54,16 @@ func must(t *testing.T, dsn string, args ...string) string {
 
 var listening = regexp.MustCompile(`msg=listening proto=(\w+) addr=(\S+)`)
 
+
 // startServe runs 'postdesk serve' until the test ends and returns its SMTP and LMTP addresses.
 func startServe(t *testing.T, dsn string, extra ...string) (smtpAddr, lmtpAddr string) {
+	t.Helper()
+	smtpAddr, lmtpAddr, _ = startServeHTTP(t, dsn, extra...)
+	return smtpAddr, lmtpAddr
+}
+
+// startServeHTTP is startServe that also returns the HTTP address.
+func startServeHTTP(t *testing.T, dsn string, extra ...string) (smtpAddr, lmtpAddr, httpAddr string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &syncBuffer{}
@@ -83,13 +91,16 @@ func startServe(t *testing.T, dsn string, extra ...string) (smtpAddr, lmtpAddr s
 				lmtpAddr = m[2]
 			}
 		}
-		if smtpAddr != "" && (lmtpAddr != "" || !slices.Contains(extra, "--lmtp")) {
-			return smtpAddr, lmtpAddr
+		if m := httpListening.FindStringSubmatch(logs.String()); m != nil {
+			httpAddr = m[1]
+		}
+		if smtpAddr != "" && httpAddr != "" && (lmtpAddr != "" || !slices.Contains(extra, "--lmtp")) {
+			return smtpAddr, lmtpAddr, httpAddr
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatalf("serve did not start: %s", logs.String())
-	return "", ""
+	return "", "", ""
 }
 
 func sendMail(t *testing.T, addr, from string, to []string, msg string) error {

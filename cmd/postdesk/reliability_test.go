@@ -2,9 +2,14 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -84,4 +89,158 @@ func waitOutbox(t *testing.T, dsn string, ok func(outboxRow) bool) outboxRow {
 	}
 	t.Fatalf("outbox row never became as wanted: %+v", m)
 	return m
+}
+
+// freezer is a TCP proxy to a database server that can be frozen: bytes stop flowing both ways
+// and no error is ever returned, as with a host that hangs or a network that drops packets.
+type freezer struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	frozen bool
+	thaw   *sync.Cond
+}
+
+func newFreezer(t *testing.T, target string) *freezer {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &freezer{ln: ln, target: target}
+	f.thaw = sync.NewCond(&f.mu)
+	var conns []net.Conn
+	var cmu sync.Mutex
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			cmu.Lock()
+			conns = append(conns, c, up)
+			cmu.Unlock()
+			go f.pipe(c, up)
+			go f.pipe(up, c)
+		}
+	}()
+	t.Cleanup(func() {
+		f.set(false)
+		ln.Close()
+		cmu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		cmu.Unlock()
+	})
+	return f
+}
+
+func (f *freezer) set(frozen bool) {
+	f.mu.Lock()
+	f.frozen = frozen
+	f.mu.Unlock()
+	f.thaw.Broadcast()
+}
+
+func (f *freezer) pipe(from, to net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := from.Read(buf)
+		f.mu.Lock()
+		for f.frozen {
+			f.thaw.Wait()
+		}
+		f.mu.Unlock()
+		if n > 0 {
+			if _, werr := to.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			to.Close()
+			return
+		}
+	}
+}
+
+// A PostgreSQL server that stops answering (no error, no reset) must not hang postdesk: SMTP
+// answers 451 after the delivery timeout, /healthz answers 503 within a second, and once the
+// server answers again the sender's retry is stored once.
+func TestHungDatabase(t *testing.T) {
+	if os.Getenv(dbtest.EnvPostgres) == "" {
+		t.Skip("needs PostgreSQL (" + dbtest.EnvPostgres + ")")
+	}
+	var pg dbtest.Engine
+	for _, e := range dbtest.Engines() {
+		if e.Name == "postgres" {
+			pg = e
+		}
+	}
+	dsn := pg.DSN(t)
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFreezer(t, u.Host)
+	u.Host = f.ln.Addr().String()
+	dsn = u.String()
+	must(t, dsn, "property", "add", "--slug", "acme", "--name", "Acme", "--domain", "desk.example")
+	smtpAddr, _, httpAddr := startServeHTTP(t, dsn, "--delivery-timeout", "1s")
+	mail := func(n int) string {
+		return fmt.Sprintf("From: ann@customer.example\nTo: acme@desk.example\nSubject: Hung %d\nMessage-ID: <hung%d@customer.example>\n\nHello.\n", n, n)
+	}
+	if err := sendMail(t, smtpAddr, "ann@customer.example", []string{"acme@desk.example"}, mail(1)); err != nil {
+		t.Fatal(err)
+	}
+	health := func() (int, time.Duration) {
+		start := time.Now()
+		resp, err := (&http.Client{Timeout: 10 * time.Second}).Get("http://" + httpAddr + "/healthz")
+		if err != nil {
+			t.Fatalf("/healthz: %v", err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode, time.Since(start)
+	}
+	if code, _ := health(); code != 200 {
+		t.Fatalf("/healthz with the database up: %d", code)
+	}
+
+	f.set(true)
+	start := time.Now()
+	err = sendMail(t, smtpAddr, "ann@customer.example", []string{"acme@desk.example"}, mail(2))
+	if c := mailertest.Code(err); c != 451 {
+		t.Fatalf("mail with the database hung: %v, want 451", err)
+	}
+	if took := time.Since(start); took > 8*time.Second {
+		t.Fatalf("451 came after %s", took)
+	}
+	if code, took := health(); code != 503 || took > 3*time.Second {
+		t.Fatalf("/healthz with the database hung: %d after %s, want 503 within a second", code, took)
+	}
+
+	f.set(false)
+	// The sender retries; the message may have been committed late, and is then a duplicate.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := sendMail(t, smtpAddr, "ann@customer.example", []string{"acme@desk.example"}, mail(2))
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("retry after the database is back: %v", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if code, _ := health(); code != 200 {
+		t.Fatalf("/healthz after the database is back: %d", code)
+	}
+	list := must(t, dsn, "tickets", "list", "--property", "acme", "--json")
+	if strings.Count(list, `"number"`) != 2 || strings.Count(list, "Hung 2") != 1 {
+		t.Fatalf("tickets after the outage:\n%s", list)
+	}
 }

@@ -138,7 +138,7 @@ func serve(ctx context.Context, c *cli, args []string) error {
 			}
 			return err
 		}
-		s := mailer.NewServer(mailer.ServerConfig{LMTP: l.lmtp, Domain: cfg.Domain, MaxBytes: cfg.MaxMessageBytes, TLS: tlsConfig, Log: log}, ln, pipeline)
+		s := mailer.NewServer(mailer.ServerConfig{LMTP: l.lmtp, Domain: cfg.Domain, MaxBytes: cfg.MaxMessageBytes, TLS: tlsConfig, Log: log, DeliveryTimeout: cfg.DeliveryTimeout}, ln, pipeline)
 		servers = append(servers, s)
 	}
 	web, err := newHTTPAPI(cfg, store, pipeline, sender.Kick, stats, log)
