@@ -54,7 +54,6 @@ func must(t *testing.T, dsn string, args ...string) string {
 
 var listening = regexp.MustCompile(`msg=listening proto=(\w+) addr=(\S+)`)
 
-
 // startServe runs 'postdesk serve' until the test ends and returns its SMTP and LMTP addresses.
 func startServe(t *testing.T, dsn string, extra ...string) (smtpAddr, lmtpAddr string) {
 	t.Helper()

@@ -11,8 +11,8 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
-	"math/big"
 	"io"
+	"math/big"
 	"net"
 	"strings"
 	"sync"
@@ -57,7 +57,7 @@ type Relay struct {
 	hung     chan struct{} // closed by Stop: hung sessions give up
 	secured  int           // sessions that sent mail over TLS
 	sessions int
-	tls      *tls.Config   // offered with STARTTLS, or spoken from the start when implicit
+	tls      *tls.Config // offered with STARTTLS, or spoken from the start when implicit
 	implicit bool
 }
 
