@@ -46,8 +46,8 @@ type Config struct {
 
 	DeliveryTimeout time.Duration `toml:"delivery_timeout" help:"how long storing one message may take before SMTP/LMTP answers 451 (the sender retries)"`
 	Postmaster      string        `toml:"postmaster" help:"property (slug) that receives mail to postmaster@DOMAIN as tickets; empty: it is kept and forwarded to the admins"`
-	LoopMax         int64         `toml:"loop_max" help:"mails one address may send on one ticket within loop_window before its mail there is held as a suspected loop"`
-	LoopWindow      time.Duration `toml:"loop_window" help:"the window of loop_max"`
+	LoopMax         int64         `toml:"loop_max" help:"mails one address may send on one ticket within loop_window before its mail there is held as a suspected loop (0: 10)"`
+	LoopWindow      time.Duration `toml:"loop_window" help:"the window of loop_max (0: 10m)"`
 }
 
 // Defaults is the zero-configuration setup.
@@ -65,8 +65,6 @@ func Defaults() Config {
 		OutboxWorkers:   8,
 		AutoPerHour:     10,
 		DeliveryTimeout: 30 * time.Second,
-		LoopMax:         10,
-		LoopWindow:      10 * time.Minute,
 	}
 }
 
@@ -123,11 +121,11 @@ func (c *Config) validate() error {
 	default:
 		return fmt.Errorf("config: relay_tls %q: none, starttls or implicit", c.RelayTLS)
 	}
-	if c.OutboxWorkers < 1 || c.AutoPerHour < 1 || c.LoopMax < 1 {
-		return errors.New("config: outbox_workers, auto_per_hour and loop_max must be positive")
+	if c.OutboxWorkers < 1 || c.AutoPerHour < 1 {
+		return errors.New("config: outbox_workers and auto_per_hour must be positive")
 	}
-	if c.DeliveryTimeout <= 0 || c.LoopWindow <= 0 {
-		return errors.New("config: delivery_timeout and loop_window must be positive")
+	if c.DeliveryTimeout <= 0 || c.LoopMax < 0 || c.LoopWindow < 0 {
+		return errors.New("config: delivery_timeout must be positive, loop_max and loop_window not negative")
 	}
 	if c.RelayCAFile != "" && c.RelayTLSInsecure {
 		return errors.New("config: relay_ca_file and relay_tls_insecure exclude each other")

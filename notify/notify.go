@@ -41,6 +41,9 @@ type Notifier struct {
 	secret  []byte
 	perHour int
 	log     *slog.Logger
+	// The loop brake: more than loopMax mails from one address on one ticket within loopWindow.
+	loopMax    int
+	loopWindow time.Duration
 }
 
 // Config configures a Notifier.
@@ -50,7 +53,10 @@ type Config struct {
 	// AutoPerHour is the per-recipient limit on automatic mail to customers (the last loop
 	// breaker); 0 means 10.
 	AutoPerHour int
-	Log         *slog.Logger
+	// LoopMax and LoopWindow set the loop brake (see loopHeld); 0 means the defaults.
+	LoopMax    int
+	LoopWindow time.Duration
+	Log        *slog.Logger
 }
 
 // New returns a notifier. Register it with tickets.WithHook(n) on the store it is given — the store
@@ -62,7 +68,14 @@ func New(store *tickets.Store, tpl *templates.Set, cfg Config) *Notifier {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Notifier{store: store, db: store.DB(), tpl: tpl, domain: strings.ToLower(cfg.Domain), secret: cfg.Secret, perHour: cfg.AutoPerHour, log: cfg.Log}
+	if cfg.LoopMax == 0 {
+		cfg.LoopMax = DefaultLoopMax
+	}
+	if cfg.LoopWindow == 0 {
+		cfg.LoopWindow = DefaultLoopWindow
+	}
+	return &Notifier{store: store, db: store.DB(), tpl: tpl, domain: strings.ToLower(cfg.Domain), secret: cfg.Secret, perHour: cfg.AutoPerHour, log: cfg.Log,
+		loopMax: cfg.LoopMax, loopWindow: cfg.LoopWindow}
 }
 
 // OnChange implements tickets.Hook. It decides who gets mail and queues, for each recipient, what
@@ -77,6 +90,9 @@ func (n *Notifier) OnChange(ctx context.Context, tx *sqlx.Tx, c tickets.Change) 
 		return err
 	}
 	m := &batch{n: n, ctx: ctx, tx: tx, mc: mc, change: c}
+	if m.loopHeld() {
+		return m.err
+	}
 	switch c.Kind {
 	case "ticket-created":
 		m.acknowledge()
@@ -110,19 +126,20 @@ func (n *Notifier) OnChange(ctx context.Context, tx *sqlx.Tx, c tickets.Change) 
 
 // intent is what an outbox row queued by a change holds until the sender renders it.
 type intent struct {
-	Kind      string   `json:"change"`
-	TicketID  int64    `json:"ticket"`
-	MessageID int64    `json:"message,omitempty"`
-	ActorID   int64    `json:"actor,omitempty"`
-	Template  string   `json:"template"`
-	ToName    string   `json:"to_name,omitempty"`
-	To        string   `json:"to"`
-	Cc        []string `json:"cc,omitempty"`
-	AgentID   int64    `json:"agent,omitempty"` // the recipient agent, whose reply token goes in Reply-To
-	Automatic string   `json:"auto,omitempty"`
-	Errors    []string `json:"errors,omitempty"`   // for a command-error mail
-	Files     bool     `json:"files,omitempty"`    // attach the message's attachments
-	KeepRaw   bool     `json:"keep_raw,omitempty"` // store the rendered mail on the message
+	Kind      string          `json:"change"`
+	TicketID  int64           `json:"ticket"`
+	MessageID int64           `json:"message,omitempty"`
+	ActorID   int64           `json:"actor,omitempty"`
+	Template  string          `json:"template"`
+	ToName    string          `json:"to_name,omitempty"`
+	To        string          `json:"to"`
+	Cc        []string        `json:"cc,omitempty"`
+	AgentID   int64           `json:"agent,omitempty"` // the recipient agent, whose reply token goes in Reply-To
+	Automatic string          `json:"auto,omitempty"`
+	Errors    []string        `json:"errors,omitempty"`   // for a command-error mail
+	Files     bool            `json:"files,omitempty"`    // attach the message's attachments
+	KeepRaw   bool            `json:"keep_raw,omitempty"` // store the rendered mail on the message
+	Loop      *templates.Loop `json:"loop,omitempty"`     // for a loop notice
 }
 
 // batch queues the mails of one change; the first error stops it.
@@ -168,7 +185,7 @@ func (b *batch) queue(in intent, messageID string) {
 		return
 	}
 	b.err = b.n.store.RecordThreadID(b.ctx, b.tx, b.mc.Property.ID, messageID, b.mc.Ticket.ID, in.AgentID)
-	if b.err == nil && (in.Template == templates.CommandError || b.change.Kind == tickets.ChangeAgentNote) {
+	if b.err == nil && (in.Template == templates.CommandError || in.Template == templates.LoopSuspected || b.change.Kind == tickets.ChangeAgentNote) {
 		// A reply to a note's copy or to an error mail is internal too: never sent to the customer.
 		b.err = b.n.store.MarkInternal(b.ctx, b.tx, b.mc.Property.ID, messageID)
 	}

@@ -34,6 +34,9 @@ func (n *Notifier) Render(ctx context.Context, m outbox.Mail) ([]byte, error) {
 	if in.Template == templates.CommandError {
 		d.Errors, d.Commands = in.Errors, mailcmd.Usage
 	}
+	if in.Loop != nil {
+		d.Loop = *in.Loop
+	}
 	r, err := n.tpl.Render(in.Template, p.Locale, d)
 	if err != nil {
 		return nil, fmt.Errorf("notify: render %s: %w", in.Template, err)

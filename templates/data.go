@@ -16,6 +16,14 @@ type Data struct {
 	FollowsUp int64    // for FollowUp: the closed ticket's number
 	Errors    []string // for CommandError: what went wrong, one line each
 	Commands  []string // for CommandError: the accepted commands, e.g. "#close", "#assign <agent email | department | me>"
+	Loop      Loop     // for LoopSuspected: whose mail is held, and why
+}
+
+// Loop is what a LoopSuspected notice says: Sender sent Count mails to the ticket within Minutes.
+type Loop struct {
+	Sender  string
+	Count   int
+	Minutes int
 }
 
 // Property is the brand a ticket belongs to.
@@ -167,6 +175,10 @@ func Sample(kind string) Data {
 		assigned()
 		d.Actor = bob
 		d.Message = Message{}
+	case LoopSuspected:
+		assigned()
+		d.Message = Message{}
+		d.Loop = Loop{Sender: "autoreply@customer.example", Count: 11, Minutes: 10}
 	case CommandError:
 		assigned()
 		d.Actor = alice

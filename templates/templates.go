@@ -51,6 +51,7 @@ const (
 	AgentCopy       = "agent-copy"      // to the other agents involved: copy of an agent's reply or internal note
 	Assigned        = "assigned"        // to the new assignee or department members: ticket #N was assigned
 	CommandError    = "command-error"   // to an agent: the commands at the top of their reply could not be run
+	LoopSuspected   = "loop-suspected"  // to the agents concerned and the admins: one address's mail on ticket #N is held as a loop
 )
 
 // DefaultLocale is the locale used when no other matches.
@@ -61,7 +62,7 @@ var builtin embed.FS
 
 // Kinds lists every kind, in a stable order.
 func Kinds() []string {
-	return []string{Acknowledgement, NewTicket, CustomerReply, Reopened, FollowUp, AgentReply, AgentCopy, Assigned, CommandError}
+	return []string{Acknowledgement, NewTicket, CustomerReply, Reopened, FollowUp, AgentReply, AgentCopy, Assigned, CommandError, LoopSuspected}
 }
 
 // Locales lists the built-in locales ("en", "es", "fr", "it").

@@ -183,7 +183,7 @@ func (s *Store) deliverAgentMail(ctx context.Context, tx *sqlx.Tx, p Property, i
 			return Delivery{}, err
 		}
 	}
-	c := Change{Kind: kind, Property: p, TicketID: d.TicketID, MessageID: d.MessageID, AgentID: agentID, Human: true, Errors: notices}
+	c := Change{Kind: kind, Property: p, TicketID: d.TicketID, MessageID: d.MessageID, AgentID: agentID, Human: true, Received: true, Errors: notices}
 	if err := s.runHooks(ctx, tx, c); err != nil {
 		return Delivery{}, fmt.Errorf("tickets: after delivery: %w", err)
 	}
@@ -361,7 +361,7 @@ func (s *Store) deliverForward(ctx context.Context, tx *sqlx.Tx, p Property, in 
 	}
 	// The agent acted: no acknowledgement to a customer who did not write to us, and the audience
 	// hears of the ticket, not the agent who forwarded it.
-	c := Change{Kind: "ticket-created", Property: p, TicketID: d.TicketID, MessageID: d.MessageID, AgentID: a.ID, Human: !contact.Spam}
+	c := Change{Kind: "ticket-created", Property: p, TicketID: d.TicketID, MessageID: d.MessageID, AgentID: a.ID, Human: !contact.Spam, Received: true}
 	if err := s.runHooks(ctx, tx, c); err != nil {
 		return Delivery{}, fmt.Errorf("tickets: after delivery: %w", err)
 	}

@@ -90,6 +90,9 @@ type Change struct {
 	MessageID int64 // the message that caused it, 0 when none
 	AgentID   int64 // the acting agent, 0 when none
 	Human     bool  // false for auto-replies, bounces and lists: never answered
+	// Received is true when a mail postdesk received caused the change (not an agent's action in
+	// the API, CLI or web): the loop brake applies to the mail it causes.
+	Received bool
 	// Errors is, for "command-error", what was wrong with an agent's commands by mail.
 	Errors []string
 }
@@ -178,7 +181,7 @@ func (s *Store) deliver(ctx context.Context, tx *sqlx.Tx, p Property, secret []b
 	if agentID != 0 {
 		actor = "agent:" + from
 	}
-	change := Change{Property: p, AgentID: agentID, Human: human}
+	change := Change{Property: p, AgentID: agentID, Human: human, Received: true}
 
 	switch d.Action {
 	case threading.Create, threading.FollowUp:

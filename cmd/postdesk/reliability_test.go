@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
 	"net/http"
+	"net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -12,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/emersion/go-smtp"
 
 	"github.com/postdesk/postdesk/db"
 
@@ -242,5 +246,100 @@ func TestHungDatabase(t *testing.T) {
 	list := must(t, dsn, "tickets", "list", "--property", "acme", "--json")
 	if strings.Count(list, `"number"`) != 2 || strings.Count(list, "Hung 2") != 1 {
 		t.Fatalf("tickets after the outage:\n%s", list)
+	}
+}
+
+// Two agents' auto-responders that set no Auto-Submitted answer every copy they get: each answer
+// is posted as that agent's reply and copied to the other, whose responder answers in turn. The
+// loop brake ends it: after loop_max mails from one address on the ticket, that address's mail is
+// stored and causes no more mail; the agents and admins are told once.
+func TestTwoAgentsAutoRespondersStop(t *testing.T) {
+	for _, e := range dbtest.Engines() {
+		t.Run(e.Name, func(t *testing.T) {
+			d := newAgentDesk(t, e.DSN(t))
+			var mu sync.Mutex
+			processed, inflight, answers := 0, 0, 0
+			d.relay.OnMessage = func(m mailertest.Message) {
+				mu.Lock()
+				inflight++
+				mu.Unlock()
+				defer func() {
+					mu.Lock()
+					inflight--
+					processed++
+					mu.Unlock()
+				}()
+				pm, err := mail.ReadMessage(bytes.NewReader(m.Data))
+				if err != nil || len(m.Rcpts) != 1 {
+					return
+				}
+				agent, ok := strings.CutSuffix(m.Rcpts[0], "@acme.example")
+				if !ok || (agent != "alice" && agent != "bob") {
+					return // only the two agents have a responder
+				}
+				rt, err := mail.ParseAddress(pm.Header.Get("Reply-To"))
+				if err != nil {
+					return
+				}
+				mu.Lock()
+				answers++
+				n := answers
+				mu.Unlock()
+				if n > 300 {
+					return // the test's own cap: the brake did not hold
+				}
+				reply := fmt.Sprintf("From: %s@acme.example\nTo: %s\nSubject: Re: %s\nMessage-ID: <bot%d-%s@acme.example>\nIn-Reply-To: %s\n\nI am out of the office until Monday.\n",
+					agent, rt.Address, pm.Header.Get("Subject"), n, agent, pm.Header.Get("Message-Id"))
+				c, err := smtp.Dial(d.smtp)
+				if err != nil {
+					return
+				}
+				defer c.Close()
+				c.SendMail(agent+"@acme.example", []string{rt.Address}, strings.NewReader(strings.ReplaceAll(reply, "\n", "\r\n")))
+			}
+			d.replyAs("alice", "Looking into it.\n")
+			// Settled: every mail the relay took was handled by the bots, none is being answered,
+			// and the outbox holds nothing to send.
+			od, err := db.Open(context.Background(), d.dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer od.Close()
+			deadline := time.Now().Add(60 * time.Second)
+			for {
+				var pending int
+				if err := od.GetContext(context.Background(), &pending, od.Rebind(`SELECT COUNT(*) FROM outbox WHERE status IN (?, ?, ?)`), "queued", "sending", "data"); err != nil {
+					t.Fatal(err)
+				}
+				mu.Lock()
+				settled := pending == 0 && inflight == 0 && processed == len(d.relay.Messages())-d.seen
+				n := answers
+				mu.Unlock()
+				if settled && n > 0 {
+					break
+				}
+				if time.Now().After(deadline) || n > 300 {
+					t.Fatalf("the loop did not stop: %d answers by the responders, %d mails", n, len(d.relay.Messages()))
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			t.Logf("%d mails sent, %d answered by the responders, before the loop stopped", len(d.relay.Messages()), answers)
+			if answers > 4*10 {
+				t.Fatalf("%d answers by the responders: the brake (10 per address) should stop the loop well before", answers)
+			}
+			det := d.ticket(1)
+			if !d.hasEvent(det, "loop-suspected") {
+				t.Fatalf("no loop-suspected event on the ticket: %+v", det.Events)
+			}
+			notices := 0
+			for _, m := range d.relay.Messages() {
+				if strings.Contains(string(m.Data), "Mail loop suspected") {
+					notices++
+				}
+			}
+			if notices == 0 {
+				t.Fatal("nobody was told of the loop")
+			}
+		})
 	}
 }

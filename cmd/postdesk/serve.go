@@ -108,7 +108,7 @@ func serve(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	notifier := notify.New(store, tpl, notify.Config{Domain: cfg.Domain, Secret: secret, AutoPerHour: int(cfg.AutoPerHour), Log: log})
+	notifier := notify.New(store, tpl, notify.Config{Domain: cfg.Domain, Secret: secret, AutoPerHour: int(cfg.AutoPerHour), LoopMax: int(cfg.LoopMax), LoopWindow: cfg.LoopWindow, Log: log})
 	store.AddHook(notifier)
 	transport, err := newTransport(c, cfg, log)
 	if err != nil {
