@@ -43,6 +43,16 @@ type Pipeline struct {
 	RequireDKIM bool
 	// LookupTXT resolves DKIM keys; nil means DNS (tests inject their own).
 	LookupTXT func(domain string) ([]string, error)
+	// PostmasterProperty, when set, is the slug of the property that gets mail to postmaster@
+	// as tickets; else Postmaster keeps it and forwards it to the admins.
+	PostmasterProperty string
+	Postmaster         PostmasterSink
+}
+
+// PostmasterSink keeps mail to postmaster@ that no property takes: once (stored false for a
+// redelivery), and forwarded to the admins when human.
+type PostmasterSink interface {
+	KeepPostmasterMail(ctx context.Context, in tickets.Inbound, human bool) (stored bool, err error)
 }
 
 // BounceRecorder records that a mail postdesk sent bounced.

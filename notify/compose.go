@@ -139,7 +139,7 @@ func build(s spec) ([]byte, error) {
 		var ah mail.AttachmentHeader
 		ah.Set("Content-Type", f.ContentType)
 		ah.SetFilename(clean(f.Filename))
-		ah.Set("Content-Transfer-Encoding", "base64")
+		ah.Set("Content-Transfer-Encoding", attachmentEncoding(f))
 		w, err := mw.CreateAttachment(ah)
 		if err != nil {
 			return nil, fmt.Errorf("notify: attach %s: %w", f.Filename, err)
@@ -153,6 +153,34 @@ func build(s spec) ([]byte, error) {
 		return nil, fmt.Errorf("notify: build: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// attachmentEncoding is base64, except for an attached message (RFC 2046 §5.2.1 allows only
+// 7bit, 8bit or binary there, and mail clients show a base64 one as a file): 8bit when its lines
+// fit SMTP (no NUL, CRLF only, at most 998 bytes), else base64 as the safe fallback.
+func attachmentEncoding(f tickets.Attachment) string {
+	if !strings.EqualFold(f.ContentType, "message/rfc822") {
+		return "base64"
+	}
+	line := 0
+	for i, c := range f.Data {
+		switch {
+		case c == 0:
+			return "base64"
+		case c == '\n':
+			if i == 0 || f.Data[i-1] != '\r' {
+				return "base64"
+			}
+			line = 0
+			continue
+		case c == '\r' && (i+1 == len(f.Data) || f.Data[i+1] != '\n'):
+			return "base64"
+		}
+		if line++; line > 999 { // the CR of CRLF counts once
+			return "base64"
+		}
+	}
+	return "8bit"
 }
 
 func alternatives(iw *mail.InlineWriter, s spec) error {

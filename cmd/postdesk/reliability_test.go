@@ -343,3 +343,66 @@ func TestTwoAgentsAutoRespondersStop(t *testing.T) {
 		})
 	}
 }
+
+// postmaster@ the mail domain, in any case, is accepted (RFC 5321 §4.5.1): kept once
+// with no ticket and forwarded to the admins, the original attached; a bounce to postmaster is kept
+// and not forwarded. With postmaster = a property, the mail is a ticket there.
+func TestPostmasterIsAccepted(t *testing.T) {
+	for _, e := range dbtest.Engines() {
+		t.Run(e.Name, func(t *testing.T) {
+			d := &desk{t: t, dsn: e.DSN(t), relay: mailertest.Start(t)}
+			must(t, d.dsn, "property", "add", "--slug", "acme", "--name", "Acme", "--from", "support@acme.example", "--domain", "desk.example")
+			must(t, d.dsn, "agent", "add", "--property", "acme", "--email", "boss@acme.example", "--name", "Boss", "--role", "admin")
+			must(t, d.dsn, "agent", "add", "--property", "acme", "--email", "alice@acme.example", "--name", "Alice")
+			d.smtp, _ = startServe(t, d.dsn, "--relay", d.relay.Addr, "--relay-tls", "none")
+			msg := "From: admin@mx.example\nTo: postmaster@desk.example\nSubject: Your server\nMessage-ID: <pm1@mx.example>\n\nYour server sends us odd mail.\n"
+			for _, rcpt := range []string{"postmaster@desk.example", "PostMaster@DESK.example"} {
+				if err := sendMail(t, d.smtp, "admin@mx.example", []string{rcpt}, msg); err != nil {
+					t.Fatalf("mail to %s: %v", rcpt, err)
+				}
+			}
+			got := d.sent(1)
+			if got[0].rcpts[0] != "boss@acme.example" || !strings.Contains(got[0].raw, "message/rfc822") ||
+				!strings.Contains(got[0].raw, "Your server sends us odd mail.") || got[0].h.Get("Auto-Submitted") != "auto-forwarded" {
+				t.Fatalf("forward to the admin: %+v", got[0])
+			}
+			bounce := "From: MAILER-DAEMON@mx.example\nTo: postmaster@desk.example\nSubject: Undelivered Mail Returned to Sender\nMessage-ID: <pm2@mx.example>\n" +
+				"Auto-Submitted: auto-replied\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"bb\"\n\n" +
+				"--bb\nContent-Type: text/plain\n\nNot delivered.\n\n--bb\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example\n\n" +
+				"Final-Recipient: rfc822; x@mx.example\nAction: failed\nStatus: 5.1.1\n\n--bb--\n"
+			if err := sendMail(t, d.smtp, "", []string{"postmaster@desk.example"}, bounce); err != nil {
+				t.Fatal(err)
+			}
+			od, err := db.Open(context.Background(), d.dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer od.Close()
+			var kept []string
+			if err := od.SelectContext(context.Background(), &kept, `SELECT message_id FROM system_mail ORDER BY id`); err != nil {
+				t.Fatal(err)
+			}
+			if strings.Join(kept, " ") != "pm1@mx.example pm2@mx.example" {
+				t.Fatalf("kept postmaster mail: %v, want each once", kept)
+			}
+			var queued int
+			if err := od.GetContext(context.Background(), &queued, `SELECT COUNT(*) FROM outbox`); err != nil || queued != 1 {
+				t.Fatalf("%d mails queued (%v): the bounce must not be forwarded", queued, err)
+			}
+			if list := must(t, d.dsn, "tickets", "list", "--property", "acme", "--status", "all", "--json"); strings.TrimSpace(list) != "[]" {
+				t.Fatalf("postmaster mail opened a ticket:\n%s", list)
+			}
+		})
+	}
+	t.Run("to-a-property", func(t *testing.T) {
+		dsn := dbtest.Engines()[0].DSN(t)
+		must(t, dsn, "property", "add", "--slug", "acme", "--name", "Acme", "--domain", "desk.example")
+		addr, _ := startServe(t, dsn, "--postmaster", "acme")
+		if err := sendMail(t, addr, "admin@mx.example", []string{"postmaster@desk.example"}, "From: admin@mx.example\nTo: postmaster@desk.example\nSubject: Hello postmaster\nMessage-ID: <pm3@mx.example>\n\nHi.\n"); err != nil {
+			t.Fatal(err)
+		}
+		if list := must(t, dsn, "tickets", "list", "--property", "acme", "--json"); !strings.Contains(list, "Hello postmaster") {
+			t.Fatalf("postmaster mail is not a ticket of acme:\n%s", list)
+		}
+	})
+}

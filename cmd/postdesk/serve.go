@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/postdesk/postdesk/api"
 	"github.com/postdesk/postdesk/config"
 	"github.com/postdesk/postdesk/intake"
@@ -32,6 +34,18 @@ type bounces struct {
 
 func (b bounces) MarkBouncing(ctx context.Context, propertyID int64, emails []string) error {
 	return b.s.MarkContactsBouncing(ctx, propertyID, emails)
+}
+
+// postmaster keeps mail to postmaster@ and forwards it to the admins, in one transaction.
+type postmaster struct {
+	s *tickets.Store
+	n *notify.Notifier
+}
+
+func (p postmaster) KeepPostmasterMail(ctx context.Context, in tickets.Inbound, human bool) (bool, error) {
+	return p.s.KeepSystemMail(ctx, notify.Postmaster, in, func(ctx context.Context, tx *sqlx.Tx, _ int64) error {
+		return p.n.ForwardToAdmins(ctx, tx, in, human)
+	})
 }
 
 // newTransport is the relay when one is configured, else .eml files under DATA_DIR/outbox.
@@ -121,6 +135,13 @@ func serve(ctx context.Context, c *cli, args []string) error {
 	pipeline.RequireDKIM = cfg.CommandsDKIM
 	pipeline.Bounces = bounces{queue, store}
 	pipeline.Stored = sender.Kick
+	if cfg.Postmaster != "" {
+		if _, err := store.PropertyBySlug(ctx, cfg.Postmaster); err != nil {
+			return fmt.Errorf("%w: postmaster: no property %q: %w", errUsage, cfg.Postmaster, err)
+		}
+	}
+	pipeline.PostmasterProperty = cfg.Postmaster
+	pipeline.Postmaster = postmaster{store, notifier}
 	pollers := newMailboxPollers(d, store, secret, pipeline, cfg.Domain, log)
 
 	var servers []*mailer.Server

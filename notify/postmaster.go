@@ -1,0 +1,78 @@
+package notify
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-message/mail"
+	"github.com/jmoiron/sqlx"
+
+	"github.com/postdesk/postdesk/outbox"
+	"github.com/postdesk/postdesk/tickets"
+)
+
+// Postmaster is the address RFC 5321 §4.5.1 requires a mail domain to accept.
+const Postmaster = "postmaster"
+
+// ForwardToAdmins forwards a mail kept for postmaster@domain to every admin and owner of any
+// property, the original attached as message/rfc822, in tx (the one that kept it). Mail from
+// robots (auto-replies, bounces, lists, our own) is kept and never forwarded, and the loop brake
+// holds an address that sent more than loop_max such mails within loop_window.
+func (n *Notifier) ForwardToAdmins(ctx context.Context, tx *sqlx.Tx, in tickets.Inbound, human bool) error {
+	if !human {
+		return nil
+	}
+	from := strings.ToLower(in.From.Email)
+	var recent int
+	if err := n.db.Get(ctx, tx, &recent, `SELECT COUNT(*) FROM system_mail WHERE kind = ? AND from_email = ? AND created_at > ?`,
+		Postmaster, from, n.store.Now().Add(-n.loopWindow)); err != nil {
+		return fmt.Errorf("notify: postmaster: %w", err)
+	}
+	if recent > n.loopMax {
+		n.log.Warn("postmaster mail not forwarded: suspected loop", slog.String("from", from), slog.Int("mails", recent))
+		return nil
+	}
+	type admin struct {
+		Email      string `db:"email"`
+		Name       string `db:"name"`
+		PropertyID int64  `db:"property_id"`
+	}
+	var admins []admin
+	if err := n.db.Select(ctx, tx, &admins, `SELECT a.email, a.name, MIN(pa.property_id) AS property_id FROM agents a
+		JOIN property_agents pa ON pa.agent_id = a.id WHERE pa.role IN (?, ?) GROUP BY a.email, a.name ORDER BY a.email`, "admin", "owner"); err != nil {
+		return fmt.Errorf("notify: postmaster: admins: %w", err)
+	}
+	if len(admins) == 0 {
+		n.log.Warn("postmaster mail kept, but no property has an admin to forward it to", slog.String("from", from), slog.String("subject", in.Subject))
+		return nil
+	}
+	self := Postmaster + "@" + n.domain
+	for _, a := range admins {
+		id := tickets.NewMessageID(n.domain)
+		raw, err := build(spec{
+			From:      mail.Address{Name: "postdesk", Address: self},
+			To:        []mail.Address{{Name: a.Name, Address: a.Email}},
+			Subject:   "Fwd: " + in.Subject,
+			MessageID: id,
+			Automatic: "auto-forwarded",
+			Loop:      self,
+			Text: fmt.Sprintf("A mail to %s arrived on %s from %s (envelope %s); it is attached, unchanged.\n",
+				self, n.store.Now().Format(time.RFC1123Z), in.From.Email, in.EnvelopeFrom),
+			Files: []tickets.Attachment{{Filename: "message.eml", ContentType: "message/rfc822", Data: in.Raw}},
+			Date:  n.store.Now(),
+		})
+		if err != nil {
+			return err
+		}
+		if _, err := outbox.Enqueue(ctx, n.db, tx, outbox.New{
+			PropertyID: a.PropertyID, MessageID: id, Kind: "postmaster-forward", Automatic: true,
+			From: self, Rcpts: []string{a.Email}, Raw: raw,
+		}, n.store.Now()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
