@@ -9,23 +9,38 @@ import (
 // server that hangs without answering (a frozen host, a lost network) ignores a cancelled context
 // — lib/pq waits for the server to acknowledge the cancel. fn goes on in the background and its
 // result is dropped; late is returned instead. Whatever fn commits after the deadline must be
-// harmless to repeat (deliveries are de-duplicated by Message-ID).
+// harmless to repeat (deliveries are de-duplicated by Message-ID). A panic in fn is raised again
+// in the caller's goroutine, where its recover (go-smtp's per session, for one) can see it — unless
+// the caller has already gone on at the deadline.
 func Bounded[T any](parent context.Context, timeout time.Duration, fn func(ctx context.Context) T, late T) T {
+	type result struct {
+		v        T
+		panicked bool
+		p        any
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), timeout)
-	done := make(chan T, 1)
+	done := make(chan result, 1)
 	go func() {
 		defer cancel()
-		done <- fn(ctx)
+		defer func() {
+			if p := recover(); p != nil {
+				done <- result{panicked: true, p: p}
+			}
+		}()
+		done <- result{v: fn(ctx)}
 	}()
+	var r result
 	select {
-	case v := <-done:
-		return v
+	case r = <-done:
 	case <-ctx.Done():
 		select {
-		case v := <-done: // finished as the deadline passed
-			return v
+		case r = <-done: // finished as the deadline passed
 		default:
 			return late
 		}
 	}
+	if r.panicked {
+		panic(r.p)
+	}
+	return r.v
 }

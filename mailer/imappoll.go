@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime/debug"
 	"os"
 	"sync"
 	"time"
@@ -236,7 +237,16 @@ func (p *Pollers) runMailbox(ctx context.Context, cancel context.CancelFunc, mb 
 		defer leaseDone.Done()
 		p.keepLease(ctx, cancel, mb.ID, log)
 	}()
-	(&poller{p: p, mb: mb, log: log}).run(ctx)
+	func() {
+		defer func() {
+			if v := recover(); v != nil {
+				// Only this mailbox stops; its lease is released below and the next scan polls
+				// it again.
+				log.Error("imap: poller panicked", slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+			}
+		}()
+		(&poller{p: p, mb: mb, log: log}).run(ctx)
+	}()
 	cancel()
 	leaseDone.Wait()
 	// Let another instance take over now rather than when the lease expires.

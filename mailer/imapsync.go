@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
@@ -217,7 +218,7 @@ func (pl *poller) importAll(ctx context.Context, ic *imapConn, imp *importState)
 				// After a failure nothing more is delivered: the checkpoint cannot pass the
 				// failed message, so all after it would be fetched again anyway.
 				if imp.err() == nil && ctx.Err() == nil {
-					d, err := pl.p.deliver.Deliver(ctx, pl.prop, envelopeSender(j.raw), j.raw)
+					d, err := pl.deliverSafely(ctx, j.raw)
 					imp.delivered(j.uid, d.Duplicate, err)
 				}
 				thr.finish(j)
@@ -323,3 +324,15 @@ func (pl *poller) settle(ctx context.Context, ic *imapConn, imp *importState, pr
 // without a message being taken for older than Since: better import a message from just before
 // the first poll than miss one that arrived just after it.
 const clockSkew = 10 * time.Minute
+
+// deliverSafely delivers raw; a panic in the delivery is an error for this message, so the
+// checkpoint stays before it and the next poll fetches it again, and the daemon goes on.
+func (pl *poller) deliverSafely(ctx context.Context, raw []byte) (d tickets.Delivery, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			pl.log.Error("imap: delivery panicked; the message is fetched again on the next poll", slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
+			err = fmt.Errorf("mailer: imap: delivery panicked: %v", p)
+		}
+	}()
+	return pl.p.deliver.Deliver(ctx, pl.prop, envelopeSender(raw), raw)
+}

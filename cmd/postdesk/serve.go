@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -277,6 +278,16 @@ func newHTTPAPI(cfg *config.Config, store *tickets.Store, pipeline *intake.Pipel
 	return &httpAPI{srv: srv, ln: ln}, nil
 }
 
+// wakeOnce runs one wake-up; a panic in it is an error for this round, never the daemon's end.
+func wakeOnce(ctx context.Context, store *tickets.Store) (woken []tickets.Woken, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("snooze wake-up panicked: %v\n%s", p, debug.Stack())
+		}
+	}()
+	return store.WakeSnoozed(ctx)
+}
+
 // wakeSnoozed returns snoozed tickets to the open views when their time comes: at start, then
 // every interval, until ctx ends. Instances sharing a database each run it; the store's UPDATE
 // claims every ticket once.
@@ -284,7 +295,7 @@ func wakeSnoozed(ctx context.Context, store *tickets.Store, interval time.Durati
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		woken, err := store.WakeSnoozed(ctx)
+		woken, err := wakeOnce(ctx, store)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			log.Warn("snooze wake-up failed", slog.Any("err", err))
