@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"runtime/debug"
 	"os"
+	"runtime/debug"
 	"sync"
 	"time"
 
