@@ -61,14 +61,19 @@ func BenchmarkClassifyBounce(b *testing.B) {
 
 // FuzzClassify: Classify must never panic or crawl, and must always give a
 // kind and a reason. Run it with a short -fuzzminimizetime (say 2s): the
-// seeds are whole bounces and minimising them takes long otherwise. Seeds are the inline test messages plus a sample of the
-// real-world corpus when it is present.
+// seeds are whole bounces and minimising them takes long otherwise. Seeds are the inline test messages, the pathological
+// shapes, and a sample of the real-world corpus when it is present.
 func FuzzClassify(f *testing.F) {
 	f.Add(typicalHumanMail(), "alice@example.com")
 	f.Add([]byte(dsnTwoRecipients), "")
 	f.Add(mail([]string{"From: MAILER-DAEMON@x", `Content-Type: multipart/report; report-type=delivery-status; boundary="B"`}, dsnTwoRecipients), "")
 	f.Add([]byte("Content-Type: multipart/mixed; boundary=a\n\n--a\nContent-Type: multipart/mixed; boundary=a\n\n--a\n"), "")
 	f.Add([]byte("From: <>\nSubject: failure notice\nContent-Transfer-Encoding: base64\n\n!!!"), "")
+	// Shapes that were slow to classify (see pathological_test.go), small:
+	// the fuzzer grows them.
+	for _, s := range pathologicalShapes {
+		f.Add(s.gen(pathologicalSeedSize), "")
+	}
 	dir := filepath.Join("..", "..", "shared", "corpus", "sisimai-bounces", "maildir")
 	if es, err := os.ReadDir(dir); err == nil {
 		for i, e := range es {

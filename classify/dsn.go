@@ -395,11 +395,41 @@ func originalMessageID(root *part) string {
 		if len(b) > 256<<10 {
 			b = b[:256<<10]
 		}
-		if sm := reBodyMessageID.FindSubmatch(b); sm != nil {
-			id = msgID(string(sm[1]))
+		if v, ok := bodyMessageID(string(b)); ok {
+			id = msgID(v)
 		}
 	})
 	return id
+}
+
+// bodyMessageID returns the value of the first Message-ID line in s, as
+// reBodyMessageID.FindStringSubmatch(s)[1] would. No part of the pattern
+// crosses a line end, so it runs only on the lines that contain
+// "Message-I" in any case, rather than over the whole text.
+func bodyMessageID(s string) (string, bool) {
+	f, aligned := foldAligned(s)
+	if !aligned { // offsets in f are not offsets in s
+		if sm := reBodyMessageID.FindStringSubmatch(s); sm != nil {
+			return sm[1], true
+		}
+		return "", false
+	}
+	for from := 0; from < len(s); {
+		i := strings.Index(f[from:], "MESSAGE-I")
+		if i < 0 {
+			break
+		}
+		i += from
+		start, end := strings.LastIndexByte(s[:i], '\n')+1, len(s)
+		if j := strings.IndexByte(s[i:], '\n'); j >= 0 {
+			end = i + j
+		}
+		if sm := reBodyMessageID.FindStringSubmatch(s[start:end]); sm != nil {
+			return sm[1], true
+		}
+		from = end
+	}
+	return "", false
 }
 
 // reportText concatenates the human-readable text parts of a report
@@ -429,19 +459,75 @@ func reportText(root *part) string {
 	return b.String()
 }
 
-var (
-	reTags     = regexp.MustCompile(`(?s)<(script|style)[^>]*>.*?</(script|style)>|<br\s*/?>|</(p|div|tr|li|h\d)>|<[^>]*>`)
-	reEntities = strings.NewReplacer("&nbsp;", " ", "&lt;", "<", "&gt;", ">", "&amp;", "&", "&quot;", `"`, "&#39;", "'")
-)
+var reEntities = strings.NewReplacer("&nbsp;", " ", "&lt;", "<", "&gt;", ">", "&amp;", "&", "&quot;", `"`, "&#39;", "'")
 
-// stripTags turns HTML into rough text, keeping line breaks at block ends.
+// stripTags turns HTML into rough text, keeping line breaks at block ends:
+// a <br> or a closing tag becomes a newline, any other tag (and a
+// <script> or <style> element with its content) disappears.
+//
+// It is a linear scan with the leftmost-first semantics of the regexp
+//
+//	(?s)<(script|style)[^>]*>.*?</(script|style)>|<br\s*/?>|</(p|div|tr|li|h\d)>|<[^>]*>
+//
+// which it replaced: run with ReplaceAllStringFunc, that regexp is
+// quadratic, because every unclosed "<script>" makes the search for the
+// next tag look for "</script>" up to the end of the text.
 func stripTags(s string) string {
-	s = reTags.ReplaceAllStringFunc(s, func(t string) string {
-		lt := strings.ToLower(t)
-		if strings.HasPrefix(lt, "<br") || strings.HasPrefix(lt, "</") {
-			return "\n"
+	var b strings.Builder
+	b.Grow(len(s))
+	closer := scriptCloser{s: s}
+	i := 0 // s[:i] is done
+	for {
+		lt := strings.IndexByte(s[i:], '<')
+		if lt < 0 {
+			break
 		}
-		return ""
-	})
-	return reEntities.Replace(s)
+		lt += i
+		gt := strings.IndexByte(s[lt:], '>')
+		if gt < 0 {
+			break // no '>' left: no tag starts at or after lt
+		}
+		end := lt + gt + 1 // the tag itself, up to the first '>'
+		if t := s[lt+1:]; strings.HasPrefix(t, "script") || strings.HasPrefix(t, "style") {
+			if c, n := closer.next(end); c >= 0 {
+				end = c + n // the whole element
+			}
+		}
+		b.WriteString(s[i:lt])
+		if t := s[lt+1 : end]; t[0] == '/' || len(t) >= 2 && (t[0]|0x20) == 'b' && (t[1]|0x20) == 'r' {
+			b.WriteByte('\n')
+		}
+		i = end
+	}
+	b.WriteString(s[i:])
+	return reEntities.Replace(b.String())
+}
+
+// scriptCloser finds the first "</script>" or "</style>" at or after an
+// offset. Offsets only grow, so a search is repeated only once the
+// occurrence it found has been passed: the text is scanned once in all.
+type scriptCloser struct {
+	s     string
+	pos   [2]int  // next occurrence of each tag, -1 for none left
+	known [2]bool // pos[k] was searched for
+}
+
+var scriptClosers = [2]string{"</script>", "</style>"}
+
+// next returns the offset and length of the first closing tag at or after
+// from, or -1 and 0.
+func (c *scriptCloser) next(from int) (int, int) {
+	best, n := -1, 0
+	for k, tag := range scriptClosers {
+		if !c.known[k] || c.pos[k] >= 0 && c.pos[k] < from {
+			c.known[k], c.pos[k] = true, strings.Index(c.s[from:], tag)
+			if c.pos[k] >= 0 {
+				c.pos[k] += from
+			}
+		}
+		if c.pos[k] >= 0 && (best < 0 || c.pos[k] < best) {
+			best, n = c.pos[k], len(tag)
+		}
+	}
+	return best, n
 }

@@ -61,7 +61,7 @@ func parseEntity(h header, body []byte, depth int, b *walkBudget) *part {
 		}
 		var subs [][]byte
 		if bd := params["boundary"]; bd != "" {
-			subs = splitMultipart(body, bd)
+			subs = splitMultipart(body, bd, maxParts)
 		}
 		if len(subs) == 0 {
 			// No usable boundary (missing parameter, or a body whose
@@ -106,9 +106,11 @@ func parseEntity(h header, body []byte, depth int, b *walkBudget) *part {
 }
 
 // splitMultipart returns the bodies between boundary delimiter lines
-// (RFC 2046 §5.1.1). It tolerates a missing close delimiter, trailing blanks
-// after the boundary and CRLF or LF line ends.
-func splitMultipart(body []byte, boundary string) [][]byte {
+// (RFC 2046 §5.1.1), at most limit of them: the walk never reads more than
+// maxParts, and a body of a million delimiters would otherwise cost a
+// million-entry slice. It tolerates a missing close delimiter, trailing
+// blanks after the boundary and CRLF or LF line ends.
+func splitMultipart(body []byte, boundary string, limit int) [][]byte {
 	delim := []byte("--" + boundary)
 	var parts [][]byte
 	start := -1
@@ -140,6 +142,9 @@ func splitMultipart(body []byte, boundary string) [][]byte {
 				end = start
 			}
 			parts = append(parts, body[start:end])
+			if len(parts) >= limit {
+				return parts
+			}
 		}
 		if closing {
 			return parts

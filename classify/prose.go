@@ -37,35 +37,42 @@ const (
 var proseEvidence = []struct {
 	name string
 	tier int
-	re   *regexp.Regexp
+	re   gatedRegexp
 }{
-	{"qmail", mtaEvidence, regexp.MustCompile(`(?i)this is the qmail-send program|I'm afraid I wasn't able to deliver your message`)},
-	{"postfix", mtaEvidence, regexp.MustCompile(`(?i)this is the mail system at host|I'm sorry to have to inform you that your message could not`)},
-	{"exim", mtaEvidence, regexp.MustCompile(`(?i)this message was created automatically by mail delivery software|could not be delivered to one or more of its|message has not yet been delivered to`)},
-	{"sendmail", mtaEvidence, regexp.MustCompile(`(?i)the original message was received at|-----\s*the following addresses had (permanent )?fatal errors|-----\s*transcript of session follows`)},
-	{"gmail", mtaEvidence, regexp.MustCompile(`(?i)delivery to the following recipients? (failed|has been delayed)|technical details of (permanent|temporary) failure|address (wasn't|couldn't be) found or is unable to receive mail`)},
-	{"exchange", mtaEvidence, regexp.MustCompile(`(?i)did not reach (some or all of )?the (intended|following) recipient|delivery has failed to these recipients|your message to \S+ couldn't be delivered|diagnostic information for administrators`)},
-	{"yahoo", mtaEvidence, regexp.MustCompile(`(?i)sorry, we were unable to deliver your message|unable to deliver (your|the) message to the following address`)},
-	{"generic", genericEvidence, regexp.MustCompile(`(?i)(could ?n[o']t|can ?not|was ?n[o']t|unable to|failed to) (be )?(deliver|sent|send|transmit|transferred|reached)|undeliver|delivery (has )?(failed|failure|problem|attempts)|` +
+	{"qmail", mtaEvidence, gated(`(?i)this is the qmail-send program|I'm afraid I wasn't able to deliver your message`)},
+	{"postfix", mtaEvidence, gated(`(?i)this is the mail system at host|I'm sorry to have to inform you that your message could not`)},
+	{"exim", mtaEvidence, gated(`(?i)this message was created automatically by mail delivery software|could not be delivered to one or more of its|message has not yet been delivered to`)},
+	{"sendmail", mtaEvidence, gated(`(?i)the original message was received at|-----\s*the following addresses had (permanent )?fatal errors|-----\s*transcript of session follows`)},
+	{"gmail", mtaEvidence, gated(`(?i)delivery to the following recipients? (failed|has been delayed)|technical details of (permanent|temporary) failure|address (wasn't|couldn't be) found or is unable to receive mail`)},
+	{"exchange", mtaEvidence, gated(`(?i)did not reach (some or all of )?the (intended|following) recipient|delivery has failed to these recipients|your message to \S+ couldn't be delivered|diagnostic information for administrators`)},
+	{"yahoo", mtaEvidence, gated(`(?i)sorry, we were unable to deliver your message|unable to deliver (your|the) message to the following address`)},
+	{"generic", genericEvidence, gated(`(?i)(could ?n[o']t|can ?not|was ?n[o']t|unable to|failed to) (be )?(deliver|sent|send|transmit|transferred|reached)|undeliver|delivery (has )?(failed|failure|problem|attempts)|` +
 		`not (been )?delivered|permanent(ly)? (fatal )?(error|failure|failed)|returned mail|mail delivery (failed|system|subsystem)|non[- ]?delivery|` +
 		`(message|mail) (was |has been )?(rejected|bounced)|still being retried|could not send message|error (transferring|sending)`)},
-	{"japanese", genericEvidence, regexp.MustCompile(`送信できません|配信できません|配送できません|届きません|宛先不明|送信先不明`)},
-	{"russian", genericEvidence, regexp.MustCompile(`(?i)не доставлено|не удалось доставить|недоставлен|не может быть доставлено`)},
-	{"weak", weakEvidence, regexp.MustCompile(`(?i)temporary (error|failure)|user unknown|unknown user|no such user|` +
+	{"japanese", genericEvidence, gated(`送信できません|配信できません|配送できません|届きません|宛先不明|送信先不明`)},
+	{"russian", genericEvidence, gated(`(?i)не доставлено|не удалось доставить|недоставлен|не может быть доставлено`)},
+	{"weak", weakEvidence, gated(`(?i)temporary (error|failure)|user unknown|unknown user|no such user|` +
 		`mailbox (is )?(full|unavailable|not found|disabled|quota)|over quota|quota exceeded|recipient address rejected|` +
 		`(message|mail) (was |has been )?(blocked|refused)|will (continue|keep) trying|deferred|delayed|host unknown|` +
 		`invalid (user|recipient|address)|not a member|bounce|recipient not found|does not exist|doesn't exist|access denied|` +
 		`メールボックス|容量|存在しません|エラー`)},
 }
 
+// maxProseBytes is how much of the subject and report text is
+// searched for bounce and delay wording. MTAs put it at the top (in the
+// corpus every match ends within the first 2 KB); the cap bounds the
+// regexp work on huge or hostile bodies.
+const maxProseBytes = 64 << 10
+
 // bounceProse returns the name and tier of the strongest evidence in text,
 // or "" and -1.
 func bounceProse(text string) (string, int) {
-	if len(text) > 64<<10 {
-		text = text[:64<<10]
+	if len(text) > maxProseBytes {
+		text = text[:maxProseBytes]
 	}
+	folded, aligned := foldAligned(text)
 	for _, e := range proseEvidence {
-		if e.re.MatchString(text) {
+		if e.re.matchFolded(text, folded, aligned) {
 			return e.name, e.tier
 		}
 	}
@@ -125,13 +132,13 @@ func classifyProseBounce(m *message) (Result, bool) {
 
 // reTransient: wording of delay warnings ("THIS IS A WARNING MESSAGE
 // ONLY", "will be retried") as opposed to final failures.
-var reTransient = regexp.MustCompile(`(?i)\b(delayed|delay\)|warning message only|this is a warning|will (be )?retr(y|ied)|still being retried|will continue (trying|to try)|will keep trying|has not yet been delivered|temporar(y|ily)|deferred)\b`)
+var reTransient = gated(`(?i)\b(delayed|delay\)|warning message only|this is a warning|will (be )?retr(y|ied)|still being retried|will continue (trying|to try)|will keep trying|has not yet been delivered|temporar(y|ily)|deferred)\b`)
 
 // markTransient sets Hard for prose recipients without any code: a delay
 // warning is temporary, anything else a permanent failure.
 func markTransient(rs []Recipient, text string) {
-	if len(text) > 64<<10 {
-		text = text[:64<<10]
+	if len(text) > maxProseBytes {
+		text = text[:maxProseBytes]
 	}
 	transient := reTransient.MatchString(text)
 	for i := range rs {
@@ -157,8 +164,7 @@ const skipAfter = `(generated|expanded|forwarded|redirected) from:?|sent by:?|me
 var (
 	reAddr = regexp.MustCompile(`[A-Za-z0-9!#$%&'*+/=?^_{|}~.\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+`)
 	// Words that announce the returned message; see isReturnedMarker.
-	reMarkerWords = regexp.MustCompile(`(?i)(original message|copy of (the|your) message|returned message|message headers|undelivered message|below this line|headers? of the original|original mail|original headers|unsent message|orginal message|message text follows|message follows|forwarded message)`)
-	reHeaderStart = regexp.MustCompile(`(?m)^(Return-Path|Received|Message-I[dD]|DKIM-Signature|X-Original-To|Delivered-To):`)
+	reMarkerWords = gated(`(?i)(original message|copy of (the|your) message|returned message|message headers|undelivered message|below this line|headers? of the original|original mail|original headers|unsent message|orginal message|message text follows|message follows|forwarded message)`)
 	reSkipLine    = regexp.MustCompile(`(?i)^\s*(message-id|in-reply-to|references|from|mail from|sender|reporting-mta|received|return-path|x-[a-z\-]+|envelope-from|reply-to|date|subject|to|cc|delivered-to|envelope-to)\s*:`)
 	// Addresses that are mentioned, not reported: help contacts and the
 	// alias an address was expanded from.
@@ -167,13 +173,66 @@ var (
 	reSkipPrev = regexp.MustCompile(`(?i)(` + skipAfter + `)$`)
 )
 
+// findAddrs is reAddr.FindAllStringIndex(s, -1), without the regexp
+// engine: on a long line of near-addresses ("a@a@a@…") the engine costs
+// over 100 ns a byte. A match is the whole run of local-part characters
+// before an "@", then the longest run of dot-separated labels after it
+// that has at least one dot (neither "@" nor "." is a label character).
+func findAddrs(s string) [][]int {
+	var out [][]int
+	for from := 0; from < len(s); {
+		at := strings.IndexByte(s[from:], '@')
+		if at < 0 {
+			break
+		}
+		at += from
+		start := at
+		for start > from && isAddrLocal(s[start-1]) {
+			start--
+		}
+		end, i := -1, at+1
+		for i < len(s) && isAddrLabel(s[i]) {
+			i++
+		}
+		if i > at+1 { // a first label
+			for i < len(s) && s[i] == '.' {
+				j := i + 1
+				for j < len(s) && isAddrLabel(s[j]) {
+					j++
+				}
+				if j == i+1 {
+					break
+				}
+				end, i = j, j
+			}
+		}
+		if start == at || end < 0 {
+			from = at + 1 // no match starts at or before this "@"
+			continue
+		}
+		out = append(out, []int{start, end})
+		from = end
+	}
+	return out
+}
+
+// isAddrLabel: [A-Za-z0-9\-], a domain label character of reAddr.
+func isAddrLabel(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-'
+}
+
+// isAddrLocal: [A-Za-z0-9!#$%&'*+/=?^_{|}~.\-], a local-part character of reAddr.
+func isAddrLocal(c byte) bool {
+	return isAddrLabel(c) || strings.IndexByte("!#$%&'*+/=?^_{|}~.", c) >= 0
+}
+
 // isReturnedMarker reports a line that introduces the returned message:
 // a keyword on a separator line ("------ This is a copy of the message"),
 // or a short line ending in ":" or saying "follows"/"below"/"attached".
 // Plain sentences that merely mention "the original message" do not cut.
 func isReturnedMarker(line string) bool {
 	t := strings.TrimSpace(line)
-	if t == "" || !reMarkerWords.MatchString(t) {
+	if t == "" || !reMarkerWords.Regexp.MatchString(t) {
 		return false
 	}
 	if strings.HasPrefix(t, "--") || strings.HasPrefix(t, "==") || strings.HasPrefix(t, "**") || strings.HasPrefix(t, "__") || strings.HasPrefix(t, "##") {
@@ -269,8 +328,9 @@ func scanRecipients(region string, exclude map[string]bool, skipDaemons bool) []
 			lineEnd = lineStart + nl
 		}
 		line := region[lineStart:lineEnd]
-		if !reSkipLine.MatchString(line) {
-			for _, loc := range reAddr.FindAllStringIndex(line, -1) {
+		// No "@", no address (reAddr needs one): skip the regexps.
+		if strings.IndexByte(line, '@') >= 0 && !reSkipLine.MatchString(line) {
+			for _, loc := range findAddrs(line) {
 				a := cleanAddr(line[loc[0]:loc[1]])
 				if i := strings.LastIndexByte(a, '/'); i >= 0 {
 					a = a[i+1:] // a file path ending in an address
@@ -333,18 +393,54 @@ func isMessageIDContext(line string, at int) bool {
 	return strings.HasSuffix(before, " id") || strings.HasSuffix(before, "message-id:") || strings.HasSuffix(before, " id:")
 }
 
+// returnedFields start the lines that begin a returned message's header.
+var returnedFields = []string{"Return-Path:", "Received:", "Message-Id:", "Message-ID:", "DKIM-Signature:", "X-Original-To:", "Delivered-To:"}
+
+// headerStart returns the offset of the first line that starts with one of
+// returnedFields (as written, case matters), or -1. It is the regexp
+// (?m)^(Return-Path|Received|Message-I[dD]|DKIM-Signature|X-Original-To|Delivered-To):
+// without the regexp engine's cost per byte.
+func headerStart(text string) int {
+	for off := 0; off < len(text); {
+		switch text[off] {
+		case 'R', 'M', 'D', 'X':
+			for _, f := range returnedFields {
+				if strings.HasPrefix(text[off:], f) {
+					return off
+				}
+			}
+		}
+		nl := strings.IndexByte(text[off:], '\n')
+		if nl < 0 {
+			break
+		}
+		off += nl + 1
+	}
+	return -1
+}
+
 // reportRegion cuts text at the start of the returned message.
 func reportRegion(text string) string {
 	cut := len(text)
-	if loc := reHeaderStart.FindStringIndex(text); loc != nil && loc[0] > 0 {
-		cut = loc[0]
+	if i := headerStart(text); i > 0 {
+		cut = i
+	}
+	// A marker line contains one of reMarkerWords' literals: look for them
+	// in the folded text, and run the regexp only on lines that have one.
+	span := text
+	if i := strings.IndexByte(text[cut:], '\n'); i >= 0 {
+		span = text[:cut+i] // the lines that start before cut
+	}
+	folded, aligned := foldAligned(span)
+	if !reMarkerWords.mayMatch(folded) {
+		return text[:cut]
 	}
 	for off := 0; off < cut; {
 		end := strings.IndexByte(text[off:], '\n')
 		if end < 0 {
 			end = len(text) - off
 		}
-		if off > 0 && isReturnedMarker(text[off:off+end]) {
+		if off > 0 && (!aligned || reMarkerWords.mayMatch(folded[off:off+end])) && isReturnedMarker(text[off:off+end]) {
 			cut = off
 			break
 		}
