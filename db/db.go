@@ -79,7 +79,7 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 	if _, err := pq.ParseURL(dsn); err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrBadDSN, redact(dsn), err)
 	}
-	x, err := sqlx.Open("postgres", dsn)
+	x, err := sqlx.Open("postgres", binaryParameters(dsn))
 	if err != nil {
 		return nil, fmt.Errorf("db: open %s: %w", redact(dsn), err)
 	}
@@ -90,6 +90,23 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 		return nil, fmt.Errorf("db: connect to %s: %w", redact(dsn), err)
 	}
 	return &DB{DB: x, Dialect: Postgres, DSN: redact(dsn)}, nil
+}
+
+// binaryParameters switches on lib/pq's binary_parameters unless the DSN sets it: []byte arguments
+// (raw messages, attachments) then go to the server as they are, where the text protocol first
+// hex-encodes them into a copy twice their size.
+func binaryParameters(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return dsn
+	}
+	q := u.Query()
+	if q.Has("binary_parameters") {
+		return dsn
+	}
+	q.Set("binary_parameters", "yes")
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 func openSQLite(ctx context.Context, path string) (*DB, error) {

@@ -21,16 +21,23 @@ var markers = templates.ReplyMarkers()
 
 // trim is the reply as written: the text without quoted history and signature. When the text
 // kept everything but the HTML shows a quote (Gmail, Outlook, Apple Mail mark theirs), the
-// HTML's reading wins.
+// HTML's reading wins. A body larger than maxTrim (a log or a listing pasted into the mail) is
+// kept whole: trimming reads it line by line, and the HTML as a tree, at many times its size.
 func trim(pm *mailparse.Message) string {
+	if len(pm.Text) > maxTrim {
+		return pm.Text // the same string: stored twice, but not held twice
+	}
 	r := replytrim.Text(pm.Text, markers...)
-	if pm.HTML != "" && r.Elided == "" {
+	if pm.HTML != "" && len(pm.HTML) <= maxTrim && r.Elided == "" {
 		if _, hr := replytrim.HTML(pm.HTML, markers...); hr.Elided != "" && strings.TrimSpace(hr.Reply) != "" {
 			return hr.Reply
 		}
 	}
 	return r.Reply
 }
+
+// maxTrim is the largest body trim reads: 1 MiB, as much text as mailparse derives from HTML.
+const maxTrim = 1 << 20
 
 // forwardSubjectRE is a subject that says it forwards: Fwd:, Fw:, TR:, WG:, RV:, I:, VS:, Doorst:.
 var forwardSubjectRE = regexp.MustCompile(`(?i)^\s*(fwd?|tr|wg|rv|enc|i|vs|vb|doorst|fs)\s*:`)
@@ -42,7 +49,7 @@ func forwarded(pm *mailparse.Message) *tickets.Forwarded {
 		if a.ContentType != "message/rfc822" {
 			continue
 		}
-		inner := mailparse.Parse(a.Data)
+		inner := mailparse.ParseText(a.Data) // sender, subject and text: its attachments are not decoded again
 		if inner.From == nil || inner.From.Email == "" {
 			continue
 		}

@@ -49,9 +49,13 @@ func cleanContentID(v string) string {
 func escapeCID(cid string) string { return url.PathEscape(cid) }
 
 func (p *parser) addAttachment(typ string, ct, disp mediaValue, h textproto.Header, body []byte, cte string, c walkCtx, note noteFunc) {
-	data, aliased := decodeTransfer(body, cte, note)
-	if aliased {
-		data = bytes.Clone(data) // raw must not be retained
+	var data []byte
+	if !p.noData {
+		var aliased bool
+		data, aliased = decodeTransfer(body, cte, note)
+		if aliased {
+			data = bytes.Clone(data) // raw must not be retained
+		}
 	}
 	a := Attachment{
 		ContentType: typ,
@@ -79,7 +83,10 @@ func (p *parser) attachedMessage(ct, disp mediaValue, h textproto.Header, body [
 	ih, ibody, _, _ := splitHeader(skipEnvelopeLine(data))
 	if !c.outline {
 		stored := data
-		if aliased {
+		switch {
+		case p.noData:
+			stored = nil
+		case aliased:
 			stored = bytes.Clone(data)
 		}
 		name := disp.params["filename"]

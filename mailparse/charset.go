@@ -3,10 +3,10 @@ package mailparse
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 
 	gmcharset "github.com/emersion/go-message/charset"
 	htmlcharset "golang.org/x/net/html/charset"
@@ -62,41 +62,115 @@ func hasNonASCII(b []byte) bool {
 // UTF-8, else to windows-1252 (the de-facto superset of ISO-8859-1, as in the
 // WHATWG Encoding Standard). note is "" unless a fallback was needed.
 func decodeCharset(b []byte, declared string) (s string, note string) {
+	out, owned, note := charsetBytes(b, declared)
+	if owned {
+		return ownedString(out), note
+	}
+	return string(out), note
+}
+
+// charsetBytes is decodeCharset without the final conversion to a string:
+// out is valid UTF-8, either b itself (or a part of it) when b needed no
+// conversion, or, when owned, a new buffer nothing else refers to.
+func charsetBytes(b []byte, declared string) (out []byte, owned bool, note string) {
 	cs := normalizeCharset(declared)
 	switch cs {
 	case "", "us-ascii", "utf-8":
 		b = trimBOM(b)
 		if utf8.Valid(b) {
-			return string(b), ""
+			return b, false, ""
 		}
 		if cs == "" {
-			return decode1252(b), "8-bit text without charset is not valid UTF-8, decoded as windows-1252"
+			return decode1252Bytes(b), true, "8-bit text without charset is not valid UTF-8, decoded as windows-1252"
 		}
-		return decode1252(b), fmt.Sprintf("declared charset %q but content is not valid UTF-8, decoded as windows-1252", cs)
+		return decode1252Bytes(b), true, fmt.Sprintf("declared charset %q but content is not valid UTF-8, decoded as windows-1252", cs)
 	}
 	if cs == "utf-7" {
-		return decodeUTF7(b), "" // x/text has no UTF-7; Exchange still sends it
+		return decodeUTF7(b), true, "" // x/text has no UTF-7; Exchange still sends it
 	}
 	if isLatinLabel(cs) && hasNonASCII(b) && utf8.Valid(b) {
-		return string(b), fmt.Sprintf("declared charset %q but content is valid UTF-8, decoded as UTF-8", cs)
+		return b, false, fmt.Sprintf("declared charset %q but content is valid UTF-8, decoded as UTF-8", cs)
 	}
 	r, err := gmcharset.Reader(cs, bytes.NewReader(b))
 	if err != nil || r == nil {
 		if utf8.Valid(b) {
-			return string(b), fmt.Sprintf("unknown charset %q, decoded as UTF-8", cs)
+			return b, false, fmt.Sprintf("unknown charset %q, decoded as UTF-8", cs)
 		}
-		return decode1252(b), fmt.Sprintf("unknown charset %q, decoded as windows-1252", cs)
+		return decode1252Bytes(b), true, fmt.Sprintf("unknown charset %q, decoded as windows-1252", cs)
 	}
-	out, err := io.ReadAll(r)
-	if err != nil {
+	if isLatinLabel(cs) && !hasNonASCII(b) {
+		return b, false, "" // these charsets are all supersets of US-ASCII
+	}
+	// Sized for the common case (a single-byte charset, some of it non-ASCII)
+	// so that a large body is not copied again and again as the buffer grows.
+	buf := bytes.NewBuffer(make([]byte, 0, len(b)+len(b)/8+bytes.MinRead))
+	if _, err := buf.ReadFrom(r); err != nil {
 		// A decoder that gives up half way: keep the bytes as a whole through
 		// the fallback rather than losing the tail.
 		if utf8.Valid(b) {
-			return string(b), fmt.Sprintf("charset %q decoding failed (%v), decoded as UTF-8", cs, err)
+			return b, false, fmt.Sprintf("charset %q decoding failed (%v), decoded as UTF-8", cs, err)
 		}
-		return decode1252(b), fmt.Sprintf("charset %q decoding failed (%v), decoded as windows-1252", cs, err)
+		return decode1252Bytes(b), true, fmt.Sprintf("charset %q decoding failed (%v), decoded as windows-1252", cs, err)
 	}
-	return strings.ToValidUTF8(string(out), "\uFFFD"), ""
+	out = buf.Bytes()
+	if !utf8.Valid(out) {
+		out = bytes.ToValidUTF8(out, []byte("\uFFFD"))
+	}
+	return out, true, ""
+}
+
+// bodyText turns the bytes of a text part, its transfer encoding undone, into
+// the text kept: cleanString(normalizeNewlines(decodeCharset(data, cs))), but
+// in one pass and with at most one copy of data, for a body may be most of a
+// large message. owned says that data is a buffer of the caller's own (a
+// transfer decoding) that nothing else refers to; it is then reused.
+func bodyText(data []byte, owned bool, cs string) (s string, note string) {
+	out, conv, note := charsetBytes(data, cs)
+	return cleanText(out, owned || conv), note
+}
+
+// cleanText is cleanString(normalizeNewlines(string(b))) for valid UTF-8 b:
+// CRLF and bare CR become LF, NUL bytes are dropped. When owned, b is
+// rewritten in place (the text only shrinks) and becomes the string.
+func cleanText(b []byte, owned bool) string {
+	if bytes.IndexByte(b, '\r') < 0 && bytes.IndexByte(b, 0) < 0 {
+		if owned {
+			return ownedString(b)
+		}
+		return string(b)
+	}
+	out := b[:0]
+	if !owned {
+		out = make([]byte, 0, len(b))
+	}
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; c {
+		case '\r':
+			// As normalizeNewlines: the byte after the CR is looked at before
+			// NULs are dropped, so "\r\x00\n" is two line breaks.
+			out = append(out, '\n')
+			if i+1 < len(b) && b[i+1] == '\n' {
+				i++
+			}
+		case 0:
+		default:
+			out = append(out, c)
+		}
+	}
+	return ownedString(out)
+}
+
+// ownedString makes b, which nothing else refers to and nothing will write
+// to again, a string without copying it — unless most of its buffer would be
+// kept alive for nothing (a decoding that shrank a lot), then it is copied.
+func ownedString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if cap(b)-len(b) > len(b)/4+4096 {
+		return string(b)
+	}
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // sniffHTMLCharset looks for a charset declared in a <meta> element near the
@@ -154,20 +228,32 @@ var cp1252High = [32]rune{
 }
 
 // decode1252 decodes windows-1252; it cannot fail and always yields UTF-8.
-func decode1252(b []byte) string {
-	var sb strings.Builder
-	sb.Grow(len(b) + len(b)/8)
+func decode1252(b []byte) string { return ownedString(decode1252Bytes(b)) }
+
+// decode1252Bytes is decode1252 into a buffer of exactly the size needed.
+func decode1252Bytes(b []byte) []byte {
+	n := len(b)
 	for _, c := range b {
 		switch {
 		case c < 0x80:
-			sb.WriteByte(c)
 		case c < 0xA0:
-			sb.WriteRune(cp1252High[c-0x80])
+			n += utf8.RuneLen(cp1252High[c-0x80]) - 1
 		default:
-			sb.WriteRune(rune(c))
+			n++ // U+00A0..U+00FF take two bytes
 		}
 	}
-	return sb.String()
+	out := make([]byte, 0, n)
+	for _, c := range b {
+		switch {
+		case c < 0x80:
+			out = append(out, c)
+		case c < 0xA0:
+			out = utf8.AppendRune(out, cp1252High[c-0x80])
+		default:
+			out = utf8.AppendRune(out, rune(c))
+		}
+	}
+	return out
 }
 
 // cleanString makes a string safe to store: valid UTF-8 and no NUL bytes
@@ -243,24 +329,23 @@ func isStdB64(c byte) bool {
 // decodeUTF7 decodes UTF-7 (RFC 2152): "+" opens a run of modified base64
 // holding UTF-16BE, ended by "-" (absorbed) or any non-base64 byte; "+-" is
 // a literal "+".
-func decodeUTF7(b []byte) string {
-	var sb strings.Builder
-	sb.Grow(len(b))
+func decodeUTF7(b []byte) []byte {
+	sb := make([]byte, 0, len(b))
 	var units []uint16
 	for i := 0; i < len(b); {
 		c := b[i]
 		if c != '+' {
 			if c >= 0x80 {
-				sb.WriteRune(utf8.RuneError)
+				sb = utf8.AppendRune(sb, utf8.RuneError)
 			} else {
-				sb.WriteByte(c)
+				sb = append(sb, c)
 			}
 			i++
 			continue
 		}
 		i++
 		if i < len(b) && b[i] == '-' {
-			sb.WriteByte('+')
+			sb = append(sb, '+')
 			i++
 			continue
 		}
@@ -277,11 +362,11 @@ func decodeUTF7(b []byte) string {
 			}
 		}
 		for _, r := range utf16.Decode(units) {
-			sb.WriteRune(r)
+			sb = utf8.AppendRune(sb, r)
 		}
 		if i < len(b) && b[i] == '-' {
 			i++
 		}
 	}
-	return sb.String()
+	return sb
 }

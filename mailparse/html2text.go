@@ -3,6 +3,7 @@ package mailparse
 import (
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -193,6 +194,9 @@ func hiddenRaw(a atom.Atom) bool {
 func htmlToText(src string, limit int) (string, bool) {
 	z := html.NewTokenizer(strings.NewReader(src))
 	w := &textWriter{limit: limit}
+	// The text is rarely longer than its HTML and never much longer than the
+	// limit: sized once, it is not copied over and over as it grows.
+	w.b.Grow(min(len(src), limit) + 64)
 	var lists []listState
 	overflow, pre, hidden := 0, 0, 0
 	inHead := false
@@ -207,10 +211,12 @@ func htmlToText(src string, limit int) (string, bool) {
 			if hidden > 0 || inHead {
 				continue
 			}
-			if pre > 0 {
-				w.preText(string(z.Text()))
+			// The text writer copies what it keeps, so the tokenizer's
+			// buffer is read in place rather than copied to a string first.
+			if t := z.Text(); pre > 0 {
+				w.preText(unsafeString(t))
 			} else {
-				w.text(string(z.Text()))
+				w.text(unsafeString(t))
 			}
 		case html.StartTagToken, html.SelfClosingTagToken:
 			name, hasAttr := z.TagName()
@@ -346,10 +352,22 @@ func htmlToText(src string, limit int) (string, bool) {
 		}
 	}
 	out := w.b.String()
-	out = strings.NewReplacer("\u00a0", " ", "\u00ad", "", "\u200b", "", "\ufeff", "", "\u034f", "").Replace(out)
+	if strings.ContainsAny(out, invisibleRunes) {
+		out = invisibleReplacer.Replace(out)
+	}
 	out = strings.TrimRight(strings.TrimLeft(out, "\n"), " \t\n")
 	return cleanString(out), w.full
 }
+
+// invisibleRunes are the characters that do not survive as themselves in
+// the text: no-break space becomes a space, the invisible ones are dropped.
+const invisibleRunes = "\u00a0\u00ad\u200b\ufeff\u034f"
+
+var invisibleReplacer = strings.NewReplacer("\u00a0", " ", "\u00ad", "", "\u200b", "", "\ufeff", "", "\u034f", "")
+
+// unsafeString views b as a string for as long as b is not written to; the
+// callers only copy from it.
+func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // showHref decides whether a link target adds information beyond the anchor
 // text: not for fragments, scripts, inline images, or when the text already

@@ -77,13 +77,23 @@ type parser struct {
 	parts    int
 	capNoted bool
 	seen     map[string]struct{}
+	noData   bool // attachments are listed without their data
 }
 
 // Parse never panics and always returns a non-nil *Message. Whatever could be
 // read is filled in. raw is not modified and not retained.
-func Parse(raw []byte) (m *Message) {
+func Parse(raw []byte) (m *Message) { return parse(raw, false) }
+
+// ParseText is Parse for callers that read only the header fields and the
+// text (such as the sender and words of a forwarded message): attachments are
+// listed as Parse lists them but without their Data, which is not decoded, so
+// damage inside attachment data is not noted in Problems either. It costs
+// little more memory than the text, however large the attachments.
+func ParseText(raw []byte) *Message { return parse(raw, true) }
+
+func parse(raw []byte, noData bool) (m *Message) {
 	m = &Message{}
-	p := &parser{msg: m, seen: map[string]struct{}{}}
+	p := &parser{msg: m, seen: map[string]struct{}{}, noData: noData}
 	defer func() {
 		// Last line of defence only; the fuzz test fails on this note.
 		if r := recover(); r != nil {
@@ -274,14 +284,13 @@ func (p *parser) walk(h textproto.Header, body []byte, c walkCtx) content {
 		p.addAttachment(typ, ct, disp, h, body, cte, c, note)
 		return content{}
 	}
-	data, _ := decodeTransfer(body, cte, note)
+	data, aliased := decodeTransfer(body, cte, note)
 	cs := ct.params["charset"]
 	if cs == "" && typ == "text/html" && hasNonASCII(data) {
 		cs = sniffHTMLCharset(data)
 	}
-	s, n := decodeCharset(data, cs)
+	s, n := bodyText(data, !aliased, cs)
 	note.note(n)
-	s = cleanString(normalizeNewlines(s))
 	switch typ {
 	case "text/html":
 		return content{segs: []seg{{s: s, html: true}}, html: []string{s}}
@@ -327,10 +336,10 @@ func (p *parser) walkMultipart(typ string, ct mediaValue, cte string, body []byt
 			return content{}
 		}
 		note.note(fmt.Sprintf("%s boundary %q not found, body read as text/plain", typ, clip(boundary, 80)))
-		data, _ := decodeTransfer(body, cte, note)
-		s, n := decodeCharset(data, "")
+		data, aliased := decodeTransfer(body, cte, note)
+		s, n := bodyText(data, !aliased, "")
 		note.note(n)
-		return content{segs: []seg{{s: cleanString(normalizeNewlines(s))}}}
+		return content{segs: []seg{{s: s}}}
 	}
 	if !split.closed {
 		note.note("multipart boundary never closed")

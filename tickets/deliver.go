@@ -341,6 +341,22 @@ func (s *Store) insertInbound(ctx context.Context, tx *sqlx.Tx, propertyID, tick
 		t := in.Date.UTC().Truncate(time.Microsecond)
 		date = &t
 	}
+	// On PostgreSQL the large values of a large message follow the row in pieces (see pgPut), and a
+	// reply that is the whole text is copied from it there rather than sent again.
+	text, html, raw, fullTrimmed := in.Text, in.HTML, any(in.Raw), trimmed
+	sameTrim := s.pgLarge(len(trimmed)) && trimmed == in.Text
+	if s.pgLarge(len(text)) {
+		text = ""
+	}
+	if s.pgLarge(len(trimmed)) {
+		trimmed = ""
+	}
+	if s.pgLarge(len(html)) {
+		html = ""
+	}
+	if s.pgLarge(len(in.Raw)) {
+		raw = nil
+	}
 	var ids []int64
 	err := s.db.Select(ctx, tx, &ids, `INSERT INTO messages (property_id, ticket_id, direction, kind, agent_id, contact_id,
 		from_name, from_email, to_list, cc_list, envelope_from, subject, message_id, dedup_key, in_reply_to, refs,
@@ -350,7 +366,7 @@ func (s *Store) insertInbound(ctx context.Context, tx *sqlx.Tx, propertyID, tick
 		propertyID, ticketID, direction, kindOrHuman(in.Kind), nullID(agentID), nullID(contactID),
 		strings.TrimSpace(in.From.Name), normEmail(in.From.Email), joinAddrs(in.To), joinAddrs(in.Cc), normEmail(in.EnvelopeFrom),
 		orNoSubject(in.Subject), in.MessageID, key, joinIDs(in.InReplyTo), joinIDs(in.References),
-		in.Text, trimmed, in.HTML, in.Raw, len(in.Raw), threadingReason, strings.Join(in.Problems, "\n"), date, now)
+		text, trimmed, html, raw, len(in.Raw), threadingReason, strings.Join(in.Problems, "\n"), date, now)
 	if err != nil {
 		return 0, fmt.Errorf("tickets: insert message: %w", err)
 	}
@@ -358,6 +374,31 @@ func (s *Store) insertInbound(ctx context.Context, tx *sqlx.Tx, propertyID, tick
 		return 0, errDuplicate // a concurrent delivery of the same message committed first
 	}
 	id := ids[0]
+	if s.pgLarge(len(in.Text)) {
+		if err := s.pgPutText(ctx, tx, `UPDATE messages SET text_body = convert_from(lo_get(?), 'UTF8') WHERE id = ?`, id, in.Text); err != nil {
+			return 0, err
+		}
+	}
+	switch {
+	case sameTrim:
+		if err := s.db.Exec(ctx, tx, `UPDATE messages SET trimmed_text = text_body WHERE id = ?`, id); err != nil {
+			return 0, fmt.Errorf("tickets: store trimmed text: %w", err)
+		}
+	case s.pgLarge(len(fullTrimmed)):
+		if err := s.pgPutText(ctx, tx, `UPDATE messages SET trimmed_text = convert_from(lo_get(?), 'UTF8') WHERE id = ?`, id, fullTrimmed); err != nil {
+			return 0, err
+		}
+	}
+	if s.pgLarge(len(in.HTML)) {
+		if err := s.pgPutText(ctx, tx, `UPDATE messages SET html_body = convert_from(lo_get(?), 'UTF8') WHERE id = ?`, id, in.HTML); err != nil {
+			return 0, err
+		}
+	}
+	if s.pgLarge(len(in.Raw)) {
+		if err := s.pgPut(ctx, tx, `UPDATE messages SET raw = lo_get(?) WHERE id = ?`, id, in.Raw); err != nil {
+			return 0, err
+		}
+	}
 	if in.MessageID != "" {
 		if err := s.db.Exec(ctx, tx, `INSERT INTO thread_ids (property_id, message_id, ticket_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
 			propertyID, in.MessageID, ticketID); err != nil {
@@ -377,6 +418,15 @@ func (s *Store) insertAttachment(ctx context.Context, tx *sqlx.Tx, messageID int
 	data := a.Data
 	if data == nil {
 		data = []byte{}
+	}
+	if s.pgLarge(len(data)) {
+		// The row first, then its data in pieces (see pgPut).
+		var id int64
+		if err := s.db.Get(ctx, tx, &id, `INSERT INTO attachments (message_id, filename, content_type, size, content_id, inline, sha256, data)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, messageID, a.Filename, a.ContentType, len(a.Data), a.ContentID, a.Inline, hex.EncodeToString(h[:]), []byte{}); err != nil {
+			return fmt.Errorf("tickets: insert attachment: %w", err)
+		}
+		return s.pgPut(ctx, tx, `UPDATE attachments SET data = lo_get(?) WHERE id = ?`, id, data)
 	}
 	err := s.db.Exec(ctx, tx, `INSERT INTO attachments (message_id, filename, content_type, size, content_id, inline, sha256, data)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, messageID, a.Filename, a.ContentType, len(a.Data), a.ContentID, a.Inline, hex.EncodeToString(h[:]), data)

@@ -24,15 +24,24 @@ type SystemMail struct {
 // Message-ID (or its bytes) and stored is false then. then, when set, runs in the same transaction
 // when the mail is new (it queues whatever the mail causes), so both happen or neither.
 func (s *Store) KeepSystemMail(ctx context.Context, kind string, in Inbound, then func(ctx context.Context, tx *sqlx.Tx, id int64) error) (stored bool, err error) {
+	raw := any(in.Raw)
+	if s.pgLarge(len(in.Raw)) {
+		raw = nil // follows in pieces (see pgPut)
+	}
 	err = s.db.Tx(ctx, func(tx *sqlx.Tx) error {
 		var ids []int64
 		if err := s.db.Select(ctx, tx, &ids, `INSERT INTO system_mail (kind, dedup_key, envelope_from, from_email, subject, message_id, class, raw, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, dedup_key) DO NOTHING RETURNING id`,
-			kind, DedupKey(in.MessageID, in.Raw), normEmail(in.EnvelopeFrom), normEmail(in.From.Email), in.Subject, in.MessageID, in.Kind, in.Raw, s.Now()); err != nil {
+			kind, DedupKey(in.MessageID, in.Raw), normEmail(in.EnvelopeFrom), normEmail(in.From.Email), in.Subject, in.MessageID, in.Kind, raw, s.Now()); err != nil {
 			return err
 		}
 		if len(ids) == 0 {
 			return nil
+		}
+		if raw == nil && in.Raw != nil {
+			if err := s.pgPut(ctx, tx, `UPDATE system_mail SET raw = lo_get(?) WHERE id = ?`, ids[0], in.Raw); err != nil {
+				return err
+			}
 		}
 		stored = true
 		if then == nil {
