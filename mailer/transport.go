@@ -215,7 +215,8 @@ func (t *SMTPTransport) Send(ctx context.Context, from string, rcpts []string, r
 	}
 	// c is closed unless the attempt ended cleanly, and at once when ctx ends (a hung relay).
 	ok := false
-	unwatch := context.AfterFunc(ctx, func() { c.Close() })
+	first := c // the watcher closes this session, whatever c is later set to
+	unwatch := context.AfterFunc(ctx, func() { first.Close() })
 	defer func() {
 		if c == nil {
 			return
