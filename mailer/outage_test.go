@@ -47,6 +47,25 @@ func TestRelayGoneMidFlowKeepsMailQueuedAndSendsItOnce(t *testing.T) {
 	})
 }
 
+// The relay restarts while the sender holds a pooled session: the next mail finds the session
+// dead, redials, and goes out in that same attempt.
+func TestRelayRestartIsRedialedInTheSameAttempt(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := setup(t, d)
+		first := e.enqueue(t, "ann@customer.example")
+		s, stop := e.run(t, e.relayTransport(t))
+		defer stop()
+		e.waitStatus(t, first, outbox.Sent)
+		e.relay.Stop()
+		e.relay.Restart(t)
+		second := e.enqueueID(t, "out-2@desk.example", "bob@customer.example")
+		s.Kick()
+		if m := e.waitStatus(t, second, outbox.Sent); m.Attempts != 1 {
+			t.Fatalf("sent after %d attempts, want 1: the redial must carry the mail", m.Attempts)
+		}
+	})
+}
+
 // A relay that accepts the connection and never greets: the attempt times out, the mail stays
 // queued, the sender goes on.
 func TestRelayThatNeverGreetsIsATemporaryFailure(t *testing.T) {
@@ -95,7 +114,7 @@ func TestRelayThatHangsAfterDataIsUncertainNotResent(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := setup(t, d)
 		e.relay.Script(mailertest.Hang)
-		tr, err := mailer.NewSMTPTransport(mailer.RelayConfig{Addr: e.relay.Addr, Timeout: 5 * time.Second, AttemptTimeout: 300 * time.Millisecond})
+		tr, err := mailer.NewSMTPTransport(mailer.RelayConfig{Addr: e.relay.Addr, Timeout: 5 * time.Second, AttemptTimeout: 3 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}

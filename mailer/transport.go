@@ -233,7 +233,8 @@ func (t *SMTPTransport) Send(ctx context.Context, from string, rcpts []string, r
 		// The relay dropped the idle session; nothing was sent on it: start afresh.
 		unwatch()
 		c.Close()
-		fresh, err := t.dial(ctx)
+		var fresh *smtp.Client
+		fresh, err = t.dial(ctx)
 		if err != nil {
 			// The deferred close must not touch the dead session again, nor a nil one.
 			c, unwatch = nil, func() bool { return false }

@@ -53,8 +53,10 @@ func (b *batch) loopHeld() bool {
 	if count <= n.loopMax {
 		return false
 	}
-	if b.err = n.db.Exec(b.ctx, b.tx, `INSERT INTO loop_holds (ticket_id, email, held_at, last_at, held) VALUES (?, ?, ?, ?, 1)`,
-		mc.Ticket.ID, from, now, now); b.err != nil {
+	// Two mails from the address at once may both get here: the one whose row goes in tells.
+	var inserted []int64
+	if b.err = n.db.Select(b.ctx, b.tx, &inserted, `INSERT INTO loop_holds (ticket_id, email, held_at, last_at, held) VALUES (?, ?, ?, ?, 1)
+		ON CONFLICT (ticket_id, email) DO NOTHING RETURNING ticket_id`, mc.Ticket.ID, from, now, now); b.err != nil || len(inserted) == 0 {
 		return true
 	}
 	minutes := int(n.loopWindow.Round(time.Minute) / time.Minute)
