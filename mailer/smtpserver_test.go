@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -12,6 +11,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/postdesk/postdesk/mailer/mailertest"
 )
 
 type key string
@@ -157,43 +158,7 @@ func TestLMTPAnswersPerRecipient(t *testing.T) {
 		t.Run(network, func(t *testing.T) {
 			r := &fakeReceiver{failKey: "globex"}
 			addr := start(t, true, network, r)
-			conn, err := net.Dial(network, addr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c := smtp.NewClientLMTP(conn)
-			defer c.Close()
-			if err := c.Hello("mta.example"); err != nil {
-				t.Fatal(err)
-			}
-			if err := c.Mail("ann@customer.example", nil); err != nil {
-				t.Fatal(err)
-			}
-			for _, rc := range []string{"acme@desk.example", "globex@desk.example"} {
-				if err := c.Rcpt(rc, nil); err != nil {
-					t.Fatal(err)
-				}
-			}
-			w, err := c.Data()
-			if err != nil {
-				t.Fatal(err)
-			}
-			w.Write([]byte(msg))
-			resp, err := w.CloseWithLMTPResponse()
-			var got []int
-			for _, rc := range []string{"acme@desk.example", "globex@desk.example"} {
-				if _, ok := resp[rc]; ok {
-					got = append(got, 250)
-				}
-			}
-			var lerr smtp.LMTPDataError
-			if errors.As(err, &lerr) {
-				for rc, e := range lerr {
-					if rc == "globex@desk.example" {
-						got = append(got, code(e))
-					}
-				}
-			}
+			got := mailertest.LMTPSend(t, addr, []string{"acme@desk.example", "globex@desk.example"}, msg)
 			if len(got) != 2 || got[0] != 250 || got[1] != 451 {
 				t.Fatalf("per-recipient replies %v, want [250 451]", got)
 			}

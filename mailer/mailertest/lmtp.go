@@ -3,6 +3,7 @@ package mailertest
 import (
 	"errors"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,10 +20,14 @@ func Code(err error) int {
 }
 
 // LMTPSend delivers raw to rcpts over LMTP at addr and returns each recipient's reply code, in
-// order (RFC 2033: one reply per recipient after DATA).
+// order (RFC 2033: one reply per recipient after DATA). An addr holding a '/' is a unix socket.
 func LMTPSend(t testing.TB, addr string, rcpts []string, raw string) []int {
 	t.Helper()
-	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	network := "tcp"
+	if strings.Contains(addr, "/") {
+		network = "unix"
+	}
+	conn, err := net.DialTimeout(network, addr, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
