@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
 	"mime/quotedprintable"
 	"os"
@@ -19,7 +18,6 @@ import (
 	"time"
 
 	"github.com/postdesk/postdesk/dbtest"
-	"github.com/postdesk/postdesk/tickets"
 )
 
 // BenchmarkDeliverLarge measures the memory one large message costs on its way through intake —
@@ -52,15 +50,8 @@ func BenchmarkDeliverLarge(b *testing.B) {
 		b.Run(e.Name, func(b *testing.B) {
 			for _, sh := range shapes {
 				b.Run(sh.name, func(b *testing.B) {
-					d := dbtest.Open(b, e)
-					s := tickets.New(d)
-					ctx := context.Background()
-					p, err := s.CreateProperty(ctx, tickets.NewProperty{Slug: "acme", Name: "Acme"})
-					if err != nil {
-						b.Fatal(err)
-					}
-					secret, _ := s.Secret(ctx)
-					pl := New(s, "localhost", secret, slog.New(slog.DiscardHandler))
+					f := newFixture(b, dbtest.Open(b, e))
+					ctx, p, pl := context.Background(), f.p, f.pl
 					template := sh.make(sh.size)
 					// Warm up the statements and connections with a small mail.
 					if _, err := pl.Deliver(ctx, p, []string{"acme@localhost"}, Prepare("c@customer.example", withID(attachmentMail(4<<10), 0))); err != nil {
