@@ -42,6 +42,8 @@ func TestIMAPNewMailIsPushedByIdleAndBecomesATicketWithinSeconds(t *testing.T) {
 		if flags := srv.folderState(t, "INBOX")["old@customer.example"]; hasFlag(flags, imap.FlagSeen) {
 			t.Fatalf("pre-existing mail touched: %v", flags)
 		}
+		// The checkpoint is written after the flag is set: wait for it, then read the status.
+		waitFor(t, 30*time.Second, "the checkpoint", func() bool { return f.mailbox(t, m.ID).LastUID == 2 })
 		got := f.mailbox(t, m.ID)
 		if got.Imported != 1 || got.LastError != "" || got.Backlog == nil || *got.Backlog != 0 || got.LastUID != 2 {
 			t.Fatalf("status: imported %d, error %q, backlog %v, last uid %d", got.Imported, got.LastError, got.Backlog, got.LastUID)
