@@ -15,7 +15,7 @@ import (
 // Queue is what the sender needs of the outbox.
 type Queue interface {
 	Claim(ctx context.Context, n int) ([]outbox.Mail, error)
-	MarkData(ctx context.Context, id int64, rendered []byte) error
+	MarkData(ctx context.Context, id int64) error
 	MarkSent(ctx context.Context, m outbox.Mail, refused map[string]string) error
 	Retry(ctx context.Context, m outbox.Mail, fromStatus string, cause error) error
 	Fail(ctx context.Context, m outbox.Mail, fromStatus, reason string) error
@@ -41,17 +41,10 @@ var (
 	ErrCommit = errors.New("could not record the attempt")
 )
 
-// Renderer makes the bytes of a row that was queued as a spec (rendering is kept out of the
-// transaction that queued it, where it would hold the database's write lock).
-type Renderer interface {
-	Render(ctx context.Context, m outbox.Mail) ([]byte, error)
-}
-
 // Sender delivers the outbox.
 type Sender struct {
 	q         Queue
 	t         Transport
-	r         Renderer
 	log       *slog.Logger
 	workers   int
 	poll      time.Duration
@@ -68,9 +61,6 @@ func NewSender(q Queue, t Transport, workers int, poll time.Duration, log *slog.
 	return &Sender{q: q, t: t, log: log.With(slog.String("component", "sender")), workers: max(1, workers), poll: poll,
 		kick: make(chan struct{}, 1), recovered: make(chan struct{})}
 }
-
-// WithRenderer sets the renderer for rows queued as specs.
-func (s *Sender) WithRenderer(r Renderer) *Sender { s.r = r; return s }
 
 // Kick tells the sender that mail was queued.
 func (s *Sender) Kick() {
@@ -166,16 +156,18 @@ func (s *Sender) attempt(ctx context.Context, m outbox.Mail) {
 // deliver makes one attempt for m and settles the row.
 func (s *Sender) deliver(ctx context.Context, m outbox.Mail) {
 	log := s.log.With(slog.Int64("outbox_id", m.ID), slog.String("message_id", m.MessageID), slog.String("kind", m.Kind), slog.Int("attempt", m.Attempts))
-	var rendered []byte
 	if len(m.Raw) == 0 {
-		if !s.render(ctx, &m, log) {
-			return
+		// Mail is rendered when it is queued (outbox.Enqueue refuses a row without bytes); a row
+		// without them was written by a postdesk older than that and cannot be sent as it was meant.
+		log.Error("mail has no bytes to send")
+		if err := s.q.Fail(ctx, m, outbox.Sending, "queued without its bytes (by an older postdesk): nothing to send"); err != nil {
+			log.Error("could not record the failure", slog.Any("err", err))
 		}
-		rendered = m.Raw
+		return
 	}
 	reachedData := false
 	refused, err := s.t.Send(ctx, m.From, m.Rcpts(), m.Raw, func() error {
-		if err := s.q.MarkData(ctx, m.ID, rendered); err != nil {
+		if err := s.q.MarkData(ctx, m.ID); err != nil {
 			return err
 		}
 		reachedData = true
@@ -204,24 +196,6 @@ func (s *Sender) deliver(ctx context.Context, m outbox.Mail) {
 		// The row keeps its lease; Recover settles it when the lease runs out.
 		log.Error("could not record the attempt", slog.Any("err", settle))
 	}
-}
-
-// render fills in m.Raw from its spec; MarkData stores it.
-func (s *Sender) render(ctx context.Context, m *outbox.Mail, log *slog.Logger) bool {
-	var err error
-	if s.r == nil {
-		err = errors.New("no renderer for a mail queued as a spec")
-	} else {
-		m.Raw, err = s.r.Render(ctx, *m)
-	}
-	if err != nil {
-		log.Error("could not render mail", slog.Any("err", err))
-		if ferr := s.q.Fail(ctx, *m, outbox.Sending, "could not render: "+err.Error()); ferr != nil {
-			log.Error("could not record the failure", slog.Any("err", ferr))
-		}
-		return false
-	}
-	return true
 }
 
 // Recovered is closed once Run has settled the previous run's mail (tests wait on it).

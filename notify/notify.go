@@ -78,9 +78,8 @@ func New(store *tickets.Store, tpl *templates.Set, cfg Config) *Notifier {
 		loopMax: cfg.LoopMax, loopWindow: cfg.LoopWindow}
 }
 
-// OnChange implements tickets.Hook. It decides who gets mail and queues, for each recipient, what
-// to render; the sender renders it (Render) outside this transaction, which on SQLite holds the
-// only write lock.
+// OnChange implements tickets.Hook. It decides who gets mail and queues, for each recipient, the
+// mail rendered from the ticket as this change leaves it (render.go).
 func (n *Notifier) OnChange(ctx context.Context, tx *sqlx.Tx, c tickets.Change) error {
 	if !c.Human {
 		return nil // never answer robots
@@ -124,7 +123,8 @@ func (n *Notifier) OnChange(ctx context.Context, tx *sqlx.Tx, c tickets.Change) 
 	return m.err
 }
 
-// intent is what an outbox row queued by a change holds until the sender renders it.
+// intent is one mail a change causes: whom it is for and what to render. Its JSON is kept on the
+// outbox row (spec) as the record of why the mail was queued; the sender never reads it.
 type intent struct {
 	Kind      string          `json:"change"`
 	TicketID  int64           `json:"ticket"`
@@ -149,6 +149,7 @@ type batch struct {
 	tx     *sqlx.Tx
 	mc     tickets.MailContext
 	change tickets.Change
+	fullMC *tickets.MailContext // see full
 	err    error
 }
 
@@ -161,8 +162,8 @@ func fromAddress(p tickets.Property, domain string) string {
 
 func person(name, email string) templates.Person { return templates.Person{Name: name, Email: email} }
 
-// queue writes one mail to the outbox as an intent, with its Message-ID fixed now and recorded
-// for threading.
+// queue renders one mail and writes its bytes to the outbox, with its Message-ID fixed now and
+// recorded for threading.
 func (b *batch) queue(in intent, messageID string) {
 	if b.err != nil {
 		return
@@ -176,10 +177,15 @@ func (b *batch) queue(in intent, messageID string) {
 		b.err = fmt.Errorf("notify: %w", err)
 		return
 	}
+	raw, err := b.render(in, messageID)
+	if err != nil {
+		b.err = err
+		return
+	}
 	rcpts := append([]string{in.To}, in.Cc...)
 	if _, err := outbox.Enqueue(b.ctx, b.n.db, b.tx, outbox.New{
 		PropertyID: b.mc.Property.ID, TicketID: b.mc.Ticket.ID, MessageID: messageID, Kind: in.Template,
-		Automatic: in.Automatic != "", From: fromAddress(b.mc.Property, b.n.domain), Rcpts: rcpts, Spec: string(spec),
+		Automatic: in.Automatic != "", From: fromAddress(b.mc.Property, b.n.domain), Rcpts: rcpts, Spec: string(spec), Raw: raw,
 	}, b.n.store.Now()); err != nil {
 		b.err = err
 		return

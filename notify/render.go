@@ -1,43 +1,50 @@
 package notify
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
 	"github.com/emersion/go-message/mail"
 
 	"github.com/postdesk/postdesk/mailcmd"
-	"github.com/postdesk/postdesk/outbox"
 	"github.com/postdesk/postdesk/replytoken"
 	"github.com/postdesk/postdesk/templates"
 	"github.com/postdesk/postdesk/tickets"
 )
 
-// Render implements mailer.Renderer: it makes the bytes of a mail a change queued, from the ticket
-// as it is now.
-func (n *Notifier) Render(ctx context.Context, m outbox.Mail) ([]byte, error) {
-	var in intent
-	if err := json.Unmarshal([]byte(m.Spec), &in); err != nil {
-		return nil, fmt.Errorf("notify: mail %d: bad spec: %w", m.ID, err)
+// full is the mail context with everything a rendering needs (the ticket's tags, the message's
+// attachments, the thread's Message-IDs), read once per change, inside its transaction, and only
+// when the change queues a mail.
+func (b *batch) full() (tickets.MailContext, error) {
+	if b.fullMC != nil {
+		return *b.fullMC, nil
 	}
-	p, err := n.store.PropertyByID(ctx, m.PropertyID)
+	mc, err := b.n.store.MailContext(b.ctx, b.tx, b.change, true)
+	if err != nil {
+		return mc, err
+	}
+	b.fullMC = &mc
+	return mc, nil
+}
+
+// render makes the bytes of one mail of this change, as the change left the ticket: the outbox
+// row holds them, so the mail says what happened and the sender only sends bytes. Any error
+// fails the change — the intake answers 451 and the sender of the mail that caused it retries —
+// and never a mail already queued.
+func (b *batch) render(in intent, messageID string) ([]byte, error) {
+	mc, err := b.full()
 	if err != nil {
 		return nil, err
 	}
-	mc, err := n.store.MailContext(ctx, nil, tickets.Change{Kind: in.Kind, Property: p, TicketID: in.TicketID, MessageID: in.MessageID, AgentID: in.ActorID, Human: true}, true)
-	if err != nil {
-		return nil, err
-	}
-	d := data(mc, n.domain, person(in.ToName, in.To))
+	p := mc.Property
+	d := data(mc, b.n.domain, person(in.ToName, in.To))
 	if in.Template == templates.CommandError {
 		d.Errors, d.Commands = in.Errors, mailcmd.Usage
 	}
 	if in.Loop != nil {
 		d.Loop = *in.Loop
 	}
-	r, err := n.tpl.Render(in.Template, p.Locale, d)
+	r, err := b.n.tpl.Render(in.Template, p.Locale, d)
 	if err != nil {
 		return nil, fmt.Errorf("notify: render %s: %w", in.Template, err)
 	}
@@ -49,25 +56,26 @@ func (n *Notifier) Render(ctx context.Context, m outbox.Mail) ([]byte, error) {
 	if in.Files && mc.Message != nil {
 		files = mc.Message.Attachments
 	}
-	tok := replytoken.Sign(n.secret, p.ID, replytoken.Claims{TicketID: in.TicketID, AgentID: in.AgentID})
+	tok := replytoken.Sign(b.n.secret, p.ID, replytoken.Claims{TicketID: in.TicketID, AgentID: in.AgentID})
 	raw, err := build(spec{
-		From:      mail.Address{Name: p.Name, Address: fromAddress(p, n.domain)},
+		From:      mail.Address{Name: p.Name, Address: fromAddress(p, b.n.domain)},
 		To:        []mail.Address{{Name: in.ToName, Address: in.To}},
 		Cc:        cc,
-		ReplyTo:   replytoken.Address(p.Slug, tok, n.domain),
+		ReplyTo:   replytoken.Address(p.Slug, tok, b.n.domain),
 		Subject:   r.Subject,
-		MessageID: m.MessageID, InReplyTo: mc.InReplyTo, References: mc.References,
+		MessageID: messageID, InReplyTo: mc.InReplyTo, References: mc.References,
 		Automatic: in.Automatic,
-		Loop:      p.Slug + "@" + n.domain,
+		Loop:      p.Slug + "@" + b.n.domain,
 		Text:      r.Text, HTML: r.HTML, Files: files,
-		Date: n.store.Now(),
+		Date: b.n.store.Now(),
 	})
 	if err != nil {
 		return nil, err
 	}
-	// An agent's mail by mail keeps its own raw bytes; one written in postdesk gets the mail sent.
+	// An agent's mail by mail keeps its own raw bytes; one written in postdesk is stored as the
+	// mail sent, byte for byte, in the same transaction.
 	if in.KeepRaw && mc.Message != nil && mc.Message.RawSize == 0 {
-		if err := n.store.SetRaw(ctx, nil, mc.Message.ID, raw); err != nil {
+		if err := b.n.store.SetRaw(b.ctx, b.tx, mc.Message.ID, raw); err != nil {
 			return nil, err
 		}
 	}

@@ -59,8 +59,11 @@ type New struct {
 	Automatic  bool
 	From       string
 	Rcpts      []string
-	// Raw is the message; or, when empty, Spec says what the sender's renderer is to make of it.
-	Raw  []byte
+	// Raw is the message, rendered in the transaction of the change that caused it: the sender
+	// sends these bytes and nothing else.
+	Raw []byte
+	// Spec records, for people reading the queue, why the mail was queued (the notifier's intent
+	// as JSON); optional, never read by the sender.
 	Spec string
 }
 
@@ -82,8 +85,8 @@ func Enqueue(ctx context.Context, d *db.DB, tx *sqlx.Tx, m New, now time.Time) (
 	// unequal to itself once read back.
 	now = now.UTC().Truncate(time.Microsecond)
 	var id int64
-	if len(m.Raw) == 0 && m.Spec == "" {
-		return 0, errors.New("outbox: a mail needs its bytes or a spec to render")
+	if len(m.Raw) == 0 {
+		return 0, errors.New("outbox: a mail needs its bytes")
 	}
 	err := d.Get(ctx, tx, &id, `INSERT INTO outbox (property_id, ticket_id, message_id, kind, automatic, mail_from, rcpts, spec, raw, status, next_attempt_at, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
@@ -182,14 +185,8 @@ func (q *Queue) addEvent(ctx context.Context, tx *sqlx.Tx, ticketID int64, ev ev
 }
 
 // MarkData records that the end of DATA is about to be sent. Only after it succeeds may the
-// sender send it; if it fails, the sender must abandon the transaction with the relay. rendered,
-// when not nil, is the message rendered for this attempt, stored with the mark: from here on
-// every attempt — and the record — is these bytes. (A rendering that never reached this point was
-// never seen by the relay, and may be redone.)
-func (q *Queue) MarkData(ctx context.Context, id int64, rendered []byte) error {
-	if rendered != nil {
-		return q.set(ctx, Mail{ID: id}, Sending, Data, nil, `, lease_until = ?, raw = ?`, q.clock().Add(q.Lease), rendered)
-	}
+// sender send it; if it fails, the sender must abandon the transaction with the relay.
+func (q *Queue) MarkData(ctx context.Context, id int64) error {
 	return q.set(ctx, Mail{ID: id}, Sending, Data, nil, `, lease_until = ?`, q.clock().Add(q.Lease))
 }
 
@@ -223,7 +220,8 @@ func (q *Queue) Retry(ctx context.Context, m Mail, fromStatus string, cause erro
 	if now.Sub(m.CreatedAt) > q.Expire {
 		return q.Fail(ctx, m, fromStatus, fmt.Sprintf("gave up after %d attempts over %s: %v", m.Attempts, q.Expire, cause))
 	}
-	next := now.Add(Backoff(m.Attempts))
+	// At the stored precision: a finer time would be due a fraction later than it says.
+	next := now.Add(Backoff(m.Attempts)).Truncate(time.Microsecond)
 	return q.set(ctx, m, fromStatus, Queued, nil, `, next_attempt_at = ?, lease_until = NULL, last_error = ?`, next, errText(cause))
 }
 

@@ -130,7 +130,7 @@ func serve(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	queue := outbox.NewQueue(d, nil)
-	sender := mailer.NewSender(queue, transport, int(cfg.OutboxWorkers), time.Second, log).WithRenderer(notifier)
+	sender := mailer.NewSender(queue, transport, int(cfg.OutboxWorkers), time.Second, log)
 	stats := metrics.New(d, log)
 	pipeline := intake.New(stats.Store(store), cfg.Domain, secret, log)
 	pipeline.RequireDKIM = cfg.CommandsDKIM
