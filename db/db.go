@@ -76,7 +76,7 @@ func open(ctx context.Context, dsn string) (*DB, error) {
 }
 
 func openPostgres(ctx context.Context, dsn string) (*DB, error) {
-	if _, err := pq.ParseURL(dsn); err != nil {
+	if _, err := url.Parse(dsn); err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrBadDSN, redact(dsn), err)
 	}
 	x, err := sqlx.Open("postgres", binaryParameters(dsn))

@@ -108,7 +108,6 @@ func applyRules(s *seq) {
 	if m := reTopPostQuoted.FindStringSubmatchIndex(p); m != nil &&
 		strings.Count(p[m[2]:m[3]], string(clsText)) < maxTrailingText {
 		s.keepFirst(m[0] + 1)
-		p = s.pattern()
 	}
 	// Remaining quote headers sit between the person's inline answers.
 	s.drop(func(i int) bool { return s.cls[i] == clsHeader })

@@ -102,7 +102,7 @@ func ticketsTag(ctx context.Context, c *cli, args []string, remove bool) error {
 	}
 	return c.asAgent(ctx, verb, args, false, nil, func(sc scoped, a tickets.Agent, n int64, rest []string) error {
 		if len(rest) == 0 {
-			return fmt.Errorf("%w: postdesk tickets %s --property S --as AGENT N TAG...", errUsage, verb)
+			return fmt.Errorf("%w: postdesk tickets %s --property S --as AGENT N TAG [TAG ...]", errUsage, verb)
 		}
 		add, del := rest, []string(nil)
 		if remove {
