@@ -8,7 +8,6 @@ import (
 	"mime"
 	"net"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/emersion/go-message/mail"
 
+	"github.com/postdesk/postdesk/threading"
 	"github.com/postdesk/postdesk/intake"
 	"github.com/postdesk/postdesk/tickets"
 )
@@ -154,15 +154,12 @@ func (b *formBody) check() error {
 	return nil
 }
 
-// ticketTagRE is a ticket tag in a subject, "[#12]" (with any spacing, as threading reads it).
-var ticketTagRE = regexp.MustCompile(`\[\s*#\s*\d+\s*\]`)
-
 // formMessage writes the visitor's message as the mail they would have sent.
 func (s *Server) formMessage(p tickets.Property, b formBody) ([]byte, error) {
 	// Anyone can post the form under any address: a "[#N]" in its subject must not slip the post
 	// into that person's ticket (subject-tag threading trusts a participant's address). A form
 	// post always opens a ticket of its own.
-	subject := strings.Join(strings.Fields(ticketTagRE.ReplaceAllString(b.Subject, " ")), " ")
+	subject := threading.StripTags(b.Subject)
 	if subject == "" {
 		subject = formSubject
 	}

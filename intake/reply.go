@@ -10,6 +10,7 @@ import (
 
 	"github.com/emersion/go-msgauth/dkim"
 
+	"github.com/postdesk/postdesk/threading"
 	"github.com/postdesk/postdesk/mailparse"
 	"github.com/postdesk/postdesk/replytrim"
 	"github.com/postdesk/postdesk/templates"
@@ -39,8 +40,6 @@ func trim(pm *mailparse.Message) string {
 // maxTrim is the largest body trim reads: 1 MiB, as much text as mailparse derives from HTML.
 const maxTrim = 1 << 20
 
-// forwardSubjectRE is a subject that says it forwards: Fwd:, Fw:, TR:, WG:, RV:, I:, VS:, Doorst:.
-var forwardSubjectRE = regexp.MustCompile(`(?i)^\s*(fwd?|tr|wg|rv|enc|i|vs|vb|doorst|fs)\s*:`)
 
 // forwarded finds the customer's mail a message forwards: an attached message/rfc822, or, with
 // a forward subject, the header block embedded in the body. nil when there is none.
@@ -59,7 +58,7 @@ func forwarded(pm *mailparse.Message) *tickets.Forwarded {
 			Text:    replytrim.Text(inner.Text, markers...).Reply,
 		}
 	}
-	if !forwardSubjectRE.MatchString(pm.Subject) {
+	if !threading.IsForward(pm.Subject) {
 		return nil
 	}
 	fw, ok := replytrim.Embedded(pm.Text)

@@ -34,10 +34,11 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	texttemplate "text/template"
+
+	"github.com/postdesk/postdesk/threading"
 )
 
 // Kinds of mail.
@@ -198,7 +199,7 @@ func (k *kindSet) render(locale string, d Data) (Rendered, error) {
 	if err := k.subject.Execute(&b, v); err != nil {
 		return Rendered{}, execError(k.subjectFiles, err)
 	}
-	v.Subject = cleanSubject(b.String(), d.Ticket.Number)
+	v.Subject = threading.WithTag(b.String(), d.Ticket.Number)
 	r := Rendered{Subject: v.Subject}
 	b.Reset()
 	if err := k.text.Execute(&b, v); err != nil {
@@ -225,22 +226,6 @@ func finish(s string) string {
 		s = s[1:]
 	}
 	return s + "\n"
-}
-
-// cleanSubject makes s one line, and makes sure it holds the tag "[#n]".
-func cleanSubject(s string, n int64) string {
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return ' '
-		}
-		return r
-	}, s)
-	s = strings.Join(strings.Fields(s), " ")
-	tag := "[#" + strconv.FormatInt(n, 10) + "]"
-	if !strings.Contains(s, tag) {
-		s = strings.TrimSpace(tag + " " + s)
-	}
-	return s
 }
 
 // knownFile reports whether name is a template file name New knows.

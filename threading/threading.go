@@ -14,8 +14,6 @@ package threading
 
 import (
 	"fmt"
-	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -165,24 +163,6 @@ func byMessageID(m Message, l Lookup) (Decision, bool, error) {
 	}
 	return Decision{}, false, nil
 }
-
-var subjectTag = regexp.MustCompile(`\[#(\d{1,18})\]`)
-
-// SubjectTag returns the ticket number tagged in subject, 0 when none.
-func SubjectTag(subject string) int64 {
-	sm := subjectTag.FindStringSubmatch(subject)
-	if sm == nil {
-		return 0
-	}
-	n, err := strconv.ParseInt(sm[1], 10, 64)
-	if err != nil {
-		return 0
-	}
-	return n
-}
-
-// Tag renders the subject tag of ticket number n.
-func Tag(n int64) string { return "[#" + strconv.FormatInt(n, 10) + "]" }
 
 func bySubjectTag(m Message, l Lookup) (Decision, bool, error) {
 	n := SubjectTag(m.Subject)

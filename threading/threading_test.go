@@ -166,3 +166,53 @@ func TestLifecycle(t *testing.T) {
 		}
 	}
 }
+
+func TestSubjectRules(t *testing.T) {
+	for _, c := range []struct {
+		in                 string
+		forward, reply     bool
+		base, stripped     string
+		strippedOfForwards string
+	}{
+		{"Printer on fire", false, false, "Printer on fire", "Printer on fire", "Printer on fire"},
+		{"RE: AW: [#2] printer", false, true, "printer", "RE: AW: printer", "RE: AW: [#2] printer"},
+		{"Fwd: TR: WG:  Invoice", true, true, "Invoice", "Fwd: TR: WG: Invoice", "Invoice"},
+		{"Re[2]: Re(3): hello", false, true, "hello", "Re[2]: Re(3): hello", "Re[2]: Re(3): hello"},
+		{"回复：价格", false, true, "价格", "回复：价格", "回复：价格"},
+		{"Doorst: [#7] [#8] x", true, false, "x", "Doorst: x", "[#7] [#8] x"},
+		{"Record: not a prefix", false, false, "Record: not a prefix", "Record: not a prefix", "Record: not a prefix"},
+		{"[ # 12 ] loose tag", false, false, "[ # 12 ] loose tag", "[ # 12 ] loose tag", "[ # 12 ] loose tag"},
+		{"I: inoltro", true, false, "inoltro", "I: inoltro", "inoltro"},
+		{"", false, false, "", "", ""},
+	} {
+		if got := IsForward(c.in); got != c.forward {
+			t.Errorf("IsForward(%q) = %v", c.in, got)
+		}
+		if got := IsReply(c.in); got != c.reply {
+			t.Errorf("IsReply(%q) = %v", c.in, got)
+		}
+		if got := BaseSubject(c.in); got != c.base {
+			t.Errorf("BaseSubject(%q) = %q, want %q", c.in, got, c.base)
+		}
+		if got := StripTags(c.in); got != c.stripped {
+			t.Errorf("StripTags(%q) = %q, want %q", c.in, got, c.stripped)
+		}
+		if got := StripForward(c.in); got != c.strippedOfForwards {
+			t.Errorf("StripForward(%q) = %q, want %q", c.in, got, c.strippedOfForwards)
+		}
+	}
+	for _, c := range []struct {
+		in   string
+		n    int64
+		want string
+	}{
+		{"Hello", 3, "[#3] Hello"},
+		{"Re: [#3] Hello", 3, "Re: [#3] Hello"},
+		{"a\r\nBcc: x\tb", 12, "[#12] a Bcc: x b"},
+		{"", 1, "[#1]"},
+	} {
+		if got := WithTag(c.in, c.n); got != c.want {
+			t.Errorf("WithTag(%q, %d) = %q, want %q", c.in, c.n, got, c.want)
+		}
+	}
+}
