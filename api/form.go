@@ -15,8 +15,8 @@ import (
 
 	"github.com/emersion/go-message/mail"
 
-	"github.com/postdesk/postdesk/threading"
 	"github.com/postdesk/postdesk/intake"
+	"github.com/postdesk/postdesk/threading"
 	"github.com/postdesk/postdesk/tickets"
 )
 

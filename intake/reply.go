@@ -10,10 +10,10 @@ import (
 
 	"github.com/emersion/go-msgauth/dkim"
 
-	"github.com/postdesk/postdesk/threading"
 	"github.com/postdesk/postdesk/mailparse"
 	"github.com/postdesk/postdesk/replytrim"
 	"github.com/postdesk/postdesk/templates"
+	"github.com/postdesk/postdesk/threading"
 	"github.com/postdesk/postdesk/tickets"
 )
 
@@ -39,7 +39,6 @@ func trim(pm *mailparse.Message) string {
 
 // maxTrim is the largest body trim reads: 1 MiB, as much text as mailparse derives from HTML.
 const maxTrim = 1 << 20
-
 
 // forwarded finds the customer's mail a message forwards: an attached message/rfc822, or, with
 // a forward subject, the header block embedded in the body. nil when there is none.
