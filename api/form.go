@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -16,6 +15,7 @@ import (
 	"github.com/emersion/go-message/mail"
 
 	"github.com/postdesk/postdesk/intake"
+	"github.com/postdesk/postdesk/mailer/compose"
 	"github.com/postdesk/postdesk/threading"
 	"github.com/postdesk/postdesk/tickets"
 )
@@ -163,25 +163,19 @@ func (s *Server) formMessage(p tickets.Property, b formBody) ([]byte, error) {
 	if subject == "" {
 		subject = formSubject
 	}
-	var h mail.Header
-	h.SetDate(s.store.Now())
-	h.SetAddressList("From", []*mail.Address{{Name: b.Name, Address: b.Email}})
-	h.SetAddressList("To", []*mail.Address{{Name: p.Name, Address: intake.ForwardingAddress(p.Slug, s.cfg.Domain)}})
-	h.SetSubject(subject)
-	h.SetMessageID(tickets.NewMessageID(s.cfg.Domain))
-	h.Set("MIME-Version", "1.0")
-	h.Set("Content-Type", "text/plain; charset=utf-8")
-	h.Set(FormHeader, "1")
-	var buf bytes.Buffer
-	mw, err := mail.CreateSingleInlineWriter(&buf, h)
+	raw, err := compose.Build(compose.Mail{
+		From:      mail.Address{Name: b.Name, Address: b.Email},
+		To:        []mail.Address{{Name: p.Name, Address: intake.ForwardingAddress(p.Slug, s.cfg.Domain)}},
+		Subject:   subject,
+		MessageID: tickets.NewMessageID(s.cfg.Domain),
+		Header:    map[string]string{FormHeader: "1"},
+		Text:      strings.ReplaceAll(strings.ReplaceAll(b.Message, "\r\n", "\n"), "\n", "\r\n") + "\r\n",
+		Date:      s.store.Now(),
+	})
 	if err != nil {
 		return nil, fmt.Errorf("api: form message: %w", err)
 	}
-	mw.Write([]byte(strings.ReplaceAll(strings.ReplaceAll(b.Message, "\r\n", "\n"), "\n", "\r\n") + "\r\n"))
-	if err := mw.Close(); err != nil {
-		return nil, fmt.Errorf("api: form message: %w", err)
-	}
-	return buf.Bytes(), nil
+	return raw, nil
 }
 
 // clientIP is the address the request came from — for IPv6, its /64, which one client holds

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,7 +11,7 @@ import (
 	"github.com/emersion/go-message/mail"
 	"github.com/jmoiron/sqlx"
 
-	"github.com/postdesk/postdesk/notify"
+	"github.com/postdesk/postdesk/mailer/compose"
 	"github.com/postdesk/postdesk/outbox"
 	"github.com/postdesk/postdesk/tickets"
 )
@@ -176,47 +175,26 @@ func (s *Server) fromAddress(p tickets.Property) string {
 func (s *Server) mailExport(r *http.Request, c *call, to, filename string, count int, body []byte, now time.Time) (string, error) {
 	from := s.fromAddress(c.prop)
 	id := tickets.NewMessageID(s.cfg.Domain)
-	var h mail.Header
-	h.SetDate(now)
-	h.SetAddressList("From", []*mail.Address{{Name: c.prop.Name, Address: from}})
-	h.SetAddressList("To", []*mail.Address{{Address: to}})
-	h.SetSubject(fmt.Sprintf("%s: export of %d tickets", c.prop.Name, count))
-	h.SetMessageID(id)
-	h.Set("MIME-Version", "1.0")
-	// Requested by an agent, but written by a machine: nobody should auto-answer it, and if it
-	// comes back to postdesk it is recognised as its own.
-	h.Set("Auto-Submitted", "auto-generated")
-	h.Set("X-Auto-Response-Suppress", "All")
-	h.Set(notify.LoopHeader, "export")
-	var buf bytes.Buffer
-	mw, err := mail.CreateWriter(&buf, h)
+	raw, err := compose.Build(compose.Mail{
+		From:      mail.Address{Name: c.prop.Name, Address: from},
+		To:        []mail.Address{{Address: to}},
+		Subject:   fmt.Sprintf("%s: export of %d tickets", c.prop.Name, count),
+		MessageID: id,
+		// Requested by an agent, but written by a machine: nobody should auto-answer it, and if
+		// it comes back to postdesk it is recognised as its own.
+		Automatic: "auto-generated",
+		Loop:      "export",
+		Text:      fmt.Sprintf("The export of %d tickets of %s that %s asked for is attached (%s).\r\n", count, c.prop.Name, c.agent.Email, filename),
+		Files:     []compose.File{{Filename: filename, ContentType: "application/json; charset=utf-8", Data: body}},
+		Date:      now,
+	})
 	if err != nil {
-		return "", fmt.Errorf("api: export mail: %w", err)
-	}
-	var th mail.InlineHeader
-	th.Set("Content-Type", "text/plain; charset=utf-8")
-	tw, err := mw.CreateSingleInline(th)
-	if err != nil {
-		return "", fmt.Errorf("api: export mail: %w", err)
-	}
-	fmt.Fprintf(tw, "The export of %d tickets of %s that %s asked for is attached (%s).\r\n", count, c.prop.Name, c.agent.Email, filename)
-	tw.Close()
-	var ah mail.AttachmentHeader
-	ah.Set("Content-Type", "application/json; charset=utf-8")
-	ah.SetFilename(filename)
-	aw, err := mw.CreateAttachment(ah)
-	if err != nil {
-		return "", fmt.Errorf("api: export mail: %w", err)
-	}
-	aw.Write(body)
-	aw.Close()
-	if err := mw.Close(); err != nil {
 		return "", fmt.Errorf("api: export mail: %w", err)
 	}
 	d := s.store.DB()
 	err = d.Tx(r.Context(), func(tx *sqlx.Tx) error {
 		_, err := outbox.Enqueue(r.Context(), d, tx, outbox.New{
-			PropertyID: c.prop.ID, MessageID: id, Kind: "export", From: from, Rcpts: []string{to}, Raw: buf.Bytes(),
+			PropertyID: c.prop.ID, MessageID: id, Kind: "export", From: from, Rcpts: []string{to}, Raw: raw,
 		}, now)
 		return err
 	})

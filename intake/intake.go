@@ -10,8 +10,8 @@ import (
 	"strings"
 
 	"github.com/postdesk/postdesk/classify"
+	"github.com/postdesk/postdesk/mailer/compose"
 	"github.com/postdesk/postdesk/mailparse"
-	"github.com/postdesk/postdesk/notify"
 	"github.com/postdesk/postdesk/replytoken"
 	"github.com/postdesk/postdesk/tickets"
 )
@@ -115,8 +115,8 @@ func Prepare(envelopeFrom string, raw []byte) *Message {
 	}
 	// Our own mail coming back (a forwarding loop, a copy to the support address) is never
 	// answered; it is still stored if it threads.
-	if m.Class.Kind == classify.Human && m.Parsed.Header.Get(notify.LoopHeader) != "" {
-		m.Class.Kind, m.Class.Reason = "loop", "header "+notify.LoopHeader
+	if m.Class.Kind == classify.Human && m.Parsed.Header.Get(compose.LoopHeader) != "" {
+		m.Class.Kind, m.Class.Reason = "loop", "header "+compose.LoopHeader
 	}
 	return m
 }

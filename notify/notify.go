@@ -27,6 +27,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/postdesk/postdesk/db"
+	"github.com/postdesk/postdesk/mailer/compose"
 	"github.com/postdesk/postdesk/outbox"
 	"github.com/postdesk/postdesk/templates"
 	"github.com/postdesk/postdesk/tickets"
@@ -243,7 +244,7 @@ func (b *batch) toCustomer() {
 	// The mail carries the message's own Message-ID (an agent's reply by mail keeps the one their
 	// client gave it, so their sent folder threads) — unless that one is not fit to send.
 	id := m.MessageID
-	if !validID(id) || len(id) > 250 {
+	if !compose.ValidID(id) {
 		id = ""
 	}
 	b.queue(intent{Template: templates.AgentReply, ToName: b.mc.Contact.Name, To: b.mc.Contact.Email, Cc: cc, Files: true, KeepRaw: true}, id)

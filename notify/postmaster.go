@@ -10,6 +10,7 @@ import (
 	"github.com/emersion/go-message/mail"
 	"github.com/jmoiron/sqlx"
 
+	"github.com/postdesk/postdesk/mailer/compose"
 	"github.com/postdesk/postdesk/outbox"
 	"github.com/postdesk/postdesk/tickets"
 )
@@ -52,7 +53,7 @@ func (n *Notifier) ForwardToAdmins(ctx context.Context, tx *sqlx.Tx, in tickets.
 	self := Postmaster + "@" + n.domain
 	for _, a := range admins {
 		id := tickets.NewMessageID(n.domain)
-		raw, err := build(spec{
+		raw, err := compose.Build(compose.Mail{
 			From:      mail.Address{Name: "postdesk", Address: self},
 			To:        []mail.Address{{Name: a.Name, Address: a.Email}},
 			Subject:   "Fwd: " + in.Subject,
@@ -61,7 +62,7 @@ func (n *Notifier) ForwardToAdmins(ctx context.Context, tx *sqlx.Tx, in tickets.
 			Loop:      self,
 			Text: fmt.Sprintf("A mail to %s arrived on %s from %s (envelope %s); it is attached, unchanged.\n",
 				self, n.store.Now().Format(time.RFC1123Z), in.From.Email, in.EnvelopeFrom),
-			Files: []tickets.Attachment{{Filename: "message.eml", ContentType: "message/rfc822", Data: in.Raw}},
+			Files: []compose.File{{Filename: "message.eml", ContentType: "message/rfc822", Data: in.Raw}},
 			Date:  n.store.Now(),
 		})
 		if err != nil {

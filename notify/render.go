@@ -7,6 +7,7 @@ import (
 	"github.com/emersion/go-message/mail"
 
 	"github.com/postdesk/postdesk/mailcmd"
+	"github.com/postdesk/postdesk/mailer/compose"
 	"github.com/postdesk/postdesk/replytoken"
 	"github.com/postdesk/postdesk/templates"
 	"github.com/postdesk/postdesk/tickets"
@@ -52,12 +53,14 @@ func (b *batch) render(in intent, messageID string) ([]byte, error) {
 	for _, c := range in.Cc {
 		cc = append(cc, mail.Address{Address: c})
 	}
-	var files []tickets.Attachment
+	var files []compose.File
 	if in.Files && mc.Message != nil {
-		files = mc.Message.Attachments
+		for _, a := range mc.Message.Attachments {
+			files = append(files, compose.File{Filename: a.Filename, ContentType: a.ContentType, Data: a.Data})
+		}
 	}
 	tok := replytoken.Sign(b.n.secret, p.ID, replytoken.Claims{TicketID: in.TicketID, AgentID: in.AgentID})
-	raw, err := build(spec{
+	raw, err := compose.Build(compose.Mail{
 		From:      mail.Address{Name: p.Name, Address: fromAddress(p, b.n.domain)},
 		To:        []mail.Address{{Name: in.ToName, Address: in.To}},
 		Cc:        cc,

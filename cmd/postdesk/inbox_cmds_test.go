@@ -99,7 +99,7 @@ func TestInboxCommands(t *testing.T) {
 			}{
 				{append([]string{"tickets", "priority", "1", "asap"}, as...), 1, `priority "asap"`},
 				{[]string{"tickets", "tag", "--property", "acme", "1", "x"}, 2, "--as is required"},
-				{append([]string{"tickets", "tag", "1"}, as...), 2, "TAG..."},
+				{append([]string{"tickets", "tag", "1"}, as...), 2, "TAG [TAG ...]"},
 				{append([]string{"tickets", "snooze", "1"}, as...), 2, "--until TIME or --for DURATION"},
 				{append([]string{"tickets", "snooze", "1", "--until", "soon"}, as...), 2, "--until"},
 				{[]string{"tickets", "priority", "--property", "acme", "--as", "ghost@acme.example", "1", "low"}, 1, "not found"},

@@ -1,22 +1,33 @@
-package notify
+// Package compose builds every mail postdesk writes — notifications and replies (notify), the
+// mailed export and the contact form's message (api) — as RFC 5322 bytes: one place for the
+// headers that keep mail safe (no header injection, valid Message-IDs only, RFC 3834 marks on
+// automatic mail, our loop header) and for the MIME structure.
+package compose
 
 import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/emersion/go-message/mail"
-
-	"github.com/postdesk/postdesk/tickets"
 )
 
 // LoopHeader marks mail postdesk sent; mail that comes back carrying it is never answered.
 const LoopHeader = "X-Postdesk-Loop"
 
-// spec is one mail to build.
-type spec struct {
+// File is an attachment.
+type File struct {
+	Filename    string
+	ContentType string
+	Data        []byte
+}
+
+// Mail is one mail to build.
+type Mail struct {
 	From       mail.Address
 	To, Cc     []mail.Address
 	ReplyTo    string
@@ -27,20 +38,25 @@ type spec struct {
 	// Automatic is the RFC 3834 Auto-Submitted value: "auto-replied" for an acknowledgement,
 	// "auto-generated" for notifications, "" for an agent's mail to a customer.
 	Automatic string
-	Loop      string
-	Text      string
-	HTML      string
-	Files     []tickets.Attachment
-	Date      time.Time
+	// Loop is the value of LoopHeader; "" writes none (mail written as someone else's, such as
+	// the contact form's).
+	Loop string
+	// Header holds further header fields, set as given after cleaning.
+	Header map[string]string
+	// Text and HTML are the bodies: with HTML, multipart/alternative; without, text/plain alone.
+	Text  string
+	HTML  string
+	Files []File
+	Date  time.Time
 }
 
-// clean keeps a header value to one line: no value is ever built from unchecked input.
-func clean(s string) string {
+// Clean keeps a header value to one line: no value is ever built from unchecked input.
+func Clean(s string) string {
 	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f }), " ")
 }
 
-// validID accepts a Message-ID postdesk can safely put between angle brackets.
-func validID(id string) bool {
+// ValidID accepts a Message-ID postdesk can safely put between angle brackets.
+func ValidID(id string) bool {
 	if id == "" || len(id) > 250 || !strings.Contains(id, "@") {
 		return false
 	}
@@ -55,14 +71,14 @@ func validID(id string) bool {
 func addrs(as []mail.Address) []*mail.Address {
 	out := make([]*mail.Address, 0, len(as))
 	for _, a := range as {
-		out = append(out, &mail.Address{Name: clean(a.Name), Address: clean(a.Address)})
+		out = append(out, &mail.Address{Name: Clean(a.Name), Address: Clean(a.Address)})
 	}
 	return out
 }
 
-// build renders s as an RFC 5322 message: multipart/alternative text and HTML, in multipart/mixed
-// when there are attachments.
-func build(s spec) ([]byte, error) {
+// Build renders s as an RFC 5322 message: the body (text/plain, or multipart/alternative text
+// and HTML), in multipart/mixed when there are attachments.
+func Build(s Mail) ([]byte, error) {
 	var h mail.Header
 	h.SetDate(s.Date)
 	h.SetAddressList("From", addrs([]mail.Address{s.From}))
@@ -73,11 +89,11 @@ func build(s spec) ([]byte, error) {
 	if s.ReplyTo != "" {
 		h.SetAddressList("Reply-To", addrs([]mail.Address{{Name: s.From.Name, Address: s.ReplyTo}}))
 	}
-	h.SetSubject(clean(s.Subject))
+	h.SetSubject(Clean(s.Subject))
 	h.SetMessageID(s.MessageID)
 	var refs []string
 	for _, r := range s.References {
-		if validID(r) && r != s.MessageID {
+		if ValidID(r) && r != s.MessageID {
 			refs = append(refs, r)
 		}
 	}
@@ -90,10 +106,10 @@ func build(s spec) ([]byte, error) {
 			irt = refs[len(refs)-1]
 		}
 	}
-	if validID(irt) {
+	if ValidID(irt) {
 		h.SetMsgIDList("In-Reply-To", []string{irt})
 	}
-	if validID(irt) && (len(refs) == 0 || refs[len(refs)-1] != irt) {
+	if ValidID(irt) && (len(refs) == 0 || refs[len(refs)-1] != irt) {
 		refs = append(refs, irt)
 	}
 	if len(refs) > 0 {
@@ -105,52 +121,88 @@ func build(s spec) ([]byte, error) {
 		h.Set("Auto-Submitted", s.Automatic)
 		h.Set("X-Auto-Response-Suppress", "All")
 	}
-	h.Set(LoopHeader, clean(s.Loop))
+	if s.Loop != "" {
+		h.Set(LoopHeader, Clean(s.Loop))
+	}
+	for _, k := range slices.Sorted(maps.Keys(s.Header)) { // in order: the same mail, the same bytes
+		h.Set(Clean(k), Clean(s.Header[k]))
+	}
 
 	var buf bytes.Buffer
+	if len(s.Files) == 0 && s.HTML == "" {
+		h.Set("Content-Type", "text/plain; charset=utf-8")
+		h.Set("Content-Transfer-Encoding", "quoted-printable")
+		w, err := mail.CreateSingleInlineWriter(&buf, h)
+		if err != nil {
+			return nil, fmt.Errorf("compose: build: %w", err)
+		}
+		if _, err := io.WriteString(w, s.Text); err != nil {
+			return nil, fmt.Errorf("compose: build: %w", err)
+		}
+		if err := w.Close(); err != nil {
+			return nil, fmt.Errorf("compose: build: %w", err)
+		}
+		return buf.Bytes(), nil
+	}
 	if len(s.Files) == 0 {
 		iw, err := mail.CreateInlineWriter(&buf, h)
 		if err != nil {
-			return nil, fmt.Errorf("notify: build: %w", err)
+			return nil, fmt.Errorf("compose: build: %w", err)
 		}
 		if err := alternatives(iw, s); err != nil {
 			return nil, err
 		}
 		if err := iw.Close(); err != nil {
-			return nil, fmt.Errorf("notify: build: %w", err)
+			return nil, fmt.Errorf("compose: build: %w", err)
 		}
 		return buf.Bytes(), nil
 	}
 	mw, err := mail.CreateWriter(&buf, h)
 	if err != nil {
-		return nil, fmt.Errorf("notify: build: %w", err)
+		return nil, fmt.Errorf("compose: build: %w", err)
 	}
-	iw, err := mw.CreateInline()
-	if err != nil {
-		return nil, fmt.Errorf("notify: build: %w", err)
-	}
-	if err := alternatives(iw, s); err != nil {
-		return nil, err
-	}
-	if err := iw.Close(); err != nil {
-		return nil, fmt.Errorf("notify: build: %w", err)
+	if s.HTML == "" {
+		var th mail.InlineHeader
+		th.Set("Content-Type", "text/plain; charset=utf-8")
+		th.Set("Content-Transfer-Encoding", "quoted-printable")
+		w, err := mw.CreateSingleInline(th)
+		if err != nil {
+			return nil, fmt.Errorf("compose: build: %w", err)
+		}
+		if _, err := io.WriteString(w, s.Text); err != nil {
+			return nil, fmt.Errorf("compose: build: %w", err)
+		}
+		if err := w.Close(); err != nil {
+			return nil, fmt.Errorf("compose: build: %w", err)
+		}
+	} else {
+		iw, err := mw.CreateInline()
+		if err != nil {
+			return nil, fmt.Errorf("compose: build: %w", err)
+		}
+		if err := alternatives(iw, s); err != nil {
+			return nil, err
+		}
+		if err := iw.Close(); err != nil {
+			return nil, fmt.Errorf("compose: build: %w", err)
+		}
 	}
 	for _, f := range s.Files {
 		var ah mail.AttachmentHeader
 		ah.Set("Content-Type", f.ContentType)
-		ah.SetFilename(clean(f.Filename))
+		ah.SetFilename(Clean(f.Filename))
 		ah.Set("Content-Transfer-Encoding", attachmentEncoding(f))
 		w, err := mw.CreateAttachment(ah)
 		if err != nil {
-			return nil, fmt.Errorf("notify: attach %s: %w", f.Filename, err)
+			return nil, fmt.Errorf("compose: attach %s: %w", f.Filename, err)
 		}
 		if _, err := w.Write(f.Data); err != nil {
-			return nil, fmt.Errorf("notify: attach %s: %w", f.Filename, err)
+			return nil, fmt.Errorf("compose: attach %s: %w", f.Filename, err)
 		}
 		w.Close()
 	}
 	if err := mw.Close(); err != nil {
-		return nil, fmt.Errorf("notify: build: %w", err)
+		return nil, fmt.Errorf("compose: build: %w", err)
 	}
 	return buf.Bytes(), nil
 }
@@ -158,7 +210,7 @@ func build(s spec) ([]byte, error) {
 // attachmentEncoding is base64, except for an attached message (RFC 2046 §5.2.1 allows only
 // 7bit, 8bit or binary there, and mail clients show a base64 one as a file): 8bit when its lines
 // fit SMTP (no NUL, CRLF only, at most 998 bytes), else base64 as the safe fallback.
-func attachmentEncoding(f tickets.Attachment) string {
+func attachmentEncoding(f File) string {
 	if !strings.EqualFold(f.ContentType, "message/rfc822") {
 		return "base64"
 	}
@@ -183,7 +235,7 @@ func attachmentEncoding(f tickets.Attachment) string {
 	return "8bit"
 }
 
-func alternatives(iw *mail.InlineWriter, s spec) error {
+func alternatives(iw *mail.InlineWriter, s Mail) error {
 	for _, p := range []struct{ ctype, body string }{{"text/plain", s.Text}, {"text/html", s.HTML}} {
 		if p.body == "" {
 			continue
@@ -193,13 +245,13 @@ func alternatives(iw *mail.InlineWriter, s spec) error {
 		ph.Set("Content-Transfer-Encoding", "quoted-printable")
 		w, err := iw.CreatePart(ph)
 		if err != nil {
-			return fmt.Errorf("notify: build: %w", err)
+			return fmt.Errorf("compose: build: %w", err)
 		}
 		if _, err := io.WriteString(w, p.body); err != nil {
-			return fmt.Errorf("notify: build: %w", err)
+			return fmt.Errorf("compose: build: %w", err)
 		}
 		if err := w.Close(); err != nil {
-			return fmt.Errorf("notify: build: %w", err)
+			return fmt.Errorf("compose: build: %w", err)
 		}
 	}
 	return nil
