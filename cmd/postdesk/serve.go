@@ -20,6 +20,7 @@ import (
 	"github.com/postdesk/postdesk/config"
 	"github.com/postdesk/postdesk/intake"
 	"github.com/postdesk/postdesk/mailer"
+	"github.com/postdesk/postdesk/mailer/smtpd"
 	"github.com/postdesk/postdesk/metrics"
 	"github.com/postdesk/postdesk/notify"
 	"github.com/postdesk/postdesk/outbox"
@@ -145,7 +146,7 @@ func serve(ctx context.Context, c *cli, args []string) error {
 	pipeline.Postmaster = postmaster{store, notifier}
 	pollers := newMailboxPollers(d, store, secret, pipeline, cfg.Domain, log)
 
-	var servers []*mailer.Server
+	var servers []*smtpd.Server
 	for _, l := range []struct {
 		addr string
 		lmtp bool
@@ -153,14 +154,14 @@ func serve(ctx context.Context, c *cli, args []string) error {
 		if l.addr == "" {
 			continue
 		}
-		ln, err := mailer.Listen(l.addr)
+		ln, err := smtpd.Listen(l.addr)
 		if err != nil {
 			for _, s := range servers {
 				s.Shutdown(ctx)
 			}
 			return err
 		}
-		s := mailer.NewServer(mailer.ServerConfig{LMTP: l.lmtp, Domain: cfg.Domain, MaxBytes: cfg.MaxMessageBytes, TLS: tlsConfig, Log: log, DeliveryTimeout: cfg.DeliveryTimeout}, ln, pipeline)
+		s := smtpd.NewServer(smtpd.ServerConfig{LMTP: l.lmtp, Domain: cfg.Domain, MaxBytes: cfg.MaxMessageBytes, TLS: tlsConfig, Log: log, DeliveryTimeout: cfg.DeliveryTimeout}, ln, pipeline)
 		servers = append(servers, s)
 	}
 	web, err := newHTTPAPI(cfg, store, pipeline, sender.Kick, stats, log)
