@@ -20,6 +20,8 @@ import (
 	"github.com/postdesk/postdesk/config"
 	"github.com/postdesk/postdesk/intake"
 	"github.com/postdesk/postdesk/mailer"
+	"github.com/postdesk/postdesk/mailer/relay"
+	"github.com/postdesk/postdesk/mailer/sender"
 	"github.com/postdesk/postdesk/mailer/smtpd"
 	"github.com/postdesk/postdesk/metrics"
 	"github.com/postdesk/postdesk/notify"
@@ -51,11 +53,11 @@ func (p postmaster) KeepPostmasterMail(ctx context.Context, in tickets.Inbound, 
 }
 
 // newTransport is the relay when one is configured, else .eml files under DATA_DIR/outbox.
-func newTransport(c *cli, cfg *config.Config, log *slog.Logger) (mailer.Transport, error) {
+func newTransport(c *cli, cfg *config.Config, log *slog.Logger) (sender.Transport, error) {
 	if cfg.Relay == "" {
 		dir := filepath.Join(cfg.DataDir, "outbox")
 		log.Info("no relay configured: outgoing mail is written to files", slog.String("dir", dir))
-		return mailer.FileTransport{Dir: dir}, nil
+		return relay.FileTransport{Dir: dir}, nil
 	}
 	password := ""
 	if cfg.RelayPasswordEnv != "" {
@@ -64,15 +66,15 @@ func newTransport(c *cli, cfg *config.Config, log *slog.Logger) (mailer.Transpor
 			return nil, fmt.Errorf("%w: relay password: environment variable %s is empty", errUsage, cfg.RelayPasswordEnv)
 		}
 	}
-	rc := mailer.RelayConfig{Addr: cfg.Relay, TLS: cfg.RelayTLS, User: cfg.RelayUser, Password: password, HeloName: cfg.Domain, Insecure: cfg.RelayTLSInsecure}
+	rc := relay.Config{Addr: cfg.Relay, TLS: cfg.RelayTLS, User: cfg.RelayUser, Password: password, HeloName: cfg.Domain, Insecure: cfg.RelayTLSInsecure}
 	if cfg.RelayCAFile != "" {
-		pool, err := mailer.LoadCAFile(cfg.RelayCAFile)
+		pool, err := relay.LoadCAFile(cfg.RelayCAFile)
 		if err != nil {
 			return nil, err
 		}
 		rc.RootCAs = pool
 	}
-	return mailer.NewSMTPTransport(rc)
+	return relay.NewSMTPTransport(rc)
 }
 
 func newLogger(c *cli, cfg *config.Config) (*slog.Logger, error) {
@@ -131,12 +133,12 @@ func serve(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	queue := outbox.NewQueue(d, nil)
-	sender := mailer.NewSender(queue, transport, int(cfg.OutboxWorkers), time.Second, log).WithRenderer(notifier)
+	out := sender.New(queue, transport, int(cfg.OutboxWorkers), time.Second, log).WithRenderer(notifier)
 	stats := metrics.New(d, log)
 	pipeline := intake.New(stats.Store(store), cfg.Domain, secret, log)
 	pipeline.RequireDKIM = cfg.CommandsDKIM
 	pipeline.Bounces = bounces{queue, store}
-	pipeline.Stored = sender.Kick
+	pipeline.Stored = out.Kick
 	if cfg.Postmaster != "" {
 		if _, err := store.PropertyBySlug(ctx, cfg.Postmaster); err != nil {
 			return fmt.Errorf("%w: postmaster: no property %q: %w", errUsage, cfg.Postmaster, err)
@@ -164,7 +166,7 @@ func serve(ctx context.Context, c *cli, args []string) error {
 		s := smtpd.NewServer(smtpd.ServerConfig{LMTP: l.lmtp, Domain: cfg.Domain, MaxBytes: cfg.MaxMessageBytes, TLS: tlsConfig, Log: log, DeliveryTimeout: cfg.DeliveryTimeout}, ln, pipeline)
 		servers = append(servers, s)
 	}
-	web, err := newHTTPAPI(cfg, store, pipeline, sender.Kick, stats, log)
+	web, err := newHTTPAPI(cfg, store, pipeline, out.Kick, stats, log)
 	if err != nil {
 		for _, s := range servers {
 			s.Shutdown(ctx)
@@ -178,7 +180,7 @@ func serve(ctx context.Context, c *cli, args []string) error {
 	senderDone := make(chan struct{})
 	go func() {
 		defer close(senderDone)
-		if err := sender.Run(senderCtx); err != nil {
+		if err := out.Run(senderCtx); err != nil {
 			errs <- fmt.Errorf("outbox sender: %w", err)
 		}
 	}()

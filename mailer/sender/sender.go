@@ -1,4 +1,6 @@
-package mailer
+// Package sender delivers the outbox: it claims due rows, hands each to a transport (the relay),
+// and settles the row by what the transport says happened.
+package sender
 
 import (
 	"context"
@@ -9,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/postdesk/postdesk/mailer/relay"
 	"github.com/postdesk/postdesk/outbox"
 )
 
@@ -24,22 +27,13 @@ type Queue interface {
 	NextDue(ctx context.Context) (time.Time, bool, error)
 }
 
-// Transport hands one mail to the next hop. It calls commit after the relay has accepted the
+// Transport hands one mail to the next hop (relay.SMTPTransport, relay.FileTransport); its
+// errors wrap relay.ErrPermanent or relay.ErrAfterData when they say so. It calls commit after the relay has accepted the
 // envelope and the whole content, just before the end of DATA; if commit fails it must abandon the
 // transaction without sending the end of DATA.
 type Transport interface {
 	Send(ctx context.Context, from string, rcpts []string, raw []byte, commit func() error) (refused map[string]string, err error)
 }
-
-// Delivery errors a Transport returns, so the sender knows what happened.
-var (
-	// ErrPermanent wraps a permanent refusal (5xx): the mail fails for good.
-	ErrPermanent = errors.New("permanent failure")
-	// ErrAfterData wraps a failure after the end of DATA was sent: the relay may have the mail.
-	ErrAfterData = errors.New("interrupted after the end of DATA")
-	// ErrCommit wraps a failure of the commit callback: nothing was sent; retry.
-	ErrCommit = errors.New("could not record the attempt")
-)
 
 // Renderer makes the bytes of a row that was queued as a spec (rendering is kept out of the
 // transaction that queued it, where it would hold the database's write lock).
@@ -59,9 +53,9 @@ type Sender struct {
 	recovered chan struct{}
 }
 
-// NewSender returns a sender with workers concurrent deliveries. It polls the queue at least every
+// New returns a sender with workers concurrent deliveries. It polls the queue at least every
 // poll (other processes — the CLI, other instances — enqueue too) and at once when kicked.
-func NewSender(q Queue, t Transport, workers int, poll time.Duration, log *slog.Logger) *Sender {
+func New(q Queue, t Transport, workers int, poll time.Duration, log *slog.Logger) *Sender {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -190,10 +184,10 @@ func (s *Sender) deliver(ctx context.Context, m outbox.Mail) {
 	case err == nil:
 		settle = s.q.MarkSent(ctx, m, refused)
 		log.Info("mail sent", slog.String("rcpts", m.RcptList))
-	case errors.Is(err, ErrAfterData):
+	case errors.Is(err, relay.ErrAfterData):
 		settle = s.q.MarkUncertain(ctx, m, err)
 		log.Error("mail may not have been delivered; not resent", slog.Any("err", err))
-	case errors.Is(err, ErrPermanent):
+	case errors.Is(err, relay.ErrPermanent):
 		settle = s.q.Fail(ctx, m, status, err.Error())
 		log.Warn("mail refused", slog.Any("err", err))
 	default:
@@ -226,7 +220,3 @@ func (s *Sender) render(ctx context.Context, m *outbox.Mail, log *slog.Logger) b
 
 // Recovered is closed once Run has settled the previous run's mail (tests wait on it).
 func (s *Sender) Recovered() <-chan struct{} { return s.recovered }
-
-func permanent(format string, a ...any) error {
-	return fmt.Errorf("%w: %s", ErrPermanent, fmt.Sprintf(format, a...))
-}
