@@ -19,7 +19,7 @@ import (
 	"github.com/postdesk/postdesk/api"
 	"github.com/postdesk/postdesk/config"
 	"github.com/postdesk/postdesk/intake"
-	"github.com/postdesk/postdesk/mailer"
+	"github.com/postdesk/postdesk/mailer/inbound"
 	"github.com/postdesk/postdesk/mailer/relay"
 	"github.com/postdesk/postdesk/mailer/sender"
 	"github.com/postdesk/postdesk/mailer/smtpd"
@@ -146,7 +146,7 @@ func serve(ctx context.Context, c *cli, args []string) error {
 	}
 	pipeline.PostmasterProperty = cfg.Postmaster
 	pipeline.Postmaster = postmaster{store, notifier}
-	pollers := newMailboxPollers(d, store, secret, pipeline, cfg.Domain, log)
+	pollers := newMailboxPollers(d, store, secret, receiver(pipeline), log)
 
 	var servers []*smtpd.Server
 	for _, l := range []struct {
@@ -248,6 +248,17 @@ func serve(ctx context.Context, c *cli, args []string) error {
 	return serveErr
 }
 
+// receiver is the pipeline as the delivery contract, each message counted in the metrics by
+// its source (mail or form).
+func receiver(pipeline *intake.Pipeline) inbound.Receiver {
+	return inbound.ReceiverFunc(func(ctx context.Context, m inbound.Message) []inbound.Result {
+		if m.Source == inbound.Form {
+			ctx = metrics.WithSource(ctx, metrics.SourceForm)
+		}
+		return pipeline.Receive(ctx, m)
+	})
+}
+
 // httpAPI is the HTTP API with /healthz and /metrics, when cfg.HTTP names an address.
 type httpAPI struct {
 	srv *http.Server
@@ -264,11 +275,7 @@ func newHTTPAPI(cfg *config.Config, store *tickets.Store, pipeline *intake.Pipel
 	if err != nil {
 		return nil, fmt.Errorf("http: %w", err)
 	}
-	form := mailer.DeliverFunc(func(ctx context.Context, p tickets.Property, envelopeFrom string, raw []byte) (tickets.Delivery, error) {
-		ctx = metrics.WithSource(ctx, metrics.SourceForm)
-		return pipeline.Deliver(ctx, p, []string{intake.ForwardingAddress(p.Slug, cfg.Domain)}, intake.Prepare(envelopeFrom, raw))
-	})
-	h := api.New(api.Config{Store: store, Domain: cfg.Domain, Deliver: form, Kick: kick, Metrics: m.Handler(), Observe: m.ObserveHTTP, Log: log})
+	h := api.New(api.Config{Store: store, Domain: cfg.Domain, Deliver: receiver(pipeline), Kick: kick, Metrics: m.Handler(), Observe: m.ObserveHTTP, Log: log})
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,

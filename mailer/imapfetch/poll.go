@@ -1,4 +1,7 @@
-package mailer
+// Package imapfetch imports mail from support mailboxes over IMAP: the connection (TLS, login),
+// the poller of one mailbox (checkpoint, IDLE or polling, after-actions) and the pollers of all
+// of them, shared out between instances by leases. Each message goes to an inbound.Receiver.
+package imapfetch
 
 import (
 	"context"
@@ -14,23 +17,9 @@ import (
 	"time"
 
 	"github.com/postdesk/postdesk/mailbox"
+	"github.com/postdesk/postdesk/mailer/inbound"
 	"github.com/postdesk/postdesk/tickets"
 )
-
-// Deliverer hands a message fetched from a mailbox to the intake path that SMTP uses, for
-// property p. The error is nil only once the message is committed, or known to be already
-// (Delivery.Duplicate). envelopeFrom is never "" for mail that names its sender.
-type Deliverer interface {
-	Deliver(ctx context.Context, p tickets.Property, envelopeFrom string, raw []byte) (tickets.Delivery, error)
-}
-
-// DeliverFunc adapts a function to Deliverer.
-type DeliverFunc func(ctx context.Context, p tickets.Property, envelopeFrom string, raw []byte) (tickets.Delivery, error)
-
-// Deliver calls f.
-func (f DeliverFunc) Deliver(ctx context.Context, p tickets.Property, envelopeFrom string, raw []byte) (tickets.Delivery, error) {
-	return f(ctx, p, envelopeFrom, raw)
-}
 
 // PropertyLookup finds the property a mailbox belongs to.
 type PropertyLookup interface {
@@ -109,7 +98,7 @@ func WithIMAPDebug(w io.Writer) PollersOption { return func(c *pollConfig) { c.D
 // dies, the others take its mailboxes over once their leases expire.
 type Pollers struct {
 	store   *mailbox.Store
-	deliver Deliverer
+	deliver inbound.Receiver
 	props   PropertyLookup
 	log     *slog.Logger
 	cfg     pollConfig
@@ -119,8 +108,9 @@ type Pollers struct {
 	running map[int64]context.CancelFunc
 }
 
-// NewPollers returns the pollers; Run starts them.
-func NewPollers(store *mailbox.Store, d Deliverer, props PropertyLookup, log *slog.Logger, opts ...PollersOption) *Pollers {
+// NewPollers returns the pollers; Run starts them. Each message fetched goes to d, for the
+// mailbox's property, with no envelope recipients (the property's forwarding address stands in).
+func NewPollers(store *mailbox.Store, d inbound.Receiver, props PropertyLookup, log *slog.Logger, opts ...PollersOption) *Pollers {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -296,12 +286,12 @@ func (p *Pollers) keepLease(ctx context.Context, cancel context.CancelFunc, id i
 func (p *Pollers) property(ctx context.Context, id int64) (tickets.Property, error) {
 	ps, err := p.props.Properties(ctx)
 	if err != nil {
-		return tickets.Property{}, fmt.Errorf("mailer: imap: read properties: %w", err)
+		return tickets.Property{}, fmt.Errorf("imapfetch: read properties: %w", err)
 	}
 	for _, prop := range ps {
 		if prop.ID == id {
 			return prop, nil
 		}
 	}
-	return tickets.Property{}, fmt.Errorf("mailer: imap: property %d: %w", id, tickets.ErrNotFound)
+	return tickets.Property{}, fmt.Errorf("imapfetch: property %d: %w", id, tickets.ErrNotFound)
 }
