@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -26,6 +25,7 @@ import (
 	"github.com/postdesk/postdesk/metrics"
 	"github.com/postdesk/postdesk/notify"
 	"github.com/postdesk/postdesk/outbox"
+	"github.com/postdesk/postdesk/scheduler"
 	"github.com/postdesk/postdesk/templates"
 	"github.com/postdesk/postdesk/tickets"
 )
@@ -212,7 +212,7 @@ func serve(ctx context.Context, c *cli, args []string) error {
 	wakeDone := make(chan struct{})
 	go func() {
 		defer close(wakeDone)
-		wakeSnoozed(wakeCtx, store, 30*time.Second, log)
+		snoozeWake(store, 30*time.Second, log).Run(wakeCtx)
 	}()
 	// IMAP mailboxes: every mailbox added with 'postdesk mailbox add' is polled by one instance.
 	pollCtx, stopPollers := context.WithCancel(context.WithoutCancel(ctx))
@@ -288,36 +288,15 @@ func newHTTPAPI(cfg *config.Config, store *tickets.Store, pipeline *intake.Pipel
 	return &httpAPI{srv: srv, ln: ln}, nil
 }
 
-// wakeOnce runs one wake-up; a panic in it is an error for this round, never the daemon's end.
-func wakeOnce(ctx context.Context, store *tickets.Store) (woken []tickets.Woken, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("snooze wake-up panicked: %v\n%s", p, debug.Stack())
+// snoozeWake returns snoozed tickets to the open views when their time comes: at start, then
+// every interval. Instances sharing a database each run it; the store's UPDATE claims every
+// ticket once, so no lease is needed.
+func snoozeWake(store *tickets.Store, interval time.Duration, log *slog.Logger) *scheduler.Loop {
+	return scheduler.New(scheduler.Job{Name: "snooze-wake", Every: interval, Run: func(ctx context.Context) (time.Time, error) {
+		woken, err := store.WakeSnoozed(ctx)
+		for _, w := range woken {
+			log.Info("snooze ended", slog.Int64("property_id", w.PropertyID), slog.Int64("ticket", w.Number))
 		}
-	}()
-	return store.WakeSnoozed(ctx)
-}
-
-// wakeSnoozed returns snoozed tickets to the open views when their time comes: at start, then
-// every interval, until ctx ends. Instances sharing a database each run it; the store's UPDATE
-// claims every ticket once.
-func wakeSnoozed(ctx context.Context, store *tickets.Store, interval time.Duration, log *slog.Logger) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		woken, err := wakeOnce(ctx, store)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			log.Warn("snooze wake-up failed", slog.Any("err", err))
-		case len(woken) > 0:
-			for _, w := range woken {
-				log.Info("snooze ended", slog.Int64("property_id", w.PropertyID), slog.Int64("ticket", w.Number))
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+		return time.Time{}, err
+	}}, log, scheduler.WithClock(store.Now))
 }

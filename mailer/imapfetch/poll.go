@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/postdesk/postdesk/mailbox"
 	"github.com/postdesk/postdesk/mailer/inbound"
+	"github.com/postdesk/postdesk/scheduler"
 	"github.com/postdesk/postdesk/tickets"
 )
 
@@ -104,6 +106,9 @@ type Pollers struct {
 	cfg     pollConfig
 	owner   string
 
+	scans *scheduler.Loop
+	wg    sync.WaitGroup // the mailbox pollers running
+
 	mu      sync.Mutex
 	running map[int64]context.CancelFunc
 }
@@ -121,8 +126,13 @@ func NewPollers(store *mailbox.Store, d inbound.Receiver, props PropertyLookup, 
 	if cfg.owner == "" {
 		cfg.owner = defaultOwner()
 	}
-	return &Pollers{store: store, deliver: d, props: props, log: log.With(slog.String("component", "imap")), cfg: cfg,
+	p := &Pollers{store: store, deliver: d, props: props, log: log.With(slog.String("component", "imap")), cfg: cfg,
 		owner: cfg.owner, running: map[int64]context.CancelFunc{}}
+	p.scans = scheduler.New(scheduler.Job{Name: "imap-scan", Every: cfg.Scan, Run: func(ctx context.Context) (time.Time, error) {
+		p.scan(ctx)
+		return time.Time{}, nil
+	}}, p.log, scheduler.WithClock(store.Now))
+	return p
 }
 
 func defaultOwner() string {
@@ -140,25 +150,20 @@ func (p *Pollers) Owner() string { return p.owner }
 // process are picked up. Failures of one mailbox are logged and recorded on it, never fatal.
 func (p *Pollers) Run(ctx context.Context) error {
 	p.log.Info("imap: polling mailboxes", slog.String("owner", p.owner))
-	var wg sync.WaitGroup
-	t := time.NewTicker(p.cfg.Scan)
-	defer t.Stop()
-	for {
-		p.scan(ctx, &wg)
-		select {
-		case <-ctx.Done():
-			p.mu.Lock()
-			for _, cancel := range p.running {
-				cancel()
-			}
-			p.mu.Unlock()
-			wg.Wait()
-			p.log.Info("imap: stopped")
-			return nil
-		case <-t.C:
-		}
+	p.scans.Run(ctx)
+	p.mu.Lock()
+	for _, cancel := range p.running {
+		cancel()
 	}
+	p.mu.Unlock()
+	p.wg.Wait()
+	p.log.Info("imap: stopped")
+	return nil
 }
+
+// Sync scans the mailbox table now and returns once a scan that began after the call has ended:
+// every mailbox this instance could claim then is claimed (tests wait on it).
+func (p *Pollers) Sync(ctx context.Context) error { return p.scans.Sync(ctx) }
 
 // Running lists the mailboxes this instance polls now.
 func (p *Pollers) Running() []int64 {
@@ -171,7 +176,7 @@ func (p *Pollers) Running() []int64 {
 	return ids
 }
 
-func (p *Pollers) scan(ctx context.Context, wg *sync.WaitGroup) {
+func (p *Pollers) scan(ctx context.Context) {
 	mbs, err := p.store.List(ctx, 0)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -203,9 +208,9 @@ func (p *Pollers) scan(ctx context.Context, wg *sync.WaitGroup) {
 		p.mu.Lock()
 		p.running[mb.ID] = cancel
 		p.mu.Unlock()
-		wg.Add(1)
+		p.wg.Add(1)
 		go func() {
-			defer wg.Done()
+			defer p.wg.Done()
 			p.runMailbox(mctx, cancel, mb)
 		}()
 	}
@@ -254,32 +259,17 @@ func (p *Pollers) runMailbox(ctx context.Context, cancel context.CancelFunc, mb 
 // keepLease renews the lease until ctx ends, and stops the poller (cancel) when the lease is
 // lost, or cannot be confirmed for as long as it lasts: another instance may have it by then.
 func (p *Pollers) keepLease(ctx context.Context, cancel context.CancelFunc, id int64, log *slog.Logger) {
-	t := time.NewTicker(p.cfg.Renew)
-	defer t.Stop()
-	held := time.Now()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		ok, err := p.store.Claim(ctx, id, p.owner, p.cfg.Lease)
-		switch {
-		case ctx.Err() != nil:
-			return
-		case err != nil && time.Since(held) < p.cfg.Lease:
-			log.Warn("imap: cannot renew the lease", slog.Any("err", err))
-		case err != nil:
-			log.Error("imap: lease expired without renewal: stopping", slog.Any("err", err))
-			cancel()
-			return
-		case !ok:
-			log.Warn("imap: lease lost to another instance: stopping")
-			cancel()
-			return
-		default:
-			held = time.Now()
-		}
+	err := scheduler.Hold(ctx, scheduler.Lease{
+		Claim: func(ctx context.Context) (bool, error) { return p.store.Claim(ctx, id, p.owner, p.cfg.Lease) },
+		TTL:   p.cfg.Lease, Renew: p.cfg.Renew, Now: p.store.Now,
+	}, log.With(slog.String("lease", "imap mailbox")))
+	switch {
+	case errors.Is(err, scheduler.ErrLeaseLost):
+		log.Warn("imap: lease lost to another instance: stopping")
+		cancel()
+	case err != nil:
+		log.Error("imap: lease expired without renewal: stopping", slog.Any("err", err))
+		cancel()
 	}
 }
 

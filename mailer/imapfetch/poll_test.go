@@ -15,6 +15,7 @@ import (
 	"github.com/postdesk/postdesk/mailbox"
 	"github.com/postdesk/postdesk/mailer/imapfetch"
 	"github.com/postdesk/postdesk/mailer/inbound"
+	"github.com/postdesk/postdesk/testclock"
 )
 
 func TestIMAPNewMailIsPushedByIdleAndBecomesATicketWithinSeconds(t *testing.T) {
@@ -401,22 +402,43 @@ func TestIMAPLeaseLetsOneInstancePollEachMailbox(t *testing.T) {
 
 func TestIMAPDeadInstanceLeaseIsTakenOverAfterExpiry(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
 		f := newFixture(t, d)
+		// The leases' clock moves only when told to: expiry is a step of the test, not a wait.
+		clk := testclock.New(time.Now())
+		secret, err := f.ts.Secret(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.boxes = mailbox.NewStore(d, secret, mailbox.WithClock(clk.Now))
 		srv := startMemIMAP(t, memOptions{})
 		m := f.addMailbox(t, srv.account, "INBOX", "seen", nil)
 		// An instance claimed it and died without releasing it.
-		if ok, err := f.boxes.Claim(context.Background(), m.ID, "dead-instance", 1500*time.Millisecond); !ok || err != nil {
+		if ok, err := f.boxes.Claim(ctx, m.ID, "dead-instance", time.Minute); !ok || err != nil {
 			t.Fatalf("claim: %v, %v", ok, err)
 		}
-		claimed := time.Now()
 		b, _ := f.run(t, f.deliverer(), imapfetch.WithOwner("instance-b"))
-		time.Sleep(500 * time.Millisecond)
+		scanned := func() {
+			t.Helper()
+			sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			if err := b.Sync(sctx); err != nil {
+				t.Fatalf("scan: %v", err)
+			}
+		}
+		scanned()
 		if len(b.Running()) != 0 {
 			t.Fatal("took a live lease over")
 		}
-		waitFor(t, 30*time.Second, "the takeover", func() bool { return len(b.Running()) == 1 })
-		if waited := time.Since(claimed); waited < 1400*time.Millisecond {
-			t.Fatalf("took over after %s, before the lease expired", waited)
+		clk.Advance(time.Minute - time.Second)
+		scanned()
+		if len(b.Running()) != 0 {
+			t.Fatal("took the lease over a second before it expired")
+		}
+		clk.Advance(2 * time.Second)
+		scanned()
+		if len(b.Running()) != 1 {
+			t.Fatal("the first scan after the expiry did not take the mailbox over")
 		}
 		if owner := f.mailbox(t, m.ID).LeaseOwner; owner != "instance-b" {
 			t.Fatalf("lease owner %q", owner)

@@ -69,11 +69,21 @@ func (e *env) enqueueID(t *testing.T, messageID string, rcpts ...string) int64 {
 
 // run starts a sender until the returned stop is called.
 func (e *env) run(t *testing.T, tr sender.Transport) (*sender.Sender, func()) {
-	s := sender.New(e.q, tr, 2, 10*time.Millisecond, nil)
+	s := sender.New(e.q, tr, 2, 10*time.Millisecond, nil).WithClock(e.clk.Now)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { s.Run(ctx); close(done) }()
 	return s, func() { cancel(); <-done }
+}
+
+// sync waits for a claim round of s that began after the call to end.
+func (e *env) sync(t *testing.T, s *sender.Sender) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.Sync(ctx); err != nil {
+		t.Fatalf("sender sync: %v", err)
+	}
 }
 
 func (e *env) relayTransport(t *testing.T) sender.Transport {
@@ -177,8 +187,12 @@ func TestConnectionDroppedAfterDataIsNeverResent(t *testing.T) {
 		defer stop()
 		e.waitStatus(t, id, outbox.Uncertain)
 		e.clk.Advance(time.Hour)
-		s.Kick()
-		time.Sleep(100 * time.Millisecond)
+		// A claim round after an hour has passed has ended: had it taken the row again, the row
+		// would be sending (or sent) by now, not uncertain.
+		e.sync(t, s)
+		if m, err := e.q.Get(context.Background(), id); err != nil || m.Status != outbox.Uncertain || m.Attempts != 1 {
+			t.Fatalf("after an hour: %+v, %v; want uncertain after 1 attempt", m, err)
+		}
 		if e.relay.Attempts() != 1 {
 			t.Fatalf("relay saw %d attempts, want 1", e.relay.Attempts())
 		}
