@@ -17,7 +17,7 @@ import (
 	"github.com/postdesk/postdesk/db"
 	"github.com/postdesk/postdesk/dbtest"
 	"github.com/postdesk/postdesk/intake"
-	"github.com/postdesk/postdesk/mailer"
+	"github.com/postdesk/postdesk/mailer/inbound"
 	"github.com/postdesk/postdesk/metrics"
 	"github.com/postdesk/postdesk/testclock"
 	"github.com/postdesk/postdesk/tickets"
@@ -71,9 +71,9 @@ func newDesk(t *testing.T, d *db.DB) *desk {
 	}
 	e.metrics = metrics.New(d, nil)
 	e.pipeline = intake.New(e.metrics.Store(e.store), domain, secret, slog.New(slog.DiscardHandler))
-	form := mailer.DeliverFunc(func(ctx context.Context, p tickets.Property, from string, raw []byte) (tickets.Delivery, error) {
+	form := inbound.ReceiverFunc(func(ctx context.Context, m inbound.Message) []inbound.Result {
 		ctx = metrics.WithSource(ctx, metrics.SourceForm)
-		return e.pipeline.Deliver(ctx, p, []string{intake.ForwardingAddress(p.Slug, domain)}, intake.Prepare(from, raw))
+		return e.pipeline.Receive(ctx, m)
 	})
 	h := api.New(api.Config{Store: e.store, Domain: domain, Deliver: form, Kick: func() { e.kicked++ },
 		Metrics: e.metrics.Handler(), Observe: e.metrics.ObserveHTTP, Now: e.clock.Now, MaxUpload: 64 << 10})

@@ -17,6 +17,7 @@ import (
 	"github.com/postdesk/postdesk/intake"
 	"github.com/postdesk/postdesk/mailer/compose"
 	"github.com/postdesk/postdesk/threading"
+	"github.com/postdesk/postdesk/mailer/inbound"
 	"github.com/postdesk/postdesk/tickets"
 )
 
@@ -90,8 +91,11 @@ func (s *Server) takeForm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.cfg.Deliver.Deliver(r.Context(), p, b.Email, raw); err != nil {
-		return fmt.Errorf("api: form: %w", err)
+	// Delivered as mail sent to the property's forwarding address would be: the same contract,
+	// with the visitor's address as the envelope sender.
+	m := inbound.Message{Source: inbound.Form, EnvelopeFrom: b.Email, Raw: raw}
+	if res := inbound.DeliverTo(r.Context(), s.cfg.Deliver, m, inbound.Property{Property: p}); res.Err != nil {
+		return fmt.Errorf("api: form: %w", res.Err)
 	}
 	writeJSON(w, http.StatusAccepted, map[string]string{"status": "received"})
 	return nil

@@ -16,22 +16,18 @@ import (
 	"github.com/microcosm-cc/bluemonday"
 
 	"github.com/postdesk/postdesk/db"
+	"github.com/postdesk/postdesk/mailer/inbound"
 	"github.com/postdesk/postdesk/tickets"
 )
-
-// Deliverer hands a raw RFC 5322 message to the intake pipeline for one property, as if it had
-// arrived by mail (mailer.DeliverFunc fits).
-type Deliverer interface {
-	Deliver(ctx context.Context, p tickets.Property, envelopeFrom string, raw []byte) (tickets.Delivery, error)
-}
 
 // Config is what the API works with.
 type Config struct {
 	Store *tickets.Store
 	// Domain is the mail domain: forwarding addresses (<slug>@Domain) and minted Message-IDs.
 	Domain string
-	// Deliver takes contact form messages into the intake pipeline; nil: the form answers 503.
-	Deliver Deliverer
+	// Deliver takes contact form messages into the intake pipeline, through the contract mail
+	// comes in by; nil: the form answers 503.
+	Deliver inbound.Receiver
 	// Kick wakes the outbox sender after the API queued a mail (an export); may be nil.
 	Kick func()
 	// Metrics, when set, is served on GET /metrics.

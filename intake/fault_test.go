@@ -15,8 +15,8 @@ import (
 	"modernc.org/sqlite"
 
 	"github.com/postdesk/postdesk/db"
-	"github.com/postdesk/postdesk/mailer"
 	"github.com/postdesk/postdesk/mailer/mailertest"
+	"github.com/postdesk/postdesk/mailer/smtpd"
 	"github.com/postdesk/postdesk/tickets"
 )
 
@@ -63,7 +63,7 @@ func serveIntake(t *testing.T, d *db.DB, lmtp bool) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := mailer.NewServer(mailer.ServerConfig{LMTP: lmtp, Domain: "desk.example", MaxBytes: 1 << 22}, ln, New(s, "desk.example", secret, slog.New(slog.DiscardHandler)))
+	srv := smtpd.NewServer(smtpd.ServerConfig{LMTP: lmtp, Domain: "desk.example", MaxBytes: 1 << 22}, ln, New(s, "desk.example", secret, slog.New(slog.DiscardHandler)))
 	go srv.Serve()
 	t.Cleanup(func() { srv.Shutdown(context.Background()) })
 	return ln.Addr().String()

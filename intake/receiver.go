@@ -10,14 +10,9 @@ import (
 	"github.com/postdesk/postdesk/classify"
 	"github.com/postdesk/postdesk/notify"
 
-	"github.com/postdesk/postdesk/mailer"
+	"github.com/postdesk/postdesk/mailer/inbound"
 	"github.com/postdesk/postdesk/tickets"
 )
-
-// target is a property as the SMTP server sees it.
-type target struct{ tickets.Property }
-
-func (t target) Key() string { return t.Slug }
 
 // postmasterTarget is postmaster@ the mail domain when no property takes its mail.
 type postmasterTarget struct{}
@@ -31,8 +26,8 @@ func (p *Pipeline) isPostmaster(rcpt string) bool {
 	return strings.EqualFold(local, notify.Postmaster) && (!found || strings.EqualFold(domain, p.domain))
 }
 
-// Accept implements mailer.Receiver.
-func (p *Pipeline) Accept(ctx context.Context, rcpt string) (mailer.Target, error) {
+// Accept is the SMTP server's recipient check (smtpd.Receiver).
+func (p *Pipeline) Accept(ctx context.Context, rcpt string) (inbound.Target, error) {
 	if p.isPostmaster(rcpt) {
 		if p.PostmasterProperty == "" {
 			return postmasterTarget{}, nil
@@ -41,36 +36,47 @@ func (p *Pipeline) Accept(ctx context.Context, rcpt string) (mailer.Target, erro
 		if err != nil {
 			return nil, fmt.Errorf("intake: postmaster property %q: %w", p.PostmasterProperty, err)
 		}
-		return target{prop}, nil
+		return inbound.Property{Property: prop}, nil
 	}
 	prop, err := p.Resolve(ctx, rcpt)
 	if errors.Is(err, ErrUnknownRecipient) {
-		return nil, fmt.Errorf("%w: %s", mailer.ErrUnknownRecipient, rcpt)
+		return nil, fmt.Errorf("%w: %s", inbound.ErrUnknownRecipient, rcpt)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return target{prop}, nil
+	return inbound.Property{Property: prop}, nil
 }
 
-// Receive implements mailer.Receiver: the message is parsed and classified once, then stored for
-// each property it was addressed to.
-func (p *Pipeline) Receive(ctx context.Context, envelopeFrom string, raw []byte, batches []mailer.Batch) []error {
-	m := Prepare(envelopeFrom, raw)
-	errs := make([]error, len(batches))
-	for i, b := range batches {
-		if _, ok := b.Target.(postmasterTarget); ok {
-			errs[i] = p.postmaster(ctx, b.Rcpts, m)
-			continue
+// Receive implements inbound.Receiver: the message is parsed and classified once, then stored for
+// each destination. A destination without envelope recipients (IMAP, the contact form) was
+// addressed to the property's forwarding address.
+//
+// Permanent, so that SMTP answers 554 instead of 451 forever: a target that is no property of
+// ours, and what the store refuses as invalid (tickets.ErrInvalid). Everything else — the
+// database down, busy or full — is temporary.
+func (p *Pipeline) Receive(ctx context.Context, m inbound.Message) []inbound.Result {
+	msg := Prepare(m.EnvelopeFrom, m.Raw)
+	res := make([]inbound.Result, len(m.To))
+	for i, dst := range m.To {
+		switch t := dst.Target.(type) {
+		case postmasterTarget:
+			res[i].Err = p.postmaster(ctx, dst.Rcpts, msg)
+		case inbound.Property:
+			rcpts := dst.Rcpts
+			if len(rcpts) == 0 {
+				rcpts = []string{ForwardingAddress(t.Slug, p.domain)}
+			}
+			d, err := p.Deliver(ctx, t.Property, rcpts, msg)
+			res[i] = inbound.Result{Duplicate: d.Duplicate, Err: err}
+		default:
+			res[i].Err = inbound.Permanent(fmt.Errorf("intake: target %T is not a property", dst.Target))
 		}
-		t, ok := b.Target.(target)
-		if !ok {
-			errs[i] = fmt.Errorf("intake: target %T is not a property", b.Target)
-			continue
+		if errors.Is(res[i].Err, tickets.ErrInvalid) {
+			res[i].Err = inbound.Permanent(res[i].Err)
 		}
-		_, errs[i] = p.Deliver(ctx, t.Property, b.Rcpts, m)
 	}
-	return errs
+	return res
 }
 
 // postmaster keeps mail to postmaster@ (no ticket) and forwards it to the admins.
@@ -91,4 +97,7 @@ func (p *Pipeline) postmaster(ctx context.Context, rcpts []string, m *Message) e
 	return nil
 }
 
-var _ mailer.Receiver = (*Pipeline)(nil)
+var _ interface {
+	inbound.Receiver
+	Accept(ctx context.Context, rcpt string) (inbound.Target, error)
+} = (*Pipeline)(nil)

@@ -1,7 +1,7 @@
 // Package mailbox keeps the support mailboxes postdesk polls over IMAP: where they are, how to log
 // in (the password sealed at rest), what to do with a message once it is a ticket, how far the
 // import has got (the UIDVALIDITY/UID checkpoint) and which instance holds the lease to poll it.
-// The polling itself is in package mailer.
+// The polling itself is in package mailer/imapfetch.
 package mailbox
 
 import (

@@ -212,11 +212,12 @@ func TestSnoozedTicketsWakeOnTheLoop(t *testing.T) {
 			logs := &syncBuffer{}
 			loopCtx, stop := context.WithCancel(ctx)
 			done := make(chan struct{})
+			wake := snoozeWake(s, time.Hour, slog.New(slog.NewTextHandler(logs, nil)))
 			go func() {
 				defer close(done)
-				wakeSnoozed(loopCtx, s, time.Hour, slog.New(slog.NewTextHandler(logs, nil)))
+				wake.Run(loopCtx)
 			}()
-			// The loop wakes what is due at once, without waiting for its first tick.
+			// The loop wakes what is due at once, without waiting for its first tick (an hour).
 			for deadline := time.Now().Add(5 * time.Second); !strings.Contains(logs.String(), "snooze ended") && time.Now().Before(deadline); {
 				time.Sleep(5 * time.Millisecond)
 			}

@@ -11,9 +11,9 @@ import (
 
 	"github.com/postdesk/postdesk/config"
 	"github.com/postdesk/postdesk/db"
-	"github.com/postdesk/postdesk/intake"
 	"github.com/postdesk/postdesk/mailbox"
-	"github.com/postdesk/postdesk/mailer"
+	"github.com/postdesk/postdesk/mailer/imapfetch"
+	"github.com/postdesk/postdesk/mailer/inbound"
 	"github.com/postdesk/postdesk/tickets"
 )
 
@@ -27,13 +27,11 @@ func mailboxCmd(ctx context.Context, c *cli, args []string) error {
 	})
 }
 
-// newMailboxPollers wires the IMAP pollers to the intake pipeline — the path SMTP mail takes, with
-// the property's forwarding address as the recipient. serve runs the result beside its servers.
-func newMailboxPollers(d *db.DB, store *tickets.Store, secret []byte, pipeline *intake.Pipeline, domain string, log *slog.Logger) *mailer.Pollers {
-	deliver := mailer.DeliverFunc(func(ctx context.Context, p tickets.Property, envelopeFrom string, raw []byte) (tickets.Delivery, error) {
-		return pipeline.Deliver(ctx, p, []string{intake.ForwardingAddress(p.Slug, domain)}, intake.Prepare(envelopeFrom, raw))
-	})
-	return mailer.NewPollers(mailbox.NewStore(d, secret), deliver, store, log)
+// newMailboxPollers wires the IMAP pollers to the intake pipeline — the path SMTP mail takes
+// (intake uses the property's forwarding address as the recipient). serve runs the result beside
+// its servers.
+func newMailboxPollers(d *db.DB, store *tickets.Store, secret []byte, r inbound.Receiver, log *slog.Logger) *imapfetch.Pollers {
+	return imapfetch.NewPollers(mailbox.NewStore(d, secret), r, store, log)
 }
 
 // openMailboxes opens the database, the ticket store and the mailbox store (whose passwords are
@@ -99,10 +97,10 @@ func mailboxAdd(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	n.PropertyID = p.ID
-	var info mailer.MailboxInfo
+	var info imapfetch.MailboxInfo
 	if *check {
 		cctx, cancel := context.WithTimeout(ctx, time.Minute)
-		info, err = mailer.CheckIMAP(cctx, mailer.IMAPAccount{Host: n.Host, Port: n.Port, TLS: n.TLS, Username: n.Username, Password: n.Password}, n.Folder)
+		info, err = imapfetch.Check(cctx, imapfetch.Account{Host: n.Host, Port: n.Port, TLS: n.TLS, Username: n.Username, Password: n.Password}, n.Folder)
 		cancel()
 		if err != nil {
 			return fmt.Errorf("cannot use the mailbox (nothing saved; --check=false saves it anyway): %w", err)

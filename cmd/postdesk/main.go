@@ -94,10 +94,10 @@ func (c *cli) usage() {
 // explain strips the package prefixes that help a developer but not an admin.
 func explain(err error) string {
 	s := err.Error()
-	for _, p := range []string{"tickets: ", "db: ", "config: ", "mailbox: ", "mailer: "} {
+	for _, p := range []string{"tickets: ", "db: ", "config: ", "mailbox: ", "smtpd: ", "relay: "} {
 		s = strings.ReplaceAll(s, p, "")
 	}
-	return s
+	return strings.ReplaceAll(s, "imapfetch: ", "imap: ")
 }
 
 // flags returns a flag set for a subcommand whose errors are reported once, by run.

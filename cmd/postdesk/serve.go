@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -19,10 +18,14 @@ import (
 	"github.com/postdesk/postdesk/api"
 	"github.com/postdesk/postdesk/config"
 	"github.com/postdesk/postdesk/intake"
-	"github.com/postdesk/postdesk/mailer"
+	"github.com/postdesk/postdesk/mailer/inbound"
+	"github.com/postdesk/postdesk/mailer/relay"
+	"github.com/postdesk/postdesk/mailer/sender"
+	"github.com/postdesk/postdesk/mailer/smtpd"
 	"github.com/postdesk/postdesk/metrics"
 	"github.com/postdesk/postdesk/notify"
 	"github.com/postdesk/postdesk/outbox"
+	"github.com/postdesk/postdesk/scheduler"
 	"github.com/postdesk/postdesk/templates"
 	"github.com/postdesk/postdesk/tickets"
 )
@@ -50,11 +53,11 @@ func (p postmaster) KeepPostmasterMail(ctx context.Context, in tickets.Inbound, 
 }
 
 // newTransport is the relay when one is configured, else .eml files under DATA_DIR/outbox.
-func newTransport(c *cli, cfg *config.Config, log *slog.Logger) (mailer.Transport, error) {
+func newTransport(c *cli, cfg *config.Config, log *slog.Logger) (sender.Transport, error) {
 	if cfg.Relay == "" {
 		dir := filepath.Join(cfg.DataDir, "outbox")
 		log.Info("no relay configured: outgoing mail is written to files", slog.String("dir", dir))
-		return mailer.FileTransport{Dir: dir}, nil
+		return relay.FileTransport{Dir: dir}, nil
 	}
 	password := ""
 	if cfg.RelayPasswordEnv != "" {
@@ -63,15 +66,15 @@ func newTransport(c *cli, cfg *config.Config, log *slog.Logger) (mailer.Transpor
 			return nil, fmt.Errorf("%w: relay password: environment variable %s is empty", errUsage, cfg.RelayPasswordEnv)
 		}
 	}
-	rc := mailer.RelayConfig{Addr: cfg.Relay, TLS: cfg.RelayTLS, User: cfg.RelayUser, Password: password, HeloName: cfg.Domain, Insecure: cfg.RelayTLSInsecure}
+	rc := relay.Config{Addr: cfg.Relay, TLS: cfg.RelayTLS, User: cfg.RelayUser, Password: password, HeloName: cfg.Domain, Insecure: cfg.RelayTLSInsecure}
 	if cfg.RelayCAFile != "" {
-		pool, err := mailer.LoadCAFile(cfg.RelayCAFile)
+		pool, err := relay.LoadCAFile(cfg.RelayCAFile)
 		if err != nil {
 			return nil, err
 		}
 		rc.RootCAs = pool
 	}
-	return mailer.NewSMTPTransport(rc)
+	return relay.NewSMTPTransport(rc)
 }
 
 func newLogger(c *cli, cfg *config.Config) (*slog.Logger, error) {
@@ -130,12 +133,12 @@ func serve(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	queue := outbox.NewQueue(d, nil)
-	sender := mailer.NewSender(queue, transport, int(cfg.OutboxWorkers), time.Second, log)
+	out := sender.New(queue, transport, int(cfg.OutboxWorkers), time.Second, log)
 	stats := metrics.New(d, log)
 	pipeline := intake.New(stats.Store(store), cfg.Domain, secret, log)
 	pipeline.RequireDKIM = cfg.CommandsDKIM
 	pipeline.Bounces = bounces{queue, store}
-	pipeline.Stored = sender.Kick
+	pipeline.Stored = out.Kick
 	if cfg.Postmaster != "" {
 		if _, err := store.PropertyBySlug(ctx, cfg.Postmaster); err != nil {
 			return fmt.Errorf("%w: postmaster: no property %q: %w", errUsage, cfg.Postmaster, err)
@@ -143,9 +146,9 @@ func serve(ctx context.Context, c *cli, args []string) error {
 	}
 	pipeline.PostmasterProperty = cfg.Postmaster
 	pipeline.Postmaster = postmaster{store, notifier}
-	pollers := newMailboxPollers(d, store, secret, pipeline, cfg.Domain, log)
+	pollers := newMailboxPollers(d, store, secret, receiver(pipeline), log)
 
-	var servers []*mailer.Server
+	var servers []*smtpd.Server
 	for _, l := range []struct {
 		addr string
 		lmtp bool
@@ -153,17 +156,17 @@ func serve(ctx context.Context, c *cli, args []string) error {
 		if l.addr == "" {
 			continue
 		}
-		ln, err := mailer.Listen(l.addr)
+		ln, err := smtpd.Listen(l.addr)
 		if err != nil {
 			for _, s := range servers {
 				s.Shutdown(ctx)
 			}
 			return err
 		}
-		s := mailer.NewServer(mailer.ServerConfig{LMTP: l.lmtp, Domain: cfg.Domain, MaxBytes: cfg.MaxMessageBytes, TLS: tlsConfig, Log: log, DeliveryTimeout: cfg.DeliveryTimeout}, ln, pipeline)
+		s := smtpd.NewServer(smtpd.ServerConfig{LMTP: l.lmtp, Domain: cfg.Domain, MaxBytes: cfg.MaxMessageBytes, TLS: tlsConfig, Log: log, DeliveryTimeout: cfg.DeliveryTimeout}, ln, pipeline)
 		servers = append(servers, s)
 	}
-	web, err := newHTTPAPI(cfg, store, pipeline, sender.Kick, stats, log)
+	web, err := newHTTPAPI(cfg, store, pipeline, out.Kick, stats, log)
 	if err != nil {
 		for _, s := range servers {
 			s.Shutdown(ctx)
@@ -177,7 +180,7 @@ func serve(ctx context.Context, c *cli, args []string) error {
 	senderDone := make(chan struct{})
 	go func() {
 		defer close(senderDone)
-		if err := sender.Run(senderCtx); err != nil {
+		if err := out.Run(senderCtx); err != nil {
 			errs <- fmt.Errorf("outbox sender: %w", err)
 		}
 	}()
@@ -209,7 +212,7 @@ func serve(ctx context.Context, c *cli, args []string) error {
 	wakeDone := make(chan struct{})
 	go func() {
 		defer close(wakeDone)
-		wakeSnoozed(wakeCtx, store, 30*time.Second, log)
+		snoozeWake(store, 30*time.Second, log).Run(wakeCtx)
 	}()
 	// IMAP mailboxes: every mailbox added with 'postdesk mailbox add' is polled by one instance.
 	pollCtx, stopPollers := context.WithCancel(context.WithoutCancel(ctx))
@@ -245,6 +248,17 @@ func serve(ctx context.Context, c *cli, args []string) error {
 	return serveErr
 }
 
+// receiver is the pipeline as the delivery contract, each message counted in the metrics by
+// its source (mail or form).
+func receiver(pipeline *intake.Pipeline) inbound.Receiver {
+	return inbound.ReceiverFunc(func(ctx context.Context, m inbound.Message) []inbound.Result {
+		if m.Source == inbound.Form {
+			ctx = metrics.WithSource(ctx, metrics.SourceForm)
+		}
+		return pipeline.Receive(ctx, m)
+	})
+}
+
 // httpAPI is the HTTP API with /healthz and /metrics, when cfg.HTTP names an address.
 type httpAPI struct {
 	srv *http.Server
@@ -261,11 +275,7 @@ func newHTTPAPI(cfg *config.Config, store *tickets.Store, pipeline *intake.Pipel
 	if err != nil {
 		return nil, fmt.Errorf("http: %w", err)
 	}
-	form := mailer.DeliverFunc(func(ctx context.Context, p tickets.Property, envelopeFrom string, raw []byte) (tickets.Delivery, error) {
-		ctx = metrics.WithSource(ctx, metrics.SourceForm)
-		return pipeline.Deliver(ctx, p, []string{intake.ForwardingAddress(p.Slug, cfg.Domain)}, intake.Prepare(envelopeFrom, raw))
-	})
-	h := api.New(api.Config{Store: store, Domain: cfg.Domain, Deliver: form, Kick: kick, Metrics: m.Handler(), Observe: m.ObserveHTTP, Log: log})
+	h := api.New(api.Config{Store: store, Domain: cfg.Domain, Deliver: receiver(pipeline), Kick: kick, Metrics: m.Handler(), Observe: m.ObserveHTTP, Log: log})
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -278,36 +288,15 @@ func newHTTPAPI(cfg *config.Config, store *tickets.Store, pipeline *intake.Pipel
 	return &httpAPI{srv: srv, ln: ln}, nil
 }
 
-// wakeOnce runs one wake-up; a panic in it is an error for this round, never the daemon's end.
-func wakeOnce(ctx context.Context, store *tickets.Store) (woken []tickets.Woken, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("snooze wake-up panicked: %v\n%s", p, debug.Stack())
+// snoozeWake returns snoozed tickets to the open views when their time comes: at start, then
+// every interval. Instances sharing a database each run it; the store's UPDATE claims every
+// ticket once, so no lease is needed.
+func snoozeWake(store *tickets.Store, interval time.Duration, log *slog.Logger) *scheduler.Loop {
+	return scheduler.New(scheduler.Job{Name: "snooze-wake", Every: interval, Run: func(ctx context.Context) (time.Time, error) {
+		woken, err := store.WakeSnoozed(ctx)
+		for _, w := range woken {
+			log.Info("snooze ended", slog.Int64("property_id", w.PropertyID), slog.Int64("ticket", w.Number))
 		}
-	}()
-	return store.WakeSnoozed(ctx)
-}
-
-// wakeSnoozed returns snoozed tickets to the open views when their time comes: at start, then
-// every interval, until ctx ends. Instances sharing a database each run it; the store's UPDATE
-// claims every ticket once.
-func wakeSnoozed(ctx context.Context, store *tickets.Store, interval time.Duration, log *slog.Logger) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		woken, err := wakeOnce(ctx, store)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			log.Warn("snooze wake-up failed", slog.Any("err", err))
-		case len(woken) > 0:
-			for _, w := range woken {
-				log.Info("snooze ended", slog.Int64("property_id", w.PropertyID), slog.Int64("ticket", w.Number))
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+		return time.Time{}, err
+	}}, log, scheduler.WithClock(store.Now))
 }

@@ -1,6 +1,6 @@
-// Package mailer moves mail in and out of postdesk: the SMTP and LMTP server that accepts mail
-// for properties, the IMAP poller, and the outbox sender.
-package mailer
+// Package smtpd is the SMTP and LMTP server that accepts mail for properties and hands it to an
+// inbound.Receiver.
+package smtpd
 
 import (
 	"context"
@@ -17,28 +17,16 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/postdesk/postdesk/db"
+	"github.com/postdesk/postdesk/mailer/inbound"
 )
 
-// ErrUnknownRecipient is what a Receiver returns (wrapped or not) for an address it does not serve.
-var ErrUnknownRecipient = errors.New("unknown recipient")
-
-// Target is where accepted recipients go; recipients with the same Key are delivered together.
-type Target interface{ Key() string }
-
-// Batch is the recipients of one message that share a target.
-type Batch struct {
-	Target Target
-	Rcpts  []string
-}
-
-// Receiver is what the server hands mail to.
+// Receiver is what the server hands mail to: the delivery contract, and the recipient check
+// that SMTP alone makes before the message is there.
 type Receiver interface {
-	// Accept decides on a recipient at RCPT time. An error wrapping ErrUnknownRecipient is a
-	// permanent refusal; any other error is temporary.
-	Accept(ctx context.Context, rcpt string) (Target, error)
-	// Receive stores raw for each batch and returns one result per batch, in order. A nil result
-	// means committed (or already stored before); a non-nil one is temporary.
-	Receive(ctx context.Context, envelopeFrom string, raw []byte, batches []Batch) []error
+	// Accept decides on a recipient at RCPT time. An error wrapping inbound.ErrUnknownRecipient
+	// is a permanent refusal (550); any other error is temporary (451).
+	Accept(ctx context.Context, rcpt string) (inbound.Target, error)
+	inbound.Receiver
 }
 
 // ServerConfig configures an SMTP or LMTP server.
@@ -68,6 +56,9 @@ var (
 	errTempRcpt    = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Cannot check the recipient now, try again later"}
 	errTempStore   = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Message not stored, try again later"}
 	errBadSender   = &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 7}, Message: "Malformed sender address"}
+	// A message that can never be stored is refused for good (RFC 3463 5.6.0: other or undefined
+	// media error), so that its sender bounces it instead of retrying it for days.
+	errPermStore = &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "Message cannot be stored"}
 )
 
 // Listen opens addr: a unix socket when addr contains a '/', else TCP. A stale socket file is
@@ -79,13 +70,13 @@ func Listen(addr string) (net.Listener, error) {
 		}
 		ln, err := net.Listen("unix", addr)
 		if err != nil {
-			return nil, fmt.Errorf("mailer: listen on %s: %w", addr, err)
+			return nil, fmt.Errorf("smtpd: listen on %s: %w", addr, err)
 		}
 		return ln, nil
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("mailer: listen on %s: %w", addr, err)
+		return nil, fmt.Errorf("smtpd: listen on %s: %w", addr, err)
 	}
 	return ln, nil
 }
@@ -104,7 +95,11 @@ func NewServer(cfg ServerConfig, ln net.Listener, r Receiver) *Server {
 	if cfg.DeliveryTimeout <= 0 {
 		cfg.DeliveryTimeout = 30 * time.Second
 	}
-	s := smtp.NewServer(&backend{r: r, log: log, max: cfg.MaxBytes, timeout: cfg.DeliveryTimeout})
+	source := inbound.SMTP
+	if cfg.LMTP {
+		source = inbound.LMTP
+	}
+	s := smtp.NewServer(&backend{r: r, log: log, max: cfg.MaxBytes, timeout: cfg.DeliveryTimeout, source: source})
 	s.Domain = cfg.Domain
 	s.LMTP = cfg.LMTP
 	// go-smtp refuses a message of exactly its limit (it asks for one byte more before it sees the
@@ -159,6 +154,7 @@ type backend struct {
 	log     *slog.Logger
 	max     int64
 	timeout time.Duration
+	source  inbound.Source
 }
 
 // errDeadline is returned when a step did not finish within the delivery timeout.
@@ -173,7 +169,7 @@ type session struct {
 	remote  string
 	from    string
 	rcpts   []string
-	targets []Target
+	targets []inbound.Target
 }
 
 func (s *session) Reset() { s.from, s.rcpts, s.targets = "", nil, nil }
@@ -193,7 +189,7 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 
 func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	type accepted struct {
-		t   Target
+		t   inbound.Target
 		err error
 	}
 	a := db.Bounded(context.Background(), s.b.timeout, func(ctx context.Context) accepted {
@@ -201,7 +197,7 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 		return accepted{t, err}
 	}, accepted{nil, errDeadline})
 	t, err := a.t, a.err
-	if errors.Is(err, ErrUnknownRecipient) {
+	if errors.Is(err, inbound.ErrUnknownRecipient) {
 		s.b.log.Info("recipient refused", slog.String("rcpt", to), slog.String("remote", s.remote))
 		return errUnknownRcpt
 	}
@@ -223,53 +219,64 @@ func (s *session) receive(r io.Reader) ([]error, error) {
 	if int64(len(raw)) > s.b.max {
 		return nil, smtp.ErrDataTooLarge
 	}
-	var batches []Batch
+	var dests []inbound.Destination
 	index := map[string]int{}
 	rcptBatch := make([]int, len(s.rcpts))
 	for i, t := range s.targets {
 		bi, ok := index[t.Key()]
 		if !ok {
-			bi = len(batches)
+			bi = len(dests)
 			index[t.Key()] = bi
-			batches = append(batches, Batch{Target: t})
+			dests = append(dests, inbound.Destination{Target: t})
 		}
-		batches[bi].Rcpts = append(batches[bi].Rcpts, s.rcpts[i])
+		dests[bi].Rcpts = append(dests[bi].Rcpts, s.rcpts[i])
 		rcptBatch[i] = bi
 	}
-	from, late := s.from, make([]error, len(batches))
+	m := inbound.Message{Source: s.b.source, EnvelopeFrom: s.from, Raw: raw, To: dests}
+	late := make([]inbound.Result, len(dests))
 	for i := range late {
-		late[i] = errDeadline
+		late[i].Err = errDeadline
 	}
-	results := db.Bounded(context.Background(), s.b.timeout, func(ctx context.Context) []error { return s.b.r.Receive(ctx, from, raw, batches) }, late)
-	for _, err := range results {
-		if errors.Is(err, errDeadline) {
-			s.b.log.Error("message not stored in time; answered 451", slog.String("from", from), slog.Duration("timeout", s.b.timeout), slog.String("remote", s.remote))
+	results := db.Bounded(context.Background(), s.b.timeout, func(ctx context.Context) []inbound.Result { return s.b.r.Receive(ctx, m) }, late)
+	for _, r := range results {
+		if errors.Is(r.Err, errDeadline) {
+			s.b.log.Error("message not stored in time; answered 451", slog.String("from", m.EnvelopeFrom), slog.Duration("timeout", s.b.timeout), slog.String("remote", s.remote))
 			break
 		}
 	}
 	out := make([]error, len(s.rcpts))
 	for i, bi := range rcptBatch {
-		if bi < len(results) && results[bi] != nil {
+		switch {
+		case bi >= len(results) || results[bi].Err == nil:
+		case inbound.IsPermanent(results[bi].Err):
+			s.b.log.Warn("message cannot be stored; answered 554", slog.String("from", m.EnvelopeFrom), slog.String("rcpt", s.rcpts[i]), slog.Any("err", results[bi].Err), slog.String("remote", s.remote))
+			out[i] = errPermStore
+		default:
 			out[i] = errTempStore
 		}
 	}
 	return out, nil
 }
 
-// Data answers 250 only when every recipient's copy is committed. If any failed, the whole message
-// is refused with 451: the sender retries it, and the copies already committed are recognised as
-// duplicates then.
+// Data answers 250 only when every recipient's copy is committed. If any failed for now, the
+// whole message is refused with 451: the sender retries it, and the copies already committed are
+// recognised as duplicates then. Only when every failure is permanent is it refused with 554 —
+// a retry could not mend it, and the sender's bounce tells the customer.
 func (s *session) Data(r io.Reader) error {
 	results, err := s.receive(r)
 	if err != nil {
 		return err
 	}
+	var failed error
 	for _, e := range results {
-		if e != nil {
+		if e == errTempStore {
 			return e
 		}
+		if e != nil {
+			failed = e
+		}
 	}
-	return nil
+	return failed
 }
 
 // LMTPData answers per recipient (RFC 2033 §4.2).

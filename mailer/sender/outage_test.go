@@ -1,4 +1,4 @@
-package mailer_test
+package sender_test
 
 import (
 	"context"
@@ -10,10 +10,10 @@ import (
 
 	"github.com/postdesk/postdesk/db"
 	"github.com/postdesk/postdesk/dbtest"
-	"github.com/postdesk/postdesk/mailer"
 	"github.com/postdesk/postdesk/mailer/mailertest"
+	"github.com/postdesk/postdesk/mailer/relay"
+	"github.com/postdesk/postdesk/mailer/sender"
 	"github.com/postdesk/postdesk/outbox"
-	"github.com/postdesk/postdesk/tickets"
 )
 
 // The relay goes away while the sender holds a pooled session, and is still down when the sender
@@ -91,7 +91,7 @@ func TestRelayThatNeverGreetsIsATemporaryFailure(t *testing.T) {
 				(<-held).Close()
 			}
 		})
-		tr, err := mailer.NewSMTPTransport(mailer.RelayConfig{Addr: ln.Addr().String(), Timeout: 200 * time.Millisecond})
+		tr, err := relay.NewSMTPTransport(relay.Config{Addr: ln.Addr().String(), Timeout: 200 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -114,7 +114,7 @@ func TestRelayThatHangsAfterDataIsUncertainNotResent(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := setup(t, d)
 		e.relay.Script(mailertest.Hang)
-		tr, err := mailer.NewSMTPTransport(mailer.RelayConfig{Addr: e.relay.Addr, Timeout: 5 * time.Second, AttemptTimeout: 3 * time.Second})
+		tr, err := relay.NewSMTPTransport(relay.Config{Addr: e.relay.Addr, Timeout: 5 * time.Second, AttemptTimeout: 3 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -131,7 +131,7 @@ func TestRelayThatHangsAfterDataIsUncertainNotResent(t *testing.T) {
 // panicky panics on its first Send, then delivers through next.
 type panicky struct {
 	calls atomic.Int32
-	next  mailer.Transport
+	next  sender.Transport
 }
 
 func (p *panicky) Send(ctx context.Context, from string, rcpts []string, raw []byte, commit func() error) (map[string]string, error) {
@@ -161,31 +161,6 @@ func TestAPanicInAnAttemptIsRecoveredAndTheMailRetried(t *testing.T) {
 		e.waitStatus(t, id, outbox.Sent)
 		if len(e.relay.Messages()) != 1 {
 			t.Fatalf("relay got %d", len(e.relay.Messages()))
-		}
-	})
-}
-
-// A delivery that panics is an error for that message: the poller goes on, the message is
-// neither flagged nor passed by the checkpoint, and the next poll imports it.
-func TestIMAPDeliveryPanicIsRecoveredAndTheMailFetchedAgain(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		f := newFixture(t, d)
-		srv := startMemIMAP(t, memOptions{})
-		since := time.Now().Add(-time.Hour)
-		srv.appendMail(t, nil, "INBOX", mail("a", "Panics once"), time.Now())
-		m := f.addMailbox(t, srv.account, "INBOX", "seen", &since)
-		var calls atomic.Int32
-		next := f.deliverer()
-		f.run(t, mailer.DeliverFunc(func(ctx context.Context, p tickets.Property, from string, raw []byte) (tickets.Delivery, error) {
-			if calls.Add(1) == 1 {
-				var c *struct{ n int }
-				_ = c.n
-			}
-			return next.Deliver(ctx, p, from, raw)
-		}))
-		waitFor(t, 30*time.Second, "the import after the panic", func() bool { return f.mailbox(t, m.ID).LastUID == 1 })
-		if n := f.messageCount(t); n != 1 || calls.Load() < 2 {
-			t.Fatalf("%d messages after %d deliveries", n, calls.Load())
 		}
 	})
 }

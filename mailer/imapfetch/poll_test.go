@@ -1,4 +1,4 @@
-package mailer_test
+package imapfetch_test
 
 import (
 	"context"
@@ -13,8 +13,9 @@ import (
 	"github.com/postdesk/postdesk/db"
 	"github.com/postdesk/postdesk/dbtest"
 	"github.com/postdesk/postdesk/mailbox"
-	"github.com/postdesk/postdesk/mailer"
-	"github.com/postdesk/postdesk/tickets"
+	"github.com/postdesk/postdesk/mailer/imapfetch"
+	"github.com/postdesk/postdesk/mailer/inbound"
+	"github.com/postdesk/postdesk/testclock"
 )
 
 func TestIMAPNewMailIsPushedByIdleAndBecomesATicketWithinSeconds(t *testing.T) {
@@ -24,7 +25,7 @@ func TestIMAPNewMailIsPushedByIdleAndBecomesATicketWithinSeconds(t *testing.T) {
 		srv.appendMail(t, nil, "INBOX", mail("old", "Written before postdesk came"), time.Now())
 		m := f.addMailbox(t, srv.account, "INBOX", "seen", nil)
 		// Polling is slowed to an hour: only IDLE can bring the mail in time.
-		f.run(t, f.deliverer(), mailer.WithIntervals(mailer.Intervals{Poll: time.Hour}))
+		f.run(t, f.deliverer(), imapfetch.WithIntervals(imapfetch.Intervals{Poll: time.Hour}))
 		f.waitPolled(t, m.ID)
 
 		start := time.Now()
@@ -201,20 +202,20 @@ func TestIMAPDeleteAfterAction(t *testing.T) {
 // commitThenCrash commits the first delivery and then fails as a crash would, before the
 // after-action: the message is a ticket, the mailbox does not know it yet.
 type commitThenCrash struct {
-	next    mailer.Deliverer
+	next    inbound.Receiver
 	crashed atomic.Bool
 }
 
-func (c *commitThenCrash) Deliver(ctx context.Context, p tickets.Property, from string, raw []byte) (tickets.Delivery, error) {
+func (c *commitThenCrash) Receive(ctx context.Context, m inbound.Message) []inbound.Result {
 	if c.crashed.Load() {
-		return tickets.Delivery{}, errors.New("process is dead")
+		return []inbound.Result{{Err: errors.New("process is dead")}}
 	}
-	d, err := c.next.Deliver(ctx, p, from, raw)
-	if err != nil {
-		return d, err
+	res := c.next.Receive(ctx, m)
+	if res[0].Err != nil {
+		return res
 	}
 	c.crashed.Store(true)
-	return tickets.Delivery{}, errors.New("crash after commit")
+	return []inbound.Result{{Err: errors.New("crash after commit")}}
 }
 
 func TestIMAPCrashBetweenCommitAndFlagImportsNothingTwice(t *testing.T) {
@@ -225,7 +226,7 @@ func TestIMAPCrashBetweenCommitAndFlagImportsNothingTwice(t *testing.T) {
 		srv.appendMail(t, nil, "INBOX", mail("a", "Committed, then the crash"), time.Now())
 		m := f.addMailbox(t, srv.account, "INBOX", "seen", &since)
 		crash := &commitThenCrash{next: f.deliverer()}
-		_, stop := f.run(t, crash, mailer.WithFetch(1, 1))
+		_, stop := f.run(t, crash, imapfetch.WithFetch(1, 1))
 		waitFor(t, 30*time.Second, "the crash", func() bool { return crash.crashed.Load() && len(f.tickets(t)) == 1 })
 		stop()
 		if flags := srv.folderState(t, "INBOX")["a@customer.example"]; hasFlag(flags, imap.FlagSeen) {
@@ -288,7 +289,7 @@ func TestIMAPPollsServersWithoutIdle(t *testing.T) {
 		f := newFixture(t, d)
 		srv := startMemIMAP(t, memOptions{})
 		m := f.addMailbox(t, srv.account, "INBOX", "seen", nil)
-		f.run(t, f.deliverer(), mailer.WithoutIdle())
+		f.run(t, f.deliverer(), imapfetch.WithoutIdle())
 		f.waitPolled(t, m.ID)
 		srv.appendMail(t, nil, "INBOX", mail("a", "Polled"), time.Now())
 		waitFor(t, 30*time.Second, "the polled mail", func() bool { return len(f.tickets(t)) == 1 })
@@ -305,7 +306,7 @@ func TestIMAPOverTLS(t *testing.T) {
 				since := time.Now().Add(-time.Hour)
 				srv.appendMail(t, nil, "INBOX", mail("a", "Over TLS"), time.Now())
 				f.addMailbox(t, srv.account, "INBOX", "seen", &since)
-				f.run(t, f.deliverer(), mailer.WithTLSConfig(clientTLS))
+				f.run(t, f.deliverer(), imapfetch.WithTLSConfig(clientTLS))
 				waitFor(t, 30*time.Second, "the mail over TLS", func() bool { return len(f.tickets(t)) == 1 })
 			})
 		})
@@ -337,7 +338,7 @@ func TestIMAPBacklogKeepsRepliesWithTheirThreads(t *testing.T) {
 		}
 		since := time.Now().Add(-time.Hour)
 		m := f.addMailbox(t, srv.account, "INBOX", "seen", &since)
-		f.run(t, f.deliverer(), mailer.WithFetch(25, 4))
+		f.run(t, f.deliverer(), imapfetch.WithFetch(25, 4))
 		waitFor(t, 30*time.Second, "all 240 messages", func() bool { return f.messageCount(t) == 240 })
 		ts := f.tickets(t)
 		if len(ts) != 60 {
@@ -366,8 +367,8 @@ func TestIMAPLeaseLetsOneInstancePollEachMailbox(t *testing.T) {
 		for _, folder := range folders {
 			ids = append(ids, f.addMailbox(t, srv.account, folder, "seen", nil).ID)
 		}
-		a, stopA := f.run(t, f.deliverer(), mailer.WithOwner("instance-a"))
-		b, _ := f.run(t, f.deliverer(), mailer.WithOwner("instance-b"))
+		a, stopA := f.run(t, f.deliverer(), imapfetch.WithOwner("instance-a"))
+		b, _ := f.run(t, f.deliverer(), imapfetch.WithOwner("instance-b"))
 		waitFor(t, 30*time.Second, "every mailbox polled", func() bool {
 			return len(a.Running())+len(b.Running()) == len(ids)
 		})
@@ -401,22 +402,43 @@ func TestIMAPLeaseLetsOneInstancePollEachMailbox(t *testing.T) {
 
 func TestIMAPDeadInstanceLeaseIsTakenOverAfterExpiry(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
 		f := newFixture(t, d)
+		// The leases' clock moves only when told to: expiry is a step of the test, not a wait.
+		clk := testclock.New(time.Now())
+		secret, err := f.ts.Secret(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.boxes = mailbox.NewStore(d, secret, mailbox.WithClock(clk.Now))
 		srv := startMemIMAP(t, memOptions{})
 		m := f.addMailbox(t, srv.account, "INBOX", "seen", nil)
 		// An instance claimed it and died without releasing it.
-		if ok, err := f.boxes.Claim(context.Background(), m.ID, "dead-instance", 1500*time.Millisecond); !ok || err != nil {
+		if ok, err := f.boxes.Claim(ctx, m.ID, "dead-instance", time.Minute); !ok || err != nil {
 			t.Fatalf("claim: %v, %v", ok, err)
 		}
-		claimed := time.Now()
-		b, _ := f.run(t, f.deliverer(), mailer.WithOwner("instance-b"))
-		time.Sleep(500 * time.Millisecond)
+		b, _ := f.run(t, f.deliverer(), imapfetch.WithOwner("instance-b"))
+		scanned := func() {
+			t.Helper()
+			sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			if err := b.Sync(sctx); err != nil {
+				t.Fatalf("scan: %v", err)
+			}
+		}
+		scanned()
 		if len(b.Running()) != 0 {
 			t.Fatal("took a live lease over")
 		}
-		waitFor(t, 30*time.Second, "the takeover", func() bool { return len(b.Running()) == 1 })
-		if waited := time.Since(claimed); waited < 1400*time.Millisecond {
-			t.Fatalf("took over after %s, before the lease expired", waited)
+		clk.Advance(time.Minute - time.Second)
+		scanned()
+		if len(b.Running()) != 0 {
+			t.Fatal("took the lease over a second before it expired")
+		}
+		clk.Advance(2 * time.Second)
+		scanned()
+		if len(b.Running()) != 1 {
+			t.Fatal("the first scan after the expiry did not take the mailbox over")
 		}
 		if owner := f.mailbox(t, m.ID).LeaseOwner; owner != "instance-b" {
 			t.Fatalf("lease owner %q", owner)

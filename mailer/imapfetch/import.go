@@ -1,4 +1,4 @@
-package mailer
+package imapfetch
 
 import (
 	"bytes"
@@ -98,7 +98,7 @@ type importState struct {
 	unsaved int        // imported since the last advance
 	err0    error      // the first delivery failure
 
-	imported, duplicates, skipped int
+	imported, duplicates, skipped, refused int
 }
 
 const (
@@ -127,7 +127,7 @@ func (s *importState) delivered(u imap.UID, dup bool, err error) {
 	defer s.mu.Unlock()
 	if err != nil {
 		if s.err0 == nil {
-			s.err0 = fmt.Errorf("mailer: imap: deliver UID %d: %w", u, err)
+			s.err0 = fmt.Errorf("imapfetch: deliver UID %d: %w", u, err)
 		}
 		return
 	}
@@ -141,6 +141,21 @@ func (s *importState) skip(u imap.UID) {
 	defer s.mu.Unlock()
 	s.state[u] = done
 	s.skipped++
+}
+
+// refuse marks u done without its after-action: the receiver can never store it (a permanent
+// failure), and the folder is the only place its raw is kept.
+func (s *importState) refuse(u imap.UID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.state[u] = done
+	s.refused++
+}
+
+func (s *importState) refusedCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refused
 }
 
 func (s *importState) takeReady() []imap.UID {

@@ -1,4 +1,4 @@
-package mailer
+package smtpd
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postdesk/postdesk/mailer/inbound"
 	"github.com/postdesk/postdesk/mailer/mailertest"
 )
 
@@ -78,18 +79,18 @@ type hangingReceiver struct {
 	release            chan struct{}
 }
 
-func (h *hangingReceiver) Accept(ctx context.Context, rcpt string) (Target, error) {
+func (h *hangingReceiver) Accept(ctx context.Context, rcpt string) (inbound.Target, error) {
 	if h.hangRcpt {
 		<-h.release // ignores ctx, as lib/pq does with a server that does not answer
 	}
 	return h.fakeReceiver.Accept(ctx, rcpt)
 }
 
-func (h *hangingReceiver) Receive(ctx context.Context, from string, raw []byte, bs []Batch) []error {
+func (h *hangingReceiver) Receive(ctx context.Context, m inbound.Message) []inbound.Result {
 	if h.hangData {
 		<-h.release
 	}
-	return h.fakeReceiver.Receive(ctx, from, raw, bs)
+	return h.fakeReceiver.Receive(ctx, m)
 }
 
 // A delivery that does not finish within the delivery timeout is answered 451, at RCPT and after

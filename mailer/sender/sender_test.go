@@ -1,4 +1,4 @@
-package mailer_test
+package sender_test
 
 import (
 	"context"
@@ -12,8 +12,9 @@ import (
 
 	"github.com/postdesk/postdesk/db"
 	"github.com/postdesk/postdesk/dbtest"
-	"github.com/postdesk/postdesk/mailer"
 	"github.com/postdesk/postdesk/mailer/mailertest"
+	"github.com/postdesk/postdesk/mailer/relay"
+	"github.com/postdesk/postdesk/mailer/sender"
 	"github.com/postdesk/postdesk/outbox"
 	"github.com/postdesk/postdesk/testclock"
 	"github.com/postdesk/postdesk/tickets"
@@ -67,16 +68,26 @@ func (e *env) enqueueID(t *testing.T, messageID string, rcpts ...string) int64 {
 }
 
 // run starts a sender until the returned stop is called.
-func (e *env) run(t *testing.T, tr mailer.Transport) (*mailer.Sender, func()) {
-	s := mailer.NewSender(e.q, tr, 2, 10*time.Millisecond, nil)
+func (e *env) run(t *testing.T, tr sender.Transport) (*sender.Sender, func()) {
+	s := sender.New(e.q, tr, 2, 10*time.Millisecond, nil).WithClock(e.clk.Now)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { s.Run(ctx); close(done) }()
 	return s, func() { cancel(); <-done }
 }
 
-func (e *env) relayTransport(t *testing.T) mailer.Transport {
-	tr, err := mailer.NewSMTPTransport(mailer.RelayConfig{Addr: e.relay.Addr, TLS: "none", Timeout: 5 * time.Second})
+// sync waits for a claim round of s that began after the call to end.
+func (e *env) sync(t *testing.T, s *sender.Sender) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.Sync(ctx); err != nil {
+		t.Fatalf("sender sync: %v", err)
+	}
+}
+
+func (e *env) relayTransport(t *testing.T) sender.Transport {
+	tr, err := relay.NewSMTPTransport(relay.Config{Addr: e.relay.Addr, TLS: "none", Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,8 +187,12 @@ func TestConnectionDroppedAfterDataIsNeverResent(t *testing.T) {
 		defer stop()
 		e.waitStatus(t, id, outbox.Uncertain)
 		e.clk.Advance(time.Hour)
-		s.Kick()
-		time.Sleep(100 * time.Millisecond)
+		// A claim round after an hour has passed has ended: had it taken the row again, the row
+		// would be sending (or sent) by now, not uncertain.
+		e.sync(t, s)
+		if m, err := e.q.Get(context.Background(), id); err != nil || m.Status != outbox.Uncertain || m.Attempts != 1 {
+			t.Fatalf("after an hour: %+v, %v; want uncertain after 1 attempt", m, err)
+		}
 		if e.relay.Attempts() != 1 {
 			t.Fatalf("relay saw %d attempts, want 1", e.relay.Attempts())
 		}
@@ -190,7 +205,7 @@ func TestConnectionDroppedAfterDataIsNeverResent(t *testing.T) {
 func TestRelayDownThenUpDeliversOnce(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := setup(t, d)
-		tr, _ := mailer.NewSMTPTransport(mailer.RelayConfig{Addr: "127.0.0.1:1", Timeout: time.Second})
+		tr, _ := relay.NewSMTPTransport(relay.Config{Addr: "127.0.0.1:1", Timeout: time.Second})
 		id := e.enqueue(t, "ann@customer.example")
 		_, stop := e.run(t, tr)
 		m := e.waitStatus(t, id, outbox.Queued)
@@ -242,7 +257,7 @@ func TestWithoutARelayMailIsWrittenToFiles(t *testing.T) {
 		e := setup(t, d)
 		dir := t.TempDir()
 		id := e.enqueue(t, "ann@customer.example")
-		_, stop := e.run(t, mailer.FileTransport{Dir: dir})
+		_, stop := e.run(t, relay.FileTransport{Dir: dir})
 		defer stop()
 		e.waitStatus(t, id, outbox.Sent)
 		files, _ := filepath.Glob(filepath.Join(dir, "*.eml"))

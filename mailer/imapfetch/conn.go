@@ -1,4 +1,4 @@
-package mailer
+package imapfetch
 
 import (
 	"context"
@@ -17,8 +17,8 @@ import (
 	"github.com/postdesk/postdesk/mailbox"
 )
 
-// IMAPAccount is how to reach a mailbox and log in.
-type IMAPAccount struct {
+// Account is how to reach a mailbox and log in.
+type Account struct {
 	Host     string
 	Port     int
 	TLS      string // mailbox.TLSImplicit, TLSStartTLS or TLSNone
@@ -45,12 +45,12 @@ const dialTimeout = 30 * time.Second
 
 // dialIMAP connects, logs in and selects folder. Cancelling ctx closes the connection, which ends
 // any command in progress.
-func dialIMAP(ctx context.Context, a IMAPAccount, folder string) (*imapConn, error) {
+func dialIMAP(ctx context.Context, a Account, folder string) (*imapConn, error) {
 	addr := net.JoinHostPort(a.Host, strconv.Itoa(a.Port))
 	d := net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("mailer: imap: connect to %s: %w", addr, err)
+		return nil, fmt.Errorf("imapfetch: connect to %s: %w", addr, err)
 	}
 	ic := &imapConn{wake: make(chan struct{}, 1)}
 	ic.stop = context.AfterFunc(ctx, func() { conn.Close() })
@@ -81,7 +81,7 @@ func dialIMAP(ctx context.Context, a IMAPAccount, folder string) (*imapConn, err
 		if err != nil {
 			ic.stop()
 			conn.Close()
-			return nil, fmt.Errorf("mailer: imap: TLS with %s: %w", addr, err)
+			return nil, fmt.Errorf("imapfetch: TLS with %s: %w", addr, err)
 		}
 		ic.c = imapclient.New(tconn, opts)
 	case mailbox.TLSStartTLS:
@@ -90,18 +90,18 @@ func dialIMAP(ctx context.Context, a IMAPAccount, folder string) (*imapConn, err
 		if err != nil {
 			ic.stop()
 			conn.Close()
-			return nil, fmt.Errorf("mailer: imap: STARTTLS with %s: %w", addr, err)
+			return nil, fmt.Errorf("imapfetch: STARTTLS with %s: %w", addr, err)
 		}
 	default:
 		ic.c = imapclient.New(conn, opts)
 	}
 	if err := ic.login(a); err != nil {
 		ic.close()
-		return nil, fmt.Errorf("mailer: imap: %s: %w", addr, err)
+		return nil, fmt.Errorf("imapfetch: %s: %w", addr, err)
 	}
 	if err := ic.selectFolder(folder); err != nil {
 		ic.close()
-		return nil, fmt.Errorf("mailer: imap: %s: %w", addr, err)
+		return nil, fmt.Errorf("imapfetch: %s: %w", addr, err)
 	}
 	return ic, nil
 }
@@ -126,7 +126,7 @@ func (ic *imapConn) close() {
 	ic.c.Close()
 }
 
-func (ic *imapConn) login(a IMAPAccount) error {
+func (ic *imapConn) login(a Account) error {
 	if err := ic.c.WaitGreeting(); err != nil {
 		return fmt.Errorf("greeting: %w", err)
 	}
@@ -359,7 +359,7 @@ func ctxErr(ctx context.Context, err error) error {
 	return err
 }
 
-// MailboxInfo is what CheckIMAP found.
+// MailboxInfo is what Check found.
 type MailboxInfo struct {
 	Messages    uint32
 	UIDValidity uint32
@@ -368,9 +368,9 @@ type MailboxInfo struct {
 	Move        bool // the server moves atomically (RFC 6851)
 }
 
-// CheckIMAP connects to a mailbox, logs in and selects folder, to tell an admin at once whether the
+// Check connects to a mailbox, logs in and selects folder, to tell an admin at once whether the
 // settings work.
-func CheckIMAP(ctx context.Context, a IMAPAccount, folder string) (MailboxInfo, error) {
+func Check(ctx context.Context, a Account, folder string) (MailboxInfo, error) {
 	ic, err := dialIMAP(ctx, a, folder)
 	if err != nil {
 		return MailboxInfo{}, err

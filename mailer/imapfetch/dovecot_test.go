@@ -1,4 +1,4 @@
-package mailer_test
+package imapfetch_test
 
 import (
 	"bytes"
@@ -262,7 +262,7 @@ func TestIMAPDovecot(t *testing.T) {
 // BenchmarkImportDovecot measures a backlog import: 5,000 varied messages (~10 KB, some with
 // attachments, about half replies) in a Dovecot mailbox, from the first poll until all are stored.
 //
-//	go test -run '^$' -bench ImportDovecot -benchtime 1x ./mailer
+//	go test -run '^$' -bench ImportDovecot -benchtime 1x ./mailer/imapfetch
 func BenchmarkImportDovecot(b *testing.B) {
 	const n = 5000
 	acct := startDovecot(b)("bench@acme.example")

@@ -1,4 +1,4 @@
-package mailer
+package smtpd
 
 import (
 	"crypto/tls"

@@ -1,4 +1,4 @@
-package mailer
+package smtpd
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/postdesk/postdesk/mailer/inbound"
 	"github.com/postdesk/postdesk/mailer/mailertest"
 )
 
@@ -19,33 +20,42 @@ type key string
 
 func (k key) Key() string { return string(k) }
 
-// fakeReceiver serves two properties by local part and can be told to fail one.
+// fakeReceiver serves two properties by local part and can be told to fail one, for now or for
+// good.
 type fakeReceiver struct {
 	mu       sync.Mutex
 	failKey  string
+	permKey  string
 	failRcpt bool
 	got      map[string][][]byte
+	sources  []inbound.Source
 }
 
-func (f *fakeReceiver) Accept(_ context.Context, rcpt string) (Target, error) {
+func (f *fakeReceiver) Accept(_ context.Context, rcpt string) (inbound.Target, error) {
 	if f.failRcpt {
 		return nil, errors.New("database down")
 	}
 	local, _, _ := strings.Cut(strings.ToLower(rcpt), "@")
 	local, _, _ = strings.Cut(local, "+")
 	if local != "acme" && local != "globex" {
-		return nil, fmt.Errorf("%w: %s", ErrUnknownRecipient, rcpt)
+		return nil, fmt.Errorf("%w: %s", inbound.ErrUnknownRecipient, rcpt)
 	}
 	return key(local), nil
 }
 
-func (f *fakeReceiver) Receive(_ context.Context, _ string, raw []byte, bs []Batch) []error {
+func (f *fakeReceiver) Receive(_ context.Context, m inbound.Message) []inbound.Result {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	errs := make([]error, len(bs))
-	for i, b := range bs {
+	f.sources = append(f.sources, m.Source)
+	raw := m.Raw
+	errs := make([]inbound.Result, len(m.To))
+	for i, b := range m.To {
 		if b.Target.Key() == f.failKey {
-			errs[i] = errors.New("database down")
+			errs[i].Err = errors.New("database down")
+			continue
+		}
+		if b.Target.Key() == f.permKey {
+			errs[i].Err = inbound.Permanent(errors.New("the message breaks a rule of the store"))
 			continue
 		}
 		if f.got == nil {
@@ -163,6 +173,38 @@ func TestLMTPAnswersPerRecipient(t *testing.T) {
 				t.Fatalf("per-recipient replies %v, want [250 451]", got)
 			}
 		})
+	}
+}
+
+// A message the store can never take is refused for good (554 5.6.0), so its sender bounces it
+// instead of retrying it for days — unless another copy failed only for now: then 451, and the
+// retry settles it.
+func TestSMTPAnswers554WhenTheMessageCanNeverBeStored(t *testing.T) {
+	r := &fakeReceiver{permKey: "globex"}
+	addr := start(t, false, "tcp", r)
+	err := send(addr, []string{"acme@desk.example", "globex@desk.example"}, msg)
+	var se *smtp.SMTPError
+	if !errors.As(err, &se) || se.Code != 554 || se.EnhancedCode != (smtp.EnhancedCode{5, 6, 0}) {
+		t.Fatalf("got %v, want 554 5.6.0", err)
+	}
+	r.failKey = "acme"
+	if err := send(addr, []string{"acme@desk.example", "globex@desk.example"}, msg); code(err) != 451 {
+		t.Fatalf("one copy temporary, one permanent: got %v, want 451", err)
+	}
+	if r.sources[0] != inbound.SMTP {
+		t.Fatalf("source %q, want smtp", r.sources[0])
+	}
+}
+
+func TestLMTPAnswers554ForTheRecipientWhoseCopyCanNeverBeStored(t *testing.T) {
+	r := &fakeReceiver{permKey: "globex"}
+	addr := start(t, true, "tcp", r)
+	got := mailertest.LMTPSend(t, addr, []string{"acme@desk.example", "globex@desk.example"}, msg)
+	if len(got) != 2 || got[0] != 250 || got[1] != 554 {
+		t.Fatalf("per-recipient replies %v, want [250 554]", got)
+	}
+	if r.count("acme") != 1 || r.sources[0] != inbound.LMTP {
+		t.Fatalf("acme got %d messages, source %v", r.count("acme"), r.sources)
 	}
 }
 

@@ -1,4 +1,4 @@
-package mailer_test
+package sender_test
 
 import (
 	"context"
@@ -9,8 +9,9 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/postdesk/postdesk/dbtest"
-	"github.com/postdesk/postdesk/mailer"
 	"github.com/postdesk/postdesk/mailer/mailertest"
+	"github.com/postdesk/postdesk/mailer/relay"
+	"github.com/postdesk/postdesk/mailer/sender"
 	"github.com/postdesk/postdesk/outbox"
 )
 
@@ -27,7 +28,7 @@ func BenchmarkSenderThroughput(b *testing.B) {
 	for _, e := range dbtest.Engines() {
 		b.Run(e.Name, func(b *testing.B) {
 			d := dbtest.Open(b, e)
-			relay := mailertest.Start(b)
+			rl := mailertest.Start(b)
 			ctx := context.Background()
 			if _, err := d.ExecContext(ctx, `INSERT INTO properties (slug, name, created_at) VALUES ('acme', 'Acme', CURRENT_TIMESTAMP)`); err != nil {
 				b.Fatal(err)
@@ -48,12 +49,12 @@ func BenchmarkSenderThroughput(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			tr, _ := mailer.NewSMTPTransport(mailer.RelayConfig{Addr: relay.Addr, TLS: "none"})
-			s := mailer.NewSender(outbox.NewQueue(d, nil), tr, 8, 10*time.Millisecond, nil)
+			tr, _ := relay.NewSMTPTransport(relay.Config{Addr: rl.Addr, TLS: "none"})
+			s := sender.New(outbox.NewQueue(d, nil), tr, 8, 10*time.Millisecond, nil)
 			runCtx, stop := context.WithCancel(ctx)
 			b.ResetTimer()
 			go s.Run(runCtx)
-			relay.Wait(b, b.N, 10*time.Minute)
+			rl.Wait(b, b.N, 10*time.Minute)
 			b.StopTimer()
 			stop()
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "mails/s")

@@ -1,4 +1,4 @@
-package mailer_test
+package imapfetch_test
 
 import (
 	"context"
@@ -23,7 +23,8 @@ import (
 	"github.com/postdesk/postdesk/db"
 	"github.com/postdesk/postdesk/intake"
 	"github.com/postdesk/postdesk/mailbox"
-	"github.com/postdesk/postdesk/mailer"
+	"github.com/postdesk/postdesk/mailer/imapfetch"
+	"github.com/postdesk/postdesk/mailer/inbound"
 	"github.com/postdesk/postdesk/mailer/mailertest"
 	"github.com/postdesk/postdesk/tickets"
 )
@@ -299,11 +300,7 @@ func (w testWriter) Write(b []byte) (int, error) {
 }
 
 // deliverer is the intake path, as cmd/postdesk wires it.
-func (f *fixture) deliverer() mailer.Deliverer {
-	return mailer.DeliverFunc(func(ctx context.Context, p tickets.Property, from string, raw []byte) (tickets.Delivery, error) {
-		return f.pipe.Deliver(ctx, p, []string{intake.ForwardingAddress(p.Slug, "desk.example")}, intake.Prepare(from, raw))
-	})
-}
+func (f *fixture) deliverer() inbound.Receiver { return f.pipe }
 
 func (f *fixture) addMailbox(t testing.TB, a account, folder, after string, since *time.Time) mailbox.Mailbox {
 	t.Helper()
@@ -316,13 +313,13 @@ func (f *fixture) addMailbox(t testing.TB, a account, folder, after string, sinc
 }
 
 // fast are intervals for tests: nothing waits for seconds unless a test means it to.
-var fast = mailer.Intervals{Scan: 100 * time.Millisecond, Lease: 3 * time.Second, Renew: time.Second, Poll: 200 * time.Millisecond,
+var fast = imapfetch.Intervals{Scan: 100 * time.Millisecond, Lease: 3 * time.Second, Renew: time.Second, Poll: 200 * time.Millisecond,
 	MinBackoff: 50 * time.Millisecond, MaxBackoff: 500 * time.Millisecond}
 
 // run starts pollers and returns a function that stops them and waits.
-func (f *fixture) run(t testing.TB, d mailer.Deliverer, opts ...mailer.PollersOption) (*mailer.Pollers, func()) {
+func (f *fixture) run(t testing.TB, d inbound.Receiver, opts ...imapfetch.PollersOption) (*imapfetch.Pollers, func()) {
 	t.Helper()
-	p := mailer.NewPollers(f.boxes, d, f.ts, f.log, append([]mailer.PollersOption{mailer.WithIntervals(fast)}, opts...)...)
+	p := imapfetch.NewPollers(f.boxes, d, f.ts, f.log, append([]imapfetch.PollersOption{imapfetch.WithIntervals(fast)}, opts...)...)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()

@@ -1,10 +1,14 @@
-package mailer
+// Package imapfetch imports mail from support mailboxes over IMAP: the connection (TLS, login),
+// the poller of one mailbox (checkpoint, IDLE or polling, after-actions) and the pollers of all
+// of them, shared out between instances by leases. Each message goes to an inbound.Receiver.
+package imapfetch
 
 import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,23 +18,10 @@ import (
 	"time"
 
 	"github.com/postdesk/postdesk/mailbox"
+	"github.com/postdesk/postdesk/mailer/inbound"
+	"github.com/postdesk/postdesk/scheduler"
 	"github.com/postdesk/postdesk/tickets"
 )
-
-// Deliverer hands a message fetched from a mailbox to the intake path that SMTP uses, for
-// property p. The error is nil only once the message is committed, or known to be already
-// (Delivery.Duplicate). envelopeFrom is never "" for mail that names its sender.
-type Deliverer interface {
-	Deliver(ctx context.Context, p tickets.Property, envelopeFrom string, raw []byte) (tickets.Delivery, error)
-}
-
-// DeliverFunc adapts a function to Deliverer.
-type DeliverFunc func(ctx context.Context, p tickets.Property, envelopeFrom string, raw []byte) (tickets.Delivery, error)
-
-// Deliver calls f.
-func (f DeliverFunc) Deliver(ctx context.Context, p tickets.Property, envelopeFrom string, raw []byte) (tickets.Delivery, error) {
-	return f(ctx, p, envelopeFrom, raw)
-}
 
 // PropertyLookup finds the property a mailbox belongs to.
 type PropertyLookup interface {
@@ -109,18 +100,22 @@ func WithIMAPDebug(w io.Writer) PollersOption { return func(c *pollConfig) { c.D
 // dies, the others take its mailboxes over once their leases expire.
 type Pollers struct {
 	store   *mailbox.Store
-	deliver Deliverer
+	deliver inbound.Receiver
 	props   PropertyLookup
 	log     *slog.Logger
 	cfg     pollConfig
 	owner   string
 
+	scans *scheduler.Loop
+	wg    sync.WaitGroup // the mailbox pollers running
+
 	mu      sync.Mutex
 	running map[int64]context.CancelFunc
 }
 
-// NewPollers returns the pollers; Run starts them.
-func NewPollers(store *mailbox.Store, d Deliverer, props PropertyLookup, log *slog.Logger, opts ...PollersOption) *Pollers {
+// NewPollers returns the pollers; Run starts them. Each message fetched goes to d, for the
+// mailbox's property, with no envelope recipients (the property's forwarding address stands in).
+func NewPollers(store *mailbox.Store, d inbound.Receiver, props PropertyLookup, log *slog.Logger, opts ...PollersOption) *Pollers {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -131,8 +126,13 @@ func NewPollers(store *mailbox.Store, d Deliverer, props PropertyLookup, log *sl
 	if cfg.owner == "" {
 		cfg.owner = defaultOwner()
 	}
-	return &Pollers{store: store, deliver: d, props: props, log: log.With(slog.String("component", "imap")), cfg: cfg,
+	p := &Pollers{store: store, deliver: d, props: props, log: log.With(slog.String("component", "imap")), cfg: cfg,
 		owner: cfg.owner, running: map[int64]context.CancelFunc{}}
+	p.scans = scheduler.New(scheduler.Job{Name: "imap-scan", Every: cfg.Scan, Run: func(ctx context.Context) (time.Time, error) {
+		p.scan(ctx)
+		return time.Time{}, nil
+	}}, p.log, scheduler.WithClock(store.Now))
+	return p
 }
 
 func defaultOwner() string {
@@ -150,25 +150,20 @@ func (p *Pollers) Owner() string { return p.owner }
 // process are picked up. Failures of one mailbox are logged and recorded on it, never fatal.
 func (p *Pollers) Run(ctx context.Context) error {
 	p.log.Info("imap: polling mailboxes", slog.String("owner", p.owner))
-	var wg sync.WaitGroup
-	t := time.NewTicker(p.cfg.Scan)
-	defer t.Stop()
-	for {
-		p.scan(ctx, &wg)
-		select {
-		case <-ctx.Done():
-			p.mu.Lock()
-			for _, cancel := range p.running {
-				cancel()
-			}
-			p.mu.Unlock()
-			wg.Wait()
-			p.log.Info("imap: stopped")
-			return nil
-		case <-t.C:
-		}
+	p.scans.Run(ctx)
+	p.mu.Lock()
+	for _, cancel := range p.running {
+		cancel()
 	}
+	p.mu.Unlock()
+	p.wg.Wait()
+	p.log.Info("imap: stopped")
+	return nil
 }
+
+// Sync scans the mailbox table now and returns once a scan that began after the call has ended:
+// every mailbox this instance could claim then is claimed (tests wait on it).
+func (p *Pollers) Sync(ctx context.Context) error { return p.scans.Sync(ctx) }
 
 // Running lists the mailboxes this instance polls now.
 func (p *Pollers) Running() []int64 {
@@ -181,7 +176,7 @@ func (p *Pollers) Running() []int64 {
 	return ids
 }
 
-func (p *Pollers) scan(ctx context.Context, wg *sync.WaitGroup) {
+func (p *Pollers) scan(ctx context.Context) {
 	mbs, err := p.store.List(ctx, 0)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -213,9 +208,9 @@ func (p *Pollers) scan(ctx context.Context, wg *sync.WaitGroup) {
 		p.mu.Lock()
 		p.running[mb.ID] = cancel
 		p.mu.Unlock()
-		wg.Add(1)
+		p.wg.Add(1)
 		go func() {
-			defer wg.Done()
+			defer p.wg.Done()
 			p.runMailbox(mctx, cancel, mb)
 		}()
 	}
@@ -264,44 +259,29 @@ func (p *Pollers) runMailbox(ctx context.Context, cancel context.CancelFunc, mb 
 // keepLease renews the lease until ctx ends, and stops the poller (cancel) when the lease is
 // lost, or cannot be confirmed for as long as it lasts: another instance may have it by then.
 func (p *Pollers) keepLease(ctx context.Context, cancel context.CancelFunc, id int64, log *slog.Logger) {
-	t := time.NewTicker(p.cfg.Renew)
-	defer t.Stop()
-	held := time.Now()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		ok, err := p.store.Claim(ctx, id, p.owner, p.cfg.Lease)
-		switch {
-		case ctx.Err() != nil:
-			return
-		case err != nil && time.Since(held) < p.cfg.Lease:
-			log.Warn("imap: cannot renew the lease", slog.Any("err", err))
-		case err != nil:
-			log.Error("imap: lease expired without renewal: stopping", slog.Any("err", err))
-			cancel()
-			return
-		case !ok:
-			log.Warn("imap: lease lost to another instance: stopping")
-			cancel()
-			return
-		default:
-			held = time.Now()
-		}
+	err := scheduler.Hold(ctx, scheduler.Lease{
+		Claim: func(ctx context.Context) (bool, error) { return p.store.Claim(ctx, id, p.owner, p.cfg.Lease) },
+		TTL:   p.cfg.Lease, Renew: p.cfg.Renew, Now: p.store.Now,
+	}, log.With(slog.String("lease", "imap mailbox")))
+	switch {
+	case errors.Is(err, scheduler.ErrLeaseLost):
+		log.Warn("imap: lease lost to another instance: stopping")
+		cancel()
+	case err != nil:
+		log.Error("imap: lease expired without renewal: stopping", slog.Any("err", err))
+		cancel()
 	}
 }
 
 func (p *Pollers) property(ctx context.Context, id int64) (tickets.Property, error) {
 	ps, err := p.props.Properties(ctx)
 	if err != nil {
-		return tickets.Property{}, fmt.Errorf("mailer: imap: read properties: %w", err)
+		return tickets.Property{}, fmt.Errorf("imapfetch: read properties: %w", err)
 	}
 	for _, prop := range ps {
 		if prop.ID == id {
 			return prop, nil
 		}
 	}
-	return tickets.Property{}, fmt.Errorf("mailer: imap: property %d: %w", id, tickets.ErrNotFound)
+	return tickets.Property{}, fmt.Errorf("imapfetch: property %d: %w", id, tickets.ErrNotFound)
 }

@@ -1,4 +1,4 @@
-package mailer_test
+package sender_test
 
 import (
 	"context"
@@ -8,8 +8,8 @@ import (
 
 	"github.com/postdesk/postdesk/db"
 	"github.com/postdesk/postdesk/dbtest"
-	"github.com/postdesk/postdesk/mailer"
 	"github.com/postdesk/postdesk/mailer/mailertest"
+	"github.com/postdesk/postdesk/mailer/sender"
 	"github.com/postdesk/postdesk/outbox"
 )
 
@@ -107,7 +107,7 @@ func (e *env) waitAttempt(t *testing.T, id int64, n int) outbox.Mail {
 // instance" take the row back (its lease ran out): the sender's commit then fails, and the real
 // transport must abandon the transaction before the end of DATA.
 type recovering struct {
-	mailer.Transport
+	sender.Transport
 	steal func()
 }
 

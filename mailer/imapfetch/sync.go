@@ -1,4 +1,4 @@
-package mailer
+package imapfetch
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 
 	"github.com/postdesk/postdesk/mailbox"
+	"github.com/postdesk/postdesk/mailer/inbound"
 	"github.com/postdesk/postdesk/tickets"
 )
 
@@ -80,7 +81,7 @@ func (pl *poller) session(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ic, err := dialIMAP(ctx, IMAPAccount{
+	ic, err := dialIMAP(ctx, Account{
 		Host: mb.Host, Port: mb.Port, TLS: mb.TLS, Username: mb.Username, Password: password,
 		TLSConfig: pl.p.cfg.TLSConfig, Debug: pl.p.cfg.Debug,
 	}, mb.Folder)
@@ -90,7 +91,7 @@ func (pl *poller) session(ctx context.Context) error {
 	defer ic.close()
 	if pl.after.Kind == mailbox.AfterMove {
 		if err := ic.ensureFolder(pl.after.Folder); err != nil {
-			return fmt.Errorf("mailer: imap: %w", err)
+			return fmt.Errorf("imapfetch: %w", err)
 		}
 	}
 	if err := pl.begin(ctx, ic); err != nil {
@@ -152,7 +153,7 @@ func (pl *poller) wait(ctx context.Context, ic *imapConn) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-ic.c.Closed():
-		return fmt.Errorf("mailer: imap: the server closed the connection")
+		return fmt.Errorf("imapfetch: the server closed the connection")
 	}
 	return nil
 }
@@ -164,13 +165,13 @@ func (pl *poller) pending(ic *imapConn) ([]imap.UID, error) {
 	if cp.LastUID < cp.ScanUntil {
 		old, err := ic.searchUIDs(imap.UID(cp.LastUID+1), imap.UID(cp.ScanUntil), cp.Since)
 		if err != nil {
-			return nil, fmt.Errorf("mailer: imap: %w", err)
+			return nil, fmt.Errorf("imapfetch: %w", err)
 		}
 		uids = old
 	}
 	recent, err := ic.searchUIDs(imap.UID(max(cp.LastUID, cp.ScanUntil)+1), 0, time.Time{})
 	if err != nil {
-		return nil, fmt.Errorf("mailer: imap: %w", err)
+		return nil, fmt.Errorf("imapfetch: %w", err)
 	}
 	return append(uids, recent...), nil
 }
@@ -191,7 +192,7 @@ func (pl *poller) sync(ctx context.Context, ic *imapConn) error {
 	imp := newImportState(uids)
 	err = pl.importAll(ctx, ic, imp)
 	imported, dups, skipped := imp.counts()
-	attrs := []any{slog.Int("imported", imported), slog.Int("duplicates", dups), slog.Int("skipped", skipped), slog.Duration("took", time.Since(start).Round(time.Millisecond))}
+	attrs := []any{slog.Int("imported", imported), slog.Int("duplicates", dups), slog.Int("skipped", skipped), slog.Int("refused", imp.refusedCount()), slog.Duration("took", time.Since(start).Round(time.Millisecond))}
 	if err != nil {
 		pl.log.Warn("imap: import interrupted", append(attrs, slog.Any("err", err))...)
 		return err
@@ -218,8 +219,16 @@ func (pl *poller) importAll(ctx context.Context, ic *imapConn, imp *importState)
 				// After a failure nothing more is delivered: the checkpoint cannot pass the
 				// failed message, so all after it would be fetched again anyway.
 				if imp.err() == nil && ctx.Err() == nil {
-					d, err := pl.deliverSafely(ctx, j.raw)
-					imp.delivered(j.uid, d.Duplicate, err)
+					r := pl.deliverSafely(ctx, j.raw)
+					if inbound.IsPermanent(r.Err) {
+						// It can never be stored, and its raw is kept nowhere else: it stays in
+						// the folder as it is, for a person to see, and the checkpoint passes
+						// it so the mailbox is not stuck behind it.
+						pl.log.Error("imap: message can never be stored; left in the folder untouched", slog.Uint64("uid", uint64(j.uid)), slog.Any("message_id", msgIDs(j.raw, "Message-ID")), slog.Any("err", r.Err))
+						imp.refuse(j.uid)
+					} else {
+						imp.delivered(j.uid, r.Duplicate, r.Err)
+					}
 				}
 				thr.finish(j)
 			}
@@ -272,7 +281,7 @@ func (pl *poller) fetchChunk(ctx context.Context, ic *imapConn, imp *importState
 		}
 	}
 	if err := ic.fetch(chunk, route); err != nil {
-		return ctxErr(ctx, fmt.Errorf("mailer: imap: %w", err))
+		return ctxErr(ctx, fmt.Errorf("imapfetch: %w", err))
 	}
 	var missing []imap.UID
 	for _, u := range chunk {
@@ -286,7 +295,7 @@ func (pl *poller) fetchChunk(ctx context.Context, ic *imapConn, imp *importState
 	// An unsolicited flag update for a message can take the place of its answer in imapclient:
 	// ask once more before concluding that someone expunged it meanwhile.
 	if err := ic.fetch(missing, route); err != nil {
-		return ctxErr(ctx, fmt.Errorf("mailer: imap: %w", err))
+		return ctxErr(ctx, fmt.Errorf("imapfetch: %w", err))
 	}
 	for _, u := range missing {
 		if !got[u] {
@@ -301,7 +310,7 @@ func (pl *poller) fetchChunk(ctx context.Context, ic *imapConn, imp *importState
 func (pl *poller) settle(ctx context.Context, ic *imapConn, imp *importState, progress bool) error {
 	if ready := imp.takeReady(); len(ready) > 0 {
 		if err := ic.applyAfter(pl.after, ready); err != nil {
-			return ctxErr(ctx, fmt.Errorf("mailer: imap: after-action %s: %w", pl.after, err))
+			return ctxErr(ctx, fmt.Errorf("imapfetch: after-action %s: %w", pl.after, err))
 		}
 		imp.acted(ready)
 	}
@@ -327,12 +336,13 @@ const clockSkew = 10 * time.Minute
 
 // deliverSafely delivers raw; a panic in the delivery is an error for this message, so the
 // checkpoint stays before it and the next poll fetches it again, and the daemon goes on.
-func (pl *poller) deliverSafely(ctx context.Context, raw []byte) (d tickets.Delivery, err error) {
+func (pl *poller) deliverSafely(ctx context.Context, raw []byte) (r inbound.Result) {
 	defer func() {
 		if p := recover(); p != nil {
 			pl.log.Error("imap: delivery panicked; the message is fetched again on the next poll", slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
-			err = fmt.Errorf("mailer: imap: delivery panicked: %v", p)
+			r = inbound.Result{Err: fmt.Errorf("imapfetch: delivery panicked: %v", p)}
 		}
 	}()
-	return pl.p.deliver.Deliver(ctx, pl.prop, envelopeSender(raw), raw)
+	m := inbound.Message{Source: inbound.IMAP, EnvelopeFrom: envelopeSender(raw), Raw: raw}
+	return inbound.DeliverTo(ctx, pl.p.deliver, m, inbound.Property{Property: pl.prop})
 }

@@ -1,4 +1,6 @@
-package mailer
+// Package sender delivers the outbox: it claims due rows, hands each to a transport (the relay),
+// and settles the row by what the transport says happened.
+package sender
 
 import (
 	"context"
@@ -9,7 +11,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/postdesk/postdesk/mailer/relay"
 	"github.com/postdesk/postdesk/outbox"
+	"github.com/postdesk/postdesk/scheduler"
 )
 
 // Queue is what the sender needs of the outbox.
@@ -24,22 +28,14 @@ type Queue interface {
 	NextDue(ctx context.Context) (time.Time, bool, error)
 }
 
-// Transport hands one mail to the next hop. It calls commit after the relay has accepted the
+// Transport hands one mail to the next hop (relay.SMTPTransport, relay.FileTransport); its
+// errors wrap relay.ErrPermanent or relay.ErrAfterData when they say so. It calls commit after the relay has accepted the
 // envelope and the whole content, just before the end of DATA; if commit fails it must abandon the
 // transaction without sending the end of DATA.
 type Transport interface {
 	Send(ctx context.Context, from string, rcpts []string, raw []byte, commit func() error) (refused map[string]string, err error)
 }
 
-// Delivery errors a Transport returns, so the sender knows what happened.
-var (
-	// ErrPermanent wraps a permanent refusal (5xx): the mail fails for good.
-	ErrPermanent = errors.New("permanent failure")
-	// ErrAfterData wraps a failure after the end of DATA was sent: the relay may have the mail.
-	ErrAfterData = errors.New("interrupted after the end of DATA")
-	// ErrCommit wraps a failure of the commit callback: nothing was sent; retry.
-	ErrCommit = errors.New("could not record the attempt")
-)
 
 // Sender delivers the outbox.
 type Sender struct {
@@ -48,27 +44,39 @@ type Sender struct {
 	log       *slog.Logger
 	workers   int
 	poll      time.Duration
-	kick      chan struct{}
+	now       func() time.Time
+	claims    *scheduler.Loop
+	jobs      chan outbox.Mail
 	recovered chan struct{}
 }
 
-// NewSender returns a sender with workers concurrent deliveries. It polls the queue at least every
+// recoverEvery is how often rows whose lease ran out (a crashed instance's) are settled again.
+const recoverEvery = time.Minute
+
+// New returns a sender with workers concurrent deliveries. It polls the queue at least every
 // poll (other processes — the CLI, other instances — enqueue too) and at once when kicked.
-func NewSender(q Queue, t Transport, workers int, poll time.Duration, log *slog.Logger) *Sender {
+func New(q Queue, t Transport, workers int, poll time.Duration, log *slog.Logger) *Sender {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Sender{q: q, t: t, log: log.With(slog.String("component", "sender")), workers: max(1, workers), poll: poll,
-		kick: make(chan struct{}, 1), recovered: make(chan struct{})}
+	s := &Sender{q: q, t: t, log: log.With(slog.String("component", "sender")), workers: max(1, workers), poll: poll,
+		now: time.Now, recovered: make(chan struct{})}
+	// The loop reads the clock through s.now, which WithClock may set after New.
+	s.claims = scheduler.New(scheduler.Job{Name: "outbox-claim", Every: poll, Run: s.claim}, s.log,
+		scheduler.WithClock(func() time.Time { return s.now() }))
+	return s
 }
 
+// WithClock sets the clock the queue's due times are written with (the queue's own; default
+// time.Now). Call it before Run.
+func (s *Sender) WithClock(now func() time.Time) *Sender { s.now = now; return s }
+
 // Kick tells the sender that mail was queued.
-func (s *Sender) Kick() {
-	select {
-	case s.kick <- struct{}{}:
-	default:
-	}
-}
+func (s *Sender) Kick() { s.claims.Kick() }
+
+// Sync kicks the sender and returns once a claim round that began after the call has ended: the
+// rows due then are claimed and handed to the workers (tests wait on it).
+func (s *Sender) Sync(ctx context.Context) error { return s.claims.Sync(ctx) }
 
 // Run delivers until ctx ends. It first settles what a previous run left in flight.
 func (s *Sender) Run(ctx context.Context) error {
@@ -80,54 +88,66 @@ func (s *Sender) Run(ctx context.Context) error {
 		s.log.Warn("recovered mail left in flight", slog.Int("requeued", requeued), slog.Int("uncertain", uncertain))
 	}
 	close(s.recovered)
-	jobs := make(chan outbox.Mail)
+	s.jobs = make(chan outbox.Mail)
 	var wg sync.WaitGroup
 	for range s.workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for m := range jobs {
+			for m := range s.jobs {
 				s.attempt(context.WithoutCancel(ctx), m)
 			}
 		}()
 	}
 	defer func() {
-		close(jobs)
+		close(s.jobs)
 		wg.Wait()
 	}()
-	recover := time.NewTicker(time.Minute)
-	defer recover.Stop()
-	for {
-		ms, err := s.q.Claim(ctx, s.workers*4)
-		if err != nil && ctx.Err() == nil {
-			s.log.Error("claim failed", slog.Any("err", err))
-		}
-		for _, m := range ms {
-			select {
-			case jobs <- m:
-			case <-ctx.Done():
-				// Claimed but not started: its lease runs out and Recover queues it again.
-				return nil
+	// Every minute, what a crashed instance left past its lease is queued again (or marked
+	// uncertain), and the claim loop is kicked to pick it up.
+	recoverer := scheduler.New(scheduler.Job{Name: "outbox-recover", Every: recoverEvery, WaitFirst: true,
+		Run: func(ctx context.Context) (time.Time, error) {
+			requeued, _, err := s.q.Recover(ctx)
+			if requeued > 0 {
+				s.claims.Kick()
 			}
-		}
-		if len(ms) > 0 {
-			continue
-		}
-		wait := s.poll
-		if next, ok, err := s.q.NextDue(ctx); err == nil && ok {
-			wait = min(wait, max(0, time.Until(next)))
-		}
+			return time.Time{}, err
+		}}, s.log)
+	recovering := make(chan struct{})
+	go func() {
+		defer close(recovering)
+		recoverer.Run(ctx)
+	}()
+	s.claims.Run(ctx)
+	<-recovering
+	return nil
+}
+
+// claim is one round: it claims a batch of due rows and hands them to the workers, and says when
+// the next row is due — at once after a batch (there may be more).
+func (s *Sender) claim(ctx context.Context) (time.Time, error) {
+	ms, err := s.q.Claim(ctx, s.workers*4)
+	if err != nil && ctx.Err() == nil {
+		err = fmt.Errorf("sender: claim: %w", err)
+	} else {
+		err = nil
+	}
+	for _, m := range ms {
 		select {
+		case s.jobs <- m:
 		case <-ctx.Done():
-			return nil
-		case <-s.kick:
-		case <-recover.C:
-			if _, _, err := s.q.Recover(ctx); err != nil && ctx.Err() == nil {
-				s.log.Error("recover failed", slog.Any("err", err))
-			}
-		case <-time.After(wait):
+			// Claimed but not started: its lease runs out and Recover queues it again.
+			return time.Time{}, nil
 		}
 	}
+	if len(ms) > 0 {
+		return s.now(), err
+	}
+	next, ok, nerr := s.q.NextDue(ctx)
+	if nerr != nil || !ok {
+		return time.Time{}, err
+	}
+	return next, err
 }
 
 // attempt delivers m; a panic in the attempt (a transport's bug, a relay's answer nobody
@@ -182,10 +202,10 @@ func (s *Sender) deliver(ctx context.Context, m outbox.Mail) {
 	case err == nil:
 		settle = s.q.MarkSent(ctx, m, refused)
 		log.Info("mail sent", slog.String("rcpts", m.RcptList))
-	case errors.Is(err, ErrAfterData):
+	case errors.Is(err, relay.ErrAfterData):
 		settle = s.q.MarkUncertain(ctx, m, err)
 		log.Error("mail may not have been delivered; not resent", slog.Any("err", err))
-	case errors.Is(err, ErrPermanent):
+	case errors.Is(err, relay.ErrPermanent):
 		settle = s.q.Fail(ctx, m, status, err.Error())
 		log.Warn("mail refused", slog.Any("err", err))
 	default:
@@ -200,7 +220,3 @@ func (s *Sender) deliver(ctx context.Context, m outbox.Mail) {
 
 // Recovered is closed once Run has settled the previous run's mail (tests wait on it).
 func (s *Sender) Recovered() <-chan struct{} { return s.recovered }
-
-func permanent(format string, a ...any) error {
-	return fmt.Errorf("%w: %s", ErrPermanent, fmt.Sprintf(format, a...))
-}

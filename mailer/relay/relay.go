@@ -1,4 +1,7 @@
-package mailer
+// Package relay hands outgoing mail to the next hop: an SMTP relay (dialing, TLS, AUTH, pooled
+// sessions, deadlines), or .eml files when none is configured. Its errors say what happened to
+// the mail (ErrPermanent, ErrAfterData, ErrCommit), so that the outbox sender settles the row.
+package relay
 
 import (
 	"context"
@@ -18,8 +21,8 @@ import (
 	"github.com/emersion/go-smtp"
 )
 
-// RelayConfig says how to reach the SMTP relay.
-type RelayConfig struct {
+// Config says how to reach the SMTP relay.
+type Config struct {
 	Addr     string // host:port
 	TLS      string // "none", "starttls" or "implicit"
 	User     string // AUTH PLAIN/LOGIN when set
@@ -39,7 +42,7 @@ type RelayConfig struct {
 // SMTPTransport sends through a relay. Sessions are reused between mails (a new TCP and TLS
 // handshake and AUTH per mail would cost more than the mail).
 type SMTPTransport struct {
-	cfg  RelayConfig
+	cfg  Config
 	idle chan idleClient
 }
 
@@ -53,14 +56,14 @@ type idleClient struct {
 const maxIdle = 30 * time.Second
 
 // NewSMTPTransport checks cfg and returns the transport.
-func NewSMTPTransport(cfg RelayConfig) (*SMTPTransport, error) {
+func NewSMTPTransport(cfg Config) (*SMTPTransport, error) {
 	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
-		return nil, fmt.Errorf("mailer: relay address %q: %w", cfg.Addr, err)
+		return nil, fmt.Errorf("relay: address %q: %w", cfg.Addr, err)
 	}
 	switch cfg.TLS {
 	case "", "none", "starttls", "implicit":
 	default:
-		return nil, fmt.Errorf("mailer: relay TLS %q: none, starttls or implicit", cfg.TLS)
+		return nil, fmt.Errorf("relay: TLS %q: none, starttls or implicit", cfg.TLS)
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = time.Minute
@@ -117,15 +120,15 @@ func (t *SMTPTransport) tlsConfig() *tls.Config {
 	return &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12, RootCAs: t.cfg.RootCAs, InsecureSkipVerify: t.cfg.Insecure} // #nosec G402 -- only when relay_tls_insecure says so
 }
 
-// LoadCAFile reads a PEM file of CA certificates for RelayConfig.RootCAs.
+// LoadCAFile reads a PEM file of CA certificates for Config.RootCAs.
 func LoadCAFile(path string) (*x509.CertPool, error) {
 	pem, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("mailer: relay CA file: %w", err)
+		return nil, fmt.Errorf("relay: CA file: %w", err)
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("mailer: relay CA file %s holds no PEM certificate", path)
+		return nil, fmt.Errorf("relay: CA file %s holds no PEM certificate", path)
 	}
 	return pool, nil
 }
@@ -339,4 +342,18 @@ func safeName(s string) string {
 		}
 		return '_'
 	}, s)
+}
+
+// Delivery errors a transport returns, so the sender knows what happened.
+var (
+	// ErrPermanent wraps a permanent refusal (5xx): the mail fails for good.
+	ErrPermanent = errors.New("permanent failure")
+	// ErrAfterData wraps a failure after the end of DATA was sent: the relay may have the mail.
+	ErrAfterData = errors.New("interrupted after the end of DATA")
+	// ErrCommit wraps a failure of the commit callback: nothing was sent; retry.
+	ErrCommit = errors.New("could not record the attempt")
+)
+
+func permanent(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrPermanent, fmt.Sprintf(format, a...))
 }
