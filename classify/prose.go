@@ -258,7 +258,7 @@ func proseRecipients(text string, m *message) []Recipient {
 	region := reportRegion(text)
 	if strings.Contains(strings.ToLower(region), "final-recipient:") {
 		var out []Recipient
-		for _, r := range parseDSN([]byte(region)) {
+		for _, r := range parseDSN(region) {
 			if r.action == "delivered" || r.action == "relayed" || r.action == "expanded" {
 				continue
 			}

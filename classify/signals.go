@@ -96,12 +96,8 @@ func (m *message) nullSender() bool {
 }
 
 func (m *message) returnPath() (string, bool) {
-	for _, f := range m.h {
-		if f.is("return-path") {
-			return addrSpec(f.value()), true
-		}
-	}
-	return "", false
+	v, ok := m.h.lookup("return-path")
+	return addrSpec(v), ok
 }
 
 var reNoReply = regexp.MustCompile(`^(no-?reply|do-?not-?reply|donotreply|noreply-.*|bounces?|.*-bounces?)$`)

@@ -301,27 +301,6 @@ func unfoldSpace(s string) string {
 	return strings.TrimSpace(s)
 }
 
-// normalizeNewlines turns CRLF and bare CR into LF.
-func normalizeNewlines(s string) string {
-	if strings.IndexByte(s, '\r') < 0 {
-		return s
-	}
-	var sb strings.Builder
-	sb.Grow(len(s))
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '\r' {
-			sb.WriteByte('\n')
-			if i+1 < len(s) && s[i+1] == '\n' {
-				i++
-			}
-			continue
-		}
-		sb.WriteByte(c)
-	}
-	return sb.String()
-}
-
 func isStdB64(c byte) bool {
 	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/'
 }
