@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
@@ -110,5 +111,49 @@ This message could not be delivered.
 	eq(t, "text", m.Root.Text, "This message could not be delivered.\n")
 	if Parse(nil).Root != nil {
 		t.Error("an empty message has a root entity")
+	}
+}
+
+// checkEntities holds the tree to its promises (FuzzParse runs it on every
+// input): one entity per part outside attached messages, in the order of
+// Parts, none deeper than maxDepth, and no body sharing memory with raw.
+func checkEntities(t *testing.T, raw []byte, m *Message) {
+	t.Helper()
+	inRaw := func(p unsafe.Pointer) bool {
+		if len(raw) == 0 || p == nil {
+			return false
+		}
+		lo := uintptr(unsafe.Pointer(&raw[0]))
+		return uintptr(p) >= lo && uintptr(p) < lo+uintptr(len(raw))
+	}
+	n := 0
+	var visit func(e *Entity, depth int)
+	visit = func(e *Entity, depth int) {
+		if depth > maxDepth {
+			t.Fatalf("entity at depth %d", depth)
+		}
+		if n >= len(m.Parts) || m.Parts[n].ContentType != e.Type {
+			t.Fatalf("entity %d (%s) does not match Parts %v", n, e.Type, m.Parts)
+		}
+		n++
+		if len(e.Data) > 0 && inRaw(unsafe.Pointer(&e.Data[0])) {
+			t.Fatal("entity data aliases the input")
+		}
+		if e.Text != "" && inRaw(unsafe.Pointer(unsafe.StringData(e.Text))) {
+			t.Fatal("entity text aliases the input")
+		}
+		for _, c := range e.Children {
+			visit(c, depth+1)
+		}
+		// Parts inside an attached message are outlined, not built.
+		for n < len(m.Parts) && m.Parts[n].Depth > depth && len(e.Children) == 0 && e.Enclosed != nil {
+			n++
+		}
+	}
+	if m.Root != nil {
+		visit(m.Root, 0)
+	}
+	if n > len(m.Parts) {
+		t.Fatalf("%d entities for %d parts", n, len(m.Parts))
 	}
 }
