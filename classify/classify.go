@@ -109,7 +109,7 @@ func Classify(pm *mailparse.Message, envelopeFrom string) Result {
 func classify(pm *mailparse.Message, envelopeFrom string) (Result, *message) {
 	m := &message{h: header{&pm.Header.Header.Header}, parsed: pm}
 	m.envelope = addrSpec(envelopeFrom)
-	m.fromRaw = mailparse.DecodeHeader(m.h.get("from"))
+	m.fromRaw = mailparse.DecodeHeader(m.h.get("From"))
 	m.from = addrSpec(m.fromRaw)
 	m.subject = strings.TrimSpace(pm.Subject)
 	if pm.Root != nil {

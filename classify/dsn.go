@@ -28,7 +28,7 @@ var (
 // body at all. Plain human mail never does, which keeps it header-only.
 func (m *message) suspicious() bool {
 	return m.mt == "multipart/report" || m.daemon || m.null || m.noreply || m.bounceSubj ||
-		m.h.has("x-failed-recipients") || m.h.has("x-ms-exchange-message-is-ndr")
+		m.h.has("X-Failed-Recipients") || m.h.has("X-Ms-Exchange-Message-Is-Ndr")
 }
 
 // classifyReport handles RFC 6522 reports, wherever the report part sits:
@@ -65,7 +65,7 @@ func classifyReport(m *message) (Result, bool) {
 		id := ""
 		if md != nil {
 			// mailparse read the notification's fields (RFC 8098 §3.1).
-			id = msgID(md.enclosed.get("original-message-id"))
+			id = msgID(md.enclosed.get("Original-Message-Id"))
 		}
 		if id == "" {
 			id = embeddedMessageID(root)
@@ -132,8 +132,8 @@ func withReturnedRecipient(rs []Recipient, root *part) []Recipient {
 		if ok || !p.embedded.present() {
 			return
 		}
-		addrs := reAddr.FindAllString(p.embedded.get("to"), -1)
-		if len(addrs) == 1 && !p.embedded.has("cc") {
+		addrs := reAddr.FindAllString(p.embedded.get("To"), -1)
+		if len(addrs) == 1 && !p.embedded.has("Cc") {
 			to, ok = strings.ToLower(addrs[0]), true
 		}
 	})
@@ -365,7 +365,7 @@ func embeddedMessageID(root *part) string {
 	id := ""
 	root.walk(func(p *part) {
 		if id == "" && p.embedded.present() {
-			id = msgID(p.embedded.get("message-id"))
+			id = msgID(p.embedded.get("Message-Id"))
 		}
 	})
 	return id

@@ -20,7 +20,9 @@ import (
 // (mailparse has its own limits on nesting, part counts and header size).
 const maxTextBytes = 1 << 20
 
-// header is a parsed header block; the zero value is an absent one.
+// header is a parsed header block; the zero value is an absent one. Keys
+// are written in canonical form ("X-Failed-Recipients"): textproto would
+// allocate the canonical form of any other spelling on every lookup.
 type header struct{ h *textproto.Header }
 
 // get returns the first value of key, "" when absent. Values come
@@ -63,7 +65,7 @@ type part struct {
 func fromEntity(e *mailparse.Entity, depth int) *part {
 	h := header{&e.Header}
 	p := &part{header: h, mediaType: e.Type, params: e.Params, enclosed: header{e.Enclosed}}
-	if depth > 0 && h.has("message-id") && (h.has("received") || h.has("from") || h.has("return-path")) {
+	if depth > 0 && h.has("Message-Id") && (h.has("Received") || h.has("From") || h.has("Return-Path")) {
 		// A part whose "MIME header" is really the returned message's
 		// own header (MTAs that paste the message in without a
 		// message/rfc822 wrapper).

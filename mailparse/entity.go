@@ -31,7 +31,8 @@ type Entity struct {
 	// a returned text/rfc822-headers (RFC 6522 §3) or other message/* part,
 	// or the fields of a disposition notification (RFC 8098 §3.1). nil
 	// otherwise; delivery-status and feedback-report bodies hold several
-	// blocks and are left to their readers in Data.
+	// blocks and are left to their readers in Data. ParseText, which does
+	// not decode attachments, fills it for attached messages only.
 	Enclosed *textproto.Header
 }
 
