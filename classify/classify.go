@@ -107,6 +107,9 @@ func Classify(pm *mailparse.Message, envelopeFrom string) Result {
 // classify also returns the message state, so tests can check that human
 // mail was decided without looking at the parts.
 func classify(pm *mailparse.Message, envelopeFrom string) (Result, *message) {
+	if pm == nil {
+		pm = &mailparse.Message{} // nothing parsed: judged by the envelope alone
+	}
 	m := &message{h: header{&pm.Header.Header.Header}, parsed: pm}
 	m.envelope = addrSpec(envelopeFrom)
 	m.fromRaw = mailparse.DecodeHeader(m.h.get("From"))

@@ -400,6 +400,15 @@ func TestHumanIsHeaderOnly(t *testing.T) {
 	}
 }
 
+func TestNothingParsed(t *testing.T) {
+	if r := Classify(nil, ""); r.Kind != AutoReply || r.Reason != "null reverse-path" {
+		t.Errorf("nil message, null sender: %+v", r)
+	}
+	if r := Classify(mailparse.Parse(nil), "a@example.org"); r.Kind != Human {
+		t.Errorf("empty message: %+v", r)
+	}
+}
+
 func TestHelpers(t *testing.T) {
 	for in, want := range map[string]string{
 		`"Neko, Nyaan" <Neko@Example.org>`:             "neko@example.org",
