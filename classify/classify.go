@@ -10,13 +10,15 @@
 // Order matters. Feedback reports are checked before bounces (an ARF is a
 // multipart/report too), bounces before auto-replies (many MTAs stamp their
 // bounces "Auto-Submitted: auto-replied"), auto-replies before list mail.
-// Ordinary human mail is decided from the header alone; the body is parsed
-// only when the header says report, or the sender or subject looks like a
+// Ordinary human mail is decided from the header alone; the parts are looked
+// at only when the header says report, or the sender or subject looks like a
 // mail system.
 package classify
 
 import (
 	"strings"
+
+	"github.com/postdesk/postdesk/mailparse"
 )
 
 // Kind is what sort of sender produced a message.
@@ -56,16 +58,16 @@ type Result struct {
 	OriginalMessageID string
 }
 
-// message holds what the rules look at. The MIME tree is built lazily: most
-// human mail is decided before anyone asks for it.
+// message holds what the rules look at. The view of the MIME tree is built
+// lazily: most human mail is decided before anyone asks for it.
 type message struct {
 	h        header
-	body     []byte
+	parsed   *mailparse.Message
 	envelope string // MAIL FROM, lower-cased; "" is the null reverse-path
 	from     string // From address, lower-cased
 	fromRaw  string
 	subject  string // RFC 2047-decoded
-	mt       string // top-level media type
+	mt       string // top-level media type, "" for an empty message
 	params   map[string]string
 	tree     *part
 
@@ -80,34 +82,42 @@ type message struct {
 
 func (m *message) root() *part {
 	if m.tree == nil {
-		m.tree = parseEntity(m.h, m.body, 0, &walkBudget{})
+		if e := m.parsed.Root; e != nil {
+			m.tree = fromEntity(e, 0)
+		} else {
+			m.tree = &part{mediaType: "text/plain"}
+		}
 	}
 	return m.tree
 }
 
-// Classify looks at the raw message and the SMTP envelope sender (MAIL FROM,
-// "" for the null reverse-path <>). It never panics and, for ordinary human
-// mail, reads only the header.
+// Classify looks at the message as mailparse.Parse read it and the SMTP
+// envelope sender (MAIL FROM, "" for the null reverse-path <>). It never
+// panics and, for ordinary human mail, reads only the header.
 //
 // envelopeFrom matters: only mail systems and responders use the null
 // reverse-path, so "" alone makes otherwise unremarkable mail an
 // AutoReply. A caller that does not know the envelope should pass the
 // message's Return-Path value (or its From address), never "".
-func Classify(raw []byte, envelopeFrom string) Result {
-	r, _ := classify(raw, envelopeFrom)
+func Classify(pm *mailparse.Message, envelopeFrom string) Result {
+	r, _ := classify(pm, envelopeFrom)
 	return r
 }
 
 // classify also returns the message state, so tests can check that human
-// mail was decided without parsing the body.
-func classify(raw []byte, envelopeFrom string) (Result, *message) {
-	h, body := parseHeader(raw)
-	m := &message{h: h, body: body}
+// mail was decided without looking at the parts.
+func classify(pm *mailparse.Message, envelopeFrom string) (Result, *message) {
+	if pm == nil {
+		pm = &mailparse.Message{} // nothing parsed: judged by the envelope alone
+	}
+	m := &message{h: header{&pm.Header.Header.Header}, parsed: pm}
 	m.envelope = addrSpec(envelopeFrom)
-	m.fromRaw = decodeWords(h.get("from"))
+	m.fromRaw = mailparse.DecodeHeader(m.h.get("From"))
 	m.from = addrSpec(m.fromRaw)
-	m.subject = strings.TrimSpace(decodeWords(h.get("subject")))
-	m.mt, m.params = mediaType(h.get("content-type"))
+	m.subject = strings.TrimSpace(pm.Subject)
+	if pm.Root != nil {
+		m.mt, m.params = pm.Root.Type, pm.Root.Params
+	}
 	m.daemon = m.daemonSender()
 	m.strict = m.strictDaemon()
 	m.null = m.nullSender()

@@ -3,7 +3,14 @@ package classify
 import (
 	"strings"
 	"testing"
+
+	"github.com/postdesk/postdesk/mailparse"
 )
+
+// classifyRaw classifies raw as intake does: parsed by mailparse first.
+func classifyRaw(raw []byte, envelopeFrom string) Result {
+	return Classify(mailparse.Parse(raw), envelopeFrom)
+}
 
 // mail builds a CRLF message from header lines and a body.
 func mail(headers []string, body string) []byte {
@@ -45,7 +52,7 @@ func runCases(t *testing.T, cases []tcase) {
 			} else if env == "<>" {
 				env = ""
 			}
-			r := Classify(c.raw, env)
+			r := classifyRaw(c.raw, env)
 			if r.Kind != c.want {
 				t.Fatalf("kind = %s (%s), want %s", r.Kind, r.Reason, c.want)
 			}
@@ -214,7 +221,7 @@ func TestReports(t *testing.T) {
 		}, extra...)
 		return mail(h, body)
 	}
-	r := Classify(dsn(`multipart/report; report-type=delivery-status; boundary="B"`, dsnTwoRecipients), "")
+	r := classifyRaw(dsn(`multipart/report; report-type=delivery-status; boundary="B"`, dsnTwoRecipients), "")
 	if r.Kind != Bounce || r.OriginalMessageID != "out-99@helpdesk.example" {
 		t.Fatalf("got %+v", r)
 	}
@@ -339,7 +346,7 @@ The following recipient(s) cannot be reached:
 			if c.envelope == "<>" {
 				env = ""
 			}
-			r := Classify(c.raw, env)
+			r := classifyRaw(c.raw, env)
 			if r.Kind != Bounce {
 				t.Fatalf("kind = %s (%s), want bounce", r.Kind, r.Reason)
 			}
@@ -362,7 +369,7 @@ func TestBounceBeforeAutoReply(t *testing.T) {
 	raw := mail([]string{"From: MAILER-DAEMON@mx.example.com", "To: support@helpdesk.example",
 		"Subject: Undelivered Mail Returned to Sender", "Auto-Submitted: auto-replied", "Precedence: bulk", "List-Id: <x.example.com>",
 		`Content-Type: multipart/report; report-type=delivery-status; boundary="B"`}, dsnTwoRecipients)
-	if r := Classify(raw, ""); r.Kind != Bounce {
+	if r := classifyRaw(raw, ""); r.Kind != Bounce {
 		t.Fatalf("got %s (%s)", r.Kind, r.Reason)
 	}
 }
@@ -370,26 +377,35 @@ func TestBounceBeforeAutoReply(t *testing.T) {
 func TestAmazonSESNotification(t *testing.T) {
 	raw := mail([]string{"From: SES <no-reply@sns.amazonaws.com>", "To: ops@helpdesk.example", "Subject: AWS Notification Message", plain},
 		`{"notificationType":"Bounce","bounce":{"bounceType":"Permanent","bouncedRecipients":[{"emailAddress":"Bob@example.net","action":"failed","status":"5.1.1","diagnosticCode":"smtp; 550 5.1.1 user unknown"}]},"mail":{"messageId":"0101-abc","headers":[{"name":"Message-ID","value":"<out-3@helpdesk.example>"}]}}`)
-	r := Classify(raw, "x@amazonses.com")
+	r := classifyRaw(raw, "x@amazonses.com")
 	if r.Kind != Bounce || r.OriginalMessageID != "out-3@helpdesk.example" || len(r.Recipients) != 1 ||
 		r.Recipients[0] != (Recipient{Address: "bob@example.net", Status: "5.1.1", ReplyCode: "550", Hard: true, Diagnostic: "550 5.1.1 user unknown"}) {
 		t.Fatalf("got %+v", r)
 	}
 	complaint := strings.Replace(string(raw), `"notificationType":"Bounce"`, `"notificationType":"Complaint"`, 1)
-	if r := Classify([]byte(complaint), "x@amazonses.com"); r.Kind != FeedbackReport {
+	if r := classifyRaw([]byte(complaint), "x@amazonses.com"); r.Kind != FeedbackReport {
 		t.Fatalf("complaint: got %+v", r)
 	}
 }
 
 // TestHumanIsHeaderOnly checks the cheap path: ordinary human mail is
-// decided without building the MIME tree.
+// decided from the header, without building the view of the MIME tree.
 func TestHumanIsHeaderOnly(t *testing.T) {
-	r, m := classify(typicalHumanMail(), "alice@example.com")
+	r, m := classify(mailparse.Parse(typicalHumanMail()), "alice@example.com")
 	if r.Kind != Human {
 		t.Fatalf("got %s (%s)", r.Kind, r.Reason)
 	}
 	if m.tree != nil {
 		t.Fatal("the body of human mail was parsed")
+	}
+}
+
+func TestNothingParsed(t *testing.T) {
+	if r := Classify(nil, ""); r.Kind != AutoReply || r.Reason != "null reverse-path" {
+		t.Errorf("nil message, null sender: %+v", r)
+	}
+	if r := Classify(mailparse.Parse(nil), "a@example.org"); r.Kind != Human {
+		t.Errorf("empty message: %+v", r)
 	}
 }
 
@@ -403,10 +419,6 @@ func TestHelpers(t *testing.T) {
 		if got := addrSpec(in); got != want {
 			t.Errorf("addrSpec(%q) = %q, want %q", in, got, want)
 		}
-	}
-	mt, p := mediaType(`multipart/report; report-type="delivery-status";; BOUNDARY=abc; boundary=dup`)
-	if mt != "multipart/report" || p["report-type"] != "delivery-status" || p["boundary"] != "abc" {
-		t.Errorf("mediaType = %q %v", mt, p)
 	}
 	for cur, want := range map[[2]string]string{
 		{"5.0.0", "5.1.1"}: "5.1.1",
@@ -435,7 +447,7 @@ func TestParseDSNLenient(t *testing.T) {
 		"pipe destination": {"Final-Recipient: rfc822; |/usr/bin/procmail user@x.org\nAction: failed\n",
 			[]dsnRecipient{{final: "user@x.org", action: "failed"}}},
 	} {
-		got := parseDSN([]byte(c.body))
+		got := parseDSN(c.body)
 		if len(got) != len(c.want) {
 			t.Errorf("%s: got %+v", name, got)
 			continue

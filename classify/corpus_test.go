@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/postdesk/postdesk/mailparse"
 )
 
 // Floors for the real-world corpus scores: the scores reached when they
@@ -51,8 +53,8 @@ type expectedCorpus struct {
 // the Return-Path written at final delivery when there is one, else the
 // From address (so a missing Return-Path never looks like the null path).
 func envelopeOf(raw []byte) string {
-	h, _ := parseHeader(raw)
-	if rp, ok := headerValue(h, "return-path"); ok {
+	h := header{&mailparse.Parse(raw).Header.Header.Header}
+	if rp, ok := h.lookup("return-path"); ok {
 		return addrSpec(rp)
 	}
 	if f := addrSpec(h.get("from")); f != "" {
@@ -105,7 +107,7 @@ func TestCorpusSisimai(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := Classify(raw, envelopeOf(raw))
+		r := classifyRaw(raw, envelopeOf(raw))
 		record(name, Kind(e.HelpdeskKind), r.Kind, r.Reason)
 		if e.HelpdeskKind != string(Bounce) {
 			continue
@@ -184,7 +186,7 @@ func TestCorpusSisimai(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := Classify(raw, envelopeOf(raw))
+		r := classifyRaw(raw, envelopeOf(raw))
 		if nb.HelpdeskKind == "AMBIGUOUS" {
 			t.Logf("not scored (ambiguous upstream) %s: %s (%s)", name, r.Kind, r.Reason)
 			continue

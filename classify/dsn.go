@@ -28,7 +28,7 @@ var (
 // body at all. Plain human mail never does, which keeps it header-only.
 func (m *message) suspicious() bool {
 	return m.mt == "multipart/report" || m.daemon || m.null || m.noreply || m.bounceSubj ||
-		m.h.has("x-failed-recipients") || m.h.has("x-ms-exchange-message-is-ndr")
+		m.h.has("X-Failed-Recipients") || m.h.has("X-Ms-Exchange-Message-Is-Ndr")
 }
 
 // classifyReport handles RFC 6522 reports, wherever the report part sits:
@@ -58,14 +58,14 @@ func classifyReport(m *message) (Result, bool) {
 	if isReport && rt == "delivery-status" {
 		// Declared a DSN but the status part is missing or mislabelled
 		// (text/plain): parse whatever DSN fields the text holds.
-		return dsnResult(m, root, parseDSN([]byte(reportText(root))), "multipart/report delivery-status"), true
+		return dsnResult(m, root, parseDSN(reportText(root)), "multipart/report delivery-status"), true
 	}
 	if md := root.find("message/disposition-notification", "message/global-disposition-notification"); md != nil || (isReport && rt == "disposition-notification") {
 		// An MDN (read receipt, RFC 8098) is an automatic response.
 		id := ""
 		if md != nil {
-			mh, _ := parseHeader(md.body)
-			id = msgID(mh.get("original-message-id"))
+			// mailparse read the notification's fields (RFC 8098 §3.1).
+			id = msgID(md.enclosed.get("Original-Message-Id"))
 		}
 		if id == "" {
 			id = embeddedMessageID(root)
@@ -129,11 +129,11 @@ func withReturnedRecipient(rs []Recipient, root *part) []Recipient {
 	var to string
 	ok := false
 	root.walk(func(p *part) {
-		if ok || p.embedded == nil {
+		if ok || !p.embedded.present() {
 			return
 		}
-		addrs := reAddr.FindAllString(p.embedded.get("to"), -1)
-		if len(addrs) == 1 && !p.embedded.has("cc") {
+		addrs := reAddr.FindAllString(p.embedded.get("To"), -1)
+		if len(addrs) == 1 && !p.embedded.has("Cc") {
 			to, ok = strings.ToLower(addrs[0]), true
 		}
 	})
@@ -230,7 +230,7 @@ func isHard(status, code, action string) bool {
 // fields by them or start a block with Action. So fields accumulate into
 // one recipient until a field it already has comes again (after a blank
 // line for ordinary fields, anywhere for the recipient fields).
-func parseDSN(body []byte) []dsnRecipient {
+func parseDSN(body string) []dsnRecipient {
 	var out []dsnRecipient
 	var cur dsnRecipient
 	flush := func() {
@@ -243,9 +243,8 @@ func parseDSN(body []byte) []dsnRecipient {
 	var lastKey string
 	rest := body
 	for len(rest) > 0 && len(out) < 1000 {
-		var line []byte
-		line, rest = cutLine(rest)
-		s := string(line)
+		var s string
+		s, rest = cutLine(rest)
 		if strings.TrimSpace(s) == "" {
 			blank = true
 			lastKey = ""
@@ -365,8 +364,8 @@ func shorten(s string) string {
 func embeddedMessageID(root *part) string {
 	id := ""
 	root.walk(func(p *part) {
-		if id == "" && p.embedded != nil {
-			id = msgID(p.embedded.get("message-id"))
+		if id == "" && p.embedded.present() {
+			id = msgID(p.embedded.get("Message-Id"))
 		}
 	})
 	return id
@@ -395,7 +394,7 @@ func originalMessageID(root *part) string {
 		if len(b) > 256<<10 {
 			b = b[:256<<10]
 		}
-		if v, ok := bodyMessageID(string(b)); ok {
+		if v, ok := bodyMessageID(b); ok {
 			id = msgID(v)
 		}
 	})
@@ -444,10 +443,10 @@ func reportText(root *part) string {
 		}
 		switch {
 		case p.mediaType == "text/plain" || p.mediaType == "text/enriched":
-			b.Write(p.body)
+			b.WriteString(p.body)
 			b.WriteByte('\n')
 		case p.mediaType == "text/html":
-			html = append(html, stripTags(string(p.body)))
+			html = append(html, stripTags(p.body))
 		}
 	})
 	if b.Len() == 0 {

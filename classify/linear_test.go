@@ -284,7 +284,7 @@ func TestClassifyWorkIsLinear(t *testing.T) {
 		runtime.ReadMemStats(&before)
 		const runs = 2
 		for range runs {
-			r = Classify(raw, "")
+			r = classifyRaw(raw, "")
 		}
 		runtime.ReadMemStats(&after)
 		return float64(after.TotalAlloc-before.TotalAlloc) / runs / float64(len(raw)), r

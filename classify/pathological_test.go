@@ -152,7 +152,7 @@ func BenchmarkClassifyPathological(b *testing.B) {
 			b.Run(fmt.Sprintf("%s/%dKB", s.name, size>>10), func(b *testing.B) {
 				b.SetBytes(int64(len(raw)))
 				for b.Loop() {
-					Classify(raw, "")
+					classifyRaw(raw, "")
 				}
 			})
 		}

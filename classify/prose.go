@@ -82,10 +82,10 @@ func bounceProse(text string) (string, int) {
 // classifyProseBounce decides bounces that carry no DSN part.
 func classifyProseBounce(m *message) (Result, bool) {
 	daemon, strict, null, subj := m.daemon, m.strict, m.null, m.bounceSubj
-	xfail := m.h.get("x-failed-recipients")
-	fml := m.h.has("x-mlserver") && reFMLError.MatchString(m.subject)
+	xfail := m.h.get("X-Failed-Recipients")
+	fml := m.h.has("X-Mlserver") && reFMLError.MatchString(m.subject)
 	if !daemon && !null && !subj && xfail == "" && !m.noreply && !fml &&
-		!m.h.has("x-ms-exchange-message-is-ndr") {
+		!m.h.has("X-Ms-Exchange-Message-Is-Ndr") {
 		return Result{}, false
 	}
 	root := m.root()
@@ -95,7 +95,7 @@ func classifyProseBounce(m *message) (Result, bool) {
 	switch {
 	case xfail != "":
 		reason = "header X-Failed-Recipients"
-	case m.h.has("x-ms-exchange-message-is-ndr"):
+	case m.h.has("X-Ms-Exchange-Message-Is-Ndr"):
 		reason = "header X-MS-Exchange-Message-Is-Ndr"
 	case fml:
 		reason = "mailing-list manager error notice"
@@ -258,7 +258,7 @@ func proseRecipients(text string, m *message) []Recipient {
 	region := reportRegion(text)
 	if strings.Contains(strings.ToLower(region), "final-recipient:") {
 		var out []Recipient
-		for _, r := range parseDSN([]byte(region)) {
+		for _, r := range parseDSN(region) {
 			if r.action == "delivered" || r.action == "relayed" || r.action == "expanded" {
 				continue
 			}
@@ -272,7 +272,7 @@ func proseRecipients(text string, m *message) []Recipient {
 	// The bounce is addressed to the original sender, whose address the
 	// prose often repeats ("Your message to X sent by Y"). Skip it, unless
 	// that leaves nothing: people do mail themselves.
-	for _, k := range []string{"to", "cc"} {
+	for _, k := range []string{"To", "Cc"} {
 		for _, a := range reAddr.FindAllString(m.h.get(k), -1) {
 			exclude[strings.ToLower(a)] = true
 		}

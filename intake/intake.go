@@ -111,8 +111,8 @@ func Prepare(envelopeFrom string, raw []byte) *Message {
 		EnvelopeFrom: strings.ToValidUTF8(strings.ToLower(strings.TrimSpace(envelopeFrom)), ""),
 		Raw:          raw,
 		Parsed:       mailparse.Parse(raw),
-		Class:        classify.Classify(raw, envelopeFrom),
 	}
+	m.Class = classify.Classify(m.Parsed, envelopeFrom) // the parsed message: raw is read once
 	// Our own mail coming back (a forwarding loop, a copy to the support address) is never
 	// answered; it is still stored if it threads.
 	if m.Class.Kind == classify.Human && m.Parsed.Header.Get(compose.LoopHeader) != "" {

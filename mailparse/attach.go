@@ -48,7 +48,7 @@ func cleanContentID(v string) string {
 // percent-encode characters not allowed in URLs.
 func escapeCID(cid string) string { return url.PathEscape(cid) }
 
-func (p *parser) addAttachment(typ string, ct, disp mediaValue, h textproto.Header, body []byte, cte string, c walkCtx, note noteFunc) {
+func (p *parser) addAttachment(typ string, ct, disp mediaValue, h textproto.Header, body []byte, cte string, c walkCtx, note noteFunc, e *Entity) {
 	var data []byte
 	if !p.noData {
 		var aliased bool
@@ -74,13 +74,22 @@ func (p *parser) addAttachment(typ string, ct, disp mediaValue, h textproto.Head
 		a.Filename = defaultFilename(typ, len(p.msg.Attachments)+1)
 	}
 	p.msg.Attachments = append(p.msg.Attachments, a)
+	e.leafData(data)
 }
 
 // attachedMessage stores message/rfc822 (RFC 2046 §5.2.1) and message/global
 // (RFC 6532 §3.5) parts as .eml attachments and records their outline.
-func (p *parser) attachedMessage(ct, disp mediaValue, h textproto.Header, body []byte, cte string, c walkCtx, note noteFunc) {
+func (p *parser) attachedMessage(ct, disp mediaValue, h textproto.Header, body []byte, cte string, c walkCtx, note noteFunc, e *Entity) {
 	data, aliased := decodeTransfer(body, cte, note)
 	ih, ibody, _, _ := splitHeader(skipEnvelopeLine(data))
+	if e != nil {
+		e.Enclosed = &ih
+		if ih.Len() == 0 && len(data) > 0 && (data[0] == '\n' || data[0] == '\r') {
+			// Blank lines before the attached header (seen in returned
+			// messages): the header the classifier wants is below them.
+			e.Enclosed = enclosedHeader(data)
+		}
+	}
 	if !c.outline {
 		stored := data
 		switch {
@@ -109,6 +118,9 @@ func (p *parser) attachedMessage(ct, disp mediaValue, h textproto.Header, body [
 			Inline:      disp.value == "inline",
 			Data:        stored,
 		})
+		if e != nil {
+			e.Data = stored
+		}
 	}
 	if c.depth >= maxDepth || p.parts >= maxParts {
 		return

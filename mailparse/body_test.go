@@ -433,3 +433,36 @@ func TestEnriched(t *testing.T) {
 	m := parseOK(t, []byte("Content-Type: text/enriched\n\n<bold>Hi</bold> <<there>\n"))
 	eq(t, "Text", m.Text, "Hi <there>")
 }
+
+// normalizeNewlines is the reference cleanText is held to: CRLF and bare CR
+// become LF.
+func normalizeNewlines(s string) string {
+	if strings.IndexByte(s, '\r') < 0 {
+		return s
+	}
+	var sb strings.Builder
+	sb.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '\r' {
+			sb.WriteByte('\n')
+			if i+1 < len(s) && s[i+1] == '\n' {
+				i++
+			}
+			continue
+		}
+		sb.WriteByte(c)
+	}
+	return sb.String()
+}
+
+func TestCleanTextMatchesReference(t *testing.T) {
+	for _, in := range []string{"", "a", "a\r\nb", "a\rb\r", "\r\x00\n", "x\x00y\r\r\n", "\n\r\n\r"} {
+		want := cleanString(normalizeNewlines(in))
+		for _, owned := range []bool{false, true} {
+			if got := cleanText([]byte(in), owned); got != want {
+				t.Errorf("cleanText(%q, %v) = %q, want %q", in, owned, got, want)
+			}
+		}
+	}
+}

@@ -65,6 +65,7 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("Parse modified its input")
 		}
 		checkMessage(t, "fuzz input", m)
+		checkEntities(t, raw, m)
 		for _, a := range m.Attachments {
 			if len(a.Data) > 0 && len(raw) > 0 && &a.Data[0] == &raw[0] {
 				t.Fatal("attachment aliases the input")

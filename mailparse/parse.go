@@ -65,6 +65,9 @@ type Message struct {
 	AutoSubmitted string      // Auto-Submitted header value (RFC 3834 §5), lowercased, "" if none
 	Header        mail.Header // the top-level header as parsed
 	Parts         []PartInfo  // MIME tree outline
+	// Root is the top-level entity of the MIME tree, with the decoded
+	// bodies and enclosed headers reports are read from (see Entity).
+	Root *Entity
 	// Problems holds one note per distinct repair, each "<where>: <what was
 	// wrong>[, <what was done>]", where <where> is "header", "body" (the
 	// top-level entity) or "part 1.2" (IMAP-style section numbers, RFC 3501
@@ -196,6 +199,7 @@ type walkCtx struct {
 	outline bool   // inside an attached message: only record the outline
 	related bool   // direct child of multipart/related
 	inAlt   bool   // direct child of multipart/alternative
+	parent  *Entity
 }
 
 func (c walkCtx) where() string {
@@ -260,13 +264,14 @@ func (p *parser) walk(h textproto.Header, body []byte, c walkCtx) content {
 		note.note("damaged Content-Type parameters")
 	}
 	p.msg.Parts = append(p.msg.Parts, PartInfo{Depth: c.depth, ContentType: typ})
+	e := p.newEntity(h, typ, ct.params, c)
 	cte := normalizeCTE(h.Get("Content-Transfer-Encoding"))
 
 	switch {
 	case strings.HasPrefix(typ, "multipart/"):
-		return p.walkMultipart(typ, ct, cte, body, c, note)
+		return p.walkMultipart(typ, ct, cte, body, c, note, e)
 	case typ == "message/rfc822" || typ == "message/global":
-		p.attachedMessage(ct, disp, h, body, cte, c, note)
+		p.attachedMessage(ct, disp, h, body, cte, c, note, e)
 		return content{}
 	case c.outline:
 		return content{}
@@ -281,7 +286,7 @@ func (p *parser) walk(h textproto.Header, body []byte, c walkCtx) content {
 	isText := disp.value != "attachment" && strings.HasPrefix(typ, "text/") && !dataText[typ] && !otherHTML &&
 		(typ == "text/plain" || typ == "text/html" || filename == "")
 	if !isText {
-		p.addAttachment(typ, ct, disp, h, body, cte, c, note)
+		p.addAttachment(typ, ct, disp, h, body, cte, c, note, e)
 		return content{}
 	}
 	data, aliased := decodeTransfer(body, cte, note)
@@ -291,6 +296,9 @@ func (p *parser) walk(h textproto.Header, body []byte, c walkCtx) content {
 	}
 	s, n := bodyText(data, !aliased, cs)
 	note.note(n)
+	if e != nil {
+		e.Text = s
+	}
 	switch typ {
 	case "text/html":
 		return content{segs: []seg{{s: s, html: true}}, html: []string{s}}
@@ -300,7 +308,7 @@ func (p *parser) walk(h textproto.Header, body []byte, c walkCtx) content {
 	return content{segs: []seg{{s: s, weak: typ != "text/plain"}}}
 }
 
-func (p *parser) walkMultipart(typ string, ct mediaValue, cte string, body []byte, c walkCtx, note noteFunc) content {
+func (p *parser) walkMultipart(typ string, ct mediaValue, cte string, body []byte, c walkCtx, note noteFunc, e *Entity) content {
 	if c.depth >= maxDepth {
 		p.problem(fmt.Sprintf("%s: MIME nesting deeper than %d levels, not descended", c.where(), maxDepth))
 		return content{}
@@ -339,6 +347,7 @@ func (p *parser) walkMultipart(typ string, ct mediaValue, cte string, body []byt
 		data, aliased := decodeTransfer(body, cte, note)
 		s, n := bodyText(data, !aliased, "")
 		note.note(n)
+		e.Text = s // e is nil only in outline mode, returned above
 		return content{segs: []seg{{s: s}}}
 	}
 	if !split.closed {
@@ -362,6 +371,7 @@ func (p *parser) walkMultipart(typ string, ct mediaValue, cte string, body []byt
 		cc.defType = child
 		cc.related = typ == "multipart/related"
 		cc.inAlt = typ == "multipart/alternative"
+		cc.parent = e
 		if noBlank && ph.Len() > 0 && !c.outline {
 			p.problem(cc.where() + ": header not terminated by a blank line")
 		}

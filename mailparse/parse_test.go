@@ -327,6 +327,18 @@ func TestHugeHeader(t *testing.T) {
 	eq(t, "fields kept", m.Header.Len(), maxHeaderFields)
 }
 
+// A field folded over more than maxHeaderBytes is skipped like one that
+// starts beyond them: the bound is on bytes, however they are split.
+func TestHugeFoldedField(t *testing.T) {
+	raw := "Subject: kept\nTo: a@example.org\n" + strings.Repeat(" b@example.org,\n", maxHeaderBytes/16+1) + "X-After: late\n\nbody\n"
+	m := parseOK(t, []byte(raw))
+	wantProblem(t, m, "rest of it ignored")
+	eq(t, "Subject", m.Subject, "kept")
+	eq(t, "To", len(m.To), 0)
+	eq(t, "fields kept", m.Header.Len(), 1)
+	eq(t, "Text", m.Text, "body")
+}
+
 // TestHostileInputsFast feeds inputs built to trigger quadratic behaviour;
 // each must parse well within the corpus bound.
 func TestHostileInputsFast(t *testing.T) {

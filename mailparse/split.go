@@ -59,6 +59,7 @@ func splitHeader(b []byte) (h textproto.Header, body []byte, noBlank, capped boo
 	end := -1  // end of the header block
 	keep := -1 // end of the part of it that is parsed
 	fields := 0
+	field := 0 // start of the field being read
 	for i < len(b) {
 		line, next := nextLine(b, i)
 		if len(line) == 0 {
@@ -70,11 +71,15 @@ func splitHeader(b []byte) (h textproto.Header, body []byte, noBlank, capped boo
 				// No field to continue: this is body text, not a header.
 				return textproto.Header{}, b, true, false
 			}
+			if keep < 0 && next > maxHeaderBytes {
+				keep = field // a field folded past the bound is skipped too
+			}
 		} else if !looksLikeField(line) {
 			end, body, noBlank = i, b[i:], true
 			break
 		} else {
 			fields++
+			field = i
 			if keep < 0 && (fields > maxHeaderFields || next > maxHeaderBytes) {
 				keep = i
 			}
