@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/url"
 	"slices"
 	"strconv"
@@ -126,12 +127,18 @@ func list(vs []string) []string {
 	return out
 }
 
-// parseInstant reads an RFC 3339 time, or a date (midnight UTC).
+// parseInstant reads an RFC 3339 time, or a date (midnight UTC). An offset can carry the instant
+// out of years 0000-9999 (9999-12-31T23:59:59-23:59): refused, because no RFC 3339 time names it
+// and SQLite, comparing times as text, would take year 10000 for earlier than 2026.
 func parseInstant(s string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t.UTC(), nil
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Parse(time.DateOnly, s)
 	}
-	return time.Parse(time.DateOnly, s)
+	if t = t.UTC(); t.Year() < 0 || t.Year() > 9999 {
+		return time.Time{}, fmt.Errorf("api: %q is out of years 0000 to 9999 in UTC", s)
+	}
+	return t, nil
 }
 
 // limitParam reads an optional limit of 1..max (0 when absent).

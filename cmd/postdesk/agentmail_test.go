@@ -70,11 +70,11 @@ func (d *agentDesk) newMail(n int) []sentMail {
 	return out
 }
 
-// quiet checks that no further mail went out.
+// quiet checks that no further mail went out: once the outbox is drained, the relay holds
+// exactly the mails the test has taken.
 func (d *agentDesk) quiet() {
 	d.t.Helper()
-	time.Sleep(400 * time.Millisecond)
-	if got := d.relay.Messages(); len(got) != d.seen {
+	if got := d.drained(); len(got) != d.seen {
 		var extra []string
 		for _, m := range got[d.seen:] {
 			extra = append(extra, strings.Join(m.Rcpts, ","))

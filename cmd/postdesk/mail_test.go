@@ -2,17 +2,21 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"net/mail"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/postdesk/postdesk/db"
 	"github.com/postdesk/postdesk/dbtest"
 	"github.com/postdesk/postdesk/mailer/mailertest"
+	"github.com/postdesk/postdesk/outbox"
 )
 
 // desk is a running postdesk with a capturing relay, one property and three agents.
@@ -21,6 +25,93 @@ type desk struct {
 	dsn   string
 	smtp  string
 	relay *mailertest.Relay
+	queue *outbox.Queue // the test's own view of the outbox, opened on first use
+}
+
+// depth counts the outbox rows still to send (queued, sending, data).
+func (d *desk) depth() int {
+	d.t.Helper()
+	if d.queue == nil {
+		od, err := db.Open(context.Background(), d.dsn)
+		if err != nil {
+			d.t.Fatal(err)
+		}
+		d.t.Cleanup(func() { od.Close() })
+		d.queue = outbox.NewQueue(od, nil)
+	}
+	n, err := d.queue.Depth(context.Background())
+	if err != nil {
+		d.t.Fatalf("outbox depth: %v", err)
+	}
+	return n
+}
+
+// drained waits until the outbox has nothing left to send and returns what the relay accepted.
+// Every step of a test is committed before its SMTP 250 or its CLI command returns, with the
+// mail it causes queued in the same transaction, and a row leaves "data" only after the relay's
+// answer: once nothing is left to send, every mail caused so far is at the relay (or failed). A
+// mail that should not exist is then among the messages, not still on its way, however slow
+// the machine.
+func (d *desk) drained() []mailertest.Message {
+	d.t.Helper()
+	for deadline := time.Now().Add(15 * time.Second); d.depth() != 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			d.t.Fatalf("outbox still has %d mails to send after 15 s", d.depth())
+		}
+	}
+	return d.relay.Messages()
+}
+
+// echo counts the relay's OnMessage callbacks of a test whose robots answer mail from the relay,
+// so the test can tell when the exchange is over.
+type echo struct {
+	mu       sync.Mutex
+	base     int // messages the relay had before the robots started: no callback for them
+	inflight int
+	handled  int
+}
+
+// answer installs f as the relay's robot, counted.
+func (e *echo) answer(r *mailertest.Relay, f func(mailertest.Message)) {
+	e.base = len(r.Messages())
+	r.OnMessage = func(m mailertest.Message) {
+		e.mu.Lock()
+		e.inflight++
+		e.mu.Unlock()
+		defer func() {
+			e.mu.Lock()
+			e.inflight--
+			e.handled++
+			e.mu.Unlock()
+		}()
+		f(m)
+	}
+}
+
+// idle reports whether no robot is running and every accepted mail was handled, and how many.
+func (e *echo) idle(r *mailertest.Relay) (bool, int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := len(r.Messages())
+	return e.inflight == 0 && e.handled == n-e.base, n
+}
+
+// settled waits until the exchange is over: no robot running, every mail handled, nothing left
+// in the outbox. The robots idle before and after an empty outbox, with the same mail count, so
+// no robot queued mail while the outbox was read: nothing can follow. It reports false when the
+// exchange is still going at the deadline.
+func (d *desk) settled(e *echo, timeout time.Duration) bool {
+	d.t.Helper()
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		before, n := e.idle(d.relay)
+		if !before || d.depth() != 0 {
+			continue
+		}
+		if after, m := e.idle(d.relay); after && m == n {
+			return true
+		}
+	}
+	return false
 }
 
 func newDesk(t *testing.T, dsn string) *desk {
@@ -133,8 +224,7 @@ func TestWhoGetsWhat(t *testing.T) {
 			if refs := reply.h.Get("References"); !strings.Contains(refs, "<c1@customer.example>") || !strings.Contains(refs, "<c2@customer.example>") {
 				t.Fatalf("agent reply References %q", refs)
 			}
-			time.Sleep(300 * time.Millisecond)
-			if got := d.relay.Messages(); len(got) != 7 {
+			if got := d.drained(); len(got) != 7 {
 				t.Fatalf("the author or an uninvolved agent got a copy: %d mails", len(got))
 			}
 			// The customer answers the agent's mail from a client that keeps only In-Reply-To.
@@ -179,7 +269,8 @@ func TestTwoAutoAcknowledgersStop(t *testing.T) {
 	must(t, d.dsn, "property", "add", "--slug", "acme", "--name", "Acme", "--from", "acme@desk.example", "--domain", "desk.example")
 	must(t, d.dsn, "property", "add", "--slug", "globex", "--name", "Globex", "--from", "globex@desk.example", "--domain", "desk.example")
 	d.smtp, _ = startServe(t, d.dsn, "--relay", d.relay.Addr, "--relay-tls", "none")
-	d.relay.OnMessage = func(m mailertest.Message) {
+	robots := &echo{}
+	robots.answer(d.relay, func(m mailertest.Message) {
 		var kept []string
 		for _, line := range strings.Split(string(m.Data), "\r\n") {
 			if strings.HasPrefix(line, "Auto-Submitted:") || strings.HasPrefix(line, "X-Auto-Response-Suppress:") || strings.HasPrefix(line, "X-Postdesk-Loop:") ||
@@ -201,28 +292,17 @@ func TestTwoAutoAcknowledgersStop(t *testing.T) {
 			from = "globex@desk.example"
 		}
 		c.SendMail(from, m.Rcpts, strings.NewReader(strings.Join(kept, "\r\n")))
-	}
+	})
 	if err := sendMail(t, d.smtp, "globex@desk.example", []string{"acme@desk.example"}, "From: globex@desk.example\nTo: acme@desk.example\nSubject: hello\nMessage-ID: <start@x>\n\nhi\n"); err != nil {
 		t.Fatal(err)
 	}
 	// Without the limit this never ends; with it, each side stops after 10 automatic mails.
-	deadline := time.Now().Add(20 * time.Second)
-	last, stable := -1, 0
-	for time.Now().Before(deadline) && stable < 10 {
-		n := len(d.relay.Messages())
-		if n == last {
-			stable++
-		} else {
-			last, stable = n, 0
-		}
-		time.Sleep(100 * time.Millisecond)
+	if !d.settled(robots, 20*time.Second) {
+		t.Fatalf("still exchanging mail after 20 s: %d", len(d.relay.Messages()))
 	}
 	t.Logf("%d automatic mails exchanged before the loop stopped", len(d.relay.Messages()))
 	if n := len(d.relay.Messages()); n < 10 || n > 20 {
 		t.Fatalf("%d mails exchanged, want the limit (10 per address) to end it: between 10 and 20", n)
-	}
-	if stable < 10 {
-		t.Fatalf("still exchanging mail after 20 s: %d", len(d.relay.Messages()))
 	}
 }
 
@@ -253,7 +333,9 @@ func TestBounceOfOurMail(t *testing.T) {
 	// Ann writes again: agents hear of it, but no acknowledgement goes to a bouncing address.
 	d.customerMail("From: ann@customer.example\nTo: support@acme.example\nSubject: Other\nMessage-ID: <h2@customer.example>\n\nAgain.\n")
 	d.sent(7)
-	time.Sleep(300 * time.Millisecond)
+	if got := d.drained(); len(got) != 7 {
+		t.Fatalf("%d mails in all, want the first 4 and the 3 notifications of the second mail", len(got))
+	}
 	if n := len(to(d.sent(7), "ann@customer.example")); n != 1 {
 		t.Fatalf("%d mails to the bouncing address, want only the first acknowledgement", n)
 	}

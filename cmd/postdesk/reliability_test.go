@@ -258,17 +258,9 @@ func TestTwoAgentsAutoRespondersStop(t *testing.T) {
 		t.Run(e.Name, func(t *testing.T) {
 			d := newAgentDesk(t, e.DSN(t))
 			var mu sync.Mutex
-			processed, inflight, answers := 0, 0, 0
-			d.relay.OnMessage = func(m mailertest.Message) {
-				mu.Lock()
-				inflight++
-				mu.Unlock()
-				defer func() {
-					mu.Lock()
-					inflight--
-					processed++
-					mu.Unlock()
-				}()
+			answers := 0
+			robots := &echo{}
+			robots.answer(d.relay, func(m mailertest.Message) {
 				pm, err := mail.ReadMessage(bytes.NewReader(m.Data))
 				if err != nil || len(m.Rcpts) != 1 {
 					return
@@ -296,36 +288,20 @@ func TestTwoAgentsAutoRespondersStop(t *testing.T) {
 				}
 				defer c.Close()
 				c.SendMail(agent+"@acme.example", []string{rt.Address}, strings.NewReader(strings.ReplaceAll(reply, "\n", "\r\n")))
-			}
+			})
 			d.replyAs("alice", "Looking into it.\n")
 			// Settled: every mail the relay took was handled by the bots, none is being answered,
 			// and the outbox holds nothing to send.
-			od, err := db.Open(context.Background(), d.dsn)
-			if err != nil {
-				t.Fatal(err)
+			stopped := d.settled(robots, 60*time.Second)
+			mu.Lock()
+			total := answers
+			mu.Unlock()
+			if !stopped {
+				t.Fatalf("the loop did not stop: %d answers by the responders, %d mails", total, len(d.relay.Messages()))
 			}
-			defer od.Close()
-			deadline := time.Now().Add(60 * time.Second)
-			for {
-				var pending int
-				if err := od.GetContext(context.Background(), &pending, od.Rebind(`SELECT COUNT(*) FROM outbox WHERE status IN (?, ?, ?)`), "queued", "sending", "data"); err != nil {
-					t.Fatal(err)
-				}
-				mu.Lock()
-				settled := pending == 0 && inflight == 0 && processed == len(d.relay.Messages())-d.seen
-				n := answers
-				mu.Unlock()
-				if settled && n > 0 {
-					break
-				}
-				if time.Now().After(deadline) || n > 300 {
-					t.Fatalf("the loop did not stop: %d answers by the responders, %d mails", n, len(d.relay.Messages()))
-				}
-				time.Sleep(20 * time.Millisecond)
-			}
-			t.Logf("%d mails sent, %d answered by the responders, before the loop stopped", len(d.relay.Messages()), answers)
-			if answers > 4*10 {
-				t.Fatalf("%d answers by the responders: the brake (10 per address) should stop the loop well before", answers)
+			t.Logf("%d mails sent, %d answered by the responders, before the loop stopped", len(d.relay.Messages()), total)
+			if total > 4*10 {
+				t.Fatalf("%d answers by the responders: the brake (10 per address) should stop the loop well before", total)
 			}
 			det := d.ticket(1)
 			if !d.hasEvent(det, "loop-suspected") {
