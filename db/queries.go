@@ -65,7 +65,7 @@ func parseQueries(fsys fs.FS) ([]namedQuery, error) {
 			}
 			if cur == nil {
 				if t != "" && !strings.HasPrefix(t, "--") {
-					return nil, fmt.Errorf("db: queries: %s:%d: SQL before the first -- name:", p, line)
+					return nil, fmt.Errorf("db: queries: %s:%d: SQL comes before any -- name line", p, line)
 				}
 				continue
 			}
@@ -81,9 +81,9 @@ func parseQueries(fsys fs.FS) ([]namedQuery, error) {
 }
 
 // LoadQueries fills the `query:"name"` string fields of the struct dest points to with the
-// statements of the .sql files of fsys, as run on dialect. It fails on a field whose name no file
-// has (for that dialect), on a name given twice, on an empty statement, and on a name of the files
-// no field takes.
+// statements of the .sql files of fsys, as run on dialect (a field whose statement is only for the
+// other engine stays ""). It fails on a field whose name no file has, on a name given twice, on an
+// empty statement, and on a name of the files no field takes.
 func LoadQueries(fsys fs.FS, dialect Dialect, dest any) error {
 	qs, err := parseQueries(fsys)
 	if err != nil {
@@ -119,12 +119,11 @@ func LoadQueries(fsys fs.FS, dialect Dialect, dest any) error {
 		if !ok {
 			return fmt.Errorf("db: queries: no query %q in the files", f.name)
 		}
+		// A statement only the other engine has leaves the field empty: the code that runs it
+		// runs on that engine only (PostgreSQL's large objects, SQLite's FTS5).
 		q, ok := m[""]
 		if !ok {
-			q, ok = m[string(dialect)]
-		}
-		if !ok {
-			return fmt.Errorf("db: queries: %q has no statement for %s", f.name, dialect)
+			q = m[string(dialect)]
 		}
 		if used[f.name] {
 			return fmt.Errorf("db: queries: two fields take %q", f.name)
@@ -179,6 +178,9 @@ func (d *DB) PrepareAll(ctx context.Context, set any) error {
 		return err
 	}
 	for _, f := range fields {
+		if f.v.String() == "" {
+			continue // the other engine's
+		}
 		if _, err := d.prepare(ctx, f.v.String()); err != nil {
 			return fmt.Errorf("db: query %q: %w", f.name, err)
 		}

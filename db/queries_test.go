@@ -61,6 +61,14 @@ func TestLoadQueriesBindsNamedStatements(t *testing.T) {
 	}
 }
 
+func TestLoadQueriesLeavesTheOtherEnginesStatementEmpty(t *testing.T) {
+	s := testSet{Engine: "stale"}
+	err := db.LoadQueries(files(map[string]string{"a.sql": goodSQL, "b.sql": "-- name: engine-name\n-- engine: postgres\nSELECT version()\n"}), db.SQLite, &s)
+	if err != nil || s.Engine != "" || s.Get == "" {
+		t.Fatalf("LoadQueries = %v, engine-name on sqlite = %q", err, s.Engine)
+	}
+}
+
 func TestLoadQueriesRefusesMismatches(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
@@ -71,10 +79,9 @@ func TestLoadQueriesRefusesMismatches(t *testing.T) {
 		{"duplicate name", map[string]string{"a.sql": goodSQL, "b.sql": engineSQL, "c.sql": "-- name: setting-get\nSELECT 1\n"}, `"setting-get" is defined twice`},
 		{"name no field takes", map[string]string{"a.sql": goodSQL, "b.sql": engineSQL + "-- name: stray\nSELECT 1\n"}, "no field takes stray"},
 		{"shared and engine-specific", map[string]string{"a.sql": goodSQL, "b.sql": engineSQL + "-- name: engine-name\nSELECT 1\n"}, "both shared and engine-specific"},
-		{"only the other engine", map[string]string{"a.sql": goodSQL, "b.sql": "-- name: engine-name\n-- engine: postgres\nSELECT version()\n"}, "no statement for sqlite"},
 		{"empty statement", map[string]string{"a.sql": goodSQL + "-- name: engine-name\n"}, "has no SQL"},
 		{"unknown engine", map[string]string{"a.sql": "-- name: engine-name\n-- engine: mysql\nSELECT 1\n"}, `engine "mysql"`},
-		{"SQL before a name", map[string]string{"a.sql": "SELECT 1\n" + goodSQL}, "SQL before the first"},
+		{"SQL before a name", map[string]string{"a.sql": "SELECT 1\n" + goodSQL}, "SQL comes before any"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var s testSet

@@ -45,7 +45,7 @@ func (s *Store) Reply(ctx context.Context, p Property, number int64, agentEmail 
 		if err != nil {
 			return err
 		}
-		if err := s.db.Exec(ctx, tx, `UPDATE tickets SET message_count = message_count + 1, updated_at = ? WHERE id = ?`, now, t.ID); err != nil {
+		if err := s.db.Exec(ctx, tx, s.qs.TicketCountMessage, now, t.ID); err != nil {
 			return fmt.Errorf("tickets: reply: %w", err)
 		}
 		if err := s.addParticipant(ctx, tx, t.ID, a.Email, "agent"); err != nil {
@@ -119,7 +119,7 @@ func (s *Store) CreateTicket(ctx context.Context, p Property, agentEmail string,
 		if err != nil {
 			return err
 		}
-		if err := s.db.Exec(ctx, tx, `UPDATE tickets SET priority = ?, assignee_agent_id = ?, assignee_department_id = ?, message_count = 1 WHERE id = ?`,
+		if err := s.db.Exec(ctx, tx, s.qs.TicketSetCreated,
 			nt.Priority, nullID(agentID), nullID(deptID), id); err != nil {
 			return fmt.Errorf("tickets: create: %w", err)
 		}
@@ -166,7 +166,7 @@ func (s *Store) Assign(ctx context.Context, p Property, number int64, actorEmail
 	}
 	err = s.db.Tx(ctx, func(tx *sqlx.Tx) error {
 		now := s.Now()
-		if err := s.db.Exec(ctx, tx, `UPDATE tickets SET assignee_agent_id = ?, assignee_department_id = ?, updated_at = ? WHERE id = ?`,
+		if err := s.db.Exec(ctx, tx, s.qs.TicketAssign,
 			nullID(agentID), nullID(deptID), now, t.ID); err != nil {
 			return fmt.Errorf("tickets: assign: %w", err)
 		}
@@ -203,14 +203,14 @@ func (s *Store) addTag(ctx context.Context, tx *sqlx.Tx, ticketID int64, tag str
 	if tag == "" || len(tag) > 64 || strings.ContainsAny(tag, " \t\r\n,") {
 		return fmt.Errorf("tickets: %w: tag %q: one word of up to 64 characters", ErrInvalid, tag)
 	}
-	if err := s.db.Exec(ctx, tx, `INSERT INTO ticket_tags (ticket_id, tag) VALUES (?, ?) ON CONFLICT DO NOTHING`, ticketID, tag); err != nil {
+	if err := s.db.Exec(ctx, tx, s.qs.TicketTagAdd, ticketID, tag); err != nil {
 		return fmt.Errorf("tickets: tag: %w", err)
 	}
 	return nil
 }
 
 func (s *Store) addParticipant(ctx context.Context, tx *sqlx.Tx, ticketID int64, email, role string) error {
-	if err := s.db.Exec(ctx, tx, `INSERT INTO ticket_participants (ticket_id, email, role) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+	if err := s.db.Exec(ctx, tx, s.qs.ParticipantAdd,
 		ticketID, normEmail(email), role); err != nil {
 		return fmt.Errorf("tickets: add participant: %w", err)
 	}
@@ -221,8 +221,7 @@ func (s *Store) addParticipant(ctx context.Context, tx *sqlx.Tx, ticketID int64,
 // carry, so a reply to it threads; raw holds nothing until the mail is rendered into the outbox.
 func (s *Store) insertOutgoing(ctx context.Context, tx *sqlx.Tx, p Property, ticketID int64, a Agent, subject string, out Outgoing, messageID, direction string) (int64, error) {
 	var id int64
-	err := s.db.Get(ctx, tx, &id, `INSERT INTO messages (property_id, ticket_id, direction, kind, agent_id, from_name, from_email, subject, message_id, dedup_key, text_body, trimmed_text, threading, created_at)
-		VALUES (?, ?, ?, 'human', ?, ?, ?, ?, ?, ?, ?, ?, 'agent', ?) RETURNING id`,
+	err := s.db.Get(ctx, tx, &id, s.qs.MessageInsertOutgoing,
 		p.ID, ticketID, direction, a.ID, a.Name, a.Email, subject, messageID, DedupKey(messageID, nil), out.Text, out.Text, s.Now())
 	if err != nil {
 		return 0, fmt.Errorf("tickets: insert reply: %w", err)
@@ -241,7 +240,7 @@ func (s *Store) insertOutgoing(ctx context.Context, tx *sqlx.Tx, p Property, tic
 // RecordThreadID remembers a Message-ID postdesk sent, so that replies to it thread into the
 // ticket (and, with agentID, are known to answer that agent's copy).
 func (s *Store) RecordThreadID(ctx context.Context, tx *sqlx.Tx, propertyID int64, messageID string, ticketID, agentID int64) error {
-	if err := s.db.Exec(ctx, tx, `INSERT INTO thread_ids (property_id, message_id, ticket_id, agent_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+	if err := s.db.Exec(ctx, tx, s.qs.ThreadIDRecord,
 		propertyID, messageID, ticketID, nullID(agentID)); err != nil {
 		return fmt.Errorf("tickets: record message-id: %w", err)
 	}

@@ -139,7 +139,7 @@ func (s *Store) deliverAgentMail(ctx context.Context, tx *sqlx.Tx, p Property, i
 		// An auto-responder the classifier missed, answering its copies, must not talk to the
 		// customer without end.
 		var sent int
-		if err := s.db.Get(ctx, tx, &sent, `SELECT COUNT(*) FROM messages WHERE ticket_id = ? AND agent_id = ? AND direction = ? AND raw_size > 0 AND created_at > ?`,
+		if err := s.db.Get(ctx, tx, &sent, s.qs.AgentRepliesSince,
 			d.TicketID, agentID, DirectionOut, now.Add(-time.Hour)); err != nil {
 			return Delivery{}, fmt.Errorf("tickets: agent mail: %w", err)
 		}
@@ -158,7 +158,7 @@ func (s *Store) deliverAgentMail(ctx context.Context, tx *sqlx.Tx, p Property, i
 	if err != nil {
 		return Delivery{}, err
 	}
-	if err := s.db.Exec(ctx, tx, `UPDATE tickets SET message_count = message_count + 1, updated_at = ? WHERE id = ?`, now, d.TicketID); err != nil {
+	if err := s.db.Exec(ctx, tx, s.qs.TicketCountMessage, now, d.TicketID); err != nil {
 		return Delivery{}, fmt.Errorf("tickets: count message: %w", err)
 	}
 	switch direction {
@@ -197,7 +197,7 @@ const MaxRepliesByMailPerHour = 20
 // answered them directly, copying the property.
 func (s *Store) customerAddressed(ctx context.Context, tx *sqlx.Tx, ticketID int64, in Inbound) (bool, error) {
 	var customer []string
-	if err := s.db.Select(ctx, tx, &customer, `SELECT c.email FROM contacts c JOIN tickets t ON t.contact_id = c.id WHERE t.id = ?`, ticketID); err != nil {
+	if err := s.db.Select(ctx, tx, &customer, s.qs.TicketCustomerEmail, ticketID); err != nil {
 		return false, fmt.Errorf("tickets: agent mail: customer: %w", err)
 	}
 	if len(customer) == 0 {
@@ -217,7 +217,7 @@ func (s *Store) answersInternal(ctx context.Context, tx *sqlx.Tx, propertyID int
 		return false, nil
 	}
 	var n int
-	if err := s.db.Get(ctx, tx, &n, `SELECT COUNT(*) FROM thread_ids WHERE property_id = ? AND message_id = ? AND internal = ?`, propertyID, inReplyTo[0], true); err != nil {
+	if err := s.db.Get(ctx, tx, &n, s.qs.ThreadIDIsInternal, propertyID, inReplyTo[0], true); err != nil {
 		return false, fmt.Errorf("tickets: agent mail: %w", err)
 	}
 	return n > 0, nil
@@ -226,7 +226,7 @@ func (s *Store) answersInternal(ctx context.Context, tx *sqlx.Tx, propertyID int
 // MarkInternal records that a Message-ID postdesk sent is an internal mail (a note's copy, an
 // error mail): a reply to it is internal too.
 func (s *Store) MarkInternal(ctx context.Context, tx *sqlx.Tx, propertyID int64, messageID string) error {
-	if err := s.db.Exec(ctx, tx, `UPDATE thread_ids SET internal = ? WHERE property_id = ? AND message_id = ?`, true, propertyID, messageID); err != nil {
+	if err := s.db.Exec(ctx, tx, s.qs.ThreadIDMarkInternal, true, propertyID, messageID); err != nil {
 		return fmt.Errorf("tickets: mark internal: %w", err)
 	}
 	return nil
@@ -257,7 +257,7 @@ func (s *Store) planCommands(ctx context.Context, tx *sqlx.Tx, p Property, ticke
 			if c.Name == "reopen" {
 				status = StatusOpen
 			}
-			plan = append(plan, func() error { return s.setStatusTx(ctx, tx, ticketID, actor, status) })
+			plan = append(plan, func() error { return s.setStatus(ctx, tx, ticketID, actor, status) })
 		case "priority":
 			plan = append(plan, func() error { return s.setPriority(ctx, tx, ticketID, actor, c.Arg) })
 		case "tag":
@@ -294,7 +294,7 @@ func (s *Store) assigneeTx(ctx context.Context, tx *sqlx.Tx, propertyID int64, t
 		return a.ID, 0, ok, err
 	}
 	var ids []int64
-	if err := s.db.Select(ctx, tx, &ids, `SELECT id FROM departments WHERE property_id = ? AND name_key = ?`, propertyID, strings.ToLower(strings.TrimSpace(target))); err != nil {
+	if err := s.db.Select(ctx, tx, &ids, s.qs.DepartmentIDByName, propertyID, strings.ToLower(strings.TrimSpace(target))); err != nil {
 		return 0, 0, false, fmt.Errorf("tickets: find department: %w", err)
 	}
 	if len(ids) == 0 {
@@ -350,7 +350,7 @@ func (s *Store) deliverForward(ctx context.Context, tx *sqlx.Tx, p Property, in 
 	if err != nil {
 		return Delivery{}, err
 	}
-	if err := s.db.Exec(ctx, tx, `UPDATE tickets SET message_count = 1, spam = ? WHERE id = ?`, contact.Spam, d.TicketID); err != nil {
+	if err := s.db.Exec(ctx, tx, s.qs.TicketSetForwarded, contact.Spam, d.TicketID); err != nil {
 		return Delivery{}, fmt.Errorf("tickets: count message: %w", err)
 	}
 	if err := s.addParticipant(ctx, tx, d.TicketID, fw.From.Email, "customer"); err != nil {

@@ -41,7 +41,7 @@ func (s *Store) Unsnooze(ctx context.Context, p Property, number int64, actor Ag
 	return s.onTicket(ctx, p, number, func(tx *sqlx.Tx, id int64) error {
 		now := s.Now()
 		var ids []int64
-		if err := s.db.Select(ctx, tx, &ids, `UPDATE tickets SET snoozed_until = NULL, updated_at = ? WHERE id = ? AND snoozed_until IS NOT NULL RETURNING id`, now, id); err != nil {
+		if err := s.db.Select(ctx, tx, &ids, s.qs.TicketUnsnooze, now, id); err != nil {
 			return fmt.Errorf("tickets: unsnooze: %w", err)
 		}
 		if len(ids) == 0 {
@@ -66,8 +66,7 @@ func (s *Store) WakeSnoozed(ctx context.Context) ([]Woken, error) {
 	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
 		woken = nil
 		now := s.Now()
-		if err := s.db.Select(ctx, tx, &woken, `UPDATE tickets SET snoozed_until = NULL, status = ?, closed_at = NULL, updated_at = ?
-			WHERE snoozed_until IS NOT NULL AND snoozed_until <= ? AND deleted_at IS NULL RETURNING property_id, id, number`, StatusOpen, now, now); err != nil {
+		if err := s.db.Select(ctx, tx, &woken, s.qs.TicketsWakeSnoozed, StatusOpen, now, now); err != nil {
 			return fmt.Errorf("tickets: wake snoozed: %w", err)
 		}
 		for _, w := range woken {
@@ -92,7 +91,7 @@ func (s *Store) Note(ctx context.Context, p Property, number int64, agentEmail s
 	}
 	return s.onTicket(ctx, p, number, func(tx *sqlx.Tx, id int64) error {
 		t := Ticket{ID: id}
-		if err := s.db.Get(ctx, tx, &t.Subject, `SELECT subject FROM tickets WHERE id = ?`, id); err != nil {
+		if err := s.db.Get(ctx, tx, &t.Subject, s.qs.TicketSubject, id); err != nil {
 			return fmt.Errorf("tickets: note: %w", err)
 		}
 		msgID, err := s.insertOutgoing(ctx, tx, p, id, a, t.Subject, out, messageID, DirectionNote)
@@ -100,7 +99,7 @@ func (s *Store) Note(ctx context.Context, p Property, number int64, agentEmail s
 			return err
 		}
 		now := s.Now()
-		if err := s.db.Exec(ctx, tx, `UPDATE tickets SET message_count = message_count + 1, updated_at = ? WHERE id = ?`, now, id); err != nil {
+		if err := s.db.Exec(ctx, tx, s.qs.TicketCountMessage, now, id); err != nil {
 			return fmt.Errorf("tickets: note: %w", err)
 		}
 		if err := s.addEvent(ctx, tx, id, "noted", "agent:"+a.Email, "", now); err != nil {
@@ -112,9 +111,13 @@ func (s *Store) Note(ctx context.Context, p Property, number int64, agentEmail s
 
 // onTicket runs fn on a property's ticket (not in the trash) in a transaction, then reads it back.
 func (s *Store) onTicket(ctx context.Context, p Property, number int64, fn func(tx *sqlx.Tx, id int64) error) (Ticket, error) {
+	return s.onTicketOf(ctx, p.ID, number, fn)
+}
+
+func (s *Store) onTicketOf(ctx context.Context, propertyID, number int64, fn func(tx *sqlx.Tx, id int64) error) (Ticket, error) {
 	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
 		var ids []int64
-		if err := s.db.Select(ctx, tx, &ids, `SELECT id FROM tickets WHERE property_id = ? AND number = ? AND deleted_at IS NULL`, p.ID, number); err != nil {
+		if err := s.db.Select(ctx, tx, &ids, s.qs.TicketIDByNumber, propertyID, number); err != nil {
 			return fmt.Errorf("tickets: ticket #%d: %w", number, err)
 		}
 		if len(ids) == 0 {
@@ -125,7 +128,7 @@ func (s *Store) onTicket(ctx context.Context, p Property, number int64, fn func(
 	if err != nil {
 		return Ticket{}, err
 	}
-	return s.Ticket(ctx, p.ID, number)
+	return s.Ticket(ctx, propertyID, number)
 }
 
 func (s *Store) setPriority(ctx context.Context, tx *sqlx.Tx, id int64, actor, priority string) error {
@@ -135,7 +138,7 @@ func (s *Store) setPriority(ctx context.Context, tx *sqlx.Tx, id int64, actor, p
 	}
 	now := s.Now()
 	var ids []int64
-	if err := s.db.Select(ctx, tx, &ids, `UPDATE tickets SET priority = ?, updated_at = ? WHERE id = ? AND priority <> ? RETURNING id`, priority, now, id, priority); err != nil {
+	if err := s.db.Select(ctx, tx, &ids, s.qs.TicketSetPriority, priority, now, id, priority); err != nil {
 		return fmt.Errorf("tickets: priority: %w", err)
 	}
 	if len(ids) == 0 {
@@ -150,7 +153,7 @@ func (s *Store) retag(ctx context.Context, tx *sqlx.Tx, id int64, actor string, 
 	for _, tag := range add {
 		tag = strings.ToLower(strings.TrimSpace(tag))
 		var had int
-		if err := s.db.Get(ctx, tx, &had, `SELECT COUNT(*) FROM ticket_tags WHERE ticket_id = ? AND tag = ?`, id, tag); err != nil {
+		if err := s.db.Get(ctx, tx, &had, s.qs.TicketTagCount, id, tag); err != nil {
 			return fmt.Errorf("tickets: tag: %w", err)
 		}
 		if err := s.addTag(ctx, tx, id, tag); err != nil {
@@ -167,7 +170,7 @@ func (s *Store) retag(ctx context.Context, tx *sqlx.Tx, id int64, actor string, 
 	for _, tag := range remove {
 		tag = strings.ToLower(strings.TrimSpace(tag))
 		var gone []string
-		if err := s.db.Select(ctx, tx, &gone, `DELETE FROM ticket_tags WHERE ticket_id = ? AND tag = ? RETURNING tag`, id, tag); err != nil {
+		if err := s.db.Select(ctx, tx, &gone, s.qs.TicketTagRemove, id, tag); err != nil {
 			return fmt.Errorf("tickets: untag: %w", err)
 		}
 		if len(gone) == 0 {
@@ -181,7 +184,7 @@ func (s *Store) retag(ctx context.Context, tx *sqlx.Tx, id int64, actor string, 
 	if !changed {
 		return nil
 	}
-	return s.db.Exec(ctx, tx, `UPDATE tickets SET updated_at = ? WHERE id = ?`, now, id)
+	return s.db.Exec(ctx, tx, s.qs.TicketTouch, now, id)
 }
 
 func (s *Store) snooze(ctx context.Context, tx *sqlx.Tx, id int64, actor string, until time.Time) error {
@@ -194,14 +197,14 @@ func (s *Store) snooze(ctx context.Context, tx *sqlx.Tx, id int64, actor string,
 		return fmt.Errorf("tickets: %w: snooze until %s: at most a year ahead", ErrInvalid, until.Format(time.RFC3339))
 	}
 	// Snoozing a closed ticket opens it again when it wakes: snoozed means "come back to this".
-	if err := s.db.Exec(ctx, tx, `UPDATE tickets SET snoozed_until = ?, updated_at = ? WHERE id = ?`, until, now, id); err != nil {
+	if err := s.db.Exec(ctx, tx, s.qs.TicketSnooze, until, now, id); err != nil {
 		return fmt.Errorf("tickets: snooze: %w", err)
 	}
 	return s.addEvent(ctx, tx, id, "snoozed", actor, "until "+until.Format(time.RFC3339), now)
 }
 
-// setStatusTx closes or reopens a ticket inside tx; no change when it is there already.
-func (s *Store) setStatusTx(ctx context.Context, tx *sqlx.Tx, id int64, actor, status string) error {
+// setStatus closes or reopens a ticket inside tx; no change when it is there already.
+func (s *Store) setStatus(ctx context.Context, tx *sqlx.Tx, id int64, actor, status string) error {
 	now := s.Now()
 	var closedAt *time.Time
 	event := "reopened"
@@ -209,8 +212,7 @@ func (s *Store) setStatusTx(ctx context.Context, tx *sqlx.Tx, id int64, actor, s
 		closedAt, event = &now, "closed"
 	}
 	var ids []int64
-	if err := s.db.Select(ctx, tx, &ids, `UPDATE tickets SET status = ?, closed_at = ?, snoozed_until = NULL, updated_at = ?
-		WHERE id = ? AND status <> ? RETURNING id`, status, closedAt, now, id, status); err != nil {
+	if err := s.db.Select(ctx, tx, &ids, s.qs.TicketSetStatus, status, closedAt, now, id, status); err != nil {
 		return fmt.Errorf("tickets: %s: %w", event, err)
 	}
 	if len(ids) == 0 {
@@ -223,7 +225,7 @@ func (s *Store) setStatusTx(ctx context.Context, tx *sqlx.Tx, id int64, actor, s
 // tell the new assignee.
 func (s *Store) assignTx(ctx context.Context, tx *sqlx.Tx, p Property, id int64, actor Agent, agentID, deptID int64, target string) error {
 	now := s.Now()
-	if err := s.db.Exec(ctx, tx, `UPDATE tickets SET assignee_agent_id = ?, assignee_department_id = ?, updated_at = ? WHERE id = ?`,
+	if err := s.db.Exec(ctx, tx, s.qs.TicketAssign,
 		nullID(agentID), nullID(deptID), now, id); err != nil {
 		return fmt.Errorf("tickets: assign: %w", err)
 	}
@@ -239,8 +241,7 @@ func (s *Store) Unassign(ctx context.Context, p Property, number int64, actor Ag
 	return s.onTicket(ctx, p, number, func(tx *sqlx.Tx, id int64) error {
 		now := s.Now()
 		var ids []int64
-		if err := s.db.Select(ctx, tx, &ids, `UPDATE tickets SET assignee_agent_id = NULL, assignee_department_id = NULL, updated_at = ?
-			WHERE id = ? AND (assignee_agent_id IS NOT NULL OR assignee_department_id IS NOT NULL) RETURNING id`, now, id); err != nil {
+		if err := s.db.Select(ctx, tx, &ids, s.qs.TicketUnassign, now, id); err != nil {
 			return fmt.Errorf("tickets: unassign: %w", err)
 		}
 		if len(ids) == 0 {
