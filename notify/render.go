@@ -26,7 +26,7 @@ func (n *Notifier) Render(ctx context.Context, m outbox.Mail) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	mc, err := n.store.MailContext(ctx, nil, tickets.Change{Kind: in.Kind, Property: p, TicketID: in.TicketID, MessageID: in.MessageID, AgentID: in.ActorID, Human: true}, true)
+	mc, err := n.store.MailContext(ctx, nil, tickets.Change{Kind: tickets.ChangeKind(in.Kind), Property: p, TicketID: in.TicketID, MessageID: in.MessageID, AgentID: in.ActorID, Human: true}, true)
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/postdesk/postdesk/db"
+	"github.com/postdesk/postdesk/threading"
 )
 
 var slugRE = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$`)
@@ -22,7 +23,7 @@ type NewProperty struct {
 	Slug         string
 	Name         string
 	FromAddress  string
-	ReopenWindow time.Duration // 0: the default of 72 h
+	ReopenWindow time.Duration // 0: threading.DefaultReopenWindow
 	Locale       string        // "" : en
 }
 
@@ -48,7 +49,7 @@ func (s *Store) CreateProperty(ctx context.Context, np NewProperty) (Property, e
 		return Property{}, fmt.Errorf("tickets: %w: from address %q is not an email address", ErrInvalid, np.FromAddress)
 	}
 	if np.ReopenWindow == 0 {
-		np.ReopenWindow = 72 * time.Hour
+		np.ReopenWindow = threading.DefaultReopenWindow
 	}
 	if np.ReopenWindow < 0 {
 		return Property{}, fmt.Errorf("tickets: %w: reopen window must not be negative", ErrInvalid)

@@ -165,14 +165,15 @@ func (s *Store) ContactHistory(ctx context.Context, p Property, email string) (C
 // Block blocks an address for a property: every message from it (by contact or by From address)
 // is removed from the property's tickets for good, with its attachments; tickets left without a
 // message are deleted for good (as Purge does); queued mail to the address alone is dropped. An
-// address without a contact yet becomes a blocked contact. An agent of the property cannot be
+// address without a contact yet becomes a blocked contact. An agent of the property, and the
+// property's own addresses (domain is the forwarding domain: see rules.Addresses), cannot be
 // blocked.
-func (s *Store) Block(ctx context.Context, p Property, email, actor string) (BlockResult, error) {
+func (s *Store) Block(ctx context.Context, p Property, domain, email string, actor Actor) (BlockResult, error) {
 	email = normEmail(email)
 	if !ValidEmail(email) {
 		return BlockResult{}, fmt.Errorf("tickets: %w: %q is not an email address", ErrInvalid, email)
 	}
-	if email == normEmail(p.FromAddress) || strings.HasPrefix(email, p.Slug+"@") || strings.HasPrefix(email, p.Slug+"+") {
+	if p.Addresses(domain).Own(email) {
 		return BlockResult{}, fmt.Errorf("tickets: %w: %s is this property's own address and cannot be blocked", ErrInvalid, email)
 	}
 	if _, err := s.AgentByEmail(ctx, p.ID, email); err == nil {
@@ -246,7 +247,7 @@ func (s *Store) Block(ctx context.Context, p Property, email, actor string) (Blo
 
 // Unblock lets mail from a blocked contact of the property in again. What Block removed stays
 // removed.
-func (s *Store) Unblock(ctx context.Context, p Property, email, actor string) error {
+func (s *Store) Unblock(ctx context.Context, p Property, email string, actor Actor) error {
 	email = normEmail(email)
 	var ids []int64
 	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {

@@ -41,9 +41,9 @@ type Inbound struct {
 	// Kind is the classifier's verdict; only "human" mail opens and reopens tickets.
 	Kind     string
 	Problems []string
-	// Own reports whether an address is the property's own (forwarding, from or token address):
-	// such addresses never become participants.
-	Own func(addr string) bool
+	// Domain is the forwarding domain the mail came through: with the property's from address, it
+	// makes an address the property's own (see rules.Addresses), which never becomes a participant.
+	Domain string
 	// Forwarded is the customer's mail this one forwards (a "Fwd:" header block or an attached
 	// message), nil when none. When an agent forwards it to the property, the ticket is the
 	// original sender's.
@@ -84,7 +84,7 @@ type Delivery struct {
 
 // Change is what a hook is told about: enough to decide who gets mail.
 type Change struct {
-	Kind      string // "ticket-created", "customer-reply", "ticket-reopened", "robot-message", …
+	Kind      ChangeKind
 	Property  Property
 	TicketID  int64
 	MessageID int64 // the message that caused it, 0 when none
@@ -177,9 +177,9 @@ func (s *Store) deliver(ctx context.Context, tx *sqlx.Tx, p Property, secret []b
 	if contact.Spam {
 		human = false // stored, in spam, never answered
 	}
-	actor := "customer:" + from
+	actor := CustomerActor(from)
 	if agentID != 0 {
-		actor = "agent:" + from
+		actor = AgentActor(agent)
 	}
 	change := Change{Property: p, AgentID: agentID, Human: human, Received: true}
 
@@ -209,7 +209,7 @@ func (s *Store) deliver(ctx context.Context, tx *sqlx.Tx, p Property, secret []b
 		if err := s.addEvent(ctx, tx, d.TicketID, "created", actor, detail, now); err != nil {
 			return Delivery{}, err
 		}
-		change.Kind = "ticket-created"
+		change.Kind = ChangeTicketCreated
 	case threading.Reopen:
 		d.TicketID, d.TicketNumber = dec.Ticket.ID, dec.Ticket.Number
 		if err := s.db.Exec(ctx, tx, s.qs.TicketReopenByMail,
@@ -219,16 +219,16 @@ func (s *Store) deliver(ctx context.Context, tx *sqlx.Tx, p Property, secret []b
 		if err := s.addEvent(ctx, tx, d.TicketID, "reopened", actor, "answered "+now.Sub(dec.Ticket.ClosedAt).Round(time.Minute).String()+" after closing", now); err != nil {
 			return Delivery{}, err
 		}
-		change.Kind = "ticket-reopened"
+		change.Kind = ChangeTicketReopened
 	case threading.Append:
 		d.TicketID, d.TicketNumber = dec.Ticket.ID, dec.Ticket.Number
-		change.Kind = "customer-reply"
+		change.Kind = ChangeCustomerReply
 		if agentID != 0 {
-			change.Kind = "agent-mail"
+			change.Kind = ChangeAgentMail
 		}
 	}
 	if !human {
-		change.Kind = "robot-message"
+		change.Kind = ChangeRobotMessage
 	}
 
 	d.MessageID, err = s.insertInbound(ctx, tx, p.ID, d.TicketID, agentID, contactID, in, DirectionIn, in.Trimmed, key, dec.String(), now)
@@ -438,7 +438,7 @@ func (s *Store) addParticipants(ctx context.Context, tx *sqlx.Tx, p Property, ti
 	}
 	for _, a := range append(append([]Address{}, in.To...), in.Cc...) {
 		e := normEmail(a.Email)
-		if e == "" || e == p.FromAddress || (in.Own != nil && in.Own(e)) {
+		if e == "" || p.Addresses(in.Domain).Own(e) {
 			continue
 		}
 		ps = append(ps, party{e, "cc"})

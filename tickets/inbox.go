@@ -135,7 +135,7 @@ func (s *Store) MarkUnread(ctx context.Context, p Property, number int64, agent 
 // Trash moves a ticket to the trash, from where Restore brings it back: it leaves every view and
 // threading (an answer to it opens a new ticket) but keeps all its data. Trashing a ticket in the
 // trash changes nothing.
-func (s *Store) Trash(ctx context.Context, p Property, number int64, actor string) (Ticket, error) {
+func (s *Store) Trash(ctx context.Context, p Property, number int64, actor Actor) (Ticket, error) {
 	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
 		t, err := s.lockTicket(ctx, tx, p.ID, number)
 		if err != nil || t.DeletedAt != nil {
@@ -155,7 +155,7 @@ func (s *Store) Trash(ctx context.Context, p Property, number int64, actor strin
 }
 
 // Restore takes a ticket out of the trash. Restoring a ticket not in the trash changes nothing.
-func (s *Store) Restore(ctx context.Context, p Property, number int64, actor string) (Ticket, error) {
+func (s *Store) Restore(ctx context.Context, p Property, number int64, actor Actor) (Ticket, error) {
 	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
 		t, err := s.lockTicket(ctx, tx, p.ID, number)
 		if err != nil || t.DeletedAt == nil {
@@ -176,7 +176,7 @@ func (s *Store) Restore(ctx context.Context, p Property, number int64, actor str
 
 // Purge deletes a ticket in the trash for good, with everything that belongs to it. A ticket not
 // in the trash is ErrInvalid: purging is the second step, never the first.
-func (s *Store) Purge(ctx context.Context, p Property, number int64, actor string) error {
+func (s *Store) Purge(ctx context.Context, p Property, number int64, actor Actor) error {
 	return s.db.Tx(ctx, func(tx *sqlx.Tx) error {
 		t, err := s.lockTicket(ctx, tx, p.ID, number)
 		if err != nil {
@@ -192,7 +192,7 @@ func (s *Store) Purge(ctx context.Context, p Property, number int64, actor strin
 // purgeTicket deletes a ticket and everything of it inside tx (mail sent for it stays, as the
 // record of mail sent: see purge.sql). Tickets that follow it up lose the link, and say so in
 // their log.
-func (s *Store) purgeTicket(ctx context.Context, tx *sqlx.Tx, p Property, ticketID, number int64, actor string, now time.Time) error {
+func (s *Store) purgeTicket(ctx context.Context, tx *sqlx.Tx, p Property, ticketID, number int64, actor Actor, now time.Time) error {
 	steps := []struct{ what, query string }{
 		{"attachments", s.qs.PurgeAttachments},
 		{"messages", s.qs.PurgeMessages},
@@ -226,16 +226,16 @@ func (s *Store) purgeTicket(ctx context.Context, tx *sqlx.Tx, p Property, ticket
 }
 
 // MarkSpam flags a ticket as spam, and its customer too: later mail from them goes to spam.
-func (s *Store) MarkSpam(ctx context.Context, p Property, number int64, actor string) (Ticket, error) {
+func (s *Store) MarkSpam(ctx context.Context, p Property, number int64, actor Actor) (Ticket, error) {
 	return s.setSpam(ctx, p, number, actor, true)
 }
 
 // UnmarkSpam clears the spam flag of a ticket and of its customer.
-func (s *Store) UnmarkSpam(ctx context.Context, p Property, number int64, actor string) (Ticket, error) {
+func (s *Store) UnmarkSpam(ctx context.Context, p Property, number int64, actor Actor) (Ticket, error) {
 	return s.setSpam(ctx, p, number, actor, false)
 }
 
-func (s *Store) setSpam(ctx context.Context, p Property, number int64, actor string, spam bool) (Ticket, error) {
+func (s *Store) setSpam(ctx context.Context, p Property, number int64, actor Actor, spam bool) (Ticket, error) {
 	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
 		t, err := s.lockTicket(ctx, tx, p.ID, number)
 		if err != nil {

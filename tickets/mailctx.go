@@ -97,7 +97,7 @@ func (s *Store) MailContext(ctx context.Context, tx *sqlx.Tx, c Change, full boo
 		}
 	}
 	// Cc and the agents involved matter only for an agent's message.
-	agentMessage := strings.HasPrefix(c.Kind, "agent-") || full
+	agentMessage := strings.HasPrefix(string(c.Kind), "agent-") || full
 	if agentMessage {
 		if err := s.ccAndInvolved(ctx, tx, c, &mc); err != nil {
 			return mc, err
@@ -165,7 +165,7 @@ func (s *Store) MarkBouncing(ctx context.Context, tx *sqlx.Tx, propertyID int64,
 }
 
 // AddEvent records an event on a ticket inside tx (for hooks).
-func (s *Store) AddEvent(ctx context.Context, tx *sqlx.Tx, ticketID int64, kind, actor, detail string) error {
+func (s *Store) AddEvent(ctx context.Context, tx *sqlx.Tx, ticketID int64, kind string, actor Actor, detail string) error {
 	return s.addEvent(ctx, tx, ticketID, kind, actor, detail, s.Now())
 }
 

@@ -3,11 +3,12 @@ package tickets
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/postdesk/postdesk/tickets/rules"
 )
 
 // The operations agents run on one ticket — by mail command, CLI or API. Each is one transaction
@@ -17,14 +18,14 @@ import (
 // SetPriority changes a ticket's priority (low, normal, high, urgent).
 func (s *Store) SetPriority(ctx context.Context, p Property, number int64, actor Agent, priority string) (Ticket, error) {
 	return s.onTicket(ctx, p, number, func(tx *sqlx.Tx, id int64) error {
-		return s.setPriority(ctx, tx, id, "agent:"+actor.Email, priority)
+		return s.setPriority(ctx, tx, id, AgentActor(actor), priority)
 	})
 }
 
 // Retag adds and removes tags (lowercase words of up to 64 characters).
 func (s *Store) Retag(ctx context.Context, p Property, number int64, actor Agent, add, remove []string) (Ticket, error) {
 	return s.onTicket(ctx, p, number, func(tx *sqlx.Tx, id int64) error {
-		return s.retag(ctx, tx, id, "agent:"+actor.Email, add, remove)
+		return s.retag(ctx, tx, id, AgentActor(actor), add, remove)
 	})
 }
 
@@ -32,7 +33,7 @@ func (s *Store) Retag(ctx context.Context, p Property, number int64, actor Agent
 // it open; a reply from the customer wakes it sooner. Closing or reopening clears a snooze.
 func (s *Store) Snooze(ctx context.Context, p Property, number int64, actor Agent, until time.Time) (Ticket, error) {
 	return s.onTicket(ctx, p, number, func(tx *sqlx.Tx, id int64) error {
-		return s.snooze(ctx, tx, id, "agent:"+actor.Email, until)
+		return s.snooze(ctx, tx, id, AgentActor(actor), until)
 	})
 }
 
@@ -47,7 +48,7 @@ func (s *Store) Unsnooze(ctx context.Context, p Property, number int64, actor Ag
 		if len(ids) == 0 {
 			return nil
 		}
-		return s.addEvent(ctx, tx, id, "unsnoozed", "agent:"+actor.Email, "", now)
+		return s.addEvent(ctx, tx, id, "unsnoozed", AgentActor(actor), "", now)
 	})
 }
 
@@ -70,7 +71,7 @@ func (s *Store) WakeSnoozed(ctx context.Context) ([]Woken, error) {
 			return fmt.Errorf("tickets: wake snoozed: %w", err)
 		}
 		for _, w := range woken {
-			if err := s.addEvent(ctx, tx, w.TicketID, "woke", "system", "the snooze ended", now); err != nil {
+			if err := s.addEvent(ctx, tx, w.TicketID, "woke", ActorSystem, "the snooze ended", now); err != nil {
 				return err
 			}
 		}
@@ -81,11 +82,11 @@ func (s *Store) WakeSnoozed(ctx context.Context) ([]Woken, error) {
 
 // Note posts an internal note on a ticket: stored and copied to the other agents involved, never
 // sent to the customer.
-func (s *Store) Note(ctx context.Context, p Property, number int64, agentEmail string, out Outgoing, messageID string) (Ticket, error) {
+func (s *Store) Note(ctx context.Context, p Property, number int64, by Agent, out Outgoing, messageID string) (Ticket, error) {
 	if strings.TrimSpace(out.Text) == "" {
 		return Ticket{}, fmt.Errorf("tickets: %w: the note is empty", ErrInvalid)
 	}
-	a, err := s.AgentByEmail(ctx, p.ID, agentEmail)
+	a, err := s.AgentByEmail(ctx, p.ID, by.Email)
 	if err != nil {
 		return Ticket{}, err
 	}
@@ -102,10 +103,10 @@ func (s *Store) Note(ctx context.Context, p Property, number int64, agentEmail s
 		if err := s.db.Exec(ctx, tx, s.qs.TicketCountMessage, now, id); err != nil {
 			return fmt.Errorf("tickets: note: %w", err)
 		}
-		if err := s.addEvent(ctx, tx, id, "noted", "agent:"+a.Email, "", now); err != nil {
+		if err := s.addEvent(ctx, tx, id, "noted", AgentActor(a), "", now); err != nil {
 			return err
 		}
-		return s.runHooks(ctx, tx, Change{Kind: "agent-note", Property: p, TicketID: id, MessageID: msgID, AgentID: a.ID, Human: true})
+		return s.runHooks(ctx, tx, Change{Kind: ChangeAgentNote, Property: p, TicketID: id, MessageID: msgID, AgentID: a.ID, Human: true})
 	})
 }
 
@@ -131,9 +132,9 @@ func (s *Store) onTicketOf(ctx context.Context, propertyID, number int64, fn fun
 	return s.Ticket(ctx, propertyID, number)
 }
 
-func (s *Store) setPriority(ctx context.Context, tx *sqlx.Tx, id int64, actor, priority string) error {
+func (s *Store) setPriority(ctx context.Context, tx *sqlx.Tx, id int64, actor Actor, priority string) error {
 	priority = strings.ToLower(strings.TrimSpace(priority))
-	if !slices.Contains(Priorities, priority) {
+	if !rules.ValidPriority(priority) {
 		return fmt.Errorf("tickets: %w: priority %q: one of %s", ErrInvalid, priority, strings.Join(Priorities, ", "))
 	}
 	now := s.Now()
@@ -147,7 +148,7 @@ func (s *Store) setPriority(ctx context.Context, tx *sqlx.Tx, id int64, actor, p
 	return s.addEvent(ctx, tx, id, "priority", actor, priority, now)
 }
 
-func (s *Store) retag(ctx context.Context, tx *sqlx.Tx, id int64, actor string, add, remove []string) error {
+func (s *Store) retag(ctx context.Context, tx *sqlx.Tx, id int64, actor Actor, add, remove []string) error {
 	now := s.Now()
 	changed := false
 	for _, tag := range add {
@@ -187,7 +188,7 @@ func (s *Store) retag(ctx context.Context, tx *sqlx.Tx, id int64, actor string, 
 	return s.db.Exec(ctx, tx, s.qs.TicketTouch, now, id)
 }
 
-func (s *Store) snooze(ctx context.Context, tx *sqlx.Tx, id int64, actor string, until time.Time) error {
+func (s *Store) snooze(ctx context.Context, tx *sqlx.Tx, id int64, actor Actor, until time.Time) error {
 	now := s.Now()
 	until = until.UTC().Truncate(time.Microsecond)
 	if !until.After(now) {
@@ -204,7 +205,7 @@ func (s *Store) snooze(ctx context.Context, tx *sqlx.Tx, id int64, actor string,
 }
 
 // setStatus closes or reopens a ticket inside tx; no change when it is there already.
-func (s *Store) setStatus(ctx context.Context, tx *sqlx.Tx, id int64, actor, status string) error {
+func (s *Store) setStatus(ctx context.Context, tx *sqlx.Tx, id int64, actor Actor, status string) error {
 	now := s.Now()
 	var closedAt *time.Time
 	event := "reopened"
@@ -221,18 +222,18 @@ func (s *Store) setStatus(ctx context.Context, tx *sqlx.Tx, id int64, actor, sta
 	return s.addEvent(ctx, tx, id, event, actor, "", now)
 }
 
-// assignTx assigns a ticket inside tx to an agent or a department (IDs from assignee); the hooks
-// tell the new assignee.
-func (s *Store) assignTx(ctx context.Context, tx *sqlx.Tx, p Property, id int64, actor Agent, agentID, deptID int64, target string) error {
+// assign assigns a ticket inside tx to an agent or a department (IDs from assignee); the hooks
+// tell the new assignee, never the agent who assigned.
+func (s *Store) assign(ctx context.Context, tx *sqlx.Tx, p Property, id int64, actor Agent, agentID, deptID int64, target string) error {
 	now := s.Now()
 	if err := s.db.Exec(ctx, tx, s.qs.TicketAssign,
 		nullID(agentID), nullID(deptID), now, id); err != nil {
 		return fmt.Errorf("tickets: assign: %w", err)
 	}
-	if err := s.addEvent(ctx, tx, id, "assigned", "agent:"+actor.Email, target, now); err != nil {
+	if err := s.addEvent(ctx, tx, id, "assigned", AgentActor(actor), target, now); err != nil {
 		return err
 	}
-	return s.runHooks(ctx, tx, Change{Kind: "assigned", Property: p, TicketID: id, AgentID: actor.ID, Human: true})
+	return s.runHooks(ctx, tx, Change{Kind: ChangeAssigned, Property: p, TicketID: id, AgentID: actor.ID, Human: true})
 }
 
 // Unassign takes a ticket from its agent or department: it is unassigned again, and the
@@ -247,6 +248,6 @@ func (s *Store) Unassign(ctx context.Context, p Property, number int64, actor Ag
 		if len(ids) == 0 {
 			return nil
 		}
-		return s.addEvent(ctx, tx, id, "unassigned", "agent:"+actor.Email, "", now)
+		return s.addEvent(ctx, tx, id, "unassigned", AgentActor(actor), "", now)
 	})
 }

@@ -155,16 +155,16 @@ func (s *Store) Raw(ctx context.Context, propertyID, messageID int64) ([]byte, e
 }
 
 // Close closes a ticket. Closing a closed ticket changes nothing.
-func (s *Store) Close(ctx context.Context, propertyID, number int64, actor string) (Ticket, error) {
+func (s *Store) Close(ctx context.Context, propertyID, number int64, actor Actor) (Ticket, error) {
 	return s.setStatusOf(ctx, propertyID, number, actor, StatusClosed)
 }
 
 // Reopen reopens a closed ticket. Reopening an open ticket changes nothing.
-func (s *Store) Reopen(ctx context.Context, propertyID, number int64, actor string) (Ticket, error) {
+func (s *Store) Reopen(ctx context.Context, propertyID, number int64, actor Actor) (Ticket, error) {
 	return s.setStatusOf(ctx, propertyID, number, actor, StatusOpen)
 }
 
-func (s *Store) setStatusOf(ctx context.Context, propertyID, number int64, actor, status string) (Ticket, error) {
+func (s *Store) setStatusOf(ctx context.Context, propertyID, number int64, actor Actor, status string) (Ticket, error) {
 	return s.onTicketOf(ctx, propertyID, number, func(tx *sqlx.Tx, id int64) error {
 		return s.setStatus(ctx, tx, id, actor, status)
 	})

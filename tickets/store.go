@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 
 	"github.com/postdesk/postdesk/db"
+	"github.com/postdesk/postdesk/tickets/rules"
 )
 
 // Store keeps the domain in the database. It is safe for concurrent use.
@@ -114,11 +114,11 @@ func (s *Store) Secret(ctx context.Context) ([]byte, error) {
 	return secret, nil
 }
 
-// normEmail is how addresses are compared everywhere: trimmed and lowercased.
-func normEmail(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
+// normEmail is how addresses are compared everywhere (see rules.Norm).
+func normEmail(e string) string { return rules.Norm(e) }
 
 // addEvent appends to a ticket's log.
-func (s *Store) addEvent(ctx context.Context, tx *sqlx.Tx, ticketID int64, kind, actor, detail string, at time.Time) error {
+func (s *Store) addEvent(ctx context.Context, tx *sqlx.Tx, ticketID int64, kind string, actor Actor, detail string, at time.Time) error {
 	err := s.db.Exec(ctx, tx, s.qs.EventAdd,
 		ticketID, kind, actor, detail, at)
 	if err != nil {
