@@ -72,7 +72,7 @@ func (s *Store) deliverAgentMail(ctx context.Context, tx *sqlx.Tx, p Property, i
 			return Delivery{}, err
 		}
 	}
-	kind := agentMailKinds[v.Outcome]
+	kind := agentMailKind(v.Outcome)
 	direction := v.Direction()
 	trimmed := m.Body
 	if direction == DirectionIn || kind == ChangeCommandError {
@@ -115,14 +115,21 @@ func (s *Store) deliverAgentMail(ctx context.Context, tx *sqlx.Tx, p Property, i
 	return d, nil
 }
 
-// agentMailKinds is the change each outcome of an agent's mail causes.
-var agentMailKinds = map[rules.Outcome]ChangeKind{
-	rules.Posted:       ChangeAgentMail,
-	rules.Reply:        ChangeAgentReply,
-	rules.ReplyDirect:  ChangeAgentReplyDirect,
-	rules.InternalNote: ChangeAgentNote,
-	rules.CommandsOnly: ChangeAgentCommands,
-	rules.Refused:      ChangeCommandError,
+// agentMailKind is the change an outcome of an agent's mail causes.
+func agentMailKind(o rules.Outcome) ChangeKind {
+	switch o {
+	case rules.Reply:
+		return ChangeAgentReply
+	case rules.ReplyDirect:
+		return ChangeAgentReplyDirect
+	case rules.InternalNote:
+		return ChangeAgentNote
+	case rules.CommandsOnly:
+		return ChangeAgentCommands
+	case rules.Refused:
+		return ChangeCommandError
+	}
+	return ChangeAgentMail
 }
 
 // MaxRepliesByMailPerHour bounds the replies one agent's mail sends on a ticket in an hour.

@@ -29,11 +29,16 @@ func mailboxCmd(ctx context.Context, c *cli, args []string) error {
 
 // newMailboxPollers wires the IMAP pollers to the intake pipeline — the path SMTP mail takes, with
 // the property's forwarding address as the recipient. serve runs the result beside its servers.
-func newMailboxPollers(d *db.DB, store *tickets.Store, secret []byte, pipeline *intake.Pipeline, domain string, log *slog.Logger) *mailer.Pollers {
+// Its store's statements are prepared now: a broken query fails serve at start.
+func newMailboxPollers(ctx context.Context, d *db.DB, store *tickets.Store, secret []byte, pipeline *intake.Pipeline, domain string, log *slog.Logger) (*mailer.Pollers, error) {
 	deliver := mailer.DeliverFunc(func(ctx context.Context, p tickets.Property, envelopeFrom string, raw []byte) (tickets.Delivery, error) {
 		return pipeline.Deliver(ctx, p, []string{intake.ForwardingAddress(p.Slug, domain)}, intake.Prepare(envelopeFrom, raw))
 	})
-	return mailer.NewPollers(mailbox.NewStore(d, secret), deliver, store, log)
+	boxes, err := mailbox.Open(ctx, d, secret)
+	if err != nil {
+		return nil, err
+	}
+	return mailer.NewPollers(boxes, deliver, store, log), nil
 }
 
 // openMailboxes opens the database, the ticket store and the mailbox store (whose passwords are
@@ -48,7 +53,12 @@ func openMailboxes(ctx context.Context, c *cli, cfg *config.Config) (*db.DB, *ti
 		d.Close()
 		return nil, nil, nil, err
 	}
-	return d, s, mailbox.NewStore(d, secret), nil
+	boxes, err := mailbox.Open(ctx, d, secret)
+	if err != nil {
+		d.Close()
+		return nil, nil, nil, err
+	}
+	return d, s, boxes, nil
 }
 
 func mailboxAdd(ctx context.Context, c *cli, args []string) error {

@@ -143,7 +143,10 @@ func serve(ctx context.Context, c *cli, args []string) error {
 	}
 	pipeline.PostmasterProperty = cfg.Postmaster
 	pipeline.Postmaster = postmaster{store, notifier}
-	pollers := newMailboxPollers(d, store, secret, pipeline, cfg.Domain, log)
+	pollers, err := newMailboxPollers(ctx, d, store, secret, pipeline, cfg.Domain, log)
+	if err != nil {
+		return err
+	}
 
 	var servers []*mailer.Server
 	for _, l := range []struct {
