@@ -192,27 +192,20 @@ func Unquoted(text string) string {
 func (s *Store) planCommands(ctx context.Context, tx *sqlx.Tx, p Property, ticketID int64, a Agent, cmds []mailcmd.Command) (plan []func() error, errs []string, err error) {
 	actor := AgentActor(a)
 	for _, c := range cmds {
-		c := c
-		switch c.Name {
-		case "close", "reopen":
-			status := StatusClosed
-			if c.Name == "reopen" {
-				status = StatusOpen
-			}
-			plan = append(plan, func() error { return s.setStatus(ctx, tx, ticketID, actor, status) })
-		case "priority":
-			plan = append(plan, func() error { return s.setPriority(ctx, tx, ticketID, actor, c.Arg) })
-		case "tag":
-			plan = append(plan, func() error { return s.retag(ctx, tx, ticketID, actor, []string{c.Arg}, nil) })
-		case "untag":
-			plan = append(plan, func() error { return s.retag(ctx, tx, ticketID, actor, nil, []string{c.Arg}) })
-		case "snooze":
-			plan = append(plan, func() error { return s.snooze(ctx, tx, ticketID, actor, c.Until) })
-		case "assign":
-			target := c.Arg
-			if strings.EqualFold(target, "me") {
-				target = a.Email
-			}
+		st := rules.PlanCommand(rules.Command{Name: c.Name, Arg: c.Arg, Until: c.Until}, a.Email)
+		switch st.Op {
+		case rules.OpStatus:
+			plan = append(plan, func() error { return s.setStatus(ctx, tx, ticketID, actor, st.Value) })
+		case rules.OpPriority:
+			plan = append(plan, func() error { return s.setPriority(ctx, tx, ticketID, actor, st.Value) })
+		case rules.OpTag:
+			plan = append(plan, func() error { return s.retag(ctx, tx, ticketID, actor, []string{st.Value}, nil) })
+		case rules.OpUntag:
+			plan = append(plan, func() error { return s.retag(ctx, tx, ticketID, actor, nil, []string{st.Value}) })
+		case rules.OpSnooze:
+			plan = append(plan, func() error { return s.snooze(ctx, tx, ticketID, actor, st.Until) })
+		case rules.OpAssign:
+			target := st.Value
 			agentID, deptID, found, err := s.assignee(ctx, tx, p.ID, target)
 			if err != nil {
 				return nil, nil, err
@@ -222,7 +215,6 @@ func (s *Store) planCommands(ctx context.Context, tx *sqlx.Tx, p Property, ticke
 				continue
 			}
 			plan = append(plan, func() error { return s.assign(ctx, tx, p, ticketID, a, agentID, deptID, target) })
-		case "note":
 		}
 	}
 	return plan, errs, nil

@@ -444,9 +444,8 @@ func (s *Store) addParticipants(ctx context.Context, tx *sqlx.Tx, p Property, ti
 		ps = append(ps, party{e, "cc"})
 	}
 	for _, pt := range ps {
-		if err := s.db.Exec(ctx, tx, s.qs.ParticipantAdd,
-			ticketID, pt.email, pt.role); err != nil {
-			return fmt.Errorf("tickets: add participant: %w", err)
+		if err := s.addParticipant(ctx, tx, ticketID, pt.email, pt.role); err != nil {
+			return err
 		}
 	}
 	return nil
