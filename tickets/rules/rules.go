@@ -1,5 +1,6 @@
 // Package rules holds the ticket rules that need no database: which addresses are a property's
-// own, the priorities, Message-IDs postdesk mints, and what an agent's mail on a ticket does.
+// own, the priorities, Message-IDs postdesk mints, what an agent's mail on a ticket does, and what
+// its commands do.
 // The store (package tickets) reads what the rules need, asks them, and writes what they decide;
 // nothing here touches SQL, so every rule is table-tested on its own.
 package rules
