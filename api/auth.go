@@ -72,4 +72,4 @@ func (s *Server) authorize(minRole string, next http.HandlerFunc) http.HandlerFu
 }
 
 // actor is how the event log names the agent.
-func (c *call) actor() string { return "agent:" + c.agent.Email }
+func (c *call) actor() tickets.Actor { return tickets.AgentActor(c.agent) }

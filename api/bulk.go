@@ -95,7 +95,7 @@ func (s *Server) bulk(w http.ResponseWriter, r *http.Request, c *call) error {
 		case "reopen":
 			t, err = s.store.Reopen(ctx, c.prop.ID, n, c.actor())
 		case "assign":
-			t, err = s.store.Assign(ctx, c.prop, n, c.agent.Email, b.Agent+b.Department)
+			t, err = s.store.Assign(ctx, c.prop, n, c.agent, b.Agent+b.Department)
 		case "unassign":
 			t, err = s.store.Unassign(ctx, c.prop, n, c.agent)
 		case "priority":

@@ -74,7 +74,7 @@ func (s *Server) block(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err := decodeEmpty(w, r); err != nil {
 		return err
 	}
-	res, err := s.store.Block(r.Context(), c.prop, email, c.actor())
+	res, err := s.store.Block(r.Context(), c.prop, s.cfg.Domain, email, c.actor())
 	if err != nil {
 		return withField(err, "email")
 	}
@@ -163,17 +163,9 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request, c *call) error {
 // maxMailedExport is the largest export mailed: 15 MiB of JSON, about 20 MiB as an attachment.
 const maxMailedExport = 15 << 20
 
-// fromAddress is the property's address, as on every mail it sends.
-func (s *Server) fromAddress(p tickets.Property) string {
-	if p.FromAddress != "" {
-		return p.FromAddress
-	}
-	return p.Slug + "@" + s.cfg.Domain
-}
-
 // mailExport queues a mail to to with the export attached; the sender delivers it like any other.
 func (s *Server) mailExport(r *http.Request, c *call, to, filename string, count int, body []byte, now time.Time) (string, error) {
-	from := s.fromAddress(c.prop)
+	from := c.prop.From(s.cfg.Domain)
 	id := tickets.NewMessageID(s.cfg.Domain)
 	raw, err := compose.Build(compose.Mail{
 		From:      mail.Address{Name: c.prop.Name, Address: from},

@@ -99,7 +99,7 @@ type messageBody struct {
 
 // post stores a reply or a note: 201 with the ticket and the Message-ID the mail carries.
 func (s *Server) post(w http.ResponseWriter, r *http.Request, c *call,
-	do func(context.Context, tickets.Property, int64, string, tickets.Outgoing, string) (tickets.Ticket, error)) error {
+	do func(context.Context, tickets.Property, int64, tickets.Agent, tickets.Outgoing, string) (tickets.Ticket, error)) error {
 	n, err := number(r)
 	if err != nil {
 		return err
@@ -113,7 +113,7 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, c *call,
 		return err
 	}
 	id := tickets.NewMessageID(s.cfg.Domain)
-	t, err := do(r.Context(), c.prop, n, c.agent.Email, out, id)
+	t, err := do(r.Context(), c.prop, n, c.agent, out, id)
 	if err != nil {
 		return withField(err, "text")
 	}

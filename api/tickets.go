@@ -192,7 +192,7 @@ func (s *Server) createTicket(w http.ResponseWriter, r *http.Request, c *call) e
 	if err != nil {
 		return err
 	}
-	t, err := s.store.CreateTicket(r.Context(), c.prop, c.agent.Email, tickets.NewTicket{
+	t, err := s.store.CreateTicket(r.Context(), c.prop, c.agent, tickets.NewTicket{
 		Customer: tickets.Address{Email: b.Customer.Email, Name: b.Customer.Name}, Subject: b.Subject,
 		Priority: b.Priority, Tags: b.Tags, Assign: target, Outgoing: out,
 	}, tickets.NewMessageID(s.cfg.Domain))
@@ -281,7 +281,7 @@ func (s *Server) assign(w http.ResponseWriter, r *http.Request, c *call) error {
 		if err != nil {
 			return tickets.Ticket{}, err
 		}
-		t, err := s.store.Assign(r.Context(), c.prop, n, c.agent.Email, target)
+		t, err := s.store.Assign(r.Context(), c.prop, n, c.agent, target)
 		return t, withField(err, b.field())
 	})
 }

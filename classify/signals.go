@@ -3,6 +3,8 @@ package classify
 import (
 	"regexp"
 	"strings"
+
+	"github.com/postdesk/postdesk/threading"
 )
 
 // Header-only rules: who sent it, RFC 3834 auto-reply markers, RFC 2369 /
@@ -107,12 +109,9 @@ func (m *message) noreplySender() bool {
 	return reNoReply.MatchString(localPart(m.from))
 }
 
-// reReplyPrefix matches reply/forward prefixes in many languages; a subject
-// starting with one was typed in answer to something, so vacation or
-// bounce words after it do not make it robotic ("Re: Out of office").
-var reReplyPrefix = regexp.MustCompile(`(?i)^\s*(re|aw|sv|vs|antw|antwort|odp|ref|rif|r|réf|wg|fw|fwd|tr|enc|rv|res|ynt|απ|отв|回复|答复|转发)\s*(\[\d+\]|\(\d+\))?\s*[:：]`)
-
-func isReplySubject(s string) bool { return reReplyPrefix.MatchString(s) }
+// isReplySubject: a subject that answers or forwards (the prefixes of threading's subject
+// rules, in the languages known).
+func isReplySubject(s string) bool { return threading.IsReply(s) }
 
 // reVacationPrefix: prefixes autoresponders put in front of the original
 // subject (Exchange "Automatic reply:", Apple "Auto reply:", Lotus "Out of

@@ -195,10 +195,7 @@ func (p *Pipeline) inbound(prop tickets.Property, rcpts []string, m *Message) ti
 		// robot kept no In-Reply-To (robots are stored on a ticket, never open one).
 		References: appendIf(pm.References, m.Class.Kind != classify.Human, m.Class.OriginalMessageID),
 		Cc:         addrs(pm.Cc),
-		Own: func(addr string) bool {
-			_, _, domain, ok := replytoken.Split(addr)
-			return ok && domain == p.domain || addr == prop.FromAddress
-		},
+		Domain:     p.domain, // addresses there, and the from address, are the property's own
 	}
 	switch {
 	case pm.From != nil && pm.From.Email != "":

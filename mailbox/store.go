@@ -3,6 +3,7 @@ package mailbox
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -15,6 +16,7 @@ type Store struct {
 	db  *db.DB
 	key []byte
 	now func() time.Time
+	qs  queries
 }
 
 // Option configures a Store.
@@ -25,12 +27,43 @@ func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = no
 
 // NewStore returns a store over d. serverSecret (tickets.Store.Secret) is what passwords are sealed
 // under: a database restored without its settings table cannot reveal them, nor poll.
+//
+// Its statements are prepared on first use; NewStore panics when the embedded queries do not load,
+// which they always do (TestQueriesPrepareOnEveryEngine). Open prepares them.
 func NewStore(d *db.DB, serverSecret []byte, opts ...Option) *Store {
-	s := &Store{db: d, key: deriveKey(serverSecret), now: time.Now}
+	s, err := newStore(d, queryFiles, serverSecret, opts...)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// Open is NewStore with every statement prepared: a broken query fails here, at start.
+func Open(ctx context.Context, d *db.DB, serverSecret []byte, opts ...Option) (*Store, error) {
+	return openStore(ctx, d, queryFiles, serverSecret, opts...)
+}
+
+func openStore(ctx context.Context, d *db.DB, files fs.FS, serverSecret []byte, opts ...Option) (*Store, error) {
+	s, err := newStore(d, files, serverSecret, opts...)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.PrepareAll(ctx, &s.qs); err != nil {
+		return nil, fmt.Errorf("mailbox: %w", err)
+	}
+	return s, nil
+}
+
+func newStore(d *db.DB, files fs.FS, serverSecret []byte, opts ...Option) (*Store, error) {
+	qs, err := loadQueries(files, d.Dialect)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{db: d, key: deriveKey(serverSecret), now: time.Now, qs: qs}
 	for _, o := range opts {
 		o(s)
 	}
-	return s
+	return s, nil
 }
 
 // Now is the store's clock in UTC at the database's precision: SQLite keeps times as text, so a
@@ -56,8 +89,7 @@ func (s *Store) Add(ctx context.Context, n New) (Mailbox, error) {
 	}
 	var id int64
 	err = s.db.Tx(ctx, func(tx *sqlx.Tx) error {
-		return s.db.Get(ctx, tx, &id, `INSERT INTO mailboxes (property_id, host, port, tls_mode, username, secret, folder, after_action, since_at, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		return s.db.Get(ctx, tx, &id, s.qs.Insert,
 			n.PropertyID, n.Host, n.Port, n.TLS, n.Username, sealed, n.Folder, n.After, since, s.Now())
 	})
 	if db.IsUniqueViolation(err) {
@@ -69,15 +101,10 @@ func (s *Store) Add(ctx context.Context, n New) (Mailbox, error) {
 	return s.Get(ctx, id)
 }
 
-const selectCols = `SELECT m.id, m.property_id, p.slug AS property, m.host, m.port, m.tls_mode, m.username, m.secret,
-	m.folder, m.after_action, m.since_at, m.uidvalidity, m.last_uid, m.scan_until, m.imported, m.backlog,
-	m.last_poll_at, m.last_error, m.lease_owner, m.lease_until, m.created_at
-	FROM mailboxes m JOIN properties p ON p.id = m.property_id`
-
 // Get reads one mailbox.
 func (s *Store) Get(ctx context.Context, id int64) (Mailbox, error) {
 	var ms []Mailbox
-	if err := s.db.SelectContext(ctx, &ms, s.db.Rebind(selectCols+` WHERE m.id = ?`), id); err != nil {
+	if err := s.db.Select(ctx, nil, &ms, s.qs.ByID, id); err != nil {
 		return Mailbox{}, fmt.Errorf("mailbox: get %d: %w", id, err)
 	}
 	if len(ms) == 0 {
@@ -88,12 +115,12 @@ func (s *Store) Get(ctx context.Context, id int64) (Mailbox, error) {
 
 // List reads a property's mailboxes, or every mailbox when propertyID is 0, oldest first.
 func (s *Store) List(ctx context.Context, propertyID int64) ([]Mailbox, error) {
-	q, args := selectCols+` ORDER BY m.id`, []any{}
+	q, args := s.qs.All, []any{}
 	if propertyID != 0 {
-		q, args = selectCols+` WHERE m.property_id = ? ORDER BY m.id`, []any{propertyID}
+		q, args = s.qs.OfProperty, []any{propertyID}
 	}
 	var ms []Mailbox
-	if err := s.db.SelectContext(ctx, &ms, s.db.Rebind(q), args...); err != nil {
+	if err := s.db.Select(ctx, nil, &ms, q, args...); err != nil {
 		return nil, fmt.Errorf("mailbox: list: %w", err)
 	}
 	for i := range ms {
@@ -125,8 +152,7 @@ func (s *Store) Password(m Mailbox) (string, error) {
 // lost the database): one conditional UPDATE, which both engines run atomically, decides.
 func (s *Store) Claim(ctx context.Context, id int64, owner string, ttl time.Duration) (bool, error) {
 	now := s.Now()
-	ids, err := s.update(ctx, false, `UPDATE mailboxes SET lease_owner = ?, lease_until = ?
-		WHERE id = ? AND (lease_until IS NULL OR lease_until < ? OR lease_owner = ?) RETURNING id`,
+	ids, err := s.update(ctx, false, s.qs.Claim,
 		owner, now.Add(ttl), id, now, owner)
 	if err != nil {
 		return false, fmt.Errorf("mailbox: claim %d: %w", id, err)
@@ -136,8 +162,7 @@ func (s *Store) Claim(ctx context.Context, id int64, owner string, ttl time.Dura
 
 // Release gives up owner's lease, so another instance need not wait for it to expire.
 func (s *Store) Release(ctx context.Context, id int64, owner string) error {
-	if _, err := s.update(ctx, false, `UPDATE mailboxes SET lease_owner = '', lease_until = NULL WHERE id = ? AND lease_owner = ? RETURNING id`,
-		id, owner); err != nil {
+	if _, err := s.update(ctx, false, s.qs.Release, id, owner); err != nil {
 		return fmt.Errorf("mailbox: release %d: %w", id, err)
 	}
 	return nil
@@ -165,8 +190,7 @@ func (m Mailbox) Checkpoint() Checkpoint {
 // Restart records a new starting point: on the first poll, or when the server changed UIDVALIDITY
 // and every UID it gave before means nothing any more (RFC 9051 §2.3.1.1).
 func (s *Store) Restart(ctx context.Context, id int64, owner string, c Checkpoint) error {
-	ids, err := s.update(ctx, false, `UPDATE mailboxes SET uidvalidity = ?, last_uid = ?, scan_until = ?, since_at = ?, backlog = NULL
-		WHERE id = ? AND lease_owner = ? RETURNING id`,
+	ids, err := s.update(ctx, false, s.qs.Restart,
 		int64(c.UIDValidity), int64(c.LastUID), int64(c.ScanUntil), c.Since.UTC().Truncate(time.Microsecond), id, owner)
 	if err != nil {
 		return fmt.Errorf("mailbox: restart %d: %w", id, err)
@@ -181,8 +205,7 @@ func (s *Store) Restart(ctx context.Context, id int64, owner string, c Checkpoin
 // owner still holds the lease and the checkpoint is still for uidValidity. Concurrent deliveries
 // share its commit on SQLite (group commit).
 func (s *Store) Advance(ctx context.Context, id int64, owner string, uidValidity, lastUID uint32, imported int, backlog int64) error {
-	ids, err := s.update(ctx, true, `UPDATE mailboxes SET last_uid = CASE WHEN last_uid < ? THEN ? ELSE last_uid END,
-		imported = imported + ?, backlog = ? WHERE id = ? AND lease_owner = ? AND uidvalidity = ? RETURNING id`,
+	ids, err := s.update(ctx, true, s.qs.Advance,
 		int64(lastUID), int64(lastUID), imported, backlog, id, owner, int64(uidValidity))
 	if err != nil {
 		return fmt.Errorf("mailbox: checkpoint %d: %w", id, err)
@@ -200,10 +223,10 @@ func (s *Store) Polled(ctx context.Context, id int64, owner string, backlog int6
 	if pollErr != nil {
 		msg = pollErr.Error()
 	}
-	q := `UPDATE mailboxes SET last_poll_at = ?, last_error = ?, backlog = ? WHERE id = ? AND lease_owner = ? RETURNING id`
+	q := s.qs.Polled
 	args := []any{s.Now(), msg, backlog, id, owner}
 	if backlog < 0 {
-		q = `UPDATE mailboxes SET last_poll_at = ?, last_error = ? WHERE id = ? AND lease_owner = ? RETURNING id`
+		q = s.qs.PolledBacklogUnknown
 		args = []any{s.Now(), msg, id, owner}
 	}
 	ids, err := s.update(ctx, false, q, args...)

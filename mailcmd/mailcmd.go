@@ -12,6 +12,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/postdesk/postdesk/tickets/rules"
 )
 
 // Command is one command line.
@@ -49,8 +51,8 @@ var Usage = []string{
 	"#note",
 }
 
-// Priorities are the values #priority accepts.
-var Priorities = []string{"low", "normal", "high", "urgent"}
+// Priorities are the values #priority accepts: the tickets' (see rules.Priorities).
+var Priorities = rules.Priorities
 
 // A tag: a letter or digit, then letters, digits and . _ : / - (at most 64 bytes).
 var tagRE = regexp.MustCompile(`^[\p{L}\p{N}][\p{L}\p{N}._:/-]*$`)

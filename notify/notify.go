@@ -94,16 +94,16 @@ func (n *Notifier) OnChange(ctx context.Context, tx *sqlx.Tx, c tickets.Change) 
 		return m.err
 	}
 	switch c.Kind {
-	case "ticket-created":
+	case tickets.ChangeTicketCreated:
 		m.acknowledge()
 		kind := templates.NewTicket
 		if mc.FollowsUp != 0 {
 			kind = templates.FollowUp
 		}
 		m.toAgents(kind, mc.Audience)
-	case "customer-reply", "agent-mail":
+	case tickets.ChangeCustomerReply, tickets.ChangeAgentMail:
 		m.toAgents(templates.CustomerReply, mc.Audience)
-	case "ticket-reopened":
+	case tickets.ChangeTicketReopened:
 		m.toAgents(templates.Reopened, mc.Audience)
 	case tickets.ChangeAgentReply:
 		m.toCustomer()
@@ -115,10 +115,10 @@ func (n *Notifier) OnChange(ctx context.Context, tx *sqlx.Tx, c tickets.Change) 
 		m.toAgents(templates.AgentCopy, union(mc.Involved, mc.Audience))
 	case tickets.ChangeCommandError:
 		m.commandError()
-	case "agent-created":
+	case tickets.ChangeAgentCreated:
 		m.toCustomer()
 		m.toAgents(templates.AgentCopy, mc.Audience)
-	case "assigned":
+	case tickets.ChangeAssigned:
 		m.toAgents(templates.Assigned, mc.Audience)
 	}
 	return m.err
@@ -154,12 +154,7 @@ type batch struct {
 	err    error
 }
 
-func fromAddress(p tickets.Property, domain string) string {
-	if p.FromAddress != "" {
-		return p.FromAddress
-	}
-	return p.Slug + "@" + domain
-}
+func fromAddress(p tickets.Property, domain string) string { return p.From(domain) }
 
 func person(name, email string) templates.Person { return templates.Person{Name: name, Email: email} }
 
@@ -169,7 +164,7 @@ func (b *batch) queue(in intent, messageID string) {
 	if b.err != nil {
 		return
 	}
-	in.Kind, in.TicketID, in.MessageID, in.ActorID = b.change.Kind, b.change.TicketID, b.change.MessageID, b.change.AgentID
+	in.Kind, in.TicketID, in.MessageID, in.ActorID = string(b.change.Kind), b.change.TicketID, b.change.MessageID, b.change.AgentID
 	if messageID == "" {
 		messageID = tickets.NewMessageID(b.n.domain)
 	}

@@ -151,7 +151,7 @@ func TestMailIsRenderedWhenQueued(t *testing.T) {
 				t.Fatalf("the %s mail changed after it was queued", k)
 			}
 		}
-		if _, err := e.s.Reply(ctx, e.p, 1, "alice@acme.example", tickets.Outgoing{Text: "It is out now.", Attachments: []tickets.NewAttachment{{Filename: "extinguisher.txt", ContentType: "text/plain", Data: []byte("use the red one")}}}, "r1@desk.example"); err != nil {
+		if _, err := e.s.Reply(ctx, e.p, 1, alice, tickets.Outgoing{Text: "It is out now.", Attachments: []tickets.NewAttachment{{Filename: "extinguisher.txt", ContentType: "text/plain", Data: []byte("use the red one")}}}, "r1@desk.example"); err != nil {
 			t.Fatal(err)
 		}
 		reply := raws()[templates.AgentReply+" ann@customer.example"]

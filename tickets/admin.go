@@ -13,6 +13,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/postdesk/postdesk/db"
+	"github.com/postdesk/postdesk/threading"
 )
 
 var slugRE = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$`)
@@ -22,7 +23,7 @@ type NewProperty struct {
 	Slug         string
 	Name         string
 	FromAddress  string
-	ReopenWindow time.Duration // 0: the default of 72 h
+	ReopenWindow time.Duration // 0: threading.DefaultReopenWindow
 	Locale       string        // "" : en
 }
 
@@ -48,7 +49,7 @@ func (s *Store) CreateProperty(ctx context.Context, np NewProperty) (Property, e
 		return Property{}, fmt.Errorf("tickets: %w: from address %q is not an email address", ErrInvalid, np.FromAddress)
 	}
 	if np.ReopenWindow == 0 {
-		np.ReopenWindow = 72 * time.Hour
+		np.ReopenWindow = threading.DefaultReopenWindow
 	}
 	if np.ReopenWindow < 0 {
 		return Property{}, fmt.Errorf("tickets: %w: reopen window must not be negative", ErrInvalid)
@@ -57,7 +58,7 @@ func (s *Store) CreateProperty(ctx context.Context, np NewProperty) (Property, e
 		np.Locale = "en"
 	}
 	now := s.Now()
-	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO properties (slug, name, from_address, reopen_window_secs, locale, created_at) VALUES (?, ?, ?, ?, ?, ?)`),
+	err := s.db.Exec(ctx, nil, s.qs.PropertyInsert,
 		np.Slug, np.Name, np.FromAddress, int64(np.ReopenWindow/time.Second), np.Locale, now)
 	if db.IsUniqueViolation(err) {
 		return Property{}, fmt.Errorf("tickets: property %q: %w", np.Slug, ErrExists)
@@ -68,8 +69,6 @@ func (s *Store) CreateProperty(ctx context.Context, np NewProperty) (Property, e
 	return s.PropertyBySlug(ctx, np.Slug)
 }
 
-const propertyCols = `id, slug, name, from_address, reopen_window_secs, locale, acknowledge, created_at`
-
 func (p *Property) fill() *Property {
 	p.ReopenWindow = time.Duration(p.ReopenSecs) * time.Second
 	return p
@@ -78,7 +77,7 @@ func (p *Property) fill() *Property {
 // PropertyBySlug finds a property.
 func (s *Store) PropertyBySlug(ctx context.Context, slug string) (Property, error) {
 	var p Property
-	err := s.db.GetContext(ctx, &p, s.q(`SELECT `+propertyCols+` FROM properties WHERE slug = ?`), strings.ToLower(strings.TrimSpace(slug)))
+	err := s.db.Get(ctx, nil, &p, s.qs.PropertyBySlug, strings.ToLower(strings.TrimSpace(slug)))
 	if db.IsNoRows(err) {
 		return Property{}, fmt.Errorf("tickets: property %q: %w", slug, ErrNotFound)
 	}
@@ -91,7 +90,7 @@ func (s *Store) PropertyBySlug(ctx context.Context, slug string) (Property, erro
 // PropertyByID finds a property by its ID.
 func (s *Store) PropertyByID(ctx context.Context, id int64) (Property, error) {
 	var p Property
-	err := s.db.GetContext(ctx, &p, s.q(`SELECT `+propertyCols+` FROM properties WHERE id = ?`), id)
+	err := s.db.Get(ctx, nil, &p, s.qs.PropertyByID, id)
 	if db.IsNoRows(err) {
 		return Property{}, fmt.Errorf("tickets: property %d: %w", id, ErrNotFound)
 	}
@@ -104,7 +103,7 @@ func (s *Store) PropertyByID(ctx context.Context, id int64) (Property, error) {
 // PropertiesByFromAddress finds the properties whose own address is addr.
 func (s *Store) PropertiesByFromAddress(ctx context.Context, addr string) ([]Property, error) {
 	var ps []Property
-	if err := s.db.SelectContext(ctx, &ps, s.q(`SELECT `+propertyCols+` FROM properties WHERE from_address = ? ORDER BY id`), normEmail(addr)); err != nil {
+	if err := s.db.Select(ctx, nil, &ps, s.qs.PropertiesByFromAddress, normEmail(addr)); err != nil {
 		return nil, fmt.Errorf("tickets: properties by address: %w", err)
 	}
 	for i := range ps {
@@ -116,7 +115,7 @@ func (s *Store) PropertiesByFromAddress(ctx context.Context, addr string) ([]Pro
 // Properties lists every property.
 func (s *Store) Properties(ctx context.Context) ([]Property, error) {
 	var ps []Property
-	if err := s.db.SelectContext(ctx, &ps, `SELECT `+propertyCols+` FROM properties ORDER BY slug`); err != nil {
+	if err := s.db.Select(ctx, nil, &ps, s.qs.PropertiesAll); err != nil {
 		return nil, fmt.Errorf("tickets: list properties: %w", err)
 	}
 	for i := range ps {
@@ -146,16 +145,11 @@ func (s *Store) AddAgent(ctx context.Context, propertyID int64, email, name, rol
 	}
 	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
 		var id int64
-		err := s.db.Get(ctx, tx, &id, `INSERT INTO agents (email, name, created_at) VALUES (?, ?, ?)
-			ON CONFLICT (email) DO UPDATE SET name = CASE
-				WHEN EXISTS (SELECT 1 FROM property_agents x WHERE x.agent_id = agents.id AND x.property_id <> ?) THEN agents.name
-				ELSE excluded.name END
-			RETURNING id`, email, name, s.Now(), propertyID)
+		err := s.db.Get(ctx, tx, &id, s.qs.AgentUpsert, email, name, s.Now(), propertyID)
 		if err != nil {
 			return fmt.Errorf("tickets: add agent: %w", err)
 		}
-		_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO property_agents (property_id, agent_id, role) VALUES (?, ?, ?)
-			ON CONFLICT (property_id, agent_id) DO UPDATE SET role = excluded.role`), propertyID, id, role)
+		err = s.db.Exec(ctx, tx, s.qs.AgentSetRole, propertyID, id, role)
 		if err != nil {
 			return fmt.Errorf("tickets: add agent to property: %w", err)
 		}
@@ -167,13 +161,10 @@ func (s *Store) AddAgent(ctx context.Context, propertyID int64, email, name, rol
 	return s.AgentByEmail(ctx, propertyID, email)
 }
 
-const agentCols = `a.id, a.email, a.name, pa.role, a.created_at`
-
 // AgentByEmail finds an agent of a property.
 func (s *Store) AgentByEmail(ctx context.Context, propertyID int64, email string) (Agent, error) {
 	var a Agent
-	err := s.db.GetContext(ctx, &a, s.q(`SELECT `+agentCols+` FROM agents a JOIN property_agents pa ON pa.agent_id = a.id
-		WHERE pa.property_id = ? AND a.email = ?`), propertyID, normEmail(email))
+	err := s.db.Get(ctx, nil, &a, s.qs.AgentByEmail, propertyID, normEmail(email))
 	if db.IsNoRows(err) {
 		return Agent{}, fmt.Errorf("tickets: agent %q: %w", email, ErrNotFound)
 	}
@@ -186,8 +177,7 @@ func (s *Store) AgentByEmail(ctx context.Context, propertyID int64, email string
 // Agents lists a property's agents.
 func (s *Store) Agents(ctx context.Context, propertyID int64) ([]Agent, error) {
 	var as []Agent
-	err := s.db.SelectContext(ctx, &as, s.q(`SELECT `+agentCols+` FROM agents a JOIN property_agents pa ON pa.agent_id = a.id
-		WHERE pa.property_id = ? ORDER BY a.email`), propertyID)
+	err := s.db.Select(ctx, nil, &as, s.qs.AgentsOfProperty, propertyID)
 	if err != nil {
 		return nil, fmt.Errorf("tickets: list agents: %w", err)
 	}
@@ -214,13 +204,12 @@ func (s *Store) AddDepartment(ctx context.Context, propertyID int64, name string
 	}
 	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
 		var id int64
-		err := s.db.Get(ctx, tx, &id, `INSERT INTO departments (property_id, name, name_key, created_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (property_id, name_key) DO UPDATE SET name = departments.name RETURNING id`, propertyID, name, strings.ToLower(name), s.Now())
+		err := s.db.Get(ctx, tx, &id, s.qs.DepartmentUpsert, propertyID, name, strings.ToLower(name), s.Now())
 		if err != nil {
 			return fmt.Errorf("tickets: add department: %w", err)
 		}
 		for _, a := range agentIDs {
-			if err := s.db.Exec(ctx, tx, `INSERT INTO department_members (department_id, agent_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, id, a); err != nil {
+			if err := s.db.Exec(ctx, tx, s.qs.DepartmentMemberAdd, id, a); err != nil {
 				return fmt.Errorf("tickets: add department member: %w", err)
 			}
 		}
@@ -235,8 +224,7 @@ func (s *Store) AddDepartment(ctx context.Context, propertyID int64, name string
 // DepartmentByName finds a department of a property, case-insensitively, with its members.
 func (s *Store) DepartmentByName(ctx context.Context, propertyID int64, name string) (Department, error) {
 	var d Department
-	err := s.db.GetContext(ctx, &d, s.q(`SELECT id, property_id, name FROM departments WHERE property_id = ? AND name_key = ?`),
-		propertyID, strings.ToLower(strings.TrimSpace(name)))
+	err := s.db.Get(ctx, nil, &d, s.qs.DepartmentByName, propertyID, strings.ToLower(strings.TrimSpace(name)))
 	if db.IsNoRows(err) {
 		return Department{}, fmt.Errorf("tickets: department %q: %w", name, ErrNotFound)
 	}
@@ -244,8 +232,7 @@ func (s *Store) DepartmentByName(ctx context.Context, propertyID int64, name str
 		return Department{}, fmt.Errorf("tickets: department %q: %w", name, err)
 	}
 	d.Members = []string{}
-	err = s.db.SelectContext(ctx, &d.Members, s.q(`SELECT a.email FROM department_members m JOIN agents a ON a.id = m.agent_id
-		WHERE m.department_id = ? ORDER BY a.email`), d.ID)
+	err = s.db.Select(ctx, nil, &d.Members, s.qs.DepartmentMembers, d.ID)
 	if err != nil {
 		return Department{}, fmt.Errorf("tickets: department members: %w", err)
 	}
@@ -255,16 +242,14 @@ func (s *Store) DepartmentByName(ctx context.Context, propertyID int64, name str
 // Departments lists a property's departments, by name, with their members.
 func (s *Store) Departments(ctx context.Context, propertyID int64) ([]Department, error) {
 	ds := []Department{}
-	if err := s.db.SelectContext(ctx, &ds, s.q(`SELECT id, property_id, name FROM departments WHERE property_id = ? ORDER BY name_key`), propertyID); err != nil {
+	if err := s.db.Select(ctx, nil, &ds, s.qs.DepartmentsOfProperty, propertyID); err != nil {
 		return nil, fmt.Errorf("tickets: list departments: %w", err)
 	}
 	var members []struct {
 		DepartmentID int64  `db:"department_id"`
 		Email        string `db:"email"`
 	}
-	if err := s.db.SelectContext(ctx, &members, s.q(`SELECT m.department_id, a.email FROM department_members m
-		JOIN departments d ON d.id = m.department_id JOIN agents a ON a.id = m.agent_id
-		WHERE d.property_id = ? ORDER BY a.email`), propertyID); err != nil {
+	if err := s.db.Select(ctx, nil, &members, s.qs.DepartmentMembersOfProperty, propertyID); err != nil {
 		return nil, fmt.Errorf("tickets: list department members: %w", err)
 	}
 	idx := map[int64]int{}

@@ -2,14 +2,12 @@ package tickets
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base32"
-	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/postdesk/postdesk/tickets/rules"
 )
 
 // Outgoing is a message an agent writes: a reply, or the first message of a ticket they open.
@@ -18,20 +16,17 @@ type Outgoing struct {
 	Attachments []NewAttachment
 }
 
-// NewMessageID mints a Message-ID for mail postdesk sends, without angle brackets.
-func NewMessageID(domain string) string {
-	b := make([]byte, 15)
-	rand.Read(b)
-	return strings.ToLower(base32.StdEncoding.EncodeToString(b)) + "@" + domain
-}
+// NewMessageID mints a Message-ID for mail postdesk sends, without angle brackets (see
+// rules.NewMessageID).
+func NewMessageID(domain string) string { return rules.NewMessageID(domain) }
 
 // Reply posts an agent's reply on a ticket; the hooks send it to the customer and Cc and copy the
 // other agents. messageID is the Message-ID of the mail to the customer, fixed now.
-func (s *Store) Reply(ctx context.Context, p Property, number int64, agentEmail string, out Outgoing, messageID string) (Ticket, error) {
+func (s *Store) Reply(ctx context.Context, p Property, number int64, by Agent, out Outgoing, messageID string) (Ticket, error) {
 	if strings.TrimSpace(out.Text) == "" {
 		return Ticket{}, fmt.Errorf("tickets: %w: the reply is empty", ErrInvalid)
 	}
-	a, err := s.AgentByEmail(ctx, p.ID, agentEmail)
+	a, err := s.AgentByEmail(ctx, p.ID, by.Email)
 	if err != nil {
 		return Ticket{}, err
 	}
@@ -45,16 +40,16 @@ func (s *Store) Reply(ctx context.Context, p Property, number int64, agentEmail 
 		if err != nil {
 			return err
 		}
-		if err := s.db.Exec(ctx, tx, `UPDATE tickets SET message_count = message_count + 1, updated_at = ? WHERE id = ?`, now, t.ID); err != nil {
+		if err := s.db.Exec(ctx, tx, s.qs.TicketCountMessage, now, t.ID); err != nil {
 			return fmt.Errorf("tickets: reply: %w", err)
 		}
 		if err := s.addParticipant(ctx, tx, t.ID, a.Email, "agent"); err != nil {
 			return err
 		}
-		if err := s.addEvent(ctx, tx, t.ID, "replied", "agent:"+a.Email, "", now); err != nil {
+		if err := s.addEvent(ctx, tx, t.ID, "replied", AgentActor(a), "", now); err != nil {
 			return err
 		}
-		return s.runHooks(ctx, tx, Change{Kind: "agent-reply", Property: p, TicketID: t.ID, MessageID: id, AgentID: a.ID, Human: true})
+		return s.runHooks(ctx, tx, Change{Kind: ChangeAgentReply, Property: p, TicketID: t.ID, MessageID: id, AgentID: a.ID, Human: true})
 	})
 	if err != nil {
 		return Ticket{}, err
@@ -74,8 +69,8 @@ type NewTicket struct {
 
 // CreateTicket opens a ticket for a customer on an agent's initiative; the hooks send the first
 // message to the customer and copy the assignee or the department.
-func (s *Store) CreateTicket(ctx context.Context, p Property, agentEmail string, nt NewTicket, messageID string) (Ticket, error) {
-	a, err := s.AgentByEmail(ctx, p.ID, agentEmail)
+func (s *Store) CreateTicket(ctx context.Context, p Property, by Agent, nt NewTicket, messageID string) (Ticket, error) {
+	a, err := s.AgentByEmail(ctx, p.ID, by.Email)
 	if err != nil {
 		return Ticket{}, err
 	}
@@ -91,16 +86,16 @@ func (s *Store) CreateTicket(ctx context.Context, p Property, agentEmail string,
 		return Ticket{}, fmt.Errorf("tickets: %w: the message is empty", ErrInvalid)
 	}
 	if nt.Priority == "" {
-		nt.Priority = "normal"
+		nt.Priority = rules.DefaultPriority
 	}
-	if !slices.Contains(Priorities, nt.Priority) {
+	if !rules.ValidPriority(nt.Priority) {
 		return Ticket{}, fmt.Errorf("tickets: %w: priority %q: one of %s", ErrInvalid, nt.Priority, strings.Join(Priorities, ", "))
 	}
 	target := nt.Assign
 	if target == "" {
 		target = a.Email
 	}
-	agentID, deptID, err := s.assignee(ctx, p.ID, target)
+	agentID, deptID, err := s.assigneeOrInvalid(ctx, p.ID, target)
 	if err != nil {
 		return Ticket{}, err
 	}
@@ -119,7 +114,7 @@ func (s *Store) CreateTicket(ctx context.Context, p Property, agentEmail string,
 		if err != nil {
 			return err
 		}
-		if err := s.db.Exec(ctx, tx, `UPDATE tickets SET priority = ?, assignee_agent_id = ?, assignee_department_id = ?, message_count = 1 WHERE id = ?`,
+		if err := s.db.Exec(ctx, tx, s.qs.TicketSetCreated,
 			nt.Priority, nullID(agentID), nullID(deptID), id); err != nil {
 			return fmt.Errorf("tickets: create: %w", err)
 		}
@@ -138,10 +133,10 @@ func (s *Store) CreateTicket(ctx context.Context, p Property, agentEmail string,
 		if err := s.addParticipant(ctx, tx, id, a.Email, "agent"); err != nil {
 			return err
 		}
-		if err := s.addEvent(ctx, tx, id, "created", "agent:"+a.Email, "opened by an agent; assigned to "+target, now); err != nil {
+		if err := s.addEvent(ctx, tx, id, "created", AgentActor(a), "opened by an agent; assigned to "+target, now); err != nil {
 			return err
 		}
-		return s.runHooks(ctx, tx, Change{Kind: "agent-created", Property: p, TicketID: id, MessageID: msgID, AgentID: a.ID, Human: true})
+		return s.runHooks(ctx, tx, Change{Kind: ChangeAgentCreated, Property: p, TicketID: id, MessageID: msgID, AgentID: a.ID, Human: true})
 	})
 	if err != nil {
 		return Ticket{}, err
@@ -151,51 +146,33 @@ func (s *Store) CreateTicket(ctx context.Context, p Property, agentEmail string,
 
 // Assign gives a ticket to an agent (by email) or a department (by name); the hooks tell the new
 // assignee, never the agent who assigned.
-func (s *Store) Assign(ctx context.Context, p Property, number int64, actorEmail, target string) (Ticket, error) {
-	actor, err := s.AgentByEmail(ctx, p.ID, actorEmail)
+func (s *Store) Assign(ctx context.Context, p Property, number int64, by Agent, target string) (Ticket, error) {
+	a, err := s.AgentByEmail(ctx, p.ID, by.Email)
 	if err != nil {
 		return Ticket{}, err
 	}
-	agentID, deptID, err := s.assignee(ctx, p.ID, target)
+	agentID, deptID, err := s.assigneeOrInvalid(ctx, p.ID, target)
 	if err != nil {
 		return Ticket{}, err
 	}
-	t, err := s.Ticket(ctx, p.ID, number)
-	if err != nil {
-		return Ticket{}, err
-	}
-	err = s.db.Tx(ctx, func(tx *sqlx.Tx) error {
-		now := s.Now()
-		if err := s.db.Exec(ctx, tx, `UPDATE tickets SET assignee_agent_id = ?, assignee_department_id = ?, updated_at = ? WHERE id = ?`,
-			nullID(agentID), nullID(deptID), now, t.ID); err != nil {
-			return fmt.Errorf("tickets: assign: %w", err)
-		}
-		if err := s.addEvent(ctx, tx, t.ID, "assigned", "agent:"+actor.Email, target, now); err != nil {
-			return err
-		}
-		return s.runHooks(ctx, tx, Change{Kind: "assigned", Property: p, TicketID: t.ID, AgentID: actor.ID, Human: true})
+	return s.onTicket(ctx, p, number, func(tx *sqlx.Tx, id int64) error {
+		return s.assign(ctx, tx, p, id, a, agentID, deptID, target)
 	})
-	if err != nil {
-		return Ticket{}, err
-	}
-	return s.Ticket(ctx, p.ID, number)
 }
 
-// assignee resolves an assignment target: an agent of the property by email, else a department by
-// name.
-func (s *Store) assignee(ctx context.Context, propertyID int64, target string) (agentID, deptID int64, err error) {
-	if strings.Contains(target, "@") {
-		a, err := s.AgentByEmail(ctx, propertyID, target)
-		if errors.Is(err, ErrNotFound) {
-			return 0, 0, fmt.Errorf("tickets: %w: %q is not an agent of this property", ErrInvalid, target)
-		}
-		return a.ID, 0, err
-	}
-	d, err := s.DepartmentByName(ctx, propertyID, target)
-	if errors.Is(err, ErrNotFound) {
+// assigneeOrInvalid resolves an assignment target (see assignee); one that names nobody is
+// ErrInvalid.
+func (s *Store) assigneeOrInvalid(ctx context.Context, propertyID int64, target string) (agentID, deptID int64, err error) {
+	agentID, deptID, found, err := s.assignee(ctx, nil, propertyID, target)
+	switch {
+	case err != nil:
+		return 0, 0, err
+	case !found && strings.Contains(target, "@"):
+		return 0, 0, fmt.Errorf("tickets: %w: %q is not an agent of this property", ErrInvalid, target)
+	case !found:
 		return 0, 0, fmt.Errorf("tickets: %w: no agent or department %q", ErrInvalid, target)
 	}
-	return 0, d.ID, err
+	return agentID, deptID, nil
 }
 
 func (s *Store) addTag(ctx context.Context, tx *sqlx.Tx, ticketID int64, tag string) error {
@@ -203,14 +180,14 @@ func (s *Store) addTag(ctx context.Context, tx *sqlx.Tx, ticketID int64, tag str
 	if tag == "" || len(tag) > 64 || strings.ContainsAny(tag, " \t\r\n,") {
 		return fmt.Errorf("tickets: %w: tag %q: one word of up to 64 characters", ErrInvalid, tag)
 	}
-	if err := s.db.Exec(ctx, tx, `INSERT INTO ticket_tags (ticket_id, tag) VALUES (?, ?) ON CONFLICT DO NOTHING`, ticketID, tag); err != nil {
+	if err := s.db.Exec(ctx, tx, s.qs.TicketTagAdd, ticketID, tag); err != nil {
 		return fmt.Errorf("tickets: tag: %w", err)
 	}
 	return nil
 }
 
 func (s *Store) addParticipant(ctx context.Context, tx *sqlx.Tx, ticketID int64, email, role string) error {
-	if err := s.db.Exec(ctx, tx, `INSERT INTO ticket_participants (ticket_id, email, role) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+	if err := s.db.Exec(ctx, tx, s.qs.ParticipantAdd,
 		ticketID, normEmail(email), role); err != nil {
 		return fmt.Errorf("tickets: add participant: %w", err)
 	}
@@ -221,8 +198,7 @@ func (s *Store) addParticipant(ctx context.Context, tx *sqlx.Tx, ticketID int64,
 // carry, so a reply to it threads; raw holds nothing until the mail is rendered into the outbox.
 func (s *Store) insertOutgoing(ctx context.Context, tx *sqlx.Tx, p Property, ticketID int64, a Agent, subject string, out Outgoing, messageID, direction string) (int64, error) {
 	var id int64
-	err := s.db.Get(ctx, tx, &id, `INSERT INTO messages (property_id, ticket_id, direction, kind, agent_id, from_name, from_email, subject, message_id, dedup_key, text_body, trimmed_text, threading, created_at)
-		VALUES (?, ?, ?, 'human', ?, ?, ?, ?, ?, ?, ?, ?, 'agent', ?) RETURNING id`,
+	err := s.db.Get(ctx, tx, &id, s.qs.MessageInsertOutgoing,
 		p.ID, ticketID, direction, a.ID, a.Name, a.Email, subject, messageID, DedupKey(messageID, nil), out.Text, out.Text, s.Now())
 	if err != nil {
 		return 0, fmt.Errorf("tickets: insert reply: %w", err)
@@ -241,7 +217,7 @@ func (s *Store) insertOutgoing(ctx context.Context, tx *sqlx.Tx, p Property, tic
 // RecordThreadID remembers a Message-ID postdesk sent, so that replies to it thread into the
 // ticket (and, with agentID, are known to answer that agent's copy).
 func (s *Store) RecordThreadID(ctx context.Context, tx *sqlx.Tx, propertyID int64, messageID string, ticketID, agentID int64) error {
-	if err := s.db.Exec(ctx, tx, `INSERT INTO thread_ids (property_id, message_id, ticket_id, agent_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+	if err := s.db.Exec(ctx, tx, s.qs.ThreadIDRecord,
 		propertyID, messageID, ticketID, nullID(agentID)); err != nil {
 		return fmt.Errorf("tickets: record message-id: %w", err)
 	}

@@ -3,7 +3,6 @@ package tickets
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -11,154 +10,79 @@ import (
 
 	"github.com/postdesk/postdesk/mailcmd"
 	"github.com/postdesk/postdesk/threading"
+	"github.com/postdesk/postdesk/tickets/rules"
 )
 
-// Mail from an agent of the property that threads into one of its tickets. What it does depends on
-// how sure we are that the agent wrote it, answering postdesk:
-//
-//   - answering their own copy (an agent-scoped reply token, or the Message-ID of a copy postdesk
-//     sent them) with the agent in From: it is the agent's reply, sent on to the customer and Cc,
-//     copied to the other agents involved, never back to its author;
-//   - commands at the top (#close, #assign …) run only with an agent-scoped token of that same
-//     agent (and, when required, an aligned DKIM signature); anything else never runs a command;
-//   - #note, or a reply of commands only, is an internal note: nothing goes to the customer;
-//   - a command that cannot be read changes nothing and sends nothing on: the agent gets one error
-//     mail (rate limited by notify);
-//   - an agent who answered the customer directly with the property in copy: the customer has it
-//     already; it is posted as the agent's reply and copied to the other agents only.
-
-// Kinds of change an agent's mail causes (notify decides who gets what).
-const (
-	ChangeAgentReply       = "agent-reply"        // sent to the customer and Cc, copies to agents
-	ChangeAgentReplyDirect = "agent-reply-direct" // the customer has it already: copies to agents
-	ChangeAgentNote        = "agent-note"         // internal note: copies to agents
-	ChangeAgentCommands    = "agent-commands"     // commands only: nothing to send for the mail itself
-	ChangeCommandError     = "command-error"      // commands could not be read: error mail to the agent
-	ChangeAgentMail        = "agent-mail"         // other agent mail on a ticket: the audience is told
-)
-
+// deliverAgentMail stores mail from an agent of the property that threads into one of its
+// tickets: rules.DecideAgentMail says what it becomes; this reads what the rule needs and writes
+// what it decides.
 func (s *Store) deliverAgentMail(ctx context.Context, tx *sqlx.Tx, p Property, in Inbound, key string, dec threading.Decision, a Agent, now time.Time) (Delivery, error) {
 	d := Delivery{Decision: dec, Action: threading.Append, TicketID: dec.Ticket.ID, TicketNumber: dec.Ticket.Number}
-	agentID := a.ID
-	actor := "agent:" + a.Email
-	scoped := dec.AgentID == agentID                        // answers a postdesk mail sent to this agent
-	mayCommand := scoped && dec.Reason == threading.ByToken // … through its signed, agent-scoped token
+	actor := AgentActor(a)
 
 	text := in.Trimmed
 	if strings.TrimSpace(text) == "" {
 		text = in.Text
 	}
 	parsed := mailcmd.Parse(text, now)
-	hasCommands := len(parsed.Commands)+len(parsed.Errors) > 0
-	// What may be sent to the customer: what the agent wrote, never a quoted line (an inline
-	// answer keeps them, and they are our own internal mail).
-	body := Unquoted(in.Trimmed)
-	if hasCommands {
-		body = Unquoted(parsed.Body)
+	m := rules.AgentMail{
+		Unverified:  in.Unverified,
+		Scoped:      dec.AgentID == a.ID, // answers a postdesk mail sent to this agent
+		ByToken:     dec.Reason == threading.ByToken,
+		HasCommands: len(parsed.Commands)+len(parsed.Errors) > 0,
+		Note:        parsed.Note(),
+		// What may be sent to the customer: what the agent wrote, never a quoted line (an inline
+		// answer keeps them, and they are our own internal mail).
+		Body: Unquoted(in.Trimmed),
 	}
+	if m.HasCommands {
+		m.Body = Unquoted(parsed.Body)
+	}
+	var err error
 	// Answering the copy of an internal note (or an error mail) is internal too.
-	internal, err := s.answersInternal(ctx, tx, p.ID, in.InReplyTo)
-	if err != nil {
+	if m.Internal, err = s.answersInternal(ctx, tx, p.ID, in.InReplyTo); err != nil {
 		return Delivery{}, err
 	}
-
-	direction, kind := DirectionIn, ChangeAgentMail
-	var notices []string // told to the agent, as an error mail, when nothing they asked happened
+	if m.Direct, err = s.customerAddressed(ctx, tx, d.TicketID, in); err != nil {
+		return Delivery{}, err
+	}
 	var plan []func() error
-	hold := func(event, why string) error {
-		direction, kind = DirectionNote, ChangeCommandError
-		notices = append(notices, why)
-		return s.addEvent(ctx, tx, d.TicketID, event, actor, why, now)
-	}
-	switch {
-	case (hasCommands || scoped) && in.Unverified != "":
-		if err := hold("agent-mail-refused", in.Unverified+": nothing was run or sent"); err != nil {
-			return Delivery{}, err
-		}
-	case hasCommands && !mayCommand:
-		if err := hold("commands-refused", "commands run only in a reply to your own copy of a postdesk mail (its Reply-To address): nothing was run or sent"); err != nil {
-			return Delivery{}, err
-		}
-	case hasCommands:
+	if m.CommandsMayRun() {
 		var errs []string
-		plan, errs, err = s.planCommands(ctx, tx, p, d.TicketID, a, parsed.Commands)
-		if err != nil {
+		if plan, errs, err = s.planCommands(ctx, tx, p, d.TicketID, a, parsed.Commands); err != nil {
 			return Delivery{}, err
 		}
-		if errs = append(append([]string(nil), parsed.Errors...), errs...); len(errs) > 0 {
-			// Nothing runs and nothing is sent; the mail is kept as a note for the record.
-			direction, kind, plan, notices = DirectionNote, ChangeCommandError, nil, errs
-			if err := s.addEvent(ctx, tx, d.TicketID, "commands-rejected", actor, strings.Join(errs, "; "), now); err != nil {
-				return Delivery{}, err
-			}
-			break
-		}
-		switch {
-		case parsed.Note() || internal:
-			direction, kind = DirectionNote, ChangeAgentNote
-			if body == "" {
-				kind = ChangeAgentCommands
-			}
-		case body == "":
-			direction, kind = DirectionNote, ChangeAgentCommands
-		default:
-			direction = DirectionOut
-		}
-	case scoped && internal:
-		direction, kind = DirectionNote, ChangeAgentNote
-	case scoped:
-		direction = DirectionOut
-	default:
-		// Not an answer to the agent's own copy: posted; sent on only as the copy of a reply the
-		// customer already has (they were in To or Cc).
-		direct, err := s.customerAddressed(ctx, tx, d.TicketID, in)
-		if err != nil {
-			return Delivery{}, err
-		}
-		if direct && in.Unverified == "" && body != "" {
-			direction, kind = DirectionOut, ChangeAgentReplyDirect
-		}
+		m.CommandErrors = append(append([]string(nil), parsed.Errors...), errs...)
 	}
-	if direction == DirectionOut && kind != ChangeAgentReplyDirect {
-		direct, err := s.customerAddressed(ctx, tx, d.TicketID, in)
-		if err != nil {
-			return Delivery{}, err
-		}
-		kind = ChangeAgentReply
-		if direct {
-			kind = ChangeAgentReplyDirect
-		}
-	}
-	if direction == DirectionOut && body == "" && kind == ChangeAgentReply {
-		// Nothing written outside the quote: sending it on would send only our own mail.
-		if err := hold("empty-reply", "nothing was sent: write your answer above the quoted text"); err != nil {
-			return Delivery{}, err
-		}
-	}
-	if kind == ChangeAgentReply {
-		// An auto-responder the classifier missed, answering its copies, must not talk to the
-		// customer without end.
+	v := rules.DecideAgentMail(m)
+	if v.Outcome == rules.Reply {
 		var sent int
-		if err := s.db.Get(ctx, tx, &sent, `SELECT COUNT(*) FROM messages WHERE ticket_id = ? AND agent_id = ? AND direction = ? AND raw_size > 0 AND created_at > ?`,
-			d.TicketID, agentID, DirectionOut, now.Add(-time.Hour)); err != nil {
+		if err := s.db.Get(ctx, tx, &sent, s.qs.AgentRepliesSince,
+			d.TicketID, a.ID, DirectionOut, now.Add(-time.Hour)); err != nil {
 			return Delivery{}, fmt.Errorf("tickets: agent mail: %w", err)
 		}
-		if sent >= MaxRepliesByMailPerHour {
-			if err := hold("reply-held", fmt.Sprintf("more than %d replies by mail to this ticket in an hour: kept, not sent", MaxRepliesByMailPerHour)); err != nil {
-				return Delivery{}, err
-			}
+		v = v.Brake(sent)
+	}
+	if !v.RunCommands {
+		plan = nil
+	}
+	if v.Event != "" {
+		if err := s.addEvent(ctx, tx, d.TicketID, v.Event, actor, v.Detail, now); err != nil {
+			return Delivery{}, err
 		}
 	}
-	trimmed := body
+	kind := agentMailKind(v.Outcome)
+	direction := v.Direction()
+	trimmed := m.Body
 	if direction == DirectionIn || kind == ChangeCommandError {
 		trimmed = in.Trimmed
 	}
 
-	d.MessageID, err = s.insertInbound(ctx, tx, p.ID, d.TicketID, agentID, 0, in, direction, trimmed, key, dec.String(), now)
+	d.MessageID, err = s.insertInbound(ctx, tx, p.ID, d.TicketID, a.ID, 0, in, direction, trimmed, key, dec.String(), now)
 	if err != nil {
 		return Delivery{}, err
 	}
-	if err := s.db.Exec(ctx, tx, `UPDATE tickets SET message_count = message_count + 1, updated_at = ? WHERE id = ?`, now, d.TicketID); err != nil {
+	if err := s.db.Exec(ctx, tx, s.qs.TicketCountMessage, now, d.TicketID); err != nil {
 		return Delivery{}, fmt.Errorf("tickets: count message: %w", err)
 	}
 	switch direction {
@@ -183,21 +107,38 @@ func (s *Store) deliverAgentMail(ctx context.Context, tx *sqlx.Tx, p Property, i
 			return Delivery{}, err
 		}
 	}
-	c := Change{Kind: kind, Property: p, TicketID: d.TicketID, MessageID: d.MessageID, AgentID: agentID, Human: true, Received: true, Errors: notices}
+	c := Change{Kind: kind, Property: p, TicketID: d.TicketID, MessageID: d.MessageID, AgentID: a.ID, Human: true, Received: true, Errors: v.Notices}
 	if err := s.runHooks(ctx, tx, c); err != nil {
 		return Delivery{}, fmt.Errorf("tickets: after delivery: %w", err)
 	}
 	return d, nil
 }
 
+// agentMailKind is the change an outcome of an agent's mail causes.
+func agentMailKind(o rules.Outcome) ChangeKind {
+	switch o {
+	case rules.Reply:
+		return ChangeAgentReply
+	case rules.ReplyDirect:
+		return ChangeAgentReplyDirect
+	case rules.InternalNote:
+		return ChangeAgentNote
+	case rules.CommandsOnly:
+		return ChangeAgentCommands
+	case rules.Refused:
+		return ChangeCommandError
+	}
+	return ChangeAgentMail
+}
+
 // MaxRepliesByMailPerHour bounds the replies one agent's mail sends on a ticket in an hour.
-const MaxRepliesByMailPerHour = 20
+const MaxRepliesByMailPerHour = rules.MaxRepliesByMailPerHour
 
 // customerAddressed reports whether the ticket's customer is in the mail's To or Cc: the agent
 // answered them directly, copying the property.
 func (s *Store) customerAddressed(ctx context.Context, tx *sqlx.Tx, ticketID int64, in Inbound) (bool, error) {
 	var customer []string
-	if err := s.db.Select(ctx, tx, &customer, `SELECT c.email FROM contacts c JOIN tickets t ON t.contact_id = c.id WHERE t.id = ?`, ticketID); err != nil {
+	if err := s.db.Select(ctx, tx, &customer, s.qs.TicketCustomerEmail, ticketID); err != nil {
 		return false, fmt.Errorf("tickets: agent mail: customer: %w", err)
 	}
 	if len(customer) == 0 {
@@ -217,7 +158,7 @@ func (s *Store) answersInternal(ctx context.Context, tx *sqlx.Tx, propertyID int
 		return false, nil
 	}
 	var n int
-	if err := s.db.Get(ctx, tx, &n, `SELECT COUNT(*) FROM thread_ids WHERE property_id = ? AND message_id = ? AND internal = ?`, propertyID, inReplyTo[0], true); err != nil {
+	if err := s.db.Get(ctx, tx, &n, s.qs.ThreadIDIsInternal, propertyID, inReplyTo[0], true); err != nil {
 		return false, fmt.Errorf("tickets: agent mail: %w", err)
 	}
 	return n > 0, nil
@@ -226,7 +167,7 @@ func (s *Store) answersInternal(ctx context.Context, tx *sqlx.Tx, propertyID int
 // MarkInternal records that a Message-ID postdesk sent is an internal mail (a note's copy, an
 // error mail): a reply to it is internal too.
 func (s *Store) MarkInternal(ctx context.Context, tx *sqlx.Tx, propertyID int64, messageID string) error {
-	if err := s.db.Exec(ctx, tx, `UPDATE thread_ids SET internal = ? WHERE property_id = ? AND message_id = ?`, true, propertyID, messageID); err != nil {
+	if err := s.db.Exec(ctx, tx, s.qs.ThreadIDMarkInternal, true, propertyID, messageID); err != nil {
 		return fmt.Errorf("tickets: mark internal: %w", err)
 	}
 	return nil
@@ -248,30 +189,23 @@ func Unquoted(text string) string {
 
 // planCommands checks every command before any runs: it returns what to run, or what is wrong.
 func (s *Store) planCommands(ctx context.Context, tx *sqlx.Tx, p Property, ticketID int64, a Agent, cmds []mailcmd.Command) (plan []func() error, errs []string, err error) {
-	actor := "agent:" + a.Email
+	actor := AgentActor(a)
 	for _, c := range cmds {
-		c := c
-		switch c.Name {
-		case "close", "reopen":
-			status := StatusClosed
-			if c.Name == "reopen" {
-				status = StatusOpen
-			}
-			plan = append(plan, func() error { return s.setStatusTx(ctx, tx, ticketID, actor, status) })
-		case "priority":
-			plan = append(plan, func() error { return s.setPriority(ctx, tx, ticketID, actor, c.Arg) })
-		case "tag":
-			plan = append(plan, func() error { return s.retag(ctx, tx, ticketID, actor, []string{c.Arg}, nil) })
-		case "untag":
-			plan = append(plan, func() error { return s.retag(ctx, tx, ticketID, actor, nil, []string{c.Arg}) })
-		case "snooze":
-			plan = append(plan, func() error { return s.snooze(ctx, tx, ticketID, actor, c.Until) })
-		case "assign":
-			target := c.Arg
-			if strings.EqualFold(target, "me") {
-				target = a.Email
-			}
-			agentID, deptID, found, err := s.assigneeTx(ctx, tx, p.ID, target)
+		st := rules.PlanCommand(rules.Command{Name: c.Name, Arg: c.Arg, Until: c.Until}, a.Email)
+		switch st.Op {
+		case rules.OpStatus:
+			plan = append(plan, func() error { return s.setStatus(ctx, tx, ticketID, actor, st.Value) })
+		case rules.OpPriority:
+			plan = append(plan, func() error { return s.setPriority(ctx, tx, ticketID, actor, st.Value) })
+		case rules.OpTag:
+			plan = append(plan, func() error { return s.retag(ctx, tx, ticketID, actor, []string{st.Value}, nil) })
+		case rules.OpUntag:
+			plan = append(plan, func() error { return s.retag(ctx, tx, ticketID, actor, nil, []string{st.Value}) })
+		case rules.OpSnooze:
+			plan = append(plan, func() error { return s.snooze(ctx, tx, ticketID, actor, st.Until) })
+		case rules.OpAssign:
+			target := st.Value
+			agentID, deptID, found, err := s.assignee(ctx, tx, p.ID, target)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -279,22 +213,21 @@ func (s *Store) planCommands(ctx context.Context, tx *sqlx.Tx, p Property, ticke
 				errs = append(errs, fmt.Sprintf("%q: no agent or department %q on this property", c.Line, c.Arg))
 				continue
 			}
-			plan = append(plan, func() error { return s.assignTx(ctx, tx, p, ticketID, a, agentID, deptID, target) })
-		case "note":
+			plan = append(plan, func() error { return s.assign(ctx, tx, p, ticketID, a, agentID, deptID, target) })
 		}
 	}
 	return plan, errs, nil
 }
 
-// assigneeTx resolves an assignment target inside tx: an agent of the property by email, else a
-// department by name (case-insensitive).
-func (s *Store) assigneeTx(ctx context.Context, tx *sqlx.Tx, propertyID int64, target string) (agentID, deptID int64, found bool, err error) {
+// assignee resolves an assignment target inside tx (nil: outside a transaction): an agent of the
+// property by email, else a department by name (case-insensitive).
+func (s *Store) assignee(ctx context.Context, tx *sqlx.Tx, propertyID int64, target string) (agentID, deptID int64, found bool, err error) {
 	if strings.Contains(target, "@") {
 		a, ok, err := s.propertyAgent(ctx, tx, propertyID, target)
 		return a.ID, 0, ok, err
 	}
 	var ids []int64
-	if err := s.db.Select(ctx, tx, &ids, `SELECT id FROM departments WHERE property_id = ? AND name_key = ?`, propertyID, strings.ToLower(strings.TrimSpace(target))); err != nil {
+	if err := s.db.Select(ctx, tx, &ids, s.qs.DepartmentIDByName, propertyID, strings.ToLower(strings.TrimSpace(target))); err != nil {
 		return 0, 0, false, fmt.Errorf("tickets: find department: %w", err)
 	}
 	if len(ids) == 0 {
@@ -303,15 +236,12 @@ func (s *Store) assigneeTx(ctx context.Context, tx *sqlx.Tx, propertyID int64, t
 	return 0, ids[0], true, nil
 }
 
-// forwardPrefixRE is a forward prefix of a subject in the languages mail clients write it in.
-var forwardPrefixRE = regexp.MustCompile(`(?i)^\s*((fwd?|tr|wg|rv|enc|i|vs|vb|doorst|fs)\s*:\s*)+`)
-
 // forwardable reports whether a forwarded mail's sender can be a ticket's customer: a real
 // address that is neither one of the property's own nor one of its agents (forwarding our own
 // mail, or a colleague's, opens no ticket for them).
 func (s *Store) forwardable(ctx context.Context, tx *sqlx.Tx, p Property, in Inbound) bool {
 	e := normEmail(in.Forwarded.From.Email)
-	if !ValidEmail(e) || e == normEmail(in.From.Email) || e == p.FromAddress || (in.Own != nil && in.Own(e)) {
+	if !ValidEmail(e) || e == normEmail(in.From.Email) || p.Addresses(in.Domain).Own(e) {
 		return false
 	}
 	_, agent, err := s.propertyAgent(ctx, tx, p.ID, e)
@@ -331,14 +261,14 @@ func (s *Store) deliverForward(ctx context.Context, tx *sqlx.Tx, p Property, in 
 	}
 	subject := fw.Subject
 	if strings.TrimSpace(subject) == "" {
-		subject = forwardPrefixRE.ReplaceAllString(in.Subject, "")
+		subject = threading.StripForward(in.Subject)
 	}
 	d := Delivery{Decision: dec, Action: threading.Create}
 	d.TicketID, d.TicketNumber, err = s.insertTicket(ctx, tx, p.ID, ticketSubject(subject), contact.ID, nil, now)
 	if err != nil {
 		return Delivery{}, err
 	}
-	actor := "agent:" + a.Email
+	actor := AgentActor(a)
 	if err := s.addEvent(ctx, tx, d.TicketID, "created", actor, "forwarded by "+a.Email+" for "+normEmail(fw.From.Email), now); err != nil {
 		return Delivery{}, err
 	}
@@ -350,7 +280,7 @@ func (s *Store) deliverForward(ctx context.Context, tx *sqlx.Tx, p Property, in 
 	if err != nil {
 		return Delivery{}, err
 	}
-	if err := s.db.Exec(ctx, tx, `UPDATE tickets SET message_count = 1, spam = ? WHERE id = ?`, contact.Spam, d.TicketID); err != nil {
+	if err := s.db.Exec(ctx, tx, s.qs.TicketSetForwarded, contact.Spam, d.TicketID); err != nil {
 		return Delivery{}, fmt.Errorf("tickets: count message: %w", err)
 	}
 	if err := s.addParticipant(ctx, tx, d.TicketID, fw.From.Email, "customer"); err != nil {
@@ -361,7 +291,7 @@ func (s *Store) deliverForward(ctx context.Context, tx *sqlx.Tx, p Property, in 
 	}
 	// The agent acted: no acknowledgement to a customer who did not write to us, and the audience
 	// hears of the ticket, not the agent who forwarded it.
-	c := Change{Kind: "ticket-created", Property: p, TicketID: d.TicketID, MessageID: d.MessageID, AgentID: a.ID, Human: !contact.Spam, Received: true}
+	c := Change{Kind: ChangeTicketCreated, Property: p, TicketID: d.TicketID, MessageID: d.MessageID, AgentID: a.ID, Human: !contact.Spam, Received: true}
 	if err := s.runHooks(ctx, tx, c); err != nil {
 		return Delivery{}, fmt.Errorf("tickets: after delivery: %w", err)
 	}

@@ -16,9 +16,7 @@ import (
 // API must not tell a caller which IDs another property holds.
 func (s *Store) Attachment(ctx context.Context, propertyID, attachmentID int64) (Attachment, error) {
 	var a Attachment
-	err := s.db.GetContext(ctx, &a, s.q(`SELECT a.id, a.message_id, a.filename, a.content_type, a.size, a.content_id, a.inline, a.sha256, a.data
-		FROM attachments a JOIN messages m ON m.id = a.message_id
-		WHERE m.property_id = ? AND a.id = ?`), propertyID, attachmentID)
+	err := s.db.Get(ctx, nil, &a, s.qs.AttachmentOfProperty, propertyID, attachmentID)
 	if db.IsNoRows(err) {
 		return Attachment{}, fmt.Errorf("tickets: attachment %d: %w", attachmentID, ErrNotFound)
 	}
@@ -36,7 +34,7 @@ func (s *Store) Attachment(ctx context.Context, propertyID, attachmentID int64) 
 // property is ErrNotFound.
 func (s *Store) MessageHTML(ctx context.Context, propertyID, messageID int64) (string, error) {
 	var html string
-	err := s.db.GetContext(ctx, &html, s.q(`SELECT html_body FROM messages WHERE property_id = ? AND id = ?`), propertyID, messageID)
+	err := s.db.Get(ctx, nil, &html, s.qs.MessageHTML, propertyID, messageID)
 	if db.IsNoRows(err) {
 		return "", fmt.Errorf("tickets: message %d: %w", messageID, ErrNotFound)
 	}
@@ -63,16 +61,15 @@ const (
 func (s *Store) pgLarge(n int) bool { return s.db.Dialect == db.Postgres && n >= pgLargeValue }
 
 // pgPut sets a column of one row to v, sent in pieces (see pgLargeValue). set is an UPDATE whose
-// arguments are the large object holding v and the row's ID, such as
-// `UPDATE attachments SET data = lo_get(?) WHERE id = ?`. The large object lives only inside tx.
+// arguments are the large object holding v and the row's ID, such as s.qs.LOSetAttachmentData. The large object lives only inside tx.
 func (s *Store) pgPut(ctx context.Context, tx *sqlx.Tx, set string, id int64, v []byte) error {
 	var lo int64
-	if err := s.db.Get(ctx, tx, &lo, `SELECT lo_create(0)`); err != nil {
+	if err := s.db.Get(ctx, tx, &lo, s.qs.LOCreate); err != nil {
 		return fmt.Errorf("tickets: large object: %w", err)
 	}
 	for off := 0; off < len(v); off += pgPiece {
 		piece := v[off:min(off+pgPiece, len(v))]
-		if err := s.db.Exec(ctx, tx, `SELECT lo_put(?, ?, ?)`, lo, int64(off), piece); err != nil {
+		if err := s.db.Exec(ctx, tx, s.qs.LOPut, lo, int64(off), piece); err != nil {
 			return fmt.Errorf("tickets: large object: %w", err)
 		}
 		runtime.GC()
@@ -80,7 +77,7 @@ func (s *Store) pgPut(ctx context.Context, tx *sqlx.Tx, set string, id int64, v 
 	if err := s.db.Exec(ctx, tx, set, lo, id); err != nil {
 		return fmt.Errorf("tickets: store a large value: %w", err)
 	}
-	if err := s.db.Exec(ctx, tx, `SELECT lo_unlink(?)`, lo); err != nil {
+	if err := s.db.Exec(ctx, tx, s.qs.LOUnlink, lo); err != nil {
 		return fmt.Errorf("tickets: large object: %w", err)
 	}
 	return nil

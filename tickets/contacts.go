@@ -65,14 +65,6 @@ func (r contactRow) summary() ContactSummary {
 	}
 }
 
-// Last seen goes through the customer's own tickets (indexed by contact), not every message of
-// the property.
-const contactSummarySelect = `SELECT c.id, c.email, c.name, c.bouncing, c.blocked, c.spam,
-	(SELECT COUNT(*) FROM tickets t WHERE t.contact_id = c.id AND t.deleted_at IS NULL) AS tickets,
-	(SELECT MAX(m.created_at) FROM tickets t JOIN messages m ON m.ticket_id = t.id
-		WHERE t.contact_id = c.id AND m.contact_id = c.id) AS last_seen
-	FROM contacts c WHERE c.property_id = ?`
-
 // likeEscape makes s a LIKE pattern that matches itself anywhere, lowercased: %, _ and the escape
 // character are literal (with ESCAPE '\', understood alike by SQLite and PostgreSQL).
 func likeEscape(s string) string {
@@ -90,7 +82,7 @@ func (s *Store) Contacts(ctx context.Context, p Property, search string, limit i
 	if limit > MaxContactsLimit {
 		limit = MaxContactsLimit
 	}
-	q := contactSummarySelect
+	q := s.qs.ContactSummaries
 	args := []any{p.ID}
 	if search = strings.TrimSpace(search); search != "" {
 		pat := likeEscape(search)
@@ -122,7 +114,7 @@ func (s *Store) Contacts(ctx context.Context, p Property, search string, limit i
 // contactSummary reads one contact of a property.
 func (s *Store) contactSummary(ctx context.Context, propertyID int64, email string) (ContactSummary, error) {
 	var rows []contactRow
-	if err := s.db.Select(ctx, nil, &rows, contactSummarySelect+` AND c.email = ?`, propertyID, normEmail(email)); err != nil {
+	if err := s.db.Select(ctx, nil, &rows, s.qs.ContactSummaryByEmail, propertyID, normEmail(email)); err != nil {
 		return ContactSummary{}, fmt.Errorf("tickets: contact %q: %w", email, err)
 	}
 	if len(rows) == 0 {
@@ -139,8 +131,7 @@ func (s *Store) ContactHistory(ctx context.Context, p Property, email string) (C
 		return ContactHistory{}, err
 	}
 	var rows []ticketWithState
-	if err := s.db.Select(ctx, nil, &rows, ticketSelectAll+` AND t.deleted_at IS NULL AND t.contact_id = ? ORDER BY t.created_at DESC, t.id DESC`,
-		p.ID, c.ID); err != nil {
+	if err := s.db.Select(ctx, nil, &rows, s.qs.TicketsOfContact, p.ID, c.ID); err != nil {
 		return ContactHistory{}, fmt.Errorf("tickets: history of %q: %w", email, err)
 	}
 	h := ContactHistory{Contact: c, Tickets: make([]HistoryTicket, len(rows))}
@@ -174,14 +165,15 @@ func (s *Store) ContactHistory(ctx context.Context, p Property, email string) (C
 // Block blocks an address for a property: every message from it (by contact or by From address)
 // is removed from the property's tickets for good, with its attachments; tickets left without a
 // message are deleted for good (as Purge does); queued mail to the address alone is dropped. An
-// address without a contact yet becomes a blocked contact. An agent of the property cannot be
+// address without a contact yet becomes a blocked contact. An agent of the property, and the
+// property's own addresses (domain is the forwarding domain: see rules.Addresses), cannot be
 // blocked.
-func (s *Store) Block(ctx context.Context, p Property, email, actor string) (BlockResult, error) {
+func (s *Store) Block(ctx context.Context, p Property, domain, email string, actor Actor) (BlockResult, error) {
 	email = normEmail(email)
 	if !ValidEmail(email) {
 		return BlockResult{}, fmt.Errorf("tickets: %w: %q is not an email address", ErrInvalid, email)
 	}
-	if email == normEmail(p.FromAddress) || strings.HasPrefix(email, p.Slug+"@") || strings.HasPrefix(email, p.Slug+"+") {
+	if p.Addresses(domain).Own(email) {
 		return BlockResult{}, fmt.Errorf("tickets: %w: %s is this property's own address and cannot be blocked", ErrInvalid, email)
 	}
 	if _, err := s.AgentByEmail(ctx, p.ID, email); err == nil {
@@ -194,33 +186,30 @@ func (s *Store) Block(ctx context.Context, p Property, email, actor string) (Blo
 		res = BlockResult{}
 		now := s.Now()
 		var contactID int64
-		if err := s.db.Get(ctx, tx, &contactID, `INSERT INTO contacts (property_id, email, blocked, created_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (property_id, email) DO UPDATE SET blocked = excluded.blocked RETURNING id`, p.ID, email, true, now); err != nil {
+		if err := s.db.Get(ctx, tx, &contactID, s.qs.BlockContact, p.ID, email, true, now); err != nil {
 			return fmt.Errorf("tickets: block %s: %w", email, err)
 		}
-		const theirs = `FROM messages WHERE property_id = ? AND direction = 'in' AND (contact_id = ? OR from_email = ?)`
 		var hits []struct {
 			TicketID int64 `db:"ticket_id"`
 			N        int64 `db:"n"`
 		}
-		if err := s.db.Select(ctx, tx, &hits, `SELECT ticket_id, COUNT(*) AS n `+theirs+` GROUP BY ticket_id ORDER BY ticket_id`, p.ID, contactID, email); err != nil {
+		if err := s.db.Select(ctx, tx, &hits, s.qs.BlockMessageCounts, p.ID, contactID, email); err != nil {
 			return fmt.Errorf("tickets: block %s: find messages: %w", email, err)
 		}
 		steps := []struct {
 			what, query string
 			args        []any
 		}{
-			{"message-ids", `DELETE FROM thread_ids WHERE property_id = ? AND message_id IN (SELECT message_id ` + theirs + ` AND message_id <> '')`,
-				[]any{p.ID, p.ID, contactID, email}},
-			{"attachments", `DELETE FROM attachments WHERE message_id IN (SELECT id ` + theirs + `)`, []any{p.ID, contactID, email}},
-			{"messages", `DELETE ` + theirs, []any{p.ID, contactID, email}},
+			{"message-ids", s.qs.BlockThreadIDs, []any{p.ID, p.ID, contactID, email}},
+			{"attachments", s.qs.BlockAttachments, []any{p.ID, contactID, email}},
+			{"messages", s.qs.BlockMessages, []any{p.ID, contactID, email}},
 		}
 		for _, st := range steps {
 			if err := s.db.Exec(ctx, tx, st.query, st.args...); err != nil {
 				return fmt.Errorf("tickets: block %s: %s: %w", email, st.what, err)
 			}
 		}
-		if err := s.db.Exec(ctx, tx, `DELETE FROM outbox WHERE property_id = ? AND rcpts = ? AND status = 'queued'`, p.ID, email); err != nil {
+		if err := s.db.Exec(ctx, tx, s.qs.BlockQueuedMail, p.ID, email); err != nil {
 			return fmt.Errorf("tickets: block %s: queued mail: %w", email, err)
 		}
 		for _, h := range hits {
@@ -229,8 +218,7 @@ func (s *Store) Block(ctx context.Context, p Property, email, actor string) (Blo
 				Number int64 `db:"number"`
 				Left   int64 `db:"left_count"`
 			}
-			if err := s.db.Get(ctx, tx, &t, `SELECT number, (SELECT COUNT(*) FROM messages WHERE ticket_id = tickets.id) AS left_count
-				FROM tickets WHERE id = ? AND property_id = ?`, h.TicketID, p.ID); err != nil {
+			if err := s.db.Get(ctx, tx, &t, s.qs.TicketBlockState, h.TicketID, p.ID); err != nil {
 				return fmt.Errorf("tickets: block %s: ticket: %w", email, err)
 			}
 			if t.Left == 0 {
@@ -240,7 +228,7 @@ func (s *Store) Block(ctx context.Context, p Property, email, actor string) (Blo
 				res.Tickets++
 				continue
 			}
-			if err := s.db.Exec(ctx, tx, `UPDATE tickets SET message_count = ? WHERE id = ?`, t.Left, h.TicketID); err != nil {
+			if err := s.db.Exec(ctx, tx, s.qs.TicketSetMessageCount, t.Left, h.TicketID); err != nil {
 				return fmt.Errorf("tickets: block %s: recount #%d: %w", email, t.Number, err)
 			}
 			if err := s.addEvent(ctx, tx, h.TicketID, "messages-removed",
@@ -259,11 +247,11 @@ func (s *Store) Block(ctx context.Context, p Property, email, actor string) (Blo
 
 // Unblock lets mail from a blocked contact of the property in again. What Block removed stays
 // removed.
-func (s *Store) Unblock(ctx context.Context, p Property, email, actor string) error {
+func (s *Store) Unblock(ctx context.Context, p Property, email string, actor Actor) error {
 	email = normEmail(email)
 	var ids []int64
 	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
-		return s.db.Select(ctx, tx, &ids, `UPDATE contacts SET blocked = ? WHERE property_id = ? AND email = ? RETURNING id`, false, p.ID, email)
+		return s.db.Select(ctx, tx, &ids, s.qs.ContactUnblock, false, p.ID, email)
 	})
 	if err != nil {
 		return fmt.Errorf("tickets: unblock %s: %w", email, err)

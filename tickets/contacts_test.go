@@ -19,7 +19,7 @@ func TestBlockRemovesTheirMailForGood(t *testing.T) {
 		e.mail(t, e.a, "ann@customer.example", "b2@customer", "Re: Only ann", inReplyTo("b1@customer"))
 		// #2: ann's mail and an agent's answer → stays, with the answer.
 		e.mail(t, e.a, "ann@customer.example", "b3@customer", "Answered")
-		if _, err := e.s.Reply(e.ctx, e.a, 2, e.alice.Email, tickets.Outgoing{Text: "hi"}, "ans1@acme.example"); err != nil {
+		if _, err := e.s.Reply(e.ctx, e.a, 2, e.alice, tickets.Outgoing{Text: "hi"}, "ans1@acme.example"); err != nil {
 			t.Fatal(err)
 		}
 		// #3: zed's ticket where ann (in Cc) answered, from a differently cased address.
@@ -37,7 +37,7 @@ func TestBlockRemovesTheirMailForGood(t *testing.T) {
 		id1 := e.ticketID(t, e.a, 1)
 
 		const actor = "agent:alice@acme.example"
-		res, err := e.s.Block(e.ctx, e.a, " Ann@Customer.EXAMPLE ", actor)
+		res, err := e.s.Block(e.ctx, e.a, "desk.example", " Ann@Customer.EXAMPLE ", actor)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,15 +95,29 @@ func TestBlockRemovesTheirMailForGood(t *testing.T) {
 		}
 
 		// An address never seen becomes a blocked contact.
-		res, err = e.s.Block(e.ctx, e.a, "new@spam.example", actor)
+		res, err = e.s.Block(e.ctx, e.a, "desk.example", "new@spam.example", actor)
 		if err != nil || res != (tickets.BlockResult{}) || !blocked(e.a, "new@spam.example") {
 			t.Fatalf("block a new address: %+v, %v", res, err)
 		}
 		// Agents and non-addresses cannot be blocked.
-		_, err = e.s.Block(e.ctx, e.a, "alice@acme.example", actor)
+		_, err = e.s.Block(e.ctx, e.a, "desk.example", "alice@acme.example", actor)
 		wantErr(t, "block an agent", err, tickets.ErrInvalid)
-		_, err = e.s.Block(e.ctx, e.a, "not an address", actor)
+		_, err = e.s.Block(e.ctx, e.a, "desk.example", "not an address", actor)
 		wantErr(t, "block garbage", err, tickets.ErrInvalid)
+		// The property's own addresses cannot be blocked: its from address, and its forwarding
+		// and reply addresses at the forwarding domain.
+		for _, own := range []string{"support@acme.example", "acme@desk.example", "ACME+token@desk.example"} {
+			_, err = e.s.Block(e.ctx, e.a, "desk.example", own, actor)
+			wantErr(t, "block "+own, err, tickets.ErrInvalid)
+		}
+		// The slug at another domain is somebody else's address: it can be blocked (it could not,
+		// when the slug alone made an address the property's own).
+		if _, err := e.s.Block(e.ctx, e.a, "desk.example", "acme@anything.example", actor); err != nil || !blocked(e.a, "acme@anything.example") {
+			t.Fatalf("block acme@anything.example: %v", err)
+		}
+		if _, err := e.s.Block(e.ctx, e.a, "desk.example", "acme+x@anything.example", actor); err != nil || !blocked(e.a, "acme+x@anything.example") {
+			t.Fatalf("block acme+x@anything.example: %v", err)
+		}
 
 		// Unblock clears the flag only.
 		if err := e.s.Unblock(e.ctx, e.a, "ann@customer.example", actor); err != nil {
@@ -224,7 +238,7 @@ func TestContactHistory(t *testing.T) {
 			in.Text = "Please help.\n\n> quoted history\n-- \nAnn"
 		})
 		e.clk.Advance(time.Minute)
-		if _, err := e.s.Reply(e.ctx, e.a, 2, e.alice.Email, tickets.Outgoing{Text: "Sure."}, "h2r@acme.example"); err != nil {
+		if _, err := e.s.Reply(e.ctx, e.a, 2, e.alice, tickets.Outgoing{Text: "Sure."}, "h2r@acme.example"); err != nil {
 			t.Fatal(err)
 		}
 		e.clk.Advance(time.Hour)
@@ -265,7 +279,7 @@ func TestContactHistory(t *testing.T) {
 		_, err = e.s.ContactHistory(e.ctx, e.a, "nobody@customer.example")
 		wantErr(t, "history of a stranger", err, tickets.ErrNotFound)
 		// A contact with no ticket left outside the trash has an empty history.
-		if _, err := e.s.Block(e.ctx, e.a, "new@x.example", "test"); err != nil {
+		if _, err := e.s.Block(e.ctx, e.a, "desk.example", "new@x.example", "test"); err != nil {
 			t.Fatal(err)
 		}
 		if h, err := e.s.ContactHistory(e.ctx, e.a, "new@x.example"); err != nil || len(h.Tickets) != 0 || h.Tickets == nil || !h.Contact.Blocked {

@@ -41,9 +41,9 @@ type Inbound struct {
 	// Kind is the classifier's verdict; only "human" mail opens and reopens tickets.
 	Kind     string
 	Problems []string
-	// Own reports whether an address is the property's own (forwarding, from or token address):
-	// such addresses never become participants.
-	Own func(addr string) bool
+	// Domain is the forwarding domain the mail came through: with the property's from address, it
+	// makes an address the property's own (see rules.Addresses), which never becomes a participant.
+	Domain string
 	// Forwarded is the customer's mail this one forwards (a "Fwd:" header block or an attached
 	// message), nil when none. When an agent forwards it to the property, the ticket is the
 	// original sender's.
@@ -84,7 +84,7 @@ type Delivery struct {
 
 // Change is what a hook is told about: enough to decide who gets mail.
 type Change struct {
-	Kind      string // "ticket-created", "customer-reply", "ticket-reopened", "robot-message", …
+	Kind      ChangeKind
 	Property  Property
 	TicketID  int64
 	MessageID int64 // the message that caused it, 0 when none
@@ -139,7 +139,7 @@ func (s *Store) Deliver(ctx context.Context, p Property, secret []byte, in Inbou
 
 func (s *Store) deliver(ctx context.Context, tx *sqlx.Tx, p Property, secret []byte, in Inbound, key string) (Delivery, error) {
 	var seen []int64
-	if err := s.db.Select(ctx, tx, &seen, `SELECT ticket_id FROM messages WHERE property_id = ? AND dedup_key = ?`, p.ID, key); err != nil {
+	if err := s.db.Select(ctx, tx, &seen, s.qs.MessageDedup, p.ID, key); err != nil {
 		return Delivery{}, fmt.Errorf("tickets: dedup check: %w", err)
 	}
 	if len(seen) > 0 {
@@ -150,7 +150,7 @@ func (s *Store) deliver(ctx context.Context, tx *sqlx.Tx, p Property, secret []b
 	human := in.Kind == "" || in.Kind == "human"
 	dec, err := threading.Resolve(threading.Property{ID: p.ID, Slug: p.Slug, Secret: secret}, threading.Message{
 		Recipients: in.Recipients, From: from, InReplyTo: in.InReplyTo, References: in.References, Subject: in.Subject,
-	}, txLookup{ctx: ctx, db: s.db, tx: tx, propertyID: p.ID})
+	}, txLookup{ctx: ctx, db: s.db, qs: &s.qs, tx: tx, propertyID: p.ID})
 	if err != nil {
 		return Delivery{}, fmt.Errorf("tickets: %w", err)
 	}
@@ -177,9 +177,9 @@ func (s *Store) deliver(ctx context.Context, tx *sqlx.Tx, p Property, secret []b
 	if contact.Spam {
 		human = false // stored, in spam, never answered
 	}
-	actor := "customer:" + from
+	actor := CustomerActor(from)
 	if agentID != 0 {
-		actor = "agent:" + from
+		actor = AgentActor(agent)
 	}
 	change := Change{Property: p, AgentID: agentID, Human: human, Received: true}
 
@@ -195,7 +195,7 @@ func (s *Store) deliver(ctx context.Context, tx *sqlx.Tx, p Property, secret []b
 			return Delivery{}, err
 		}
 		if contact.Spam {
-			if err := s.db.Exec(ctx, tx, `UPDATE tickets SET spam = ? WHERE id = ?`, true, d.TicketID); err != nil {
+			if err := s.db.Exec(ctx, tx, s.qs.TicketSetSpam, true, d.TicketID); err != nil {
 				return Delivery{}, fmt.Errorf("tickets: spam: %w", err)
 			}
 		}
@@ -209,41 +209,38 @@ func (s *Store) deliver(ctx context.Context, tx *sqlx.Tx, p Property, secret []b
 		if err := s.addEvent(ctx, tx, d.TicketID, "created", actor, detail, now); err != nil {
 			return Delivery{}, err
 		}
-		change.Kind = "ticket-created"
+		change.Kind = ChangeTicketCreated
 	case threading.Reopen:
 		d.TicketID, d.TicketNumber = dec.Ticket.ID, dec.Ticket.Number
-		if err := s.db.Exec(ctx, tx, `UPDATE tickets SET status = ?, closed_at = NULL, snoozed_until = NULL, updated_at = ? WHERE id = ?`,
+		if err := s.db.Exec(ctx, tx, s.qs.TicketReopenByMail,
 			StatusOpen, now, d.TicketID); err != nil {
 			return Delivery{}, fmt.Errorf("tickets: reopen: %w", err)
 		}
 		if err := s.addEvent(ctx, tx, d.TicketID, "reopened", actor, "answered "+now.Sub(dec.Ticket.ClosedAt).Round(time.Minute).String()+" after closing", now); err != nil {
 			return Delivery{}, err
 		}
-		change.Kind = "ticket-reopened"
+		change.Kind = ChangeTicketReopened
 	case threading.Append:
 		d.TicketID, d.TicketNumber = dec.Ticket.ID, dec.Ticket.Number
-		change.Kind = "customer-reply"
+		change.Kind = ChangeCustomerReply
 		if agentID != 0 {
-			change.Kind = "agent-mail"
+			change.Kind = ChangeAgentMail
 		}
 	}
 	if !human {
-		change.Kind = "robot-message"
+		change.Kind = ChangeRobotMessage
 	}
 
 	d.MessageID, err = s.insertInbound(ctx, tx, p.ID, d.TicketID, agentID, contactID, in, DirectionIn, in.Trimmed, key, dec.String(), now)
 	if err != nil {
 		return Delivery{}, err
 	}
-	// Robots do not move a ticket up the inbox; people do.
-	bump := `UPDATE tickets SET message_count = message_count + 1 WHERE id = ?`
-	args := []any{d.TicketID}
+	// Robots do not move a ticket up the inbox; people do (and end a snooze).
+	bump, args := s.qs.TicketCountRobotMessage, []any{d.TicketID}
 	if human {
-		// A customer's answer also ends a snooze: the ticket is back in the open views.
-		bump = `UPDATE tickets SET message_count = message_count + 1, updated_at = ?, snoozed_until = NULL WHERE id = ?`
-		args = []any{now, d.TicketID}
+		bump, args = s.qs.TicketCountHumanMessage, []any{now, d.TicketID}
 	}
-	if err := s.db.Exec(ctx, tx, (bump), args...); err != nil {
+	if err := s.db.Exec(ctx, tx, bump, args...); err != nil {
 		return Delivery{}, fmt.Errorf("tickets: count message: %w", err)
 	}
 	if human {
@@ -261,8 +258,7 @@ func (s *Store) deliver(ctx context.Context, tx *sqlx.Tx, p Property, secret []b
 // ticketSubject is the subject a new ticket gets: without any ticket tag of ours (a follow-up
 // carries the old ticket's tag; the new ticket gets its own when mail goes out).
 func ticketSubject(subject string) string {
-	s := strings.TrimSpace(subjectTagRE.ReplaceAllString(subject, ""))
-	s = strings.Join(strings.Fields(s), " ")
+	s := threading.StripTags(subject)
 	if s == "" {
 		return noSubject
 	}
@@ -287,7 +283,7 @@ func (s *Store) author(ctx context.Context, tx *sqlx.Tx, propertyID int64, from 
 // propertyAgent finds an agent of the property by email inside tx.
 func (s *Store) propertyAgent(ctx context.Context, tx *sqlx.Tx, propertyID int64, email string) (Agent, bool, error) {
 	var as []Agent
-	if err := s.db.Select(ctx, tx, &as, `SELECT `+agentCols+` FROM agents a JOIN property_agents pa ON pa.agent_id = a.id WHERE pa.property_id = ? AND a.email = ?`, propertyID, normEmail(email)); err != nil {
+	if err := s.db.Select(ctx, tx, &as, s.qs.AgentByEmail, propertyID, normEmail(email)); err != nil {
 		return Agent{}, false, fmt.Errorf("tickets: find agent: %w", err)
 	}
 	if len(as) == 0 {
@@ -310,9 +306,7 @@ func (s *Store) upsertContact(ctx context.Context, tx *sqlx.Tx, propertyID int64
 func (s *Store) upsertContactFlags(ctx context.Context, tx *sqlx.Tx, propertyID int64, email, name string, now time.Time) (contactFlags, error) {
 	var c contactFlags
 	// A contact's name is learnt from the first mail that has one.
-	err := s.db.Get(ctx, tx, &c, `INSERT INTO contacts (property_id, email, name, created_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (property_id, email) DO UPDATE SET name = CASE WHEN contacts.name = '' THEN excluded.name ELSE contacts.name END
-		RETURNING id, blocked, spam`, propertyID, email, strings.TrimSpace(name), now)
+	err := s.db.Get(ctx, tx, &c, s.qs.ContactUpsert, propertyID, email, strings.TrimSpace(name), now)
 	if err != nil {
 		return c, fmt.Errorf("tickets: upsert contact: %w", err)
 	}
@@ -327,8 +321,7 @@ func (s *Store) insertTicket(ctx context.Context, tx *sqlx.Tx, propertyID int64,
 	if contactID != 0 {
 		contact = &contactID
 	}
-	err = s.db.Get(ctx, tx, &id, `INSERT INTO tickets (property_id, number, subject, status, contact_id, follows_up_ticket_id, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, propertyID, number, subject, StatusOpen, contact, followsUp, now, now)
+	err = s.db.Get(ctx, tx, &id, s.qs.TicketInsert, propertyID, number, subject, StatusOpen, contact, followsUp, now, now)
 	if err != nil {
 		return 0, 0, fmt.Errorf("tickets: insert ticket: %w", err)
 	}
@@ -358,11 +351,7 @@ func (s *Store) insertInbound(ctx context.Context, tx *sqlx.Tx, propertyID, tick
 		raw = nil
 	}
 	var ids []int64
-	err := s.db.Select(ctx, tx, &ids, `INSERT INTO messages (property_id, ticket_id, direction, kind, agent_id, contact_id,
-		from_name, from_email, to_list, cc_list, envelope_from, subject, message_id, dedup_key, in_reply_to, refs,
-		text_body, trimmed_text, html_body, raw, raw_size, threading, problems, date_header, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (property_id, dedup_key) DO NOTHING RETURNING id`,
+	err := s.db.Select(ctx, tx, &ids, s.qs.MessageInsertInbound,
 		propertyID, ticketID, direction, kindOrHuman(in.Kind), nullID(agentID), nullID(contactID),
 		strings.TrimSpace(in.From.Name), normEmail(in.From.Email), joinAddrs(in.To), joinAddrs(in.Cc), normEmail(in.EnvelopeFrom),
 		orNoSubject(in.Subject), in.MessageID, key, joinIDs(in.InReplyTo), joinIDs(in.References),
@@ -375,32 +364,32 @@ func (s *Store) insertInbound(ctx context.Context, tx *sqlx.Tx, propertyID, tick
 	}
 	id := ids[0]
 	if s.pgLarge(len(in.Text)) {
-		if err := s.pgPutText(ctx, tx, `UPDATE messages SET text_body = convert_from(lo_get(?), 'UTF8') WHERE id = ?`, id, in.Text); err != nil {
+		if err := s.pgPutText(ctx, tx, s.qs.LOSetTextBody, id, in.Text); err != nil {
 			return 0, err
 		}
 	}
 	switch {
 	case sameTrim:
-		if err := s.db.Exec(ctx, tx, `UPDATE messages SET trimmed_text = text_body WHERE id = ?`, id); err != nil {
+		if err := s.db.Exec(ctx, tx, s.qs.MessageTrimmedIsText, id); err != nil {
 			return 0, fmt.Errorf("tickets: store trimmed text: %w", err)
 		}
 	case s.pgLarge(len(fullTrimmed)):
-		if err := s.pgPutText(ctx, tx, `UPDATE messages SET trimmed_text = convert_from(lo_get(?), 'UTF8') WHERE id = ?`, id, fullTrimmed); err != nil {
+		if err := s.pgPutText(ctx, tx, s.qs.LOSetTrimmedText, id, fullTrimmed); err != nil {
 			return 0, err
 		}
 	}
 	if s.pgLarge(len(in.HTML)) {
-		if err := s.pgPutText(ctx, tx, `UPDATE messages SET html_body = convert_from(lo_get(?), 'UTF8') WHERE id = ?`, id, in.HTML); err != nil {
+		if err := s.pgPutText(ctx, tx, s.qs.LOSetHTMLBody, id, in.HTML); err != nil {
 			return 0, err
 		}
 	}
 	if s.pgLarge(len(in.Raw)) {
-		if err := s.pgPut(ctx, tx, `UPDATE messages SET raw = lo_get(?) WHERE id = ?`, id, in.Raw); err != nil {
+		if err := s.pgPut(ctx, tx, s.qs.LOSetRaw, id, in.Raw); err != nil {
 			return 0, err
 		}
 	}
 	if in.MessageID != "" {
-		if err := s.db.Exec(ctx, tx, `INSERT INTO thread_ids (property_id, message_id, ticket_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+		if err := s.db.Exec(ctx, tx, s.qs.ThreadIDRecordInbound,
 			propertyID, in.MessageID, ticketID); err != nil {
 			return 0, fmt.Errorf("tickets: record message-id: %w", err)
 		}
@@ -422,14 +411,12 @@ func (s *Store) insertAttachment(ctx context.Context, tx *sqlx.Tx, messageID int
 	if s.pgLarge(len(data)) {
 		// The row first, then its data in pieces (see pgPut).
 		var id int64
-		if err := s.db.Get(ctx, tx, &id, `INSERT INTO attachments (message_id, filename, content_type, size, content_id, inline, sha256, data)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, messageID, a.Filename, a.ContentType, len(a.Data), a.ContentID, a.Inline, hex.EncodeToString(h[:]), []byte{}); err != nil {
+		if err := s.db.Get(ctx, tx, &id, s.qs.AttachmentInsertReturning, messageID, a.Filename, a.ContentType, len(a.Data), a.ContentID, a.Inline, hex.EncodeToString(h[:]), []byte{}); err != nil {
 			return fmt.Errorf("tickets: insert attachment: %w", err)
 		}
-		return s.pgPut(ctx, tx, `UPDATE attachments SET data = lo_get(?) WHERE id = ?`, id, data)
+		return s.pgPut(ctx, tx, s.qs.LOSetAttachmentData, id, data)
 	}
-	err := s.db.Exec(ctx, tx, `INSERT INTO attachments (message_id, filename, content_type, size, content_id, inline, sha256, data)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, messageID, a.Filename, a.ContentType, len(a.Data), a.ContentID, a.Inline, hex.EncodeToString(h[:]), data)
+	err := s.db.Exec(ctx, tx, s.qs.AttachmentInsert, messageID, a.Filename, a.ContentType, len(a.Data), a.ContentID, a.Inline, hex.EncodeToString(h[:]), data)
 	if err != nil {
 		return fmt.Errorf("tickets: insert attachment: %w", err)
 	}
@@ -450,15 +437,14 @@ func (s *Store) addParticipants(ctx context.Context, tx *sqlx.Tx, p Property, ti
 	}
 	for _, a := range append(append([]Address{}, in.To...), in.Cc...) {
 		e := normEmail(a.Email)
-		if e == "" || e == p.FromAddress || (in.Own != nil && in.Own(e)) {
+		if e == "" || p.Addresses(in.Domain).Own(e) {
 			continue
 		}
 		ps = append(ps, party{e, "cc"})
 	}
 	for _, pt := range ps {
-		if err := s.db.Exec(ctx, tx, `INSERT INTO ticket_participants (ticket_id, email, role) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
-			ticketID, pt.email, pt.role); err != nil {
-			return fmt.Errorf("tickets: add participant: %w", err)
+		if err := s.addParticipant(ctx, tx, ticketID, pt.email, pt.role); err != nil {
+			return err
 		}
 	}
 	return nil

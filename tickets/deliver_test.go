@@ -3,6 +3,8 @@ package tickets_test
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -250,7 +252,11 @@ func TestSubjectTagOnlyFromParticipants(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		first := customerMail("t1@customer", "Order 42")
-		first.Cc = []tickets.Address{{Email: "boss@customer.example"}, {Email: "support@acme.example"}}
+		// Among the Cc: the property's from address, and its forwarding and reply addresses at
+		// the forwarding domain the mail came through; acme at another domain is a person.
+		first.Cc = []tickets.Address{{Email: "boss@customer.example"}, {Email: "support@acme.example"},
+			{Email: "acme@desk.example"}, {Email: "acme+tok@desk.example"}, {Email: "acme@elsewhere.example"}}
+		first.Domain = "desk.example"
 		f.deliver(t, first)
 		boss := tickets.Inbound{From: tickets.Address{Email: "boss@customer.example"}, Subject: "Re: [#1] Order 42", MessageID: "t2@customer", Kind: "human"}
 		if got := f.deliver(t, boss); got.Decision.Reason != threading.BySubjectTag || got.TicketNumber != 1 {
@@ -262,9 +268,12 @@ func TestSubjectTagOnlyFromParticipants(t *testing.T) {
 		}
 		det, _ := f.s.Detail(f.ctx, f.p.ID, 1)
 		for _, p := range det.Participants {
-			if p == "support@acme.example" {
-				t.Fatal("the property's own address became a participant")
+			if p == "support@acme.example" || strings.HasSuffix(p, "@desk.example") {
+				t.Fatalf("the property's own address %s became a participant", p)
 			}
+		}
+		if !slices.Contains(det.Participants, "acme@elsewhere.example") {
+			t.Fatalf("acme@elsewhere.example is not a participant: %v", det.Participants)
 		}
 	})
 }

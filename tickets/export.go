@@ -55,9 +55,6 @@ type ExportMessage struct {
 	Attachments []Attachment `db:"-" json:"attachments"` // metadata only: Data is never read
 }
 
-const exportMessageCols = `m.id, m.ticket_id, m.direction, m.kind, m.from_name, m.from_email, m.to_list, m.cc_list, m.subject,
-	m.message_id, m.in_reply_to, m.refs, m.date_header, m.trimmed_text, m.text_body, m.threading, m.problems, m.raw_size, m.created_at`
-
 // Export returns 1 to MaxExport tickets of a property (in the trash or not), in the order asked,
 // each once. A number the property does not have is ErrNotFound, naming it.
 func (s *Store) Export(ctx context.Context, p Property, numbers []int64) (Export, error) {
@@ -73,12 +70,12 @@ func (s *Store) Export(ctx context.Context, p Property, numbers []int64) (Export
 		}
 	}
 	now := s.Now()
-	q, args, err := sqlx.In(ticketSelectAll+` AND t.number IN (?)`, p.ID, uniq)
+	q, args, err := sqlx.In(s.qs.ExportTicketsIn, p.ID, uniq)
 	if err != nil {
 		return Export{}, fmt.Errorf("tickets: export: %w", err)
 	}
 	var rows []ticketWithState
-	if err := s.db.SelectContext(ctx, &rows, s.q(q), args...); err != nil {
+	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), args...); err != nil {
 		return Export{}, fmt.Errorf("tickets: export: %w", err)
 	}
 	byNumber := make(map[int64]ticketWithState, len(rows))
@@ -138,21 +135,20 @@ func (s *Store) messagesOf(ctx context.Context, ticketIDs []int64) (map[int64][]
 	if len(ticketIDs) == 0 {
 		return out, nil
 	}
-	q, args, err := sqlx.In(`SELECT `+exportMessageCols+` FROM messages m WHERE m.ticket_id IN (?) ORDER BY m.created_at, m.id`, ticketIDs)
+	q, args, err := sqlx.In(s.qs.ExportMessagesIn, ticketIDs)
 	if err != nil {
 		return nil, fmt.Errorf("tickets: messages: %w", err)
 	}
 	var ms []ExportMessage
-	if err := s.db.SelectContext(ctx, &ms, s.q(q), args...); err != nil {
+	if err := s.db.SelectContext(ctx, &ms, s.db.Rebind(q), args...); err != nil {
 		return nil, fmt.Errorf("tickets: messages: %w", err)
 	}
-	q, args, err = sqlx.In(`SELECT a.id, a.message_id, a.filename, a.content_type, a.size, a.content_id, a.inline, a.sha256
-		FROM attachments a JOIN messages m ON m.id = a.message_id WHERE m.ticket_id IN (?) ORDER BY a.id`, ticketIDs)
+	q, args, err = sqlx.In(s.qs.ExportAttachmentsIn, ticketIDs)
 	if err != nil {
 		return nil, fmt.Errorf("tickets: attachments: %w", err)
 	}
 	var atts []Attachment
-	if err := s.db.SelectContext(ctx, &atts, s.q(q), args...); err != nil {
+	if err := s.db.SelectContext(ctx, &atts, s.db.Rebind(q), args...); err != nil {
 		return nil, fmt.Errorf("tickets: attachments: %w", err)
 	}
 	byMsg := map[int64][]Attachment{}
@@ -176,7 +172,7 @@ func (s *Store) messagesOf(ctx context.Context, ticketIDs []int64) (map[int64][]
 
 // eventsOf reads the logs of tickets, by ticket ID.
 func (s *Store) eventsOf(ctx context.Context, ticketIDs []int64) (map[int64][]Event, error) {
-	q, args, err := sqlx.In(`SELECT ticket_id, kind, actor, detail, created_at FROM ticket_events WHERE ticket_id IN (?) ORDER BY id`, ticketIDs)
+	q, args, err := sqlx.In(s.qs.EventsIn, ticketIDs)
 	if err != nil {
 		return nil, fmt.Errorf("tickets: events: %w", err)
 	}
@@ -184,7 +180,7 @@ func (s *Store) eventsOf(ctx context.Context, ticketIDs []int64) (map[int64][]Ev
 		TicketID int64 `db:"ticket_id"`
 		Event
 	}
-	if err := s.db.SelectContext(ctx, &rows, s.q(q), args...); err != nil {
+	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), args...); err != nil {
 		return nil, fmt.Errorf("tickets: events: %w", err)
 	}
 	out := map[int64][]Event{}
@@ -197,7 +193,7 @@ func (s *Store) eventsOf(ctx context.Context, ticketIDs []int64) (map[int64][]Ev
 
 // participantsOf reads who takes part in tickets, by ticket ID.
 func (s *Store) participantsOf(ctx context.Context, ticketIDs []int64) (map[int64][]string, error) {
-	q, args, err := sqlx.In(`SELECT ticket_id, email FROM ticket_participants WHERE ticket_id IN (?) ORDER BY email`, ticketIDs)
+	q, args, err := sqlx.In(s.qs.ExportParticipantsIn, ticketIDs)
 	if err != nil {
 		return nil, fmt.Errorf("tickets: participants: %w", err)
 	}
@@ -205,7 +201,7 @@ func (s *Store) participantsOf(ctx context.Context, ticketIDs []int64) (map[int6
 		TicketID int64  `db:"ticket_id"`
 		Email    string `db:"email"`
 	}
-	if err := s.db.SelectContext(ctx, &rows, s.q(q), args...); err != nil {
+	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), args...); err != nil {
 		return nil, fmt.Errorf("tickets: participants: %w", err)
 	}
 	out := map[int64][]string{}

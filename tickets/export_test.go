@@ -30,7 +30,7 @@ func TestExportTicketsWithEverything(t *testing.T) {
 		e.mail(t, e.a, "ann@customer.example", "x2@customer", "Re: Printer on fire", inReplyTo("x1@customer"),
 			func(in *tickets.Inbound) { in.References = []string{"x1@customer"} })
 		e.clk.Advance(time.Minute)
-		if _, err := e.s.Reply(e.ctx, e.a, 1, e.alice.Email, tickets.Outgoing{Text: "Water."}, "x3@acme.example"); err != nil {
+		if _, err := e.s.Reply(e.ctx, e.a, 1, e.alice, tickets.Outgoing{Text: "Water."}, "x3@acme.example"); err != nil {
 			t.Fatal(err)
 		}
 		e.exec(t, `UPDATE messages SET trimmed_text = 'It burns.' WHERE message_id = 'x1@customer'`)

@@ -105,7 +105,7 @@ func FuzzSearchText(f *testing.F) {
 		clk.Advance(time.Second) // the newest ticket leads the list
 		var number int64
 		if utf8.ValidString(text) && !strings.ContainsRune(text, 0) && strings.TrimSpace(text) != "" {
-			tk, err := s.CreateTicket(ctx, p, a.Email, NewTicket{Customer: Address{Email: "ann@customer.example"}, Subject: "Fuzz",
+			tk, err := s.CreateTicket(ctx, p, a, NewTicket{Customer: Address{Email: "ann@customer.example"}, Subject: "Fuzz",
 				Outgoing: Outgoing{Text: text}}, fmt.Sprintf("fuzz%d@desk.example", n))
 			if err != nil {
 				t.Fatalf("ticket with text %q: %v", text, err)

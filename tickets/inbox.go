@@ -12,19 +12,6 @@ import (
 // purge and spam. Every function takes the property and a ticket number of that property: a
 // number of another property is ErrNotFound, whatever tickets the other property holds.
 
-// ticketSelectAll is ticketSelect without the trash filter, with the trash and spam state: the
-// functions here work on tickets in the trash too.
-const ticketSelectAll = `SELECT t.id, t.property_id, t.number, t.subject, t.status, t.priority,
-	COALESCE(c.email, '') AS customer, COALESCE(c.name, '') AS customer_name,
-	a.email AS assignee, d.name AS department, t.message_count, f.number AS follows_up,
-	t.created_at, t.updated_at, t.closed_at, t.spam, t.deleted_at
-	FROM tickets t
-	LEFT JOIN contacts c ON c.id = t.contact_id
-	LEFT JOIN agents a ON a.id = t.assignee_agent_id
-	LEFT JOIN departments d ON d.id = t.assignee_department_id
-	LEFT JOIN tickets f ON f.id = t.follows_up_ticket_id
-	WHERE t.property_id = ?`
-
 // ticketWithState is a ticket with what the list view leaves out.
 type ticketWithState struct {
 	Ticket
@@ -43,7 +30,7 @@ func (t *ticketWithState) normalise() {
 // ticketAnyState reads a property's ticket by number, in the trash or not.
 func (s *Store) ticketAnyState(ctx context.Context, propertyID, number int64) (ticketWithState, error) {
 	var ts []ticketWithState
-	if err := s.db.Select(ctx, nil, &ts, ticketSelectAll+` AND t.number = ?`, propertyID, number); err != nil {
+	if err := s.db.Select(ctx, nil, &ts, s.qs.TicketWithStateByNumber, propertyID, number); err != nil {
 		return ticketWithState{}, fmt.Errorf("tickets: ticket #%d: %w", number, err)
 	}
 	if len(ts) == 0 {
@@ -71,8 +58,7 @@ type ticketKey struct {
 // lockTicket finds a property's ticket by number inside tx (in the trash or not).
 func (s *Store) lockTicket(ctx context.Context, tx *sqlx.Tx, propertyID, number int64) (ticketKey, error) {
 	var ks []ticketKey
-	if err := s.db.Select(ctx, tx, &ks, `SELECT id, number, contact_id, spam, deleted_at, updated_at FROM tickets WHERE property_id = ? AND number = ?`,
-		propertyID, number); err != nil {
+	if err := s.db.Select(ctx, tx, &ks, s.qs.TicketKeyByNumber, propertyID, number); err != nil {
 		return ticketKey{}, fmt.Errorf("tickets: ticket #%d: %w", number, err)
 	}
 	if len(ks) == 0 {
@@ -87,7 +73,7 @@ func (s *Store) agentOf(ctx context.Context, tx *sqlx.Tx, propertyID int64, a Ag
 	var ids []int64
 	var err error
 	if a.ID != 0 {
-		err = s.db.Select(ctx, tx, &ids, `SELECT agent_id FROM property_agents WHERE property_id = ? AND agent_id = ?`, propertyID, a.ID)
+		err = s.db.Select(ctx, tx, &ids, s.qs.AgentOnProperty, propertyID, a.ID)
 	} else {
 		found, ok, ferr := s.propertyAgent(ctx, tx, propertyID, a.Email)
 		if ok {
@@ -121,8 +107,7 @@ func (s *Store) MarkRead(ctx context.Context, p Property, number int64, agent Ag
 		if u := utc(t.UpdatedAt); u.After(at) {
 			at = u // a clock behind the ticket's last change must still mark it read
 		}
-		if err := s.db.Exec(ctx, tx, `INSERT INTO ticket_reads (ticket_id, agent_id, read_at) VALUES (?, ?, ?)
-			ON CONFLICT (ticket_id, agent_id) DO UPDATE SET read_at = excluded.read_at`, t.ID, agentID, at); err != nil {
+		if err := s.db.Exec(ctx, tx, s.qs.TicketReadMark, t.ID, agentID, at); err != nil {
 			return fmt.Errorf("tickets: mark #%d read: %w", number, err)
 		}
 		return nil
@@ -140,7 +125,7 @@ func (s *Store) MarkUnread(ctx context.Context, p Property, number int64, agent 
 		if err != nil {
 			return err
 		}
-		if err := s.db.Exec(ctx, tx, `DELETE FROM ticket_reads WHERE ticket_id = ? AND agent_id = ?`, t.ID, agentID); err != nil {
+		if err := s.db.Exec(ctx, tx, s.qs.TicketReadForget, t.ID, agentID); err != nil {
 			return fmt.Errorf("tickets: mark #%d unread: %w", number, err)
 		}
 		return nil
@@ -150,14 +135,14 @@ func (s *Store) MarkUnread(ctx context.Context, p Property, number int64, agent 
 // Trash moves a ticket to the trash, from where Restore brings it back: it leaves every view and
 // threading (an answer to it opens a new ticket) but keeps all its data. Trashing a ticket in the
 // trash changes nothing.
-func (s *Store) Trash(ctx context.Context, p Property, number int64, actor string) (Ticket, error) {
+func (s *Store) Trash(ctx context.Context, p Property, number int64, actor Actor) (Ticket, error) {
 	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
 		t, err := s.lockTicket(ctx, tx, p.ID, number)
 		if err != nil || t.DeletedAt != nil {
 			return err
 		}
 		now := s.Now()
-		if err := s.db.Exec(ctx, tx, `UPDATE tickets SET deleted_at = ? WHERE id = ?`, now, t.ID); err != nil {
+		if err := s.db.Exec(ctx, tx, s.qs.TicketTrash, now, t.ID); err != nil {
 			return fmt.Errorf("tickets: trash #%d: %w", number, err)
 		}
 		return s.addEvent(ctx, tx, t.ID, "trashed", actor, "", now)
@@ -170,14 +155,14 @@ func (s *Store) Trash(ctx context.Context, p Property, number int64, actor strin
 }
 
 // Restore takes a ticket out of the trash. Restoring a ticket not in the trash changes nothing.
-func (s *Store) Restore(ctx context.Context, p Property, number int64, actor string) (Ticket, error) {
+func (s *Store) Restore(ctx context.Context, p Property, number int64, actor Actor) (Ticket, error) {
 	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
 		t, err := s.lockTicket(ctx, tx, p.ID, number)
 		if err != nil || t.DeletedAt == nil {
 			return err
 		}
 		now := s.Now()
-		if err := s.db.Exec(ctx, tx, `UPDATE tickets SET deleted_at = NULL WHERE id = ?`, t.ID); err != nil {
+		if err := s.db.Exec(ctx, tx, s.qs.TicketRestore, t.ID); err != nil {
 			return fmt.Errorf("tickets: restore #%d: %w", number, err)
 		}
 		return s.addEvent(ctx, tx, t.ID, "restored", actor, "", now)
@@ -191,7 +176,7 @@ func (s *Store) Restore(ctx context.Context, p Property, number int64, actor str
 
 // Purge deletes a ticket in the trash for good, with everything that belongs to it. A ticket not
 // in the trash is ErrInvalid: purging is the second step, never the first.
-func (s *Store) Purge(ctx context.Context, p Property, number int64, actor string) error {
+func (s *Store) Purge(ctx context.Context, p Property, number int64, actor Actor) error {
 	return s.db.Tx(ctx, func(tx *sqlx.Tx) error {
 		t, err := s.lockTicket(ctx, tx, p.ID, number)
 		if err != nil {
@@ -204,25 +189,20 @@ func (s *Store) Purge(ctx context.Context, p Property, number int64, actor strin
 	})
 }
 
-// unsentStatuses are the outbox states of mail that has not reached the relay and never will once
-// its ticket is gone. A "sending" row is safe to delete: the sender must mark it "data" before the
-// end of DATA, and that fails for a row that is no longer there. Rows in "data", "sent" and
-// "uncertain" may have reached the relay; they stay, as the record of mail sent, with no ticket.
-const unsentStatuses = `('queued', 'sending', 'failed')`
-
-// purgeTicket deletes a ticket and everything of it inside tx. Tickets that follow it up lose the
-// link, and say so in their log.
-func (s *Store) purgeTicket(ctx context.Context, tx *sqlx.Tx, p Property, ticketID, number int64, actor string, now time.Time) error {
+// purgeTicket deletes a ticket and everything of it inside tx (mail sent for it stays, as the
+// record of mail sent: see purge.sql). Tickets that follow it up lose the link, and say so in
+// their log.
+func (s *Store) purgeTicket(ctx context.Context, tx *sqlx.Tx, p Property, ticketID, number int64, actor Actor, now time.Time) error {
 	steps := []struct{ what, query string }{
-		{"attachments", `DELETE FROM attachments WHERE message_id IN (SELECT id FROM messages WHERE ticket_id = ?)`},
-		{"messages", `DELETE FROM messages WHERE ticket_id = ?`},
-		{"events", `DELETE FROM ticket_events WHERE ticket_id = ?`},
-		{"tags", `DELETE FROM ticket_tags WHERE ticket_id = ?`},
-		{"participants", `DELETE FROM ticket_participants WHERE ticket_id = ?`},
-		{"message-ids", `DELETE FROM thread_ids WHERE ticket_id = ?`},
-		{"read state", `DELETE FROM ticket_reads WHERE ticket_id = ?`},
-		{"unsent mail", `DELETE FROM outbox WHERE ticket_id = ? AND status IN ` + unsentStatuses},
-		{"sent mail", `UPDATE outbox SET ticket_id = NULL WHERE ticket_id = ?`},
+		{"attachments", s.qs.PurgeAttachments},
+		{"messages", s.qs.PurgeMessages},
+		{"events", s.qs.PurgeEvents},
+		{"tags", s.qs.PurgeTags},
+		{"participants", s.qs.PurgeParticipants},
+		{"message-ids", s.qs.PurgeThreadIDs},
+		{"read state", s.qs.PurgeReads},
+		{"unsent mail", s.qs.PurgeUnsentMail},
+		{"sent mail", s.qs.PurgeSentMail},
 	}
 	for _, st := range steps {
 		if err := s.db.Exec(ctx, tx, st.query, ticketID); err != nil {
@@ -230,7 +210,7 @@ func (s *Store) purgeTicket(ctx context.Context, tx *sqlx.Tx, p Property, ticket
 		}
 	}
 	var followers []int64
-	if err := s.db.Select(ctx, tx, &followers, `UPDATE tickets SET follows_up_ticket_id = NULL WHERE follows_up_ticket_id = ? RETURNING id`, ticketID); err != nil {
+	if err := s.db.Select(ctx, tx, &followers, s.qs.PurgeUnlinkFollowUps, ticketID); err != nil {
 		return fmt.Errorf("tickets: purge #%d: unlink follow-ups: %w", number, err)
 	}
 	for _, f := range followers {
@@ -238,7 +218,7 @@ func (s *Store) purgeTicket(ctx context.Context, tx *sqlx.Tx, p Property, ticket
 			return err
 		}
 	}
-	if err := s.db.Exec(ctx, tx, `DELETE FROM tickets WHERE id = ? AND property_id = ?`, ticketID, p.ID); err != nil {
+	if err := s.db.Exec(ctx, tx, s.qs.PurgeTicket, ticketID, p.ID); err != nil {
 		return fmt.Errorf("tickets: purge #%d: %w", number, err)
 	}
 	s.log.Info("ticket purged", "property", p.Slug, "ticket", number, "actor", actor)
@@ -246,16 +226,16 @@ func (s *Store) purgeTicket(ctx context.Context, tx *sqlx.Tx, p Property, ticket
 }
 
 // MarkSpam flags a ticket as spam, and its customer too: later mail from them goes to spam.
-func (s *Store) MarkSpam(ctx context.Context, p Property, number int64, actor string) (Ticket, error) {
+func (s *Store) MarkSpam(ctx context.Context, p Property, number int64, actor Actor) (Ticket, error) {
 	return s.setSpam(ctx, p, number, actor, true)
 }
 
 // UnmarkSpam clears the spam flag of a ticket and of its customer.
-func (s *Store) UnmarkSpam(ctx context.Context, p Property, number int64, actor string) (Ticket, error) {
+func (s *Store) UnmarkSpam(ctx context.Context, p Property, number int64, actor Actor) (Ticket, error) {
 	return s.setSpam(ctx, p, number, actor, false)
 }
 
-func (s *Store) setSpam(ctx context.Context, p Property, number int64, actor string, spam bool) (Ticket, error) {
+func (s *Store) setSpam(ctx context.Context, p Property, number int64, actor Actor, spam bool) (Ticket, error) {
 	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
 		t, err := s.lockTicket(ctx, tx, p.ID, number)
 		if err != nil {
@@ -263,13 +243,13 @@ func (s *Store) setSpam(ctx context.Context, p Property, number int64, actor str
 		}
 		changed := t.Spam != spam
 		if changed {
-			if err := s.db.Exec(ctx, tx, `UPDATE tickets SET spam = ? WHERE id = ?`, spam, t.ID); err != nil {
+			if err := s.db.Exec(ctx, tx, s.qs.TicketSetSpam, spam, t.ID); err != nil {
 				return fmt.Errorf("tickets: spam #%d: %w", number, err)
 			}
 		}
 		var sender []string
 		if t.ContactID != nil {
-			if err := s.db.Select(ctx, tx, &sender, `UPDATE contacts SET spam = ? WHERE id = ? AND property_id = ? AND spam <> ? RETURNING email`,
+			if err := s.db.Select(ctx, tx, &sender, s.qs.TicketSpamSender,
 				spam, *t.ContactID, p.ID, spam); err != nil {
 				return fmt.Errorf("tickets: spam #%d: sender: %w", number, err)
 			}

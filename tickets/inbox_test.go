@@ -272,7 +272,7 @@ func TestPurgeRemovesEverything(t *testing.T) {
 			func(in *tickets.Inbound) { in.Cc = []tickets.Address{{Email: "boss@customer.example"}} })
 		e.clk.Advance(time.Minute)
 		e.mail(t, e.a, "ann@customer.example", "p2@customer", "Re: Purge me", inReplyTo("p1@customer"), withAttachment("b.txt", "second"))
-		if _, err := e.s.Reply(e.ctx, e.a, 1, e.alice.Email, tickets.Outgoing{Text: "on it",
+		if _, err := e.s.Reply(e.ctx, e.a, 1, e.alice, tickets.Outgoing{Text: "on it",
 			Attachments: []tickets.NewAttachment{{Filename: "c.txt", ContentType: "text/plain", Data: []byte("third")}}}, "out1@acme.example"); err != nil {
 			t.Fatal(err)
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"regexp"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -13,13 +12,12 @@ import (
 	"github.com/postdesk/postdesk/threading"
 )
 
-var subjectTagRE = regexp.MustCompile(`\[#\d{1,18}\]`)
-
 // txLookup answers threading's questions inside a delivery's transaction, scoped to one property:
 // no evidence can ever lead across properties.
 type txLookup struct {
 	ctx        context.Context
 	db         *db.DB
+	qs         *queries
 	tx         *sqlx.Tx
 	propertyID int64
 }
@@ -39,12 +37,10 @@ func (r lookupRow) ticket() threading.Ticket {
 	return t
 }
 
-// Trashed tickets are not threading targets: an answer to one opens a new ticket.
-const lookupCols = `id, number, status, closed_at FROM tickets WHERE property_id = ? AND deleted_at IS NULL`
-
-func (l txLookup) one(where string, arg any) (threading.Ticket, bool, error) {
+// one runs a lookup of one ticket (trashed tickets are not threading targets: see its query).
+func (l txLookup) one(query string, arg any) (threading.Ticket, bool, error) {
 	var rows []lookupRow
-	if err := l.db.Select(l.ctx, l.tx, &rows, `SELECT `+lookupCols+` AND `+where, l.propertyID, arg); err != nil {
+	if err := l.db.Select(l.ctx, l.tx, &rows, query, l.propertyID, arg); err != nil {
 		return threading.Ticket{}, false, err
 	}
 	if len(rows) == 0 {
@@ -53,19 +49,19 @@ func (l txLookup) one(where string, arg any) (threading.Ticket, bool, error) {
 	return rows[0].ticket(), true, nil
 }
 
-func (l txLookup) TicketByID(id int64) (threading.Ticket, bool, error) { return l.one("id = ?", id) }
+func (l txLookup) TicketByID(id int64) (threading.Ticket, bool, error) {
+	return l.one(l.qs.LookupTicketByID, id)
+}
 
 func (l txLookup) TicketByNumber(n int64) (threading.Ticket, bool, error) {
-	return l.one("number = ?", n)
+	return l.one(l.qs.LookupTicketByNumber, n)
 }
 
 func (l txLookup) TicketsByMessageID(ids []string) (map[string]threading.Match, error) {
 	if len(ids) > 100 {
 		ids = ids[:100]
 	}
-	q, args, err := sqlx.In(`SELECT ti.message_id, ti.agent_id, t.id, t.number, t.status, t.closed_at
-		FROM thread_ids ti JOIN tickets t ON t.id = ti.ticket_id
-		WHERE ti.property_id = ? AND t.deleted_at IS NULL AND ti.message_id IN (?)`, l.propertyID, ids)
+	q, args, err := sqlx.In(l.qs.LookupTicketsByMessageIDIn, l.propertyID, ids)
 	if err != nil {
 		return nil, fmt.Errorf("build message-id query: %w", err)
 	}
@@ -87,9 +83,7 @@ func (l txLookup) TicketsByMessageID(ids []string) (map[string]threading.Match, 
 // IsParticipant counts the property's agents as participants of every ticket.
 func (l txLookup) IsParticipant(ticketID int64, email string) (bool, error) {
 	var n int
-	err := l.db.Get(l.ctx, l.tx, &n, `SELECT
-		(SELECT COUNT(*) FROM ticket_participants WHERE ticket_id = ? AND email = ?) +
-		(SELECT COUNT(*) FROM agents a JOIN property_agents pa ON pa.agent_id = a.id WHERE pa.property_id = ? AND a.email = ?)`,
+	err := l.db.Get(l.ctx, l.tx, &n, l.qs.LookupIsParticipant,
 		ticketID, email, l.propertyID, email)
 	return n > 0, err
 }

@@ -40,7 +40,7 @@ func (s *Store) MailContext(ctx context.Context, tx *sqlx.Tx, c Change, full boo
 	// was written, and the trash can be undone.
 	mc := MailContext{Property: c.Property}
 	var ts []Ticket
-	if err := s.db.Select(ctx, tx, &ts, strings.Replace(ticketSelect, "WHERE t.property_id = ? AND t.deleted_at IS NULL", "WHERE t.property_id = ? AND t.id = ?", 1), c.Property.ID, c.TicketID); err != nil {
+	if err := s.db.Select(ctx, tx, &ts, s.qs.TicketByIDAnyState, c.Property.ID, c.TicketID); err != nil {
 		return mc, fmt.Errorf("tickets: mail context: %w", err)
 	}
 	if len(ts) == 0 {
@@ -61,7 +61,7 @@ func (s *Store) MailContext(ctx context.Context, tx *sqlx.Tx, c Change, full boo
 		mc.FollowsUp = *mc.Ticket.FollowsUp
 	}
 	var contacts []Contact
-	if err := s.db.Select(ctx, tx, &contacts, `SELECT c.id, c.email, c.name, c.bouncing, c.blocked FROM contacts c JOIN tickets t ON t.contact_id = c.id WHERE t.id = ?`, c.TicketID); err != nil {
+	if err := s.db.Select(ctx, tx, &contacts, s.qs.ContactOfTicket, c.TicketID); err != nil {
 		return mc, fmt.Errorf("tickets: mail context: contact: %w", err)
 	}
 	if len(contacts) > 0 {
@@ -69,11 +69,11 @@ func (s *Store) MailContext(ctx context.Context, tx *sqlx.Tx, c Change, full boo
 	}
 	if c.MessageID != 0 {
 		var ms []Message
-		cols := `id, direction, from_name, from_email, message_id, created_at` // enough to decide
+		query := s.qs.MessageBrief // enough to decide
 		if full {
-			cols = messageCols
+			query = s.qs.MessageFull
 		}
-		if err := s.db.Select(ctx, tx, &ms, `SELECT `+cols+` FROM messages WHERE id = ?`, c.MessageID); err != nil {
+		if err := s.db.Select(ctx, tx, &ms, query, c.MessageID); err != nil {
 			return mc, fmt.Errorf("tickets: mail context: message: %w", err)
 		}
 		if len(ms) > 0 {
@@ -81,7 +81,7 @@ func (s *Store) MailContext(ctx context.Context, tx *sqlx.Tx, c Change, full boo
 		}
 		if len(ms) > 0 && full {
 			var atts []Attachment
-			if err := s.db.Select(ctx, tx, &atts, `SELECT id, message_id, filename, content_type, size, content_id, inline, sha256, data FROM attachments WHERE message_id = ? ORDER BY id`, c.MessageID); err != nil {
+			if err := s.db.Select(ctx, tx, &atts, s.qs.AttachmentsOfMessage, c.MessageID); err != nil {
 				return mc, fmt.Errorf("tickets: mail context: attachments: %w", err)
 			}
 			mc.Message.Attachments = atts
@@ -89,7 +89,7 @@ func (s *Store) MailContext(ctx context.Context, tx *sqlx.Tx, c Change, full boo
 	}
 	if c.AgentID != 0 {
 		var as []Agent
-		if err := s.db.Select(ctx, tx, &as, `SELECT `+agentCols+` FROM agents a JOIN property_agents pa ON pa.agent_id = a.id WHERE pa.property_id = ? AND a.id = ?`, c.Property.ID, c.AgentID); err != nil {
+		if err := s.db.Select(ctx, tx, &as, s.qs.AgentByID, c.Property.ID, c.AgentID); err != nil {
 			return mc, fmt.Errorf("tickets: mail context: actor: %w", err)
 		}
 		if len(as) > 0 {
@@ -97,7 +97,7 @@ func (s *Store) MailContext(ctx context.Context, tx *sqlx.Tx, c Change, full boo
 		}
 	}
 	// Cc and the agents involved matter only for an agent's message.
-	agentMessage := strings.HasPrefix(c.Kind, "agent-") || full
+	agentMessage := strings.HasPrefix(string(c.Kind), "agent-") || full
 	if agentMessage {
 		if err := s.ccAndInvolved(ctx, tx, c, &mc); err != nil {
 			return mc, err
@@ -111,7 +111,7 @@ func (s *Store) MailContext(ctx context.Context, tx *sqlx.Tx, c Change, full boo
 		return mc, nil
 	}
 	var refs []string
-	if err := s.db.Select(ctx, tx, &refs, `SELECT message_id FROM messages WHERE ticket_id = ? AND message_id <> '' ORDER BY id DESC LIMIT 20`, c.TicketID); err != nil {
+	if err := s.db.Select(ctx, tx, &refs, s.qs.MessageIDsOfTicket, c.TicketID); err != nil {
 		return mc, fmt.Errorf("tickets: mail context: references: %w", err)
 	}
 	for i := len(refs) - 1; i >= 0; i-- {
@@ -126,13 +126,10 @@ func (s *Store) MailContext(ctx context.Context, tx *sqlx.Tx, c Change, full boo
 }
 
 func (s *Store) ccAndInvolved(ctx context.Context, tx *sqlx.Tx, c Change, mc *MailContext) error {
-	if err := s.db.Select(ctx, tx, &mc.Cc, `SELECT p.email FROM ticket_participants p WHERE p.ticket_id = ? AND p.role = 'cc'
-		AND p.email NOT IN (SELECT a.email FROM agents a JOIN property_agents pa ON pa.agent_id = a.id WHERE pa.property_id = ?) ORDER BY p.email`, c.TicketID, c.Property.ID); err != nil {
+	if err := s.db.Select(ctx, tx, &mc.Cc, s.qs.TicketCc, c.TicketID, c.Property.ID); err != nil {
 		return fmt.Errorf("tickets: mail context: cc: %w", err)
 	}
-	if err := s.db.Select(ctx, tx, &mc.Involved, `SELECT `+agentCols+` FROM agents a JOIN property_agents pa ON pa.agent_id = a.id
-		WHERE pa.property_id = ? AND (a.email IN (SELECT email FROM ticket_participants WHERE ticket_id = ?) OR a.id = (SELECT assignee_agent_id FROM tickets WHERE id = ?))
-		ORDER BY a.email`, c.Property.ID, c.TicketID, c.TicketID); err != nil {
+	if err := s.db.Select(ctx, tx, &mc.Involved, s.qs.AgentsInvolved, c.Property.ID, c.TicketID, c.TicketID); err != nil {
 		return fmt.Errorf("tickets: mail context: involved: %w", err)
 	}
 	return nil
@@ -145,13 +142,7 @@ func (s *Store) audience(ctx context.Context, tx *sqlx.Tx, propertyID, ticketID 
 		Agent
 		Rank int `db:"rank"`
 	}
-	err := s.db.Select(ctx, tx, &rows, `SELECT `+agentCols+`, x.rank FROM (
-			SELECT assignee_agent_id AS agent_id, 1 AS rank FROM tickets WHERE id = ? AND assignee_agent_id IS NOT NULL
-			UNION ALL SELECT m.agent_id, 2 FROM department_members m JOIN tickets t ON t.assignee_department_id = m.department_id WHERE t.id = ?
-			UNION ALL SELECT m.agent_id, 3 FROM department_members m JOIN properties p ON p.default_department_id = m.department_id WHERE p.id = ?
-			UNION ALL SELECT agent_id, 4 FROM property_agents WHERE property_id = ?
-		) x JOIN agents a ON a.id = x.agent_id JOIN property_agents pa ON pa.agent_id = a.id AND pa.property_id = ?
-		ORDER BY x.rank, a.email`, ticketID, ticketID, propertyID, propertyID, propertyID)
+	err := s.db.Select(ctx, tx, &rows, s.qs.Audience, ticketID, ticketID, propertyID, propertyID, propertyID)
 	if err != nil {
 		return nil, fmt.Errorf("tickets: audience: %w", err)
 	}
@@ -167,20 +158,20 @@ func (s *Store) audience(ctx context.Context, tx *sqlx.Tx, propertyID, ticketID 
 
 // MarkBouncing flags a contact's address after a bounce; automatic mail skips it from then on.
 func (s *Store) MarkBouncing(ctx context.Context, tx *sqlx.Tx, propertyID int64, email string) error {
-	if err := s.db.Exec(ctx, tx, `UPDATE contacts SET bouncing = ? WHERE property_id = ? AND email = ?`, true, propertyID, normEmail(email)); err != nil {
+	if err := s.db.Exec(ctx, tx, s.qs.ContactMarkBouncing, true, propertyID, normEmail(email)); err != nil {
 		return fmt.Errorf("tickets: mark bouncing: %w", err)
 	}
 	return nil
 }
 
 // AddEvent records an event on a ticket inside tx (for hooks).
-func (s *Store) AddEvent(ctx context.Context, tx *sqlx.Tx, ticketID int64, kind, actor, detail string) error {
+func (s *Store) AddEvent(ctx context.Context, tx *sqlx.Tx, ticketID int64, kind string, actor Actor, detail string) error {
 	return s.addEvent(ctx, tx, ticketID, kind, actor, detail, s.Now())
 }
 
 // SetDefaultDepartment makes dept the department notified about unassigned tickets.
 func (s *Store) SetDefaultDepartment(ctx context.Context, propertyID, deptID int64) error {
-	_, err := s.db.ExecContext(ctx, s.q(`UPDATE properties SET default_department_id = ? WHERE id = ?`), deptID, propertyID)
+	err := s.db.Exec(ctx, nil, s.qs.PropertySetDefaultDepartment, deptID, propertyID)
 	if err != nil {
 		return fmt.Errorf("tickets: default department: %w", err)
 	}
@@ -193,7 +184,7 @@ func (s *Store) SetRaw(ctx context.Context, tx *sqlx.Tx, messageID int64, raw []
 	if tx == nil {
 		return s.db.Batch(ctx, func(tx *sqlx.Tx) error { return s.SetRaw(context.WithoutCancel(ctx), tx, messageID, raw) })
 	}
-	if err := s.db.Exec(ctx, tx, `UPDATE messages SET raw = ?, raw_size = ? WHERE id = ?`, raw, len(raw), messageID); err != nil {
+	if err := s.db.Exec(ctx, tx, s.qs.MessageSetRaw, raw, len(raw), messageID); err != nil {
 		return fmt.Errorf("tickets: store rendered mail: %w", err)
 	}
 	return nil

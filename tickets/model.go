@@ -5,6 +5,8 @@ package tickets
 import (
 	"errors"
 	"time"
+
+	"github.com/postdesk/postdesk/tickets/rules"
 )
 
 // Sentinel errors callers branch on.
@@ -30,8 +32,45 @@ const (
 // Roles of an agent on a property, weakest first.
 var Roles = []string{"support", "manager", "admin", "owner"}
 
-// Priorities, lowest first.
-var Priorities = []string{"low", "normal", "high", "urgent"}
+// Priorities, lowest first (the rule's list: see rules.Priorities).
+var Priorities = rules.Priorities
+
+// ChangeKind is the kind of change a hook is told about (notify decides who gets what).
+type ChangeKind string
+
+// Kinds of change.
+const (
+	ChangeTicketCreated  ChangeKind = "ticket-created"  // a customer's mail (or one an agent forwarded) opened a ticket
+	ChangeCustomerReply  ChangeKind = "customer-reply"  // the customer wrote on their ticket
+	ChangeTicketReopened ChangeKind = "ticket-reopened" // … and that reopened it
+	ChangeRobotMessage   ChangeKind = "robot-message"   // an auto-reply, bounce or list mail: never answered
+	ChangeAgentCreated   ChangeKind = "agent-created"   // an agent opened a ticket: the first message goes to the customer
+	ChangeAssigned       ChangeKind = "assigned"        // the new assignee is told
+
+	// What an agent's mail, or reply, causes.
+	ChangeAgentReply       ChangeKind = "agent-reply"        // sent to the customer and Cc, copies to agents
+	ChangeAgentReplyDirect ChangeKind = "agent-reply-direct" // the customer has it already: copies to agents
+	ChangeAgentNote        ChangeKind = "agent-note"         // internal note: copies to agents
+	ChangeAgentCommands    ChangeKind = "agent-commands"     // commands only: nothing to send for the mail itself
+	ChangeCommandError     ChangeKind = "command-error"      // commands could not be read: error mail to the agent
+	ChangeAgentMail        ChangeKind = "agent-mail"         // other agent mail on a ticket: the audience is told
+)
+
+// Actor is who did something, as a ticket's log names them: "agent:<email>" for an agent (see
+// AgentActor), or a name for who acts without being one ("cli", "system").
+type Actor string
+
+// Who acts without being an agent: postdesk itself (snoozes ending), and the command line.
+const (
+	ActorSystem Actor = "system"
+	ActorCLI    Actor = "cli"
+)
+
+// AgentActor is the log's name of an agent acting.
+func AgentActor(a Agent) Actor { return Actor("agent:" + a.Email) }
+
+// CustomerActor is the log's name of a customer writing.
+func CustomerActor(email string) Actor { return Actor("customer:" + email) }
 
 // Property is a brand or website with its own inbox.
 type Property struct {
@@ -44,6 +83,20 @@ type Property struct {
 	Locale       string        `db:"locale" json:"locale"`
 	Acknowledge  bool          `db:"acknowledge" json:"acknowledge"`
 	CreatedAt    time.Time     `db:"created_at" json:"created_at"`
+}
+
+// From is the address the property's mail is sent from: its from address, else its forwarding
+// address at domain.
+func (p Property) From(domain string) string {
+	if p.FromAddress != "" {
+		return p.FromAddress
+	}
+	return p.Slug + "@" + domain
+}
+
+// Addresses is what makes an address the property's own, with domain the forwarding domain.
+func (p Property) Addresses(domain string) rules.Addresses {
+	return rules.Addresses{From: p.FromAddress, Domain: domain}
 }
 
 // Agent is a person who works tickets. Role is the agent's role on the property it was read for.

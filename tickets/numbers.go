@@ -18,20 +18,18 @@ import (
 // each delivery commits, so concurrent deliveries of new tickets queued behind each other (measured:
 // 30 of 32 connections waiting on it, 127 messages/s). There each property has its own sequence,
 // whose nextval never waits; a delivery that rolls back leaves a gap in the numbers, as sequences do.
-// This is the one dialect-specific query of the store.
+// Its statements are engine-specific (queries/properties.sql).
 
 func sequenceName(propertyID int64) string { return fmt.Sprintf("ticket_number_%d", propertyID) }
 
 // nextNumber takes the next ticket number of a property.
 func (s *Store) nextNumber(ctx context.Context, tx *sqlx.Tx, propertyID int64) (int64, error) {
 	var n int64
-	if s.db.Dialect != db.Postgres {
-		if err := s.db.Get(ctx, tx, &n, `UPDATE properties SET next_ticket_number = next_ticket_number + 1 WHERE id = ? RETURNING next_ticket_number - 1`, propertyID); err != nil {
-			return 0, fmt.Errorf("tickets: number ticket: %w", err)
-		}
-		return n, nil
+	var arg any = propertyID // the counter's row on SQLite, the sequence on PostgreSQL
+	if s.db.Dialect == db.Postgres {
+		arg = sequenceName(propertyID)
 	}
-	if err := tx.GetContext(ctx, &n, `SELECT nextval($1::regclass)`, sequenceName(propertyID)); err != nil {
+	if err := s.db.Get(ctx, tx, &n, s.qs.TicketNumberNext, arg); err != nil {
 		return 0, fmt.Errorf("tickets: number ticket: %w", err)
 	}
 	return n, nil
@@ -47,10 +45,11 @@ func (s *Store) ensureNumbering(ctx context.Context, propertyID int64) error {
 		return nil
 	}
 	var next int64
-	if err := s.db.GetContext(ctx, &next, `SELECT next_ticket_number FROM properties WHERE id = $1`, propertyID); err != nil {
+	if err := s.db.Get(ctx, nil, &next, s.qs.PropertyNextNumber, propertyID); err != nil {
 		return fmt.Errorf("tickets: numbering: %w", err)
 	}
-	// The name is built from an integer: nothing to escape.
+	// The name is built from an integer: nothing to escape. DDL takes no parameters, so this one
+	// statement is built here rather than kept in queries/.
 	_, err := s.db.ExecContext(ctx, fmt.Sprintf(`CREATE SEQUENCE IF NOT EXISTS %s START WITH %d`, sequenceName(propertyID), next))
 	var pe *pq.Error
 	// Two instances creating it at once: one of them loses the race on the catalog; fine.

@@ -3,11 +3,12 @@ package tickets
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/postdesk/postdesk/tickets/rules"
 )
 
 // The operations agents run on one ticket — by mail command, CLI or API. Each is one transaction
@@ -17,14 +18,14 @@ import (
 // SetPriority changes a ticket's priority (low, normal, high, urgent).
 func (s *Store) SetPriority(ctx context.Context, p Property, number int64, actor Agent, priority string) (Ticket, error) {
 	return s.onTicket(ctx, p, number, func(tx *sqlx.Tx, id int64) error {
-		return s.setPriority(ctx, tx, id, "agent:"+actor.Email, priority)
+		return s.setPriority(ctx, tx, id, AgentActor(actor), priority)
 	})
 }
 
 // Retag adds and removes tags (lowercase words of up to 64 characters).
 func (s *Store) Retag(ctx context.Context, p Property, number int64, actor Agent, add, remove []string) (Ticket, error) {
 	return s.onTicket(ctx, p, number, func(tx *sqlx.Tx, id int64) error {
-		return s.retag(ctx, tx, id, "agent:"+actor.Email, add, remove)
+		return s.retag(ctx, tx, id, AgentActor(actor), add, remove)
 	})
 }
 
@@ -32,7 +33,7 @@ func (s *Store) Retag(ctx context.Context, p Property, number int64, actor Agent
 // it open; a reply from the customer wakes it sooner. Closing or reopening clears a snooze.
 func (s *Store) Snooze(ctx context.Context, p Property, number int64, actor Agent, until time.Time) (Ticket, error) {
 	return s.onTicket(ctx, p, number, func(tx *sqlx.Tx, id int64) error {
-		return s.snooze(ctx, tx, id, "agent:"+actor.Email, until)
+		return s.snooze(ctx, tx, id, AgentActor(actor), until)
 	})
 }
 
@@ -41,13 +42,13 @@ func (s *Store) Unsnooze(ctx context.Context, p Property, number int64, actor Ag
 	return s.onTicket(ctx, p, number, func(tx *sqlx.Tx, id int64) error {
 		now := s.Now()
 		var ids []int64
-		if err := s.db.Select(ctx, tx, &ids, `UPDATE tickets SET snoozed_until = NULL, updated_at = ? WHERE id = ? AND snoozed_until IS NOT NULL RETURNING id`, now, id); err != nil {
+		if err := s.db.Select(ctx, tx, &ids, s.qs.TicketUnsnooze, now, id); err != nil {
 			return fmt.Errorf("tickets: unsnooze: %w", err)
 		}
 		if len(ids) == 0 {
 			return nil
 		}
-		return s.addEvent(ctx, tx, id, "unsnoozed", "agent:"+actor.Email, "", now)
+		return s.addEvent(ctx, tx, id, "unsnoozed", AgentActor(actor), "", now)
 	})
 }
 
@@ -66,12 +67,11 @@ func (s *Store) WakeSnoozed(ctx context.Context) ([]Woken, error) {
 	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
 		woken = nil
 		now := s.Now()
-		if err := s.db.Select(ctx, tx, &woken, `UPDATE tickets SET snoozed_until = NULL, status = ?, closed_at = NULL, updated_at = ?
-			WHERE snoozed_until IS NOT NULL AND snoozed_until <= ? AND deleted_at IS NULL RETURNING property_id, id, number`, StatusOpen, now, now); err != nil {
+		if err := s.db.Select(ctx, tx, &woken, s.qs.TicketsWakeSnoozed, StatusOpen, now, now); err != nil {
 			return fmt.Errorf("tickets: wake snoozed: %w", err)
 		}
 		for _, w := range woken {
-			if err := s.addEvent(ctx, tx, w.TicketID, "woke", "system", "the snooze ended", now); err != nil {
+			if err := s.addEvent(ctx, tx, w.TicketID, "woke", ActorSystem, "the snooze ended", now); err != nil {
 				return err
 			}
 		}
@@ -82,17 +82,17 @@ func (s *Store) WakeSnoozed(ctx context.Context) ([]Woken, error) {
 
 // Note posts an internal note on a ticket: stored and copied to the other agents involved, never
 // sent to the customer.
-func (s *Store) Note(ctx context.Context, p Property, number int64, agentEmail string, out Outgoing, messageID string) (Ticket, error) {
+func (s *Store) Note(ctx context.Context, p Property, number int64, by Agent, out Outgoing, messageID string) (Ticket, error) {
 	if strings.TrimSpace(out.Text) == "" {
 		return Ticket{}, fmt.Errorf("tickets: %w: the note is empty", ErrInvalid)
 	}
-	a, err := s.AgentByEmail(ctx, p.ID, agentEmail)
+	a, err := s.AgentByEmail(ctx, p.ID, by.Email)
 	if err != nil {
 		return Ticket{}, err
 	}
 	return s.onTicket(ctx, p, number, func(tx *sqlx.Tx, id int64) error {
 		t := Ticket{ID: id}
-		if err := s.db.Get(ctx, tx, &t.Subject, `SELECT subject FROM tickets WHERE id = ?`, id); err != nil {
+		if err := s.db.Get(ctx, tx, &t.Subject, s.qs.TicketSubject, id); err != nil {
 			return fmt.Errorf("tickets: note: %w", err)
 		}
 		msgID, err := s.insertOutgoing(ctx, tx, p, id, a, t.Subject, out, messageID, DirectionNote)
@@ -100,21 +100,25 @@ func (s *Store) Note(ctx context.Context, p Property, number int64, agentEmail s
 			return err
 		}
 		now := s.Now()
-		if err := s.db.Exec(ctx, tx, `UPDATE tickets SET message_count = message_count + 1, updated_at = ? WHERE id = ?`, now, id); err != nil {
+		if err := s.db.Exec(ctx, tx, s.qs.TicketCountMessage, now, id); err != nil {
 			return fmt.Errorf("tickets: note: %w", err)
 		}
-		if err := s.addEvent(ctx, tx, id, "noted", "agent:"+a.Email, "", now); err != nil {
+		if err := s.addEvent(ctx, tx, id, "noted", AgentActor(a), "", now); err != nil {
 			return err
 		}
-		return s.runHooks(ctx, tx, Change{Kind: "agent-note", Property: p, TicketID: id, MessageID: msgID, AgentID: a.ID, Human: true})
+		return s.runHooks(ctx, tx, Change{Kind: ChangeAgentNote, Property: p, TicketID: id, MessageID: msgID, AgentID: a.ID, Human: true})
 	})
 }
 
 // onTicket runs fn on a property's ticket (not in the trash) in a transaction, then reads it back.
 func (s *Store) onTicket(ctx context.Context, p Property, number int64, fn func(tx *sqlx.Tx, id int64) error) (Ticket, error) {
+	return s.onTicketOf(ctx, p.ID, number, fn)
+}
+
+func (s *Store) onTicketOf(ctx context.Context, propertyID, number int64, fn func(tx *sqlx.Tx, id int64) error) (Ticket, error) {
 	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
 		var ids []int64
-		if err := s.db.Select(ctx, tx, &ids, `SELECT id FROM tickets WHERE property_id = ? AND number = ? AND deleted_at IS NULL`, p.ID, number); err != nil {
+		if err := s.db.Select(ctx, tx, &ids, s.qs.TicketIDByNumber, propertyID, number); err != nil {
 			return fmt.Errorf("tickets: ticket #%d: %w", number, err)
 		}
 		if len(ids) == 0 {
@@ -125,17 +129,17 @@ func (s *Store) onTicket(ctx context.Context, p Property, number int64, fn func(
 	if err != nil {
 		return Ticket{}, err
 	}
-	return s.Ticket(ctx, p.ID, number)
+	return s.Ticket(ctx, propertyID, number)
 }
 
-func (s *Store) setPriority(ctx context.Context, tx *sqlx.Tx, id int64, actor, priority string) error {
+func (s *Store) setPriority(ctx context.Context, tx *sqlx.Tx, id int64, actor Actor, priority string) error {
 	priority = strings.ToLower(strings.TrimSpace(priority))
-	if !slices.Contains(Priorities, priority) {
+	if !rules.ValidPriority(priority) {
 		return fmt.Errorf("tickets: %w: priority %q: one of %s", ErrInvalid, priority, strings.Join(Priorities, ", "))
 	}
 	now := s.Now()
 	var ids []int64
-	if err := s.db.Select(ctx, tx, &ids, `UPDATE tickets SET priority = ?, updated_at = ? WHERE id = ? AND priority <> ? RETURNING id`, priority, now, id, priority); err != nil {
+	if err := s.db.Select(ctx, tx, &ids, s.qs.TicketSetPriority, priority, now, id, priority); err != nil {
 		return fmt.Errorf("tickets: priority: %w", err)
 	}
 	if len(ids) == 0 {
@@ -144,13 +148,13 @@ func (s *Store) setPriority(ctx context.Context, tx *sqlx.Tx, id int64, actor, p
 	return s.addEvent(ctx, tx, id, "priority", actor, priority, now)
 }
 
-func (s *Store) retag(ctx context.Context, tx *sqlx.Tx, id int64, actor string, add, remove []string) error {
+func (s *Store) retag(ctx context.Context, tx *sqlx.Tx, id int64, actor Actor, add, remove []string) error {
 	now := s.Now()
 	changed := false
 	for _, tag := range add {
 		tag = strings.ToLower(strings.TrimSpace(tag))
 		var had int
-		if err := s.db.Get(ctx, tx, &had, `SELECT COUNT(*) FROM ticket_tags WHERE ticket_id = ? AND tag = ?`, id, tag); err != nil {
+		if err := s.db.Get(ctx, tx, &had, s.qs.TicketTagCount, id, tag); err != nil {
 			return fmt.Errorf("tickets: tag: %w", err)
 		}
 		if err := s.addTag(ctx, tx, id, tag); err != nil {
@@ -167,7 +171,7 @@ func (s *Store) retag(ctx context.Context, tx *sqlx.Tx, id int64, actor string, 
 	for _, tag := range remove {
 		tag = strings.ToLower(strings.TrimSpace(tag))
 		var gone []string
-		if err := s.db.Select(ctx, tx, &gone, `DELETE FROM ticket_tags WHERE ticket_id = ? AND tag = ? RETURNING tag`, id, tag); err != nil {
+		if err := s.db.Select(ctx, tx, &gone, s.qs.TicketTagRemove, id, tag); err != nil {
 			return fmt.Errorf("tickets: untag: %w", err)
 		}
 		if len(gone) == 0 {
@@ -181,10 +185,10 @@ func (s *Store) retag(ctx context.Context, tx *sqlx.Tx, id int64, actor string, 
 	if !changed {
 		return nil
 	}
-	return s.db.Exec(ctx, tx, `UPDATE tickets SET updated_at = ? WHERE id = ?`, now, id)
+	return s.db.Exec(ctx, tx, s.qs.TicketTouch, now, id)
 }
 
-func (s *Store) snooze(ctx context.Context, tx *sqlx.Tx, id int64, actor string, until time.Time) error {
+func (s *Store) snooze(ctx context.Context, tx *sqlx.Tx, id int64, actor Actor, until time.Time) error {
 	now := s.Now()
 	until = until.UTC().Truncate(time.Microsecond)
 	if !until.After(now) {
@@ -194,14 +198,14 @@ func (s *Store) snooze(ctx context.Context, tx *sqlx.Tx, id int64, actor string,
 		return fmt.Errorf("tickets: %w: snooze until %s: at most a year ahead", ErrInvalid, until.Format(time.RFC3339))
 	}
 	// Snoozing a closed ticket opens it again when it wakes: snoozed means "come back to this".
-	if err := s.db.Exec(ctx, tx, `UPDATE tickets SET snoozed_until = ?, updated_at = ? WHERE id = ?`, until, now, id); err != nil {
+	if err := s.db.Exec(ctx, tx, s.qs.TicketSnooze, until, now, id); err != nil {
 		return fmt.Errorf("tickets: snooze: %w", err)
 	}
 	return s.addEvent(ctx, tx, id, "snoozed", actor, "until "+until.Format(time.RFC3339), now)
 }
 
-// setStatusTx closes or reopens a ticket inside tx; no change when it is there already.
-func (s *Store) setStatusTx(ctx context.Context, tx *sqlx.Tx, id int64, actor, status string) error {
+// setStatus closes or reopens a ticket inside tx; no change when it is there already.
+func (s *Store) setStatus(ctx context.Context, tx *sqlx.Tx, id int64, actor Actor, status string) error {
 	now := s.Now()
 	var closedAt *time.Time
 	event := "reopened"
@@ -209,8 +213,7 @@ func (s *Store) setStatusTx(ctx context.Context, tx *sqlx.Tx, id int64, actor, s
 		closedAt, event = &now, "closed"
 	}
 	var ids []int64
-	if err := s.db.Select(ctx, tx, &ids, `UPDATE tickets SET status = ?, closed_at = ?, snoozed_until = NULL, updated_at = ?
-		WHERE id = ? AND status <> ? RETURNING id`, status, closedAt, now, id, status); err != nil {
+	if err := s.db.Select(ctx, tx, &ids, s.qs.TicketSetStatus, status, closedAt, now, id, status); err != nil {
 		return fmt.Errorf("tickets: %s: %w", event, err)
 	}
 	if len(ids) == 0 {
@@ -219,18 +222,18 @@ func (s *Store) setStatusTx(ctx context.Context, tx *sqlx.Tx, id int64, actor, s
 	return s.addEvent(ctx, tx, id, event, actor, "", now)
 }
 
-// assignTx assigns a ticket inside tx to an agent or a department (IDs from assignee); the hooks
-// tell the new assignee.
-func (s *Store) assignTx(ctx context.Context, tx *sqlx.Tx, p Property, id int64, actor Agent, agentID, deptID int64, target string) error {
+// assign assigns a ticket inside tx to an agent or a department (IDs from assignee); the hooks
+// tell the new assignee, never the agent who assigned.
+func (s *Store) assign(ctx context.Context, tx *sqlx.Tx, p Property, id int64, actor Agent, agentID, deptID int64, target string) error {
 	now := s.Now()
-	if err := s.db.Exec(ctx, tx, `UPDATE tickets SET assignee_agent_id = ?, assignee_department_id = ?, updated_at = ? WHERE id = ?`,
+	if err := s.db.Exec(ctx, tx, s.qs.TicketAssign,
 		nullID(agentID), nullID(deptID), now, id); err != nil {
 		return fmt.Errorf("tickets: assign: %w", err)
 	}
-	if err := s.addEvent(ctx, tx, id, "assigned", "agent:"+actor.Email, target, now); err != nil {
+	if err := s.addEvent(ctx, tx, id, "assigned", AgentActor(actor), target, now); err != nil {
 		return err
 	}
-	return s.runHooks(ctx, tx, Change{Kind: "assigned", Property: p, TicketID: id, AgentID: actor.ID, Human: true})
+	return s.runHooks(ctx, tx, Change{Kind: ChangeAssigned, Property: p, TicketID: id, AgentID: actor.ID, Human: true})
 }
 
 // Unassign takes a ticket from its agent or department: it is unassigned again, and the
@@ -239,13 +242,12 @@ func (s *Store) Unassign(ctx context.Context, p Property, number int64, actor Ag
 	return s.onTicket(ctx, p, number, func(tx *sqlx.Tx, id int64) error {
 		now := s.Now()
 		var ids []int64
-		if err := s.db.Select(ctx, tx, &ids, `UPDATE tickets SET assignee_agent_id = NULL, assignee_department_id = NULL, updated_at = ?
-			WHERE id = ? AND (assignee_agent_id IS NOT NULL OR assignee_department_id IS NOT NULL) RETURNING id`, now, id); err != nil {
+		if err := s.db.Select(ctx, tx, &ids, s.qs.TicketUnassign, now, id); err != nil {
 			return fmt.Errorf("tickets: unassign: %w", err)
 		}
 		if len(ids) == 0 {
 			return nil
 		}
-		return s.addEvent(ctx, tx, id, "unassigned", "agent:"+actor.Email, "", now)
+		return s.addEvent(ctx, tx, id, "unassigned", AgentActor(actor), "", now)
 	})
 }

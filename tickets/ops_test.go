@@ -15,7 +15,7 @@ import (
 )
 
 // hookRecorder remembers the changes the store reports.
-type hookRecorder struct{ kinds []string }
+type hookRecorder struct{ kinds []tickets.ChangeKind }
 
 func (h *hookRecorder) OnChange(_ context.Context, _ *sqlx.Tx, c tickets.Change) error {
 	h.kinds = append(h.kinds, c.Kind)
@@ -50,7 +50,7 @@ func TestTicketOperations(t *testing.T) {
 		if _, err := f.s.Retag(f.ctx, f.p, 1, alice, []string{"two words"}, nil); !errors.Is(err, tickets.ErrInvalid) {
 			t.Fatalf("bad tag: %v", err)
 		}
-		if _, err := f.s.Note(f.ctx, f.p, 1, alice.Email, tickets.Outgoing{Text: "internal"}, tickets.NewMessageID("desk.example")); err != nil {
+		if _, err := f.s.Note(f.ctx, f.p, 1, alice, tickets.Outgoing{Text: "internal"}, tickets.NewMessageID("desk.example")); err != nil {
 			t.Fatal(err)
 		}
 		if rec.kinds[len(rec.kinds)-1] != tickets.ChangeAgentNote {

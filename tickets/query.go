@@ -3,23 +3,11 @@ package tickets
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/jmoiron/sqlx"
 
 	"github.com/postdesk/postdesk/db"
 )
-
-const ticketSelect = `SELECT t.id, t.property_id, t.number, t.subject, t.status, t.priority,
-	COALESCE(c.email, '') AS customer, COALESCE(c.name, '') AS customer_name,
-	a.email AS assignee, d.name AS department, t.message_count, f.number AS follows_up,
-	t.created_at, t.updated_at, t.closed_at
-	FROM tickets t
-	LEFT JOIN contacts c ON c.id = t.contact_id
-	LEFT JOIN agents a ON a.id = t.assignee_agent_id
-	LEFT JOIN departments d ON d.id = t.assignee_department_id
-	LEFT JOIN tickets f ON f.id = t.follows_up_ticket_id
-	WHERE t.property_id = ? AND t.deleted_at IS NULL`
 
 // ListFilter selects tickets for the list view.
 type ListFilter struct {
@@ -29,7 +17,7 @@ type ListFilter struct {
 
 // List returns a property's tickets, most recently updated first.
 func (s *Store) List(ctx context.Context, propertyID int64, f ListFilter) ([]Ticket, error) {
-	q := ticketSelect
+	q := s.qs.TicketListBase
 	args := []any{propertyID}
 	switch f.Status {
 	case "", "all":
@@ -44,7 +32,7 @@ func (s *Store) List(ctx context.Context, propertyID int64, f ListFilter) ([]Tic
 		q += fmt.Sprintf(` LIMIT %d`, f.Limit)
 	}
 	ts := []Ticket{}
-	if err := s.db.SelectContext(ctx, &ts, s.q(q), args...); err != nil {
+	if err := s.db.SelectContext(ctx, &ts, s.db.Rebind(q), args...); err != nil {
 		return nil, fmt.Errorf("tickets: list: %w", err)
 	}
 	if err := s.loadTags(ctx, s.db.DB, ts); err != nil {
@@ -76,7 +64,7 @@ func (s *Store) loadTags(ctx context.Context, q sqlx.QueryerContext, ts []Ticket
 	for i, t := range ts {
 		idx[t.ID], ids[i] = i, t.ID
 	}
-	query, args, err := sqlx.In(`SELECT ticket_id, tag FROM ticket_tags WHERE ticket_id IN (?) ORDER BY tag`, ids)
+	query, args, err := sqlx.In(s.qs.TicketTagsIn, ids)
 	if err != nil {
 		return fmt.Errorf("tickets: tags: %w", err)
 	}
@@ -84,7 +72,7 @@ func (s *Store) loadTags(ctx context.Context, q sqlx.QueryerContext, ts []Ticket
 		TicketID int64  `db:"ticket_id"`
 		Tag      string `db:"tag"`
 	}
-	if err := sqlx.SelectContext(ctx, q, &rows, s.q(query), args...); err != nil {
+	if err := sqlx.SelectContext(ctx, q, &rows, s.db.Rebind(query), args...); err != nil {
 		return fmt.Errorf("tickets: tags: %w", err)
 	}
 	for _, r := range rows {
@@ -97,7 +85,7 @@ func (s *Store) loadTags(ctx context.Context, q sqlx.QueryerContext, ts []Ticket
 // Ticket finds a property's ticket by number.
 func (s *Store) Ticket(ctx context.Context, propertyID, number int64) (Ticket, error) {
 	var ts []Ticket
-	if err := s.db.SelectContext(ctx, &ts, s.q(ticketSelect+` AND t.number = ?`), propertyID, number); err != nil {
+	if err := s.db.Select(ctx, nil, &ts, s.qs.TicketByNumber, propertyID, number); err != nil {
 		return Ticket{}, fmt.Errorf("tickets: ticket #%d: %w", number, err)
 	}
 	if len(ts) == 0 {
@@ -110,9 +98,6 @@ func (s *Store) Ticket(ctx context.Context, propertyID, number int64) (Ticket, e
 	return ts[0], nil
 }
 
-const messageCols = `id, direction, kind, from_name, from_email, to_list, cc_list, subject, message_id, in_reply_to, refs,
-	text_body, trimmed_text, html_body, threading, problems, raw_size, date_header, created_at`
-
 // Detail returns a ticket — in the trash or not — with its messages (and attachment metadata),
 // participants and events.
 func (s *Store) Detail(ctx context.Context, propertyID, number int64) (TicketDetail, error) {
@@ -122,12 +107,11 @@ func (s *Store) Detail(ctx context.Context, propertyID, number int64) (TicketDet
 	}
 	t := ts.Ticket
 	d := TicketDetail{Ticket: t, Spam: ts.Spam, DeletedAt: ts.DeletedAt, MessageCount: t.Messages, Messages: []Message{}, Participants: []string{}, Events: []Event{}}
-	if err := s.db.SelectContext(ctx, &d.Messages, s.q(`SELECT `+messageCols+` FROM messages WHERE ticket_id = ? ORDER BY created_at, id`), t.ID); err != nil {
+	if err := s.db.Select(ctx, nil, &d.Messages, s.qs.MessagesOfTicket, t.ID); err != nil {
 		return TicketDetail{}, fmt.Errorf("tickets: messages of #%d: %w", number, err)
 	}
 	var atts []Attachment
-	if err := s.db.SelectContext(ctx, &atts, s.q(`SELECT a.id, a.message_id, a.filename, a.content_type, a.size, a.content_id, a.inline, a.sha256
-		FROM attachments a JOIN messages m ON m.id = a.message_id WHERE m.ticket_id = ? ORDER BY a.id`), t.ID); err != nil {
+	if err := s.db.Select(ctx, nil, &atts, s.qs.AttachmentsOfTicket, t.ID); err != nil {
 		return TicketDetail{}, fmt.Errorf("tickets: attachments of #%d: %w", number, err)
 	}
 	byMsg := map[int64]int{}
@@ -145,10 +129,10 @@ func (s *Store) Detail(ctx context.Context, propertyID, number int64) (TicketDet
 		i := byMsg[a.MessageID]
 		d.Messages[i].Attachments = append(d.Messages[i].Attachments, a)
 	}
-	if err := s.db.SelectContext(ctx, &d.Participants, s.q(`SELECT email FROM ticket_participants WHERE ticket_id = ? ORDER BY email`), t.ID); err != nil {
+	if err := s.db.Select(ctx, nil, &d.Participants, s.qs.ParticipantsOfTicket, t.ID); err != nil {
 		return TicketDetail{}, fmt.Errorf("tickets: participants of #%d: %w", number, err)
 	}
-	if err := s.db.SelectContext(ctx, &d.Events, s.q(`SELECT kind, actor, detail, created_at FROM ticket_events WHERE ticket_id = ? ORDER BY id`), t.ID); err != nil {
+	if err := s.db.Select(ctx, nil, &d.Events, s.qs.EventsOfTicket, t.ID); err != nil {
 		return TicketDetail{}, fmt.Errorf("tickets: events of #%d: %w", number, err)
 	}
 	for i := range d.Events {
@@ -160,7 +144,7 @@ func (s *Store) Detail(ctx context.Context, propertyID, number int64) (TicketDet
 // Raw returns the verbatim bytes of a stored message of the property.
 func (s *Store) Raw(ctx context.Context, propertyID, messageID int64) ([]byte, error) {
 	var raw []byte
-	err := s.db.GetContext(ctx, &raw, s.q(`SELECT raw FROM messages WHERE property_id = ? AND id = ?`), propertyID, messageID)
+	err := s.db.Get(ctx, nil, &raw, s.qs.MessageRaw, propertyID, messageID)
 	if db.IsNoRows(err) {
 		return nil, fmt.Errorf("tickets: message %d: %w", messageID, ErrNotFound)
 	}
@@ -171,37 +155,17 @@ func (s *Store) Raw(ctx context.Context, propertyID, messageID int64) ([]byte, e
 }
 
 // Close closes a ticket. Closing a closed ticket changes nothing.
-func (s *Store) Close(ctx context.Context, propertyID, number int64, actor string) (Ticket, error) {
-	return s.setStatus(ctx, propertyID, number, actor, StatusClosed)
+func (s *Store) Close(ctx context.Context, propertyID, number int64, actor Actor) (Ticket, error) {
+	return s.setStatusOf(ctx, propertyID, number, actor, StatusClosed)
 }
 
 // Reopen reopens a closed ticket. Reopening an open ticket changes nothing.
-func (s *Store) Reopen(ctx context.Context, propertyID, number int64, actor string) (Ticket, error) {
-	return s.setStatus(ctx, propertyID, number, actor, StatusOpen)
+func (s *Store) Reopen(ctx context.Context, propertyID, number int64, actor Actor) (Ticket, error) {
+	return s.setStatusOf(ctx, propertyID, number, actor, StatusOpen)
 }
 
-func (s *Store) setStatus(ctx context.Context, propertyID, number int64, actor, status string) (Ticket, error) {
-	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
-		now := s.Now()
-		var closedAt *time.Time
-		event := "reopened"
-		if status == StatusClosed {
-			closedAt, event = &now, "closed"
-		}
-		var ids []int64
-		err := s.db.Select(ctx, tx, &ids, `UPDATE tickets SET status = ?, closed_at = ?, snoozed_until = NULL, updated_at = ?
-			WHERE property_id = ? AND number = ? AND deleted_at IS NULL AND status <> ? RETURNING id`,
-			status, closedAt, now, propertyID, number, status)
-		if err != nil {
-			return fmt.Errorf("tickets: %s #%d: %w", event, number, err)
-		}
-		if len(ids) == 0 {
-			return nil // already there, or no such ticket: Ticket below tells which
-		}
-		return s.addEvent(ctx, tx, ids[0], event, actor, "", now)
+func (s *Store) setStatusOf(ctx context.Context, propertyID, number int64, actor Actor, status string) (Ticket, error) {
+	return s.onTicketOf(ctx, propertyID, number, func(tx *sqlx.Tx, id int64) error {
+		return s.setStatus(ctx, tx, id, actor, status)
 	})
-	if err != nil {
-		return Ticket{}, err
-	}
-	return s.Ticket(ctx, propertyID, number)
 }

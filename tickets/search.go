@@ -271,7 +271,7 @@ func (s *Store) Search(ctx context.Context, propertyID, viewerID int64, q Query)
 	args := append(pageArgs, viewerID)
 
 	var rows []searchRow
-	if err := s.db.SelectContext(ctx, &rows, s.q(query), args...); err != nil {
+	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(query), args...); err != nil {
 		return Page{}, fmt.Errorf("tickets: search: %w", err)
 	}
 	res := Page{Tickets: []ListItem{}}
@@ -501,7 +501,7 @@ func (s *Store) textWhere(ctx context.Context, w *where, text string) error {
 	// lead (CROSS JOIN fixes the order of the loops: few tickets, then sorted); for common ones
 	// the list is walked in order, each ticket looked up in the set of matches.
 	var n int
-	if err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM (SELECT 1 FROM search_fts WHERE search_fts MATCH ? LIMIT ?)`, match, ftsCommon); err != nil {
+	if err := s.db.Get(ctx, nil, &n, s.qs.SearchFTSCount, match, ftsCommon); err != nil {
 		return fmt.Errorf("tickets: search: %w", err)
 	}
 	if n < ftsCommon {

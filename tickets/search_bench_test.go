@@ -47,7 +47,7 @@ func (w *swWorld) exec(t *testing.T, q string, args ...any) {
 
 func (w *swWorld) assign(t *testing.T, num int64, target string) {
 	t.Helper()
-	if _, err := w.s.Assign(w.ctx, w.p, num, "alice@acme.example", target); err != nil {
+	if _, err := w.s.Assign(w.ctx, w.p, num, tickets.Agent{Email: "alice@acme.example"}, target); err != nil {
 		t.Fatal(err)
 	}
 }

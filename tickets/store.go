@@ -5,14 +5,15 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io/fs"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 
 	"github.com/postdesk/postdesk/db"
+	"github.com/postdesk/postdesk/tickets/rules"
 )
 
 // Store keeps the domain in the database. It is safe for concurrent use.
@@ -22,6 +23,7 @@ type Store struct {
 	log       *slog.Logger
 	hooks     []Hook
 	numbering sync.Map // property IDs whose ticket number sequence is known to exist
+	qs        queries
 }
 
 // Hook is called inside the transaction of every change that may cause mail (a delivery, a reply,
@@ -42,13 +44,44 @@ func WithLogger(l *slog.Logger) Option { return func(s *Store) { s.log = l } }
 // WithHook adds a hook called in the transaction of every change.
 func WithHook(h Hook) Option { return func(s *Store) { s.hooks = append(s.hooks, h) } }
 
-// New returns a store over d.
+// Open returns a store over d with every one of its statements prepared: a broken query fails
+// here, at start, rather than the first time a rarely used path runs.
+func Open(ctx context.Context, d *db.DB, opts ...Option) (*Store, error) {
+	return open(ctx, d, queryFiles, opts...)
+}
+
+func open(ctx context.Context, d *db.DB, files fs.FS, opts ...Option) (*Store, error) {
+	s, err := newStore(d, files, opts...)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.PrepareAll(ctx, &s.qs); err != nil {
+		return nil, fmt.Errorf("tickets: %w", err)
+	}
+	return s, nil
+}
+
+// New returns a store over d whose statements are prepared on first use. It panics when the
+// embedded queries do not load, which they always do (TestQueriesPrepareOnEveryEngine): they are
+// fixed when the program is built, like a regexp.MustCompile. Prefer Open, which prepares them.
 func New(d *db.DB, opts ...Option) *Store {
-	s := &Store{db: d, now: time.Now, log: slog.New(slog.DiscardHandler)}
+	s, err := newStore(d, queryFiles, opts...)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+func newStore(d *db.DB, files fs.FS, opts ...Option) (*Store, error) {
+	qs, err := loadQueries(files, d.Dialect)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{db: d, now: time.Now, log: slog.New(slog.DiscardHandler), qs: qs}
 	for _, o := range opts {
 		o(s)
 	}
-	return s
+	return s, nil
 }
 
 // AddHook registers a hook; call it while wiring, before the store is used.
@@ -60,8 +93,6 @@ func (s *Store) DB() *db.DB { return s.db }
 // Now is the store's clock, in UTC at the database's precision (microseconds).
 func (s *Store) Now() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
-func (s *Store) q(query string) string { return s.db.Rebind(query) }
-
 // Secret returns the server secret, generating and storing it on first use. Several instances
 // starting at once agree on one: the first insert wins and everybody reads it back.
 func (s *Store) Secret(ctx context.Context) ([]byte, error) {
@@ -69,11 +100,11 @@ func (s *Store) Secret(ctx context.Context) ([]byte, error) {
 	if _, err := rand.Read(b); err != nil {
 		return nil, fmt.Errorf("tickets: generate secret: %w", err)
 	}
-	if _, err := s.db.ExecContext(ctx, s.q(`INSERT INTO settings (name, value) VALUES ('server_secret', ?) ON CONFLICT (name) DO NOTHING`), hex.EncodeToString(b)); err != nil {
+	if err := s.db.Exec(ctx, nil, s.qs.SettingSecretInsert, hex.EncodeToString(b)); err != nil {
 		return nil, fmt.Errorf("tickets: store secret: %w", err)
 	}
 	var v string
-	if err := s.db.GetContext(ctx, &v, `SELECT value FROM settings WHERE name = 'server_secret'`); err != nil {
+	if err := s.db.Get(ctx, nil, &v, s.qs.SettingSecret); err != nil {
 		return nil, fmt.Errorf("tickets: read secret: %w", err)
 	}
 	secret, err := hex.DecodeString(v)
@@ -83,12 +114,12 @@ func (s *Store) Secret(ctx context.Context) ([]byte, error) {
 	return secret, nil
 }
 
-// normEmail is how addresses are compared everywhere: trimmed and lowercased.
-func normEmail(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
+// normEmail is how addresses are compared everywhere (see rules.Norm).
+func normEmail(e string) string { return rules.Norm(e) }
 
 // addEvent appends to a ticket's log.
-func (s *Store) addEvent(ctx context.Context, tx *sqlx.Tx, ticketID int64, kind, actor, detail string, at time.Time) error {
-	err := s.db.Exec(ctx, tx, `INSERT INTO ticket_events (ticket_id, kind, actor, detail, created_at) VALUES (?, ?, ?, ?, ?)`,
+func (s *Store) addEvent(ctx context.Context, tx *sqlx.Tx, ticketID int64, kind string, actor Actor, detail string, at time.Time) error {
+	err := s.db.Exec(ctx, tx, s.qs.EventAdd,
 		ticketID, kind, actor, detail, at)
 	if err != nil {
 		return fmt.Errorf("tickets: add event %s: %w", kind, err)

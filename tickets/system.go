@@ -30,8 +30,7 @@ func (s *Store) KeepSystemMail(ctx context.Context, kind string, in Inbound, the
 	}
 	err = s.db.Tx(ctx, func(tx *sqlx.Tx) error {
 		var ids []int64
-		if err := s.db.Select(ctx, tx, &ids, `INSERT INTO system_mail (kind, dedup_key, envelope_from, from_email, subject, message_id, class, raw, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, dedup_key) DO NOTHING RETURNING id`,
+		if err := s.db.Select(ctx, tx, &ids, s.qs.SystemMailInsert,
 			kind, DedupKey(in.MessageID, in.Raw), normEmail(in.EnvelopeFrom), normEmail(in.From.Email), in.Subject, in.MessageID, in.Kind, raw, s.Now()); err != nil {
 			return err
 		}
@@ -39,7 +38,7 @@ func (s *Store) KeepSystemMail(ctx context.Context, kind string, in Inbound, the
 			return nil
 		}
 		if raw == nil && in.Raw != nil {
-			if err := s.pgPut(ctx, tx, `UPDATE system_mail SET raw = lo_get(?) WHERE id = ?`, ids[0], in.Raw); err != nil {
+			if err := s.pgPut(ctx, tx, s.qs.LOSetSystemMailRaw, ids[0], in.Raw); err != nil {
 				return err
 			}
 		}
@@ -58,7 +57,7 @@ func (s *Store) KeepSystemMail(ctx context.Context, kind string, in Inbound, the
 // SystemMails lists the newest kept system mails of kind, at most limit.
 func (s *Store) SystemMails(ctx context.Context, kind string, limit int) ([]SystemMail, error) {
 	var ms []SystemMail
-	err := s.db.SelectContext(ctx, &ms, s.q(`SELECT id, kind, envelope_from, from_email, subject, message_id, class, created_at FROM system_mail WHERE kind = ? ORDER BY id DESC LIMIT ?`), kind, limit)
+	err := s.db.Select(ctx, nil, &ms, s.qs.SystemMails, kind, limit)
 	if err != nil {
 		return nil, fmt.Errorf("tickets: list %s mail: %w", kind, err)
 	}

@@ -48,7 +48,7 @@ func (s *Store) CreateToken(ctx context.Context, p Property, agentEmail, name st
 	}
 	token := TokenPrefix + base64.RawURLEncoding.EncodeToString(b)
 	err = s.db.Tx(ctx, func(tx *sqlx.Tx) error {
-		return s.db.Exec(ctx, tx, `INSERT INTO api_tokens (property_id, agent_id, token_hash, name, created_at) VALUES (?, ?, ?, ?, ?)`,
+		return s.db.Exec(ctx, tx, s.qs.TokenInsert,
 			p.ID, a.ID, hashToken(token), name, s.Now())
 	})
 	if err != nil {
@@ -72,7 +72,7 @@ func (s *Store) Authenticate(ctx context.Context, token string) (Property, Agent
 		AgentID    int64      `db:"agent_id"`
 		LastUsedAt *time.Time `db:"last_used_at"`
 	}
-	if err := s.db.Select(ctx, nil, &rows, `SELECT id, property_id, agent_id, last_used_at FROM api_tokens WHERE token_hash = ?`, hashToken(token)); err != nil {
+	if err := s.db.Select(ctx, nil, &rows, s.qs.TokenByHash, hashToken(token)); err != nil {
 		return Property{}, Agent{}, fmt.Errorf("tickets: token: %w", err)
 	}
 	if len(rows) == 0 {
@@ -84,8 +84,7 @@ func (s *Store) Authenticate(ctx context.Context, token string) (Property, Agent
 		return Property{}, Agent{}, err
 	}
 	var as []Agent
-	if err := s.db.Select(ctx, nil, &as, `SELECT `+agentCols+` FROM agents a JOIN property_agents pa ON pa.agent_id = a.id
-		WHERE pa.property_id = ? AND a.id = ?`, row.PropertyID, row.AgentID); err != nil {
+	if err := s.db.Select(ctx, nil, &as, s.qs.AgentByID, row.PropertyID, row.AgentID); err != nil {
 		return Property{}, Agent{}, fmt.Errorf("tickets: token: agent: %w", err)
 	}
 	if len(as) == 0 {
@@ -94,7 +93,7 @@ func (s *Store) Authenticate(ctx context.Context, token string) (Property, Agent
 	now := s.Now()
 	if row.LastUsedAt == nil || now.Sub(*row.LastUsedAt) >= tokenUseGranularity {
 		err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
-			return s.db.Exec(ctx, tx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)`,
+			return s.db.Exec(ctx, tx, s.qs.TokenUsed,
 				now, row.ID, now.Add(-tokenUseGranularity))
 		})
 		if err != nil {
@@ -113,13 +112,13 @@ func (s *Store) RevokeTokens(ctx context.Context, p Property, agentEmail string)
 	var known bool
 	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
 		var agents []int64
-		if err := s.db.Select(ctx, tx, &agents, `SELECT id FROM agents WHERE email = ?`, email); err != nil {
+		if err := s.db.Select(ctx, tx, &agents, s.qs.AgentIDByEmail, email); err != nil {
 			return err
 		}
 		if known = len(agents) > 0; !known {
 			return nil
 		}
-		return s.db.Select(ctx, tx, &ids, `DELETE FROM api_tokens WHERE property_id = ? AND agent_id = ? RETURNING id`, p.ID, agents[0])
+		return s.db.Select(ctx, tx, &ids, s.qs.TokensRevoke, p.ID, agents[0])
 	})
 	if err != nil {
 		return 0, fmt.Errorf("tickets: revoke tokens of %s: %w", email, err)

@@ -9,9 +9,9 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/postdesk/postdesk/intake"
+	"github.com/postdesk/postdesk/threading"
 	"github.com/postdesk/postdesk/tickets"
 )
 
@@ -47,7 +47,7 @@ func propertyAdd(ctx context.Context, c *cli, args []string) error {
 	slug := fs.String("slug", "", "short name, the local part of the forwarding address (required)")
 	name := fs.String("name", "", "display name, used in the From of outgoing mail (required)")
 	from := fs.String("from", "", "the property's own support address (support@brand.example)")
-	window := fs.Duration("reopen-window", 72*time.Hour, "a customer's answer within this time after closing reopens the ticket")
+	window := fs.Duration("reopen-window", threading.DefaultReopenWindow, "a customer's answer within this time after closing reopens the ticket")
 	locale := fs.String("locale", "en", "language of the mails postdesk sends: en, fr, it, es")
 	cfg, rest, err := c.load(fs, args, "domain")
 	if err != nil {

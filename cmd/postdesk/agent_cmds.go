@@ -98,7 +98,7 @@ func ticketsCreate(ctx context.Context, c *cli, args []string) error {
 		if err != nil {
 			return err
 		}
-		t, err := sc.store.CreateTicket(ctx, sc.prop, *as, tickets.NewTicket{
+		t, err := sc.store.CreateTicket(ctx, sc.prop, tickets.Agent{Email: *as}, tickets.NewTicket{
 			Customer: tickets.Address{Name: *name, Email: *to}, Subject: *subject, Priority: *priority, Tags: tags, Assign: *assign, Outgoing: out,
 		}, tickets.NewMessageID(sc.cfg.Domain))
 		if err != nil {
@@ -128,7 +128,7 @@ func ticketsReply(ctx context.Context, c *cli, args []string) error {
 		if err != nil {
 			return err
 		}
-		t, err := sc.store.Reply(ctx, sc.prop, n, *as, out, tickets.NewMessageID(sc.cfg.Domain))
+		t, err := sc.store.Reply(ctx, sc.prop, n, tickets.Agent{Email: *as}, out, tickets.NewMessageID(sc.cfg.Domain))
 		if err != nil {
 			return err
 		}
@@ -165,7 +165,7 @@ func ticketsAssign(ctx context.Context, c *cli, args []string) error {
 		if *as == "" {
 			return fmt.Errorf("%w: --as is required", errUsage)
 		}
-		t, err := sc.store.Assign(ctx, sc.prop, n, *as, sc.rest[1])
+		t, err := sc.store.Assign(ctx, sc.prop, n, tickets.Agent{Email: *as}, sc.rest[1])
 		if err != nil {
 			return err
 		}

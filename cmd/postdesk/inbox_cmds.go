@@ -178,7 +178,7 @@ func ticketsNote(ctx context.Context, c *cli, args []string) error {
 		if err != nil {
 			return err
 		}
-		t, err := sc.store.Note(ctx, sc.prop, n, a.Email, out, tickets.NewMessageID(sc.cfg.Domain))
+		t, err := sc.store.Note(ctx, sc.prop, n, a, out, tickets.NewMessageID(sc.cfg.Domain))
 		if err != nil {
 			return err
 		}
@@ -194,10 +194,10 @@ func ticketsMove(ctx context.Context, c *cli, args []string, verb string) error 
 		if err != nil {
 			return err
 		}
-		do := map[string]func(context.Context, tickets.Property, int64, string) (tickets.Ticket, error){
+		do := map[string]func(context.Context, tickets.Property, int64, tickets.Actor) (tickets.Ticket, error){
 			"trash": sc.store.Trash, "restore": sc.store.Restore, "spam": sc.store.MarkSpam, "unspam": sc.store.UnmarkSpam,
 		}[verb]
-		t, err := do(ctx, sc.prop, n, "cli")
+		t, err := do(ctx, sc.prop, n, tickets.ActorCLI)
 		if err != nil {
 			return err
 		}
@@ -218,13 +218,13 @@ func ticketsBlock(ctx context.Context, c *cli, args []string, unblock bool) erro
 		}
 		email := sc.rest[0]
 		if unblock {
-			if err := sc.store.Unblock(ctx, sc.prop, email, "cli"); err != nil {
+			if err := sc.store.Unblock(ctx, sc.prop, email, tickets.ActorCLI); err != nil {
 				return err
 			}
 			fmt.Fprintf(c.stdout, "%s is no longer blocked\n", email)
 			return nil
 		}
-		res, err := sc.store.Block(ctx, sc.prop, email, "cli")
+		res, err := sc.store.Block(ctx, sc.prop, sc.cfg.Domain, email, tickets.ActorCLI)
 		if err != nil {
 			return err
 		}

@@ -201,7 +201,7 @@ func TestSnoozedTicketsWakeOnTheLoop(t *testing.T) {
 			s := tickets.New(d, tickets.WithClock(clk.Now))
 			p, _ := s.CreateProperty(ctx, tickets.NewProperty{Slug: "acme", Name: "Acme"})
 			a, _ := s.AddAgent(ctx, p.ID, "alice@acme.example", "Alice", "")
-			tk, err := s.CreateTicket(ctx, p, a.Email, tickets.NewTicket{Customer: tickets.Address{Email: "ann@example.org"}, Subject: "S", Outgoing: tickets.Outgoing{Text: "x"}}, "m1@desk.example")
+			tk, err := s.CreateTicket(ctx, p, a, tickets.NewTicket{Customer: tickets.Address{Email: "ann@example.org"}, Subject: "S", Outgoing: tickets.Outgoing{Text: "x"}}, "m1@desk.example")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -29,9 +29,13 @@ func mailboxCmd(ctx context.Context, c *cli, args []string) error {
 
 // newMailboxPollers wires the IMAP pollers to the intake pipeline — the path SMTP mail takes
 // (intake uses the property's forwarding address as the recipient). serve runs the result beside
-// its servers.
-func newMailboxPollers(d *db.DB, store *tickets.Store, secret []byte, r inbound.Receiver, log *slog.Logger) *imapfetch.Pollers {
-	return imapfetch.NewPollers(mailbox.NewStore(d, secret), r, store, log)
+// its servers. Its store's statements are prepared now: a broken query fails serve at start.
+func newMailboxPollers(ctx context.Context, d *db.DB, store *tickets.Store, secret []byte, r inbound.Receiver, log *slog.Logger) (*imapfetch.Pollers, error) {
+	boxes, err := mailbox.Open(ctx, d, secret)
+	if err != nil {
+		return nil, err
+	}
+	return imapfetch.NewPollers(boxes, r, store, log), nil
 }
 
 // openMailboxes opens the database, the ticket store and the mailbox store (whose passwords are
@@ -46,7 +50,12 @@ func openMailboxes(ctx context.Context, c *cli, cfg *config.Config) (*db.DB, *ti
 		d.Close()
 		return nil, nil, nil, err
 	}
-	return d, s, mailbox.NewStore(d, secret), nil
+	boxes, err := mailbox.Open(ctx, d, secret)
+	if err != nil {
+		d.Close()
+		return nil, nil, nil, err
+	}
+	return d, s, boxes, nil
 }
 
 func mailboxAdd(ctx context.Context, c *cli, args []string) error {

@@ -124,7 +124,7 @@ func (c *cli) loadKeys(fs *flag.FlagSet, args []string, keys []string) (*config.
 	return cfg, rest, nil
 }
 
-// open opens the database (applying migrations) and the store over it.
+// open opens the database (applying migrations) and the store over it, its queries prepared.
 func (c *cli) open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*db.DB, *tickets.Store, error) {
 	d, err := db.Open(ctx, cfg.DB)
 	if err != nil {
@@ -133,7 +133,13 @@ func (c *cli) open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return d, tickets.New(d, tickets.WithLogger(log)), nil
+	// Open prepares every statement of the store: a broken query fails here, at start.
+	s, err := tickets.Open(ctx, d, tickets.WithLogger(log))
+	if err != nil {
+		d.Close()
+		return nil, nil, err
+	}
+	return d, s, nil
 }
 
 // scoped is what a command scoped to one property works with, once its flags, settings and

@@ -146,7 +146,10 @@ func serve(ctx context.Context, c *cli, args []string) error {
 	}
 	pipeline.PostmasterProperty = cfg.Postmaster
 	pipeline.Postmaster = postmaster{store, notifier}
-	pollers := newMailboxPollers(d, store, secret, receiver(pipeline), log)
+	pollers, err := newMailboxPollers(ctx, d, store, secret, receiver(pipeline), log)
+	if err != nil {
+		return err
+	}
 
 	var servers []*smtpd.Server
 	for _, l := range []struct {

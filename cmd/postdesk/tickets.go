@@ -123,7 +123,7 @@ func ticketsSetStatus(ctx context.Context, c *cli, args []string, verb string) e
 		if verb == "reopen" {
 			set = sc.store.Reopen
 		}
-		t, err := set(ctx, sc.prop.ID, n, "cli")
+		t, err := set(ctx, sc.prop.ID, n, tickets.ActorCLI)
 		if err != nil {
 			return err
 		}

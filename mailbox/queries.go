@@ -1,0 +1,40 @@
+package mailbox
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+
+	"github.com/postdesk/postdesk/db"
+)
+
+// queryFiles holds the store's SQL (see db.LoadQueries).
+//
+//go:embed queries/*.sql
+var queryFiles embed.FS
+
+// queries are the store's named statements.
+type queries struct {
+	Insert               string `query:"mailbox-insert"`
+	ByID                 string `query:"mailbox-by-id"`
+	All                  string `query:"mailboxes-all"`
+	OfProperty           string `query:"mailboxes-of-property"`
+	Claim                string `query:"mailbox-claim"`
+	Release              string `query:"mailbox-release"`
+	Restart              string `query:"mailbox-restart"`
+	Advance              string `query:"mailbox-advance"`
+	Polled               string `query:"mailbox-polled"`
+	PolledBacklogUnknown string `query:"mailbox-polled-backlog-unknown"`
+}
+
+func loadQueries(files fs.FS, dialect db.Dialect) (queries, error) {
+	var q queries
+	sub, err := fs.Sub(files, "queries")
+	if err != nil {
+		return q, fmt.Errorf("mailbox: queries: %w", err)
+	}
+	if err := db.LoadQueries(sub, dialect, &q); err != nil {
+		return q, fmt.Errorf("mailbox: %w", err)
+	}
+	return q, nil
+}

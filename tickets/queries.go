@@ -1,0 +1,190 @@
+package tickets
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+
+	"github.com/postdesk/postdesk/db"
+)
+
+// queryFiles holds the store's fixed SQL, grouped by table (see db.LoadQueries).
+//
+//go:embed queries/*.sql
+var queryFiles embed.FS
+
+// queries are the store's named statements, as run on its engine.
+type queries struct {
+	// agents.sql
+	AgentUpsert                 string `query:"agent-upsert"`
+	AgentSetRole                string `query:"agent-set-role"`
+	AgentByEmail                string `query:"agent-by-email"`
+	AgentByID                   string `query:"agent-by-id"`
+	AgentsOfProperty            string `query:"agents-of-property"`
+	AgentOnProperty             string `query:"agent-on-property"`
+	AgentIDByEmail              string `query:"agent-id-by-email"`
+	AgentsInvolved              string `query:"agents-involved"`
+	Audience                    string `query:"audience"`
+	DepartmentUpsert            string `query:"department-upsert"`
+	DepartmentMemberAdd         string `query:"department-member-add"`
+	DepartmentByName            string `query:"department-by-name"`
+	DepartmentMembers           string `query:"department-members"`
+	DepartmentsOfProperty       string `query:"departments-of-property"`
+	DepartmentMembersOfProperty string `query:"department-members-of-property"`
+	DepartmentIDByName          string `query:"department-id-by-name"`
+
+	// attachments.sql
+	AttachmentInsert          string `query:"attachment-insert"`
+	AttachmentInsertReturning string `query:"attachment-insert-returning"`
+	AttachmentOfProperty      string `query:"attachment-of-property"`
+	AttachmentsOfTicket       string `query:"attachments-of-ticket"`
+	AttachmentsOfMessage      string `query:"attachments-of-message"`
+	LOCreate                  string `query:"lo-create"`
+	LOPut                     string `query:"lo-put"`
+	LOUnlink                  string `query:"lo-unlink"`
+	LOSetTextBody             string `query:"lo-set-text-body"`
+	LOSetTrimmedText          string `query:"lo-set-trimmed-text"`
+	LOSetHTMLBody             string `query:"lo-set-html-body"`
+	LOSetRaw                  string `query:"lo-set-raw"`
+	LOSetAttachmentData       string `query:"lo-set-attachment-data"`
+	LOSetSystemMailRaw        string `query:"lo-set-system-mail-raw"`
+
+	// contacts.sql
+	ContactSummaries      string `query:"contact-summaries"`
+	ContactSummaryByEmail string `query:"contact-summary-by-email"`
+	ContactUpsert         string `query:"contact-upsert"`
+	ContactUnblock        string `query:"contact-unblock"`
+	ContactMarkBouncing   string `query:"contact-mark-bouncing"`
+	ContactOfTicket       string `query:"contact-of-ticket"`
+	TicketCc              string `query:"ticket-cc"`
+
+	// events.sql
+	EventAdd       string `query:"event-add"`
+	EventsOfTicket string `query:"events-of-ticket"`
+	EventsIn       string `query:"events-in"`
+
+	// export.sql
+	ExportTicketsIn      string `query:"export-tickets-in"`
+	ExportMessagesIn     string `query:"export-messages-in"`
+	ExportAttachmentsIn  string `query:"export-attachments-in"`
+	ExportParticipantsIn string `query:"export-participants-in"`
+
+	// messages.sql
+	MessageDedup               string `query:"message-dedup"`
+	MessageInsertInbound       string `query:"message-insert-inbound"`
+	MessageInsertOutgoing      string `query:"message-insert-outgoing"`
+	MessageTrimmedIsText       string `query:"message-trimmed-is-text"`
+	MessageSetRaw              string `query:"message-set-raw"`
+	MessageRaw                 string `query:"message-raw"`
+	MessageHTML                string `query:"message-html"`
+	MessagesOfTicket           string `query:"messages-of-ticket"`
+	MessageBrief               string `query:"message-brief"`
+	MessageFull                string `query:"message-full"`
+	MessageIDsOfTicket         string `query:"message-ids-of-ticket"`
+	AgentRepliesSince          string `query:"agent-replies-since"`
+	ThreadIDRecord             string `query:"thread-id-record"`
+	ThreadIDRecordInbound      string `query:"thread-id-record-inbound"`
+	ThreadIDIsInternal         string `query:"thread-id-is-internal"`
+	ThreadIDMarkInternal       string `query:"thread-id-mark-internal"`
+	LookupTicketByID           string `query:"lookup-ticket-by-id"`
+	LookupTicketByNumber       string `query:"lookup-ticket-by-number"`
+	LookupTicketsByMessageIDIn string `query:"lookup-tickets-by-message-id-in"`
+	LookupIsParticipant        string `query:"lookup-is-participant"`
+
+	// properties.sql
+	PropertyInsert               string `query:"property-insert"`
+	PropertyBySlug               string `query:"property-by-slug"`
+	PropertyByID                 string `query:"property-by-id"`
+	PropertiesByFromAddress      string `query:"properties-by-from-address"`
+	PropertiesAll                string `query:"properties-all"`
+	PropertySetDefaultDepartment string `query:"property-set-default-department"`
+	TicketNumberNext             string `query:"ticket-number-next"`
+	PropertyNextNumber           string `query:"property-next-number"`
+	SettingSecretInsert          string `query:"setting-secret-insert"`
+	SettingSecret                string `query:"setting-secret"`
+
+	// purge.sql
+	PurgeAttachments     string `query:"purge-attachments"`
+	PurgeMessages        string `query:"purge-messages"`
+	PurgeEvents          string `query:"purge-events"`
+	PurgeTags            string `query:"purge-tags"`
+	PurgeParticipants    string `query:"purge-participants"`
+	PurgeThreadIDs       string `query:"purge-thread-ids"`
+	PurgeReads           string `query:"purge-reads"`
+	PurgeUnsentMail      string `query:"purge-unsent-mail"`
+	PurgeSentMail        string `query:"purge-sent-mail"`
+	PurgeUnlinkFollowUps string `query:"purge-unlink-follow-ups"`
+	PurgeTicket          string `query:"purge-ticket"`
+	BlockContact         string `query:"block-contact"`
+	BlockMessageCounts   string `query:"block-message-counts"`
+	BlockThreadIDs       string `query:"block-thread-ids"`
+	BlockAttachments     string `query:"block-attachments"`
+	BlockMessages        string `query:"block-messages"`
+	BlockQueuedMail      string `query:"block-queued-mail"`
+
+	// search.sql
+	SearchFTSCount string `query:"search-fts-count"`
+
+	// system.sql
+	SystemMailInsert string `query:"system-mail-insert"`
+	SystemMails      string `query:"system-mails"`
+
+	// tickets.sql
+	TicketListBase          string `query:"ticket-list-base"`
+	TicketByNumber          string `query:"ticket-by-number"`
+	TicketByIDAnyState      string `query:"ticket-by-id-any-state"`
+	TicketWithStateByNumber string `query:"ticket-with-state-by-number"`
+	TicketsOfContact        string `query:"tickets-of-contact"`
+	TicketIDByNumber        string `query:"ticket-id-by-number"`
+	TicketKeyByNumber       string `query:"ticket-key-by-number"`
+	TicketSubject           string `query:"ticket-subject"`
+	TicketInsert            string `query:"ticket-insert"`
+	TicketSetCreated        string `query:"ticket-set-created"`
+	TicketSetForwarded      string `query:"ticket-set-forwarded"`
+	TicketSetSpam           string `query:"ticket-set-spam"`
+	TicketCountMessage      string `query:"ticket-count-message"`
+	TicketCountRobotMessage string `query:"ticket-count-robot-message"`
+	TicketCountHumanMessage string `query:"ticket-count-human-message"`
+	TicketSetMessageCount   string `query:"ticket-set-message-count"`
+	TicketTouch             string `query:"ticket-touch"`
+	TicketReopenByMail      string `query:"ticket-reopen-by-mail"`
+	TicketSetStatus         string `query:"ticket-set-status"`
+	TicketSetPriority       string `query:"ticket-set-priority"`
+	TicketSnooze            string `query:"ticket-snooze"`
+	TicketUnsnooze          string `query:"ticket-unsnooze"`
+	TicketsWakeSnoozed      string `query:"tickets-wake-snoozed"`
+	TicketAssign            string `query:"ticket-assign"`
+	TicketUnassign          string `query:"ticket-unassign"`
+	TicketTrash             string `query:"ticket-trash"`
+	TicketRestore           string `query:"ticket-restore"`
+	TicketTagCount          string `query:"ticket-tag-count"`
+	TicketTagAdd            string `query:"ticket-tag-add"`
+	TicketTagRemove         string `query:"ticket-tag-remove"`
+	TicketTagsIn            string `query:"ticket-tags-in"`
+	ParticipantAdd          string `query:"participant-add"`
+	ParticipantsOfTicket    string `query:"participants-of-ticket"`
+	TicketReadMark          string `query:"ticket-read-mark"`
+	TicketReadForget        string `query:"ticket-read-forget"`
+	TicketSpamSender        string `query:"ticket-spam-sender"`
+	TicketCustomerEmail     string `query:"ticket-customer-email"`
+	TicketBlockState        string `query:"ticket-block-state"`
+
+	// tokens.sql
+	TokenInsert  string `query:"token-insert"`
+	TokenByHash  string `query:"token-by-hash"`
+	TokenUsed    string `query:"token-used"`
+	TokensRevoke string `query:"tokens-revoke"`
+}
+
+// loadQueries reads the store's statements for dialect from files (queryFiles but in tests).
+func loadQueries(files fs.FS, dialect db.Dialect) (queries, error) {
+	var q queries
+	sub, err := fs.Sub(files, "queries")
+	if err != nil {
+		return q, fmt.Errorf("tickets: queries: %w", err)
+	}
+	if err := db.LoadQueries(sub, dialect, &q); err != nil {
+		return q, fmt.Errorf("tickets: %w", err)
+	}
+	return q, nil
+}

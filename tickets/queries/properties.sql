@@ -1,0 +1,38 @@
+-- Properties, their ticket numbers, and server settings.
+
+-- name: property-insert
+INSERT INTO properties (slug, name, from_address, reopen_window_secs, locale, created_at) VALUES (?, ?, ?, ?, ?, ?)
+
+-- name: property-by-slug
+SELECT id, slug, name, from_address, reopen_window_secs, locale, acknowledge, created_at FROM properties WHERE slug = ?
+
+-- name: property-by-id
+SELECT id, slug, name, from_address, reopen_window_secs, locale, acknowledge, created_at FROM properties WHERE id = ?
+
+-- name: properties-by-from-address
+SELECT id, slug, name, from_address, reopen_window_secs, locale, acknowledge, created_at FROM properties WHERE from_address = ? ORDER BY id
+
+-- name: properties-all
+SELECT id, slug, name, from_address, reopen_window_secs, locale, acknowledge, created_at FROM properties ORDER BY slug
+
+-- name: property-set-default-department
+UPDATE properties SET default_department_id = ? WHERE id = ?
+
+-- name: ticket-number-next
+-- engine: sqlite
+-- One writer anyway: the counter is a column of the property, and numbers have no gaps.
+UPDATE properties SET next_ticket_number = next_ticket_number + 1 WHERE id = ? RETURNING next_ticket_number - 1
+
+-- name: ticket-number-next
+-- engine: postgres
+-- A sequence per property, whose nextval never waits (numbers.go says why).
+SELECT nextval(?::regclass)
+
+-- name: property-next-number
+SELECT next_ticket_number FROM properties WHERE id = ?
+
+-- name: setting-secret-insert
+INSERT INTO settings (name, value) VALUES ('server_secret', ?) ON CONFLICT (name) DO NOTHING
+
+-- name: setting-secret
+SELECT value FROM settings WHERE name = 'server_secret'

@@ -1,0 +1,58 @@
+package rules
+
+import (
+	"strings"
+	"time"
+)
+
+// Command is one command of an agent's mail, as read (mailcmd.Command, which this package cannot
+// import: mailcmd takes its priorities from here).
+type Command struct {
+	Name  string // close, reopen, assign, priority, tag, untag, snooze, note
+	Arg   string
+	Until time.Time
+}
+
+// Step is what one command does to its ticket, decided before any command runs.
+type Step struct {
+	Op    Op
+	Value string    // the status, priority, tag, or assignment target ("me" made the agent)
+	Until time.Time // for OpSnooze
+}
+
+// Op is a change a command makes.
+type Op int
+
+const (
+	OpNone     Op = iota // #note, or a command this version does not act on
+	OpStatus             // close or reopen: Value is "closed" or "open"
+	OpPriority           // Value is the priority as written
+	OpTag
+	OpUntag
+	OpSnooze
+	OpAssign // Value is an agent's email or a department's name
+)
+
+// PlanCommand is what command c of agent agentEmail does.
+func PlanCommand(c Command, agentEmail string) Step {
+	switch c.Name {
+	case "close":
+		return Step{Op: OpStatus, Value: "closed"}
+	case "reopen":
+		return Step{Op: OpStatus, Value: "open"}
+	case "priority":
+		return Step{Op: OpPriority, Value: c.Arg}
+	case "tag":
+		return Step{Op: OpTag, Value: c.Arg}
+	case "untag":
+		return Step{Op: OpUntag, Value: c.Arg}
+	case "snooze":
+		return Step{Op: OpSnooze, Until: c.Until}
+	case "assign":
+		if strings.EqualFold(c.Arg, "me") {
+			return Step{Op: OpAssign, Value: agentEmail}
+		}
+		return Step{Op: OpAssign, Value: c.Arg}
+	}
+	return Step{}
+}
