@@ -212,7 +212,7 @@ func topic(subject string) string {
 
 // nl2br escapes text for HTML and turns its line breaks into <br>.
 func nl2br(text string) htmltemplate.HTML {
-	text = strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(text)
+	text = unixNewlines(text)
 	lines := strings.Split(htmltemplate.HTMLEscapeString(text), "\n")
 	return htmltemplate.HTML(strings.Join(lines, "<br>\n"))
 }
@@ -231,4 +231,12 @@ func messageHTML(m Message) htmltemplate.HTML {
 func sameAddress(a, b string) bool {
 	a, b = strings.TrimSpace(a), strings.TrimSpace(b)
 	return a != "" && strings.EqualFold(a, b)
+}
+
+// unixNewlines turns CRLF and bare CR into LF, without work for text that has neither.
+func unixNewlines(s string) string {
+	if strings.IndexByte(s, '\r') < 0 {
+		return s
+	}
+	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
 }

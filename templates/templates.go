@@ -205,7 +205,7 @@ func (k *kindSet) render(locale string, d Data) (Rendered, error) {
 	if err := k.text.Execute(&b, v); err != nil {
 		return Rendered{}, execError(k.textFiles, err)
 	}
-	r.Text = finish(strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(b.String()))
+	r.Text = finish(unixNewlines(b.String()))
 	b.Reset()
 	if err := k.html.Execute(&b, v); err != nil {
 		return Rendered{}, execError(k.htmlFiles, err)
