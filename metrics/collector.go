@@ -16,6 +16,7 @@ import (
 type dbCollector struct {
 	d   *db.DB
 	log *slog.Logger
+	qs  queries
 }
 
 var (
@@ -54,7 +55,7 @@ func (c *dbCollector) outbox(ctx context.Context, ch chan<- prometheus.Metric) {
 		Status string `db:"status"`
 		N      int64  `db:"n"`
 	}
-	if err := c.d.SelectContext(ctx, &rows, `SELECT status, COUNT(*) AS n FROM outbox GROUP BY status`); err != nil {
+	if err := c.d.Select(ctx, nil, &rows, c.qs.OutboxByStatus); err != nil {
 		c.fail(ch, err, outboxDesc, sentDesc, failedDesc, depthDesc)
 		return
 	}
@@ -80,8 +81,7 @@ func (c *dbCollector) mailboxes(ctx context.Context, ch chan<- prometheus.Metric
 		LastError string     `db:"last_error"`
 		CreatedAt time.Time  `db:"created_at"`
 	}
-	if err := c.d.SelectContext(ctx, &rows, `SELECT p.slug, m.username, m.host, m.folder, m.last_poll_at, m.last_error, m.created_at
-		FROM mailboxes m JOIN properties p ON p.id = m.property_id ORDER BY m.id`); err != nil {
+	if err := c.d.Select(ctx, nil, &rows, c.qs.Mailboxes); err != nil {
 		c.fail(ch, err, lagDesc, pollErrDesc)
 		return
 	}

@@ -6,6 +6,8 @@ package metrics
 
 import (
 	"context"
+	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -30,6 +32,7 @@ type Metrics struct {
 	failed   *prometheus.CounterVec
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	qs       queries // the collector's, kept to be prepared by Open
 }
 
 // Source labels: where accepted mail came from.
@@ -38,15 +41,47 @@ const (
 	SourceForm = "form" // the public contact form of the HTTP API
 )
 
-// New returns the metrics of a postdesk whose database is d, with the Go runtime and process
-// collectors.
+// Open returns the metrics of a postdesk whose database is d, with the Go runtime and process
+// collectors, and the statements read at scrape time prepared: a broken query fails here, at
+// start, not at the first scrape.
+func Open(ctx context.Context, d *db.DB, log *slog.Logger) (*Metrics, error) {
+	return open(ctx, d, queryFiles, log)
+}
+
+func open(ctx context.Context, d *db.DB, files fs.FS, log *slog.Logger) (*Metrics, error) {
+	m, err := newMetrics(d, files, log)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.PrepareAll(ctx, &m.qs); err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	return m, nil
+}
+
+// New is Open with the statements prepared on first use (the first scrape). It panics when the
+// embedded queries do not load, which they always do (TestQueriesPrepareOnEveryEngine): they are
+// fixed when the program is built, like a regexp.MustCompile. Prefer Open.
 func New(d *db.DB, log *slog.Logger) *Metrics {
+	m, err := newMetrics(d, queryFiles, log)
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
+func newMetrics(d *db.DB, files fs.FS, log *slog.Logger) (*Metrics, error) {
+	qs, err := loadQueries(files, d.Dialect)
+	if err != nil {
+		return nil, err
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		log: log,
+		qs:  qs,
 		accepted: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "postdesk_mail_accepted_total",
 			Help: "Inbound messages committed for a property (a redelivery of a stored message counts again), by source.",
@@ -78,10 +113,10 @@ func New(d *db.DB, log *slog.Logger) *Metrics {
 		m.failed.WithLabelValues(s)
 	}
 	m.reg.MustRegister(m.accepted, m.threaded, m.failed, m.requests, m.duration,
-		&dbCollector{d: d, log: log},
+		&dbCollector{d: d, log: log, qs: qs},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return m
+	return m, nil
 }
 
 // Registry is the registry the metrics are on.

@@ -31,32 +31,30 @@ func (b *batch) loopHeld() bool {
 	}
 	from := strings.ToLower(mc.Message.From)
 	now := n.store.Now().UTC().Truncate(time.Microsecond)
-	var lasts []time.Time
-	if b.err = n.db.Select(b.ctx, b.tx, &lasts, `SELECT last_at FROM loop_holds WHERE ticket_id = ? AND email = ?`, mc.Ticket.ID, from); b.err != nil {
+	last, held, err := n.store.LoopHoldLast(b.ctx, b.tx, mc.Ticket.ID, from)
+	if b.err = err; err != nil {
 		return true
 	}
-	if len(lasts) > 0 {
-		if now.Sub(lasts[0]) <= n.loopWindow {
-			b.err = n.db.Exec(b.ctx, b.tx, `UPDATE loop_holds SET last_at = ?, held = held + 1 WHERE ticket_id = ? AND email = ?`, now, mc.Ticket.ID, from)
+	if held {
+		if now.Sub(last) <= n.loopWindow {
+			b.err = n.store.ExtendLoopHold(b.ctx, b.tx, mc.Ticket.ID, from, now)
 			return true
 		}
 		// Quiet for a whole window: the hold ends, and this mail is judged afresh.
-		if b.err = n.db.Exec(b.ctx, b.tx, `DELETE FROM loop_holds WHERE ticket_id = ? AND email = ?`, mc.Ticket.ID, from); b.err != nil {
+		if b.err = n.store.EndLoopHold(b.ctx, b.tx, mc.Ticket.ID, from); b.err != nil {
 			return true
 		}
 	}
-	var count int
-	if b.err = n.db.Get(b.ctx, b.tx, &count, `SELECT COUNT(*) FROM messages WHERE ticket_id = ? AND from_email = ? AND created_at > ?`,
-		mc.Ticket.ID, from, now.Add(-n.loopWindow)); b.err != nil {
+	count, err := n.store.MailsFrom(b.ctx, b.tx, mc.Ticket.ID, from, now.Add(-n.loopWindow))
+	if b.err = err; err != nil {
 		return true
 	}
 	if count <= n.loopMax {
 		return false
 	}
-	// Two mails from the address at once may both get here: the one whose row goes in tells.
-	var inserted []int64
-	if b.err = n.db.Select(b.ctx, b.tx, &inserted, `INSERT INTO loop_holds (ticket_id, email, held_at, last_at, held) VALUES (?, ?, ?, ?, 1)
-		ON CONFLICT (ticket_id, email) DO NOTHING RETURNING ticket_id`, mc.Ticket.ID, from, now, now); b.err != nil || len(inserted) == 0 {
+	// Two mails from the address at once may both get here: the one whose hold goes in tells.
+	started, err := n.store.StartLoopHold(b.ctx, b.tx, mc.Ticket.ID, from, now)
+	if b.err = err; err != nil || !started {
 		return true
 	}
 	minutes := int(n.loopWindow.Round(time.Minute) / time.Minute)
@@ -73,10 +71,8 @@ func (b *batch) loopHeld() bool {
 // agents involved in the ticket (or else its audience) — and the property's admins and owners.
 // Their answers to it are internal, and a responder's answer from a held address is held too.
 func (b *batch) tellLoop(from string, l templates.Loop) {
-	var admins []tickets.Agent
-	if b.err = b.n.db.Select(b.ctx, b.tx, &admins, `SELECT a.id, a.email, a.name, pa.role, a.created_at FROM agents a
-		JOIN property_agents pa ON pa.agent_id = a.id WHERE pa.property_id = ? AND pa.role IN (?, ?) ORDER BY a.email`,
-		b.mc.Property.ID, "admin", "owner"); b.err != nil {
+	admins, err := b.n.store.Admins(b.ctx, b.tx, b.mc.Property.ID)
+	if b.err = err; err != nil {
 		return
 	}
 	concerned := b.mc.Involved

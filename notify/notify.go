@@ -256,9 +256,8 @@ func (b *batch) commandError() {
 	if b.err != nil || a == nil {
 		return
 	}
-	var n int
-	if b.err = b.n.db.Get(b.ctx, b.tx, &n, `SELECT COUNT(*) FROM outbox WHERE kind = ? AND rcpts = ? AND created_at > ?`,
-		templates.CommandError, a.Email, b.n.store.Now().Add(-time.Hour)); b.err != nil {
+	n, err := outbox.RecentOfKind(b.ctx, b.n.db, b.tx, templates.CommandError, a.Email, b.n.store.Now().Add(-time.Hour))
+	if b.err = err; err != nil {
 		return
 	}
 	if n >= commandErrorsPerHour {

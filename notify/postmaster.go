@@ -27,24 +27,17 @@ func (n *Notifier) ForwardToAdmins(ctx context.Context, tx *sqlx.Tx, in tickets.
 		return nil
 	}
 	from := strings.ToLower(in.From.Email)
-	var recent int
-	if err := n.db.Get(ctx, tx, &recent, `SELECT COUNT(*) FROM system_mail WHERE kind = ? AND from_email = ? AND created_at > ?`,
-		Postmaster, from, n.store.Now().Add(-n.loopWindow)); err != nil {
+	recent, err := n.store.SystemMailsFrom(ctx, tx, Postmaster, from, n.store.Now().Add(-n.loopWindow))
+	if err != nil {
 		return fmt.Errorf("notify: postmaster: %w", err)
 	}
 	if recent > n.loopMax {
 		n.log.Warn("postmaster mail not forwarded: suspected loop", slog.String("from", from), slog.Int("mails", recent))
 		return nil
 	}
-	type admin struct {
-		Email      string `db:"email"`
-		Name       string `db:"name"`
-		PropertyID int64  `db:"property_id"`
-	}
-	var admins []admin
-	if err := n.db.Select(ctx, tx, &admins, `SELECT a.email, a.name, MIN(pa.property_id) AS property_id FROM agents a
-		JOIN property_agents pa ON pa.agent_id = a.id WHERE pa.role IN (?, ?) GROUP BY a.email, a.name ORDER BY a.email`, "admin", "owner"); err != nil {
-		return fmt.Errorf("notify: postmaster: admins: %w", err)
+	admins, err := n.store.AllAdmins(ctx, tx)
+	if err != nil {
+		return fmt.Errorf("notify: postmaster: %w", err)
 	}
 	if len(admins) == 0 {
 		n.log.Warn("postmaster mail kept, but no property has an admin to forward it to", slog.String("from", from), slog.String("subject", in.Subject))

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"strings"
 	"time"
@@ -88,8 +89,11 @@ func Enqueue(ctx context.Context, d *db.DB, tx *sqlx.Tx, m New, now time.Time) (
 	if len(m.Raw) == 0 {
 		return 0, errors.New("outbox: a mail needs its bytes")
 	}
-	err := d.Get(ctx, tx, &id, `INSERT INTO outbox (property_id, ticket_id, message_id, kind, automatic, mail_from, rcpts, spec, raw, status, next_attempt_at, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+	qs, err := queriesOf(d)
+	if err != nil {
+		return 0, err
+	}
+	err = d.Get(ctx, tx, &id, qs.Enqueue,
 		m.PropertyID, ticket, m.MessageID, m.Kind, m.Automatic, m.From, strings.Join(m.Rcpts, ","), m.Spec, m.Raw, Queued, now, now)
 	if err != nil {
 		return 0, fmt.Errorf("outbox: enqueue: %w", err)
@@ -99,11 +103,28 @@ func Enqueue(ctx context.Context, d *db.DB, tx *sqlx.Tx, m New, now time.Time) (
 
 // RecentAutomatic counts automatic mails queued to rcpt since since (the loop breaker's count).
 func RecentAutomatic(ctx context.Context, d *db.DB, tx *sqlx.Tx, rcpt string, since time.Time) (int, error) {
+	qs, err := queriesOf(d)
+	if err != nil {
+		return 0, err
+	}
 	since = since.UTC().Truncate(time.Microsecond)
 	var n int
-	err := d.Get(ctx, tx, &n, `SELECT COUNT(*) FROM outbox WHERE rcpts = ? AND automatic = ? AND created_at > ?`, rcpt, true, since)
-	if err != nil {
+	if err := d.Get(ctx, tx, &n, qs.RecentAutomatic, rcpt, true, since); err != nil {
 		return 0, fmt.Errorf("outbox: count automatic mail: %w", err)
+	}
+	return n, nil
+}
+
+// RecentOfKind counts mails of kind queued to rcpt since since (the bound on command-error mails).
+func RecentOfKind(ctx context.Context, d *db.DB, tx *sqlx.Tx, kind, rcpt string, since time.Time) (int, error) {
+	qs, err := queriesOf(d)
+	if err != nil {
+		return 0, err
+	}
+	since = since.UTC().Truncate(time.Microsecond)
+	var n int
+	if err := d.Get(ctx, tx, &n, qs.RecentOfKind, kind, rcpt, since); err != nil {
+		return 0, fmt.Errorf("outbox: count %s mail: %w", kind, err)
 	}
 	return n, nil
 }
@@ -112,37 +133,65 @@ func RecentAutomatic(ctx context.Context, d *db.DB, tx *sqlx.Tx, rcpt string, si
 type Queue struct {
 	db  *db.DB
 	now func() time.Time
+	qs  queries
 	// Lease is how long a claim holds a row before another instance may recover it.
 	Lease time.Duration
 	// Expire is how long a mail is retried before it fails for good.
 	Expire time.Duration
 }
 
-// NewQueue returns the queue over d. now may be nil (time.Now).
+// Open returns the queue over d with every statement of the outbox prepared — the package
+// functions' too: a broken query fails here, at start. now may be nil (time.Now).
+func Open(ctx context.Context, d *db.DB, now func() time.Time) (*Queue, error) {
+	return open(ctx, d, queryFiles, now)
+}
+
+func open(ctx context.Context, d *db.DB, files fs.FS, now func() time.Time) (*Queue, error) {
+	q, err := newQueue(d, files, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.PrepareAll(ctx, &q.qs); err != nil {
+		return nil, fmt.Errorf("outbox: %w", err)
+	}
+	return q, nil
+}
+
+// NewQueue returns the queue over d, its statements prepared on first use. now may be nil
+// (time.Now). It panics when the embedded queries do not load, which they always do
+// (TestQueriesPrepareOnEveryEngine): they are fixed when the program is built, like a
+// regexp.MustCompile. Prefer Open, which prepares them.
 func NewQueue(d *db.DB, now func() time.Time) *Queue {
+	q, err := newQueue(d, queryFiles, now)
+	if err != nil {
+		panic(err)
+	}
+	return q
+}
+
+func newQueue(d *db.DB, files fs.FS, now func() time.Time) (*Queue, error) {
+	qs, err := loadQueries(files, d.Dialect)
+	if err != nil {
+		return nil, err
+	}
 	if now == nil {
 		now = time.Now
 	}
-	return &Queue{db: d, now: now, Lease: 5 * time.Minute, Expire: 48 * time.Hour}
+	return &Queue{db: d, now: now, qs: qs, Lease: 5 * time.Minute, Expire: 48 * time.Hour}, nil
 }
 
 func (q *Queue) clock() time.Time { return q.now().UTC().Truncate(time.Microsecond) }
-
-const mailCols = `id, property_id, ticket_id, message_id, kind, automatic, mail_from, rcpts, spec, raw, status, attempts, next_attempt_at, last_error, created_at, sent_at`
 
 // Claim takes up to n due rows, recording the attempt (status sending, attempts+1, a lease) before
 // the caller dials anything. Several instances on PostgreSQL never claim the same row.
 func (q *Queue) Claim(ctx context.Context, n int) ([]Mail, error) {
 	now := q.clock()
-	pick := `SELECT id FROM outbox WHERE status = ? AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`
-	if q.db.Dialect == db.Postgres {
-		pick += ` FOR UPDATE SKIP LOCKED` // dialect-specific: SQLite has one writer and no row locks
-	}
 	var ms []Mail
 	err := q.db.Batch(ctx, func(tx *sqlx.Tx) error {
 		ctx := context.WithoutCancel(ctx) // a shared transaction (see db.Batch)
-		return q.db.Select(ctx, tx, &ms, `UPDATE outbox SET status = ?, attempts = attempts + 1, last_attempt_at = ?, lease_until = ?
-			WHERE id IN (`+pick+`) RETURNING `+mailCols, Sending, now, now.Add(q.Lease), Queued, now, n)
+		// One statement per engine (queries/outbox.sql): PostgreSQL's skips rows locked by another
+		// instance's claim.
+		return q.db.Select(ctx, tx, &ms, q.qs.Claim, Sending, now, now.Add(q.Lease), Queued, now, n)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("outbox: claim: %w", err)
@@ -150,14 +199,14 @@ func (q *Queue) Claim(ctx context.Context, n int) ([]Mail, error) {
 	return ms, nil
 }
 
-// set moves row id from one status to another, and records ev on its ticket in the same
-// transaction; it fails if the row is not in from (another instance recovered it after our lease
-// ran out).
-func (q *Queue) set(ctx context.Context, m Mail, from, to string, ev *event, set string, args ...any) error {
+// set moves row id from one status to another by transition, one of the named statements taking
+// (to, args…, id, from), and records ev on its ticket in the same transaction; it fails if the row
+// is not in from (another instance recovered it after our lease ran out).
+func (q *Queue) set(ctx context.Context, m Mail, from, to string, ev *event, transition string, args ...any) error {
 	var ids []int64
 	err := q.db.Batch(ctx, func(tx *sqlx.Tx) error {
 		ctx := context.WithoutCancel(ctx) // a shared transaction (see db.Batch)
-		if err := q.db.Select(ctx, tx, &ids, `UPDATE outbox SET status = ?`+set+` WHERE id = ? AND status = ? RETURNING id`,
+		if err := q.db.Select(ctx, tx, &ids, transition,
 			append(append([]any{to}, args...), m.ID, from)...); err != nil {
 			return err
 		}
@@ -178,16 +227,14 @@ func (q *Queue) set(ctx context.Context, m Mail, from, to string, ev *event, set
 type event struct{ kind, detail string }
 
 func (q *Queue) addEvent(ctx context.Context, tx *sqlx.Tx, ticketID int64, ev event) error {
-	// The ticket may have been purged while its mail was on the way: the mail's own state is what
-	// matters then, so the event is written only where the ticket still is.
-	return q.db.Exec(ctx, tx, `INSERT INTO ticket_events (ticket_id, kind, actor, detail, created_at)
-		SELECT id, ?, ?, ?, ? FROM tickets WHERE id = ?`, ev.kind, "system", ev.detail, q.clock(), ticketID)
+	// Written only where the ticket still is (see outbox-event-add).
+	return q.db.Exec(ctx, tx, q.qs.EventAdd, ev.kind, "system", ev.detail, q.clock(), ticketID)
 }
 
 // MarkData records that the end of DATA is about to be sent. Only after it succeeds may the
 // sender send it; if it fails, the sender must abandon the transaction with the relay.
 func (q *Queue) MarkData(ctx context.Context, id int64) error {
-	return q.set(ctx, Mail{ID: id}, Sending, Data, nil, `, lease_until = ?`, q.clock().Add(q.Lease))
+	return q.set(ctx, Mail{ID: id}, Sending, Data, nil, q.qs.MarkData, q.clock().Add(q.Lease))
 }
 
 // MarkSent records the relay's acceptance. refused lists recipients the relay refused
@@ -203,7 +250,7 @@ func (q *Queue) MarkSent(ctx context.Context, m Mail, refused map[string]string)
 	if len(refused) > 0 {
 		ev = &event{"mail-failed", fmt.Sprintf("%s mail %s: %s", m.Kind, m.MessageID, detail)}
 	}
-	return q.set(ctx, m, Data, Sent, ev, `, sent_at = ?, lease_until = NULL, last_error = ?`, now, detail)
+	return q.set(ctx, m, Data, Sent, ev, q.qs.MarkSent, now, detail)
 }
 
 // Backoff is the wait before attempt n+1 (n ≥ 1): exponential from one minute, capped at two
@@ -222,20 +269,20 @@ func (q *Queue) Retry(ctx context.Context, m Mail, fromStatus string, cause erro
 	}
 	// At the stored precision: a finer time would be due a fraction later than it says.
 	next := now.Add(Backoff(m.Attempts)).Truncate(time.Microsecond)
-	return q.set(ctx, m, fromStatus, Queued, nil, `, next_attempt_at = ?, lease_until = NULL, last_error = ?`, next, errText(cause))
+	return q.set(ctx, m, fromStatus, Queued, nil, q.qs.Retry, next, errText(cause))
 }
 
 // Fail records a permanent failure, on the row and on its ticket's event log.
 func (q *Queue) Fail(ctx context.Context, m Mail, fromStatus, reason string) error {
 	ev := &event{"mail-failed", fmt.Sprintf("%s mail %s to %s: %s", m.Kind, m.MessageID, m.RcptList, reason)}
-	return q.set(ctx, m, fromStatus, Failed, ev, `, lease_until = NULL, last_error = ?`, reason)
+	return q.set(ctx, m, fromStatus, Failed, ev, q.qs.Fail, reason)
 }
 
 // MarkUncertain records that the connection broke after the end of DATA: the relay may have the
 // mail, so it is never sent again; the ticket's log says so, for a person to check.
 func (q *Queue) MarkUncertain(ctx context.Context, m Mail, cause error) error {
 	ev := &event{"mail-uncertain", fmt.Sprintf("%s mail %s to %s may not have been delivered (not resent, to avoid a duplicate): %v", m.Kind, m.MessageID, m.RcptList, cause)}
-	return q.set(ctx, m, Data, Uncertain, ev, `, lease_until = NULL, last_error = ?`, errText(cause))
+	return q.set(ctx, m, Data, Uncertain, ev, q.qs.MarkUncertain, errText(cause))
 }
 
 func errText(err error) string {
@@ -255,12 +302,11 @@ func (q *Queue) Recover(ctx context.Context) (requeued, uncertain int, err error
 	err = q.db.Batch(ctx, func(tx *sqlx.Tx) error {
 		ctx := context.WithoutCancel(ctx) // a shared transaction (see db.Batch)
 		var ids []int64
-		if err := q.db.Select(ctx, tx, &ids, `UPDATE outbox SET status = ?, lease_until = NULL, next_attempt_at = ? WHERE status = ? AND lease_until < ? RETURNING id`,
-			Queued, now, Sending, now); err != nil {
+		if err := q.db.Select(ctx, tx, &ids, q.qs.RecoverSending, Queued, now, Sending, now); err != nil {
 			return err
 		}
 		requeued = len(ids)
-		if err := q.db.Select(ctx, tx, &rows, `UPDATE outbox SET status = ?, lease_until = NULL, last_error = ? WHERE status = ? AND lease_until < ? RETURNING `+mailCols,
+		if err := q.db.Select(ctx, tx, &rows, q.qs.RecoverData,
 			Uncertain, "interrupted after the end of DATA", Data, now); err != nil {
 			return err
 		}
@@ -284,7 +330,7 @@ func (q *Queue) Recover(ctx context.Context) (requeued, uncertain int, err error
 // NextDue reports when the next queued row is due (ok false when none is queued).
 func (q *Queue) NextDue(ctx context.Context) (time.Time, bool, error) {
 	var ts []time.Time
-	if err := q.db.SelectContext(ctx, &ts, q.db.Rebind(`SELECT next_attempt_at FROM outbox WHERE status = ? ORDER BY next_attempt_at LIMIT 1`), Queued); err != nil {
+	if err := q.db.Select(ctx, nil, &ts, q.qs.NextDue, Queued); err != nil {
 		return time.Time{}, false, fmt.Errorf("outbox: next due: %w", err)
 	}
 	if len(ts) == 0 {
@@ -296,14 +342,14 @@ func (q *Queue) NextDue(ctx context.Context) (time.Time, bool, error) {
 // Depth counts rows waiting to be sent.
 func (q *Queue) Depth(ctx context.Context) (int, error) {
 	var n int
-	err := q.db.GetContext(ctx, &n, q.db.Rebind(`SELECT COUNT(*) FROM outbox WHERE status IN (?, ?, ?)`), Queued, Sending, Data)
+	err := q.db.Get(ctx, nil, &n, q.qs.Depth, Queued, Sending, Data)
 	return n, err
 }
 
 // Get reads one row (tests and the CLI).
 func (q *Queue) Get(ctx context.Context, id int64) (Mail, error) {
 	var m Mail
-	err := q.db.GetContext(ctx, &m, q.db.Rebind(`SELECT `+mailCols+` FROM outbox WHERE id = ?`), id)
+	err := q.db.Get(ctx, nil, &m, q.qs.ByID, id)
 	if err != nil {
 		return Mail{}, fmt.Errorf("outbox: mail %d: %w", id, err)
 	}
@@ -318,7 +364,7 @@ func (q *Queue) Bounced(ctx context.Context, propertyID int64, messageID, reason
 	err = q.db.Batch(ctx, func(tx *sqlx.Tx) error {
 		ctx := context.WithoutCancel(ctx) // a shared transaction (see db.Batch)
 		var rows []Mail
-		if err := q.db.Select(ctx, tx, &rows, `UPDATE outbox SET status = ?, last_error = ? WHERE property_id = ? AND message_id = ? AND status <> ? RETURNING `+mailCols,
+		if err := q.db.Select(ctx, tx, &rows, q.qs.Bounced,
 			Failed, "bounced: "+reason, propertyID, messageID, Failed); err != nil {
 			return err
 		}

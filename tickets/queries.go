@@ -32,6 +32,8 @@ type queries struct {
 	DepartmentsOfProperty       string `query:"departments-of-property"`
 	DepartmentMembersOfProperty string `query:"department-members-of-property"`
 	DepartmentIDByName          string `query:"department-id-by-name"`
+	AdminsOfProperty            string `query:"admins-of-property"`
+	AdminsOfAllProperties       string `query:"admins-of-all-properties"`
 
 	// attachments.sql
 	AttachmentInsert          string `query:"attachment-insert"`
@@ -68,6 +70,14 @@ type queries struct {
 	ExportMessagesIn     string `query:"export-messages-in"`
 	ExportAttachmentsIn  string `query:"export-attachments-in"`
 	ExportParticipantsIn string `query:"export-participants-in"`
+
+	// loops.sql
+	LoopHoldLast        string `query:"loop-hold-last"`
+	LoopHoldExtend      string `query:"loop-hold-extend"`
+	LoopHoldEnd         string `query:"loop-hold-end"`
+	LoopHoldStart       string `query:"loop-hold-start"`
+	LoopMailsFrom       string `query:"loop-mails-from"`
+	LoopSystemMailsFrom string `query:"loop-system-mails-from"`
 
 	// messages.sql
 	MessageDedup               string `query:"message-dedup"`

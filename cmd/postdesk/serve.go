@@ -132,9 +132,16 @@ func serve(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	queue := outbox.NewQueue(d, nil)
+	// The outbox and the metrics prepare their statements too: a broken query fails here, at start.
+	queue, err := outbox.Open(ctx, d, nil)
+	if err != nil {
+		return err
+	}
 	out := sender.New(queue, transport, int(cfg.OutboxWorkers), time.Second, log)
-	stats := metrics.New(d, log)
+	stats, err := metrics.Open(ctx, d, log)
+	if err != nil {
+		return err
+	}
 	pipeline := intake.New(stats.Store(store), cfg.Domain, secret, log)
 	pipeline.RequireDKIM = cfg.CommandsDKIM
 	pipeline.Bounces = bounces{queue, store}

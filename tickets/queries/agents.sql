@@ -73,3 +73,13 @@ SELECT m.department_id, a.email FROM department_members m
 
 -- name: department-id-by-name
 SELECT id FROM departments WHERE property_id = ? AND name_key = ?
+
+-- name: admins-of-property
+-- The agents with one of two roles (admin, owner) on a property.
+SELECT a.id, a.email, a.name, pa.role, a.created_at FROM agents a
+	JOIN property_agents pa ON pa.agent_id = a.id WHERE pa.property_id = ? AND pa.role IN (?, ?) ORDER BY a.email
+
+-- name: admins-of-all-properties
+-- The agents with one of two roles on any property, each once, with the first such property.
+SELECT a.email, a.name, MIN(pa.property_id) AS property_id FROM agents a
+	JOIN property_agents pa ON pa.agent_id = a.id WHERE pa.role IN (?, ?) GROUP BY a.email, a.name ORDER BY a.email

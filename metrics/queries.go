@@ -1,0 +1,32 @@
+package metrics
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+
+	"github.com/postdesk/postdesk/db"
+)
+
+// queryFiles holds the collector's SQL (see db.LoadQueries).
+//
+//go:embed queries/*.sql
+var queryFiles embed.FS
+
+// queries are the collector's named statements.
+type queries struct {
+	OutboxByStatus string `query:"metrics-outbox-by-status"`
+	Mailboxes      string `query:"metrics-mailboxes"`
+}
+
+func loadQueries(files fs.FS, dialect db.Dialect) (queries, error) {
+	var q queries
+	sub, err := fs.Sub(files, "queries")
+	if err != nil {
+		return q, fmt.Errorf("metrics: queries: %w", err)
+	}
+	if err := db.LoadQueries(sub, dialect, &q); err != nil {
+		return q, fmt.Errorf("metrics: %w", err)
+	}
+	return q, nil
+}
