@@ -154,7 +154,6 @@ type batch struct {
 	err    error
 }
 
-func fromAddress(p tickets.Property, domain string) string { return p.From(domain) }
 
 func person(name, email string) templates.Person { return templates.Person{Name: name, Email: email} }
 
@@ -181,7 +180,7 @@ func (b *batch) queue(in intent, messageID string) {
 	rcpts := append([]string{in.To}, in.Cc...)
 	if _, err := outbox.Enqueue(b.ctx, b.n.db, b.tx, outbox.New{
 		PropertyID: b.mc.Property.ID, TicketID: b.mc.Ticket.ID, MessageID: messageID, Kind: in.Template,
-		Automatic: in.Automatic != "", From: fromAddress(b.mc.Property, b.n.domain), Rcpts: rcpts, Spec: string(spec), Raw: raw,
+		Automatic: in.Automatic != "", From: b.mc.Property.From(b.n.domain), Rcpts: rcpts, Spec: string(spec), Raw: raw,
 	}, b.n.store.Now()); err != nil {
 		b.err = err
 		return

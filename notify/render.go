@@ -61,7 +61,7 @@ func (b *batch) render(in intent, messageID string) ([]byte, error) {
 	}
 	tok := replytoken.Sign(b.n.secret, p.ID, replytoken.Claims{TicketID: in.TicketID, AgentID: in.AgentID})
 	raw, err := compose.Build(compose.Mail{
-		From:      mail.Address{Name: p.Name, Address: fromAddress(p, b.n.domain)},
+		From:      mail.Address{Name: p.Name, Address: p.From(b.n.domain)},
 		To:        []mail.Address{{Name: in.ToName, Address: in.To}},
 		Cc:        cc,
 		ReplyTo:   replytoken.Address(p.Slug, tok, b.n.domain),
@@ -89,7 +89,7 @@ func (b *batch) render(in intent, messageID string) ([]byte, error) {
 func data(mc tickets.MailContext, domain string, to templates.Person) templates.Data {
 	t := mc.Ticket
 	d := templates.Data{
-		Property:  templates.Property{Name: mc.Property.Name, Address: fromAddress(mc.Property, domain)},
+		Property:  templates.Property{Name: mc.Property.Name, Address: mc.Property.From(domain)},
 		Recipient: to,
 		FollowsUp: mc.FollowsUp,
 		Ticket: templates.Ticket{Number: t.Number, Subject: t.Subject, Status: t.Status, Priority: t.Priority,
