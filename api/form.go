@@ -16,8 +16,8 @@ import (
 
 	"github.com/postdesk/postdesk/intake"
 	"github.com/postdesk/postdesk/mailer/compose"
-	"github.com/postdesk/postdesk/threading"
 	"github.com/postdesk/postdesk/mailer/inbound"
+	"github.com/postdesk/postdesk/threading"
 	"github.com/postdesk/postdesk/tickets"
 )
 

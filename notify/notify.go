@@ -154,7 +154,6 @@ type batch struct {
 	err    error
 }
 
-
 func person(name, email string) templates.Person { return templates.Person{Name: name, Email: email} }
 
 // queue renders one mail and writes its bytes to the outbox, with its Message-ID fixed now and

@@ -36,7 +36,6 @@ type Transport interface {
 	Send(ctx context.Context, from string, rcpts []string, raw []byte, commit func() error) (refused map[string]string, err error)
 }
 
-
 // Sender delivers the outbox.
 type Sender struct {
 	q         Queue
