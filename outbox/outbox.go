@@ -199,15 +199,17 @@ func (q *Queue) Claim(ctx context.Context, n int) ([]Mail, error) {
 	return ms, nil
 }
 
-// set moves row id from one status to another by transition, one of the named statements taking
-// (to, args…, id, from), and records ev on its ticket in the same transaction; it fails if the row
-// is not in from (another instance recovered it after our lease ran out).
+// set moves row m from one status to another by transition, one of the named statements taking
+// (to, args…, id, from, attempts), and records ev on its ticket in the same transaction. It fails
+// if the row is not in from, or no longer in m's claim: every claim counts an attempt, so the
+// attempt number fences a stale attempt (its lease ran out, another instance recovered the row
+// and claimed it again) off the newer claim — it can neither send the row nor settle it.
 func (q *Queue) set(ctx context.Context, m Mail, from, to string, ev *event, transition string, args ...any) error {
 	var ids []int64
 	err := q.db.Batch(ctx, func(tx *sqlx.Tx) error {
 		ctx := context.WithoutCancel(ctx) // a shared transaction (see db.Batch)
 		if err := q.db.Select(ctx, tx, &ids, transition,
-			append(append([]any{to}, args...), m.ID, from)...); err != nil {
+			append(append([]any{to}, args...), m.ID, from, m.Attempts)...); err != nil {
 			return err
 		}
 		if len(ids) == 0 || ev == nil || m.TicketID == nil {
@@ -219,7 +221,7 @@ func (q *Queue) set(ctx context.Context, m Mail, from, to string, ev *event, tra
 		return fmt.Errorf("outbox: %s → %s: %w", from, to, err)
 	}
 	if len(ids) == 0 {
-		return fmt.Errorf("outbox: mail %d is no longer %s", m.ID, from)
+		return fmt.Errorf("outbox: mail %d is no longer %s in attempt %d", m.ID, from, m.Attempts)
 	}
 	return nil
 }
@@ -233,8 +235,8 @@ func (q *Queue) addEvent(ctx context.Context, tx *sqlx.Tx, ticketID int64, ev ev
 
 // MarkData records that the end of DATA is about to be sent. Only after it succeeds may the
 // sender send it; if it fails, the sender must abandon the transaction with the relay.
-func (q *Queue) MarkData(ctx context.Context, id int64) error {
-	return q.set(ctx, Mail{ID: id}, Sending, Data, nil, q.qs.MarkData, q.clock().Add(q.Lease))
+func (q *Queue) MarkData(ctx context.Context, m Mail) error {
+	return q.set(ctx, m, Sending, Data, nil, q.qs.MarkData, q.clock().Add(q.Lease))
 }
 
 // MarkSent records the relay's acceptance. refused lists recipients the relay refused

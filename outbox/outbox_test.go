@@ -143,10 +143,10 @@ func TestClaimRecordsTheAttemptAndTakesEachRowOnce(t *testing.T) {
 		if err := e.q.MarkSent(ctx, m, nil); err == nil {
 			t.Fatal("a row still sending was marked sent")
 		}
-		if err := e.q.MarkData(ctx, m.ID); err != nil {
+		if err := e.q.MarkData(ctx, m); err != nil {
 			t.Fatal(err)
 		}
-		if err := e.q.MarkData(ctx, m.ID); err == nil {
+		if err := e.q.MarkData(ctx, m); err == nil {
 			t.Fatal("MarkData twice succeeded")
 		}
 		if err := e.q.MarkSent(ctx, m, map[string]string{"bob@customer.example": "550 no such user"}); err != nil {
@@ -255,7 +255,7 @@ func TestFailAndUncertainAreRecordedOnTheTicket(t *testing.T) {
 		if err := e.q.MarkUncertain(ctx, m, fmt.Errorf("connection reset")); err == nil {
 			t.Fatal("a row that never reached DATA was marked uncertain")
 		}
-		if err := e.q.MarkData(ctx, m.ID); err != nil {
+		if err := e.q.MarkData(ctx, m); err != nil {
 			t.Fatal(err)
 		}
 		if err := e.q.MarkUncertain(ctx, m, fmt.Errorf("connection reset")); err != nil {
@@ -287,7 +287,13 @@ func TestRecoverSettlesWhatADeadInstanceLeft(t *testing.T) {
 		if err != nil || len(ms) != 2 {
 			t.Fatalf("claim: %v %v", ms, err)
 		}
-		if err := e.q.MarkData(ctx, data); err != nil {
+		var claimed outbox.Mail
+		for _, m := range ms {
+			if m.ID == data {
+				claimed = m
+			}
+		}
+		if err := e.q.MarkData(ctx, claimed); err != nil {
 			t.Fatal(err)
 		}
 		// Leases still running: nothing to recover.
@@ -320,7 +326,7 @@ func TestBounceMarksTheMailFailedOnce(t *testing.T) {
 		ctx := context.Background()
 		id := e.enqueue(t, e.mail("a@desk.example"))
 		m := e.claimOne(t)
-		if err := e.q.MarkData(ctx, m.ID); err != nil {
+		if err := e.q.MarkData(ctx, m); err != nil {
 			t.Fatal(err)
 		}
 		if err := e.q.MarkSent(ctx, m, nil); err != nil {
@@ -393,6 +399,49 @@ func TestConcurrentClaimsNeverOverlap(t *testing.T) {
 			if n != 1 {
 				t.Fatalf("row %d claimed %d times", id, n)
 			}
+		}
+	})
+}
+
+// An attempt whose lease ran out, and whose row another instance recovered and claimed again,
+// can neither send the row nor settle it: the attempt number fences it off the newer claim.
+func TestAStaleAttemptCannotTouchANewerClaim(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := setup(t, d)
+		ctx := context.Background()
+		id := e.enqueue(t, e.mail("a@desk.example"))
+		stale := e.claimOne(t)
+		e.clk.Advance(e.q.Lease + time.Second)
+		if r, _, err := e.q.Recover(ctx); err != nil || r != 1 {
+			t.Fatalf("recover: %d %v", r, err)
+		}
+		fresh := e.claimOne(t)
+		if fresh.Attempts != stale.Attempts+1 {
+			t.Fatalf("attempts %d after %d", fresh.Attempts, stale.Attempts)
+		}
+		if err := e.q.MarkData(ctx, stale); err == nil {
+			t.Fatal("the stale attempt was let into DATA")
+		}
+		if err := e.q.Retry(ctx, stale, outbox.Sending, fmt.Errorf("late")); err == nil {
+			t.Fatal("the stale attempt requeued the newer claim")
+		}
+		if err := e.q.Fail(ctx, stale, outbox.Sending, "late"); err == nil {
+			t.Fatal("the stale attempt failed the newer claim")
+		}
+		if err := e.q.MarkData(ctx, fresh); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.q.MarkSent(ctx, stale, nil); err == nil {
+			t.Fatal("the stale attempt marked the newer claim sent")
+		}
+		if err := e.q.MarkUncertain(ctx, stale, fmt.Errorf("late")); err == nil {
+			t.Fatal("the stale attempt marked the newer claim uncertain")
+		}
+		if err := e.q.MarkSent(ctx, fresh, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.status(t, id); got.Status != outbox.Sent || got.Attempts != fresh.Attempts {
+			t.Fatalf("after the newer claim: %+v", got)
 		}
 	})
 }

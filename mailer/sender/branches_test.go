@@ -2,6 +2,7 @@ package sender_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/postdesk/postdesk/db"
 	"github.com/postdesk/postdesk/dbtest"
 	"github.com/postdesk/postdesk/mailer/mailertest"
+	"github.com/postdesk/postdesk/mailer/relay"
 	"github.com/postdesk/postdesk/mailer/sender"
 	"github.com/postdesk/postdesk/outbox"
 )
@@ -108,12 +110,17 @@ func (e *env) waitAttempt(t *testing.T, id int64, n int) outbox.Mail {
 // transport must abandon the transaction before the end of DATA.
 type recovering struct {
 	sender.Transport
-	steal func()
+	steal func() bool
+	done  chan error // the first attempt's result
 }
 
 func (r recovering) Send(ctx context.Context, from string, rcpts []string, raw []byte, commit func() error) (map[string]string, error) {
-	r.steal()
-	return r.Transport.Send(ctx, from, rcpts, raw, commit)
+	first := r.steal()
+	refused, err := r.Transport.Send(ctx, from, rcpts, raw, commit)
+	if first {
+		r.done <- err
+	}
+	return refused, err
 }
 
 func TestCommitFailureSendsNothing(t *testing.T) {
@@ -122,20 +129,24 @@ func TestCommitFailureSendsNothing(t *testing.T) {
 		ctx := context.Background()
 		id := e.enqueue(t, "ann@customer.example")
 		stolen := make(chan struct{})
-		tr := recovering{Transport: e.relayTransport(t), steal: func() {
+		tr := recovering{Transport: e.relayTransport(t), done: make(chan error, 1), steal: func() bool {
 			select {
 			case <-stolen:
-				return // once
+				return false // once
 			default:
 			}
 			if _, err := d.ExecContext(ctx, d.Rebind(`UPDATE outbox SET status = ?, next_attempt_at = ? WHERE id = ?`), outbox.Queued, e.clk.Now().Add(time.Hour).UTC(), id); err != nil {
 				t.Error(err)
 			}
 			close(stolen)
+			return true
 		}}
 		s, stop := e.run(t, tr)
 		defer stop()
-		<-stolen
+		// The attempt that lost its row commits nothing, so the transport abandons DATA.
+		if err := <-tr.done; !errors.Is(err, relay.ErrCommit) {
+			t.Fatalf("the attempt that lost its row: %v, want ErrCommit", err)
+		}
 		// The attempt that lost its row settles nothing; the row stays as the other instance left
 		// it, and the relay got no mail. Then the row's own next attempt delivers it once.
 		m := e.waitStatus(t, id, outbox.Queued)

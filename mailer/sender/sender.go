@@ -19,7 +19,7 @@ import (
 // Queue is what the sender needs of the outbox.
 type Queue interface {
 	Claim(ctx context.Context, n int) ([]outbox.Mail, error)
-	MarkData(ctx context.Context, id int64) error
+	MarkData(ctx context.Context, m outbox.Mail) error
 	MarkSent(ctx context.Context, m outbox.Mail, refused map[string]string) error
 	Retry(ctx context.Context, m outbox.Mail, fromStatus string, cause error) error
 	Fail(ctx context.Context, m outbox.Mail, fromStatus, reason string) error
@@ -186,7 +186,7 @@ func (s *Sender) deliver(ctx context.Context, m outbox.Mail) {
 	}
 	reachedData := false
 	refused, err := s.t.Send(ctx, m.From, m.Rcpts(), m.Raw, func() error {
-		if err := s.q.MarkData(ctx, m.ID); err != nil {
+		if err := s.q.MarkData(ctx, m); err != nil {
 			return err
 		}
 		reachedData = true

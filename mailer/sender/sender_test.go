@@ -237,7 +237,7 @@ func TestRestartAfterCrashLosesAndDuplicatesNothing(t *testing.T) {
 		}
 		after := e.enqueue(t, "bob@customer.example")
 		claimed, _ = e.q.Claim(ctx, 10)
-		if err := e.q.MarkData(ctx, claimed[0].ID); err != nil {
+		if err := e.q.MarkData(ctx, claimed[0]); err != nil {
 			t.Fatal(err)
 		}
 		// "Crash"; a new process starts after the lease ran out.

@@ -32,19 +32,19 @@ UPDATE outbox SET status = ?, attempts = attempts + 1, last_attempt_at = ?, leas
 -- id and the status it must still be in.
 
 -- name: outbox-mark-data
-UPDATE outbox SET status = ?, lease_until = ? WHERE id = ? AND status = ? RETURNING id
+UPDATE outbox SET status = ?, lease_until = ? WHERE id = ? AND status = ? AND attempts = ? RETURNING id
 
 -- name: outbox-mark-sent
-UPDATE outbox SET status = ?, sent_at = ?, lease_until = NULL, last_error = ? WHERE id = ? AND status = ? RETURNING id
+UPDATE outbox SET status = ?, sent_at = ?, lease_until = NULL, last_error = ? WHERE id = ? AND status = ? AND attempts = ? RETURNING id
 
 -- name: outbox-retry
-UPDATE outbox SET status = ?, next_attempt_at = ?, lease_until = NULL, last_error = ? WHERE id = ? AND status = ? RETURNING id
+UPDATE outbox SET status = ?, next_attempt_at = ?, lease_until = NULL, last_error = ? WHERE id = ? AND status = ? AND attempts = ? RETURNING id
 
 -- name: outbox-fail
-UPDATE outbox SET status = ?, lease_until = NULL, last_error = ? WHERE id = ? AND status = ? RETURNING id
+UPDATE outbox SET status = ?, lease_until = NULL, last_error = ? WHERE id = ? AND status = ? AND attempts = ? RETURNING id
 
 -- name: outbox-mark-uncertain
-UPDATE outbox SET status = ?, lease_until = NULL, last_error = ? WHERE id = ? AND status = ? RETURNING id
+UPDATE outbox SET status = ?, lease_until = NULL, last_error = ? WHERE id = ? AND status = ? AND attempts = ? RETURNING id
 
 -- name: outbox-event-add
 -- The ticket may have been purged while its mail was on the way: the mail's own state is what
