@@ -247,7 +247,12 @@ func (s *session) receive(r io.Reader) ([]error, error) {
 	out := make([]error, len(s.rcpts))
 	for i, bi := range rcptBatch {
 		switch {
-		case bi >= len(results) || results[bi].Err == nil:
+		case bi >= len(results):
+			// A receiver that answered for fewer copies than it was given stored nobody knows
+			// what: never a 250 for that.
+			s.b.log.Error("receiver returned no result for a recipient; answered 451", slog.String("rcpt", s.rcpts[i]), slog.Int("results", len(results)))
+			out[i] = errTempStore
+		case results[bi].Err == nil:
 		case inbound.IsPermanent(results[bi].Err):
 			s.b.log.Warn("message cannot be stored; answered 554", slog.String("from", m.EnvelopeFrom), slog.String("rcpt", s.rcpts[i]), slog.Any("err", results[bi].Err), slog.String("remote", s.remote))
 			out[i] = errPermStore
@@ -258,23 +263,31 @@ func (s *session) receive(r io.Reader) ([]error, error) {
 	return out, nil
 }
 
-// Data answers 250 only when every recipient's copy is committed. If any failed for now, the
-// whole message is refused with 451: the sender retries it, and the copies already committed are
-// recognised as duplicates then. Only when every failure is permanent is it refused with 554 —
-// a retry could not mend it, and the sender's bounce tells the customer.
+// Data answers for the whole message (SMTP has one answer). If any copy failed for now, it is
+// refused with 451: the sender retries it, and the copies already committed are recognised as
+// duplicates then. When every failure is permanent: 554 if no copy was stored — a retry could
+// not mend it, and the sender's bounce tells the customer — but 250 if a copy was, since a
+// bounce would tell the customer their mail was lost when a ticket holds it (the copies that
+// cannot be stored are logged).
 func (s *session) Data(r io.Reader) error {
 	results, err := s.receive(r)
 	if err != nil {
 		return err
 	}
 	var failed error
+	stored := false
 	for _, e := range results {
 		if e == errTempStore {
 			return e
 		}
 		if e != nil {
 			failed = e
+		} else {
+			stored = true
 		}
+	}
+	if stored {
+		return nil
 	}
 	return failed
 }

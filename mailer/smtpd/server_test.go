@@ -28,6 +28,7 @@ type fakeReceiver struct {
 	permKey  string
 	failRcpt bool
 	got      map[string][][]byte
+	short    bool // answer with no results at all (a broken receiver)
 	sources  []inbound.Source
 }
 
@@ -47,6 +48,9 @@ func (f *fakeReceiver) Receive(_ context.Context, m inbound.Message) []inbound.R
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.sources = append(f.sources, m.Source)
+	if f.short {
+		return nil
+	}
 	raw := m.Raw
 	errs := make([]inbound.Result, len(m.To))
 	for i, b := range m.To {
@@ -177,15 +181,21 @@ func TestLMTPAnswersPerRecipient(t *testing.T) {
 }
 
 // A message the store can never take is refused for good (554 5.6.0), so its sender bounces it
-// instead of retrying it for days — unless another copy failed only for now: then 451, and the
-// retry settles it.
+// instead of retrying it for days — unless another copy was stored (250: a bounce would say the
+// mail was lost while a ticket holds it) or failed only for now (451, and the retry settles it).
 func TestSMTPAnswers554WhenTheMessageCanNeverBeStored(t *testing.T) {
 	r := &fakeReceiver{permKey: "globex"}
 	addr := start(t, false, "tcp", r)
-	err := send(addr, []string{"acme@desk.example", "globex@desk.example"}, msg)
+	err := send(addr, []string{"globex@desk.example"}, msg)
 	var se *smtp.SMTPError
 	if !errors.As(err, &se) || se.Code != 554 || se.EnhancedCode != (smtp.EnhancedCode{5, 6, 0}) {
 		t.Fatalf("got %v, want 554 5.6.0", err)
+	}
+	if err := send(addr, []string{"acme@desk.example", "globex@desk.example"}, msg); err != nil {
+		t.Fatalf("one copy stored, one permanent: got %v, want 250", err)
+	}
+	if r.count("acme") != 1 {
+		t.Fatalf("acme got %d messages", r.count("acme"))
 	}
 	r.failKey = "acme"
 	if err := send(addr, []string{"acme@desk.example", "globex@desk.example"}, msg); code(err) != 451 {
@@ -193,6 +203,23 @@ func TestSMTPAnswers554WhenTheMessageCanNeverBeStored(t *testing.T) {
 	}
 	if r.sources[0] != inbound.SMTP {
 		t.Fatalf("source %q, want smtp", r.sources[0])
+	}
+}
+
+// A receiver that returns fewer results than copies is broken: that is never a 250.
+func TestMissingResultIsTemporary(t *testing.T) {
+	for _, lmtp := range []bool{false, true} {
+		r := &fakeReceiver{short: true}
+		addr := start(t, lmtp, "tcp", r)
+		if !lmtp {
+			if err := send(addr, []string{"acme@desk.example"}, msg); code(err) != 451 {
+				t.Fatalf("SMTP: got %v, want 451", err)
+			}
+			continue
+		}
+		if got := mailertest.LMTPSend(t, addr, []string{"acme@desk.example"}, msg); len(got) != 1 || got[0] != 451 {
+			t.Fatalf("LMTP: got %v, want [451]", got)
+		}
 	}
 }
 
