@@ -47,7 +47,7 @@ func (b *batch) render(in intent, messageID string) ([]byte, error) {
 	}
 	r, err := b.n.tpl.Render(in.Template, p.Locale, d)
 	if err != nil {
-		return nil, fmt.Errorf("notify: render %s: %w", in.Template, err)
+		return nil, fmt.Errorf("notify: render %s: %w: %w", in.Template, errRender, err)
 	}
 	var cc []mail.Address
 	for _, c := range in.Cc {
@@ -73,7 +73,7 @@ func (b *batch) render(in intent, messageID string) ([]byte, error) {
 		Date: b.n.store.Now(),
 	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("notify: build %s: %w: %w", in.Template, errRender, err)
 	}
 	// An agent's mail by mail keeps its own raw bytes; one written in postdesk is stored as the
 	// mail sent, byte for byte, in the same transaction.

@@ -358,6 +358,27 @@ func (q *Queue) Get(ctx context.Context, id int64) (Mail, error) {
 	return m, nil
 }
 
+// Unrendered lists the rows a postdesk older than rendering at queue time left without their
+// bytes (queued or claimed, never at the end of DATA), for the upgrade step that renders them.
+func (q *Queue) Unrendered(ctx context.Context) ([]Mail, error) {
+	var ms []Mail
+	if err := q.db.Select(ctx, nil, &ms, q.qs.Unrendered, Queued, Sending); err != nil {
+		return nil, fmt.Errorf("outbox: unrendered mail: %w", err)
+	}
+	return ms, nil
+}
+
+// SetRaw stores the bytes of an unrendered row in tx (once: a row that has bytes keeps them).
+func (q *Queue) SetRaw(ctx context.Context, tx *sqlx.Tx, id int64, raw []byte) error {
+	if len(raw) == 0 {
+		return errors.New("outbox: a mail needs its bytes")
+	}
+	if err := q.db.Exec(ctx, tx, q.qs.SetRaw, raw, id, Queued, Sending); err != nil {
+		return fmt.Errorf("outbox: store the bytes of mail %d: %w", id, err)
+	}
+	return nil
+}
+
 // Bounced records a bounce of the mail with Message-ID messageID sent by property propertyID: the
 // row is marked failed (whatever it was — the relay accepted it, the destination did not) and the
 // ticket's log says why, in one transaction. It reports the ticket, 0 when no such mail was sent.

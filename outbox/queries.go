@@ -32,6 +32,8 @@ type queries struct {
 	Depth           string `query:"outbox-depth"`
 	ByID            string `query:"outbox-by-id"`
 	Bounced         string `query:"outbox-bounced"`
+	Unrendered      string `query:"outbox-unrendered"`
+	SetRaw          string `query:"outbox-set-raw"`
 }
 
 // loadQueries reads the outbox's statements for dialect from files (queryFiles but in tests).

@@ -137,6 +137,12 @@ func serve(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Mail an older postdesk queued without its bytes is rendered before anything is sent.
+	if n, err := notifier.RenderQueued(ctx, queue); err != nil {
+		return err
+	} else if n > 0 {
+		log.Info("rendered mail queued by an older postdesk", slog.Int("mails", n))
+	}
 	out := sender.New(queue, transport, int(cfg.OutboxWorkers), time.Second, log)
 	stats, err := metrics.Open(ctx, d, log)
 	if err != nil {

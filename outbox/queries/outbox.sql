@@ -74,3 +74,12 @@ SELECT id, property_id, ticket_id, message_id, kind, automatic, mail_from, rcpts
 -- name: outbox-bounced
 UPDATE outbox SET status = ?, last_error = ? WHERE property_id = ? AND message_id = ? AND status <> ?
 	RETURNING id, property_id, ticket_id, message_id, kind, automatic, mail_from, rcpts, spec, raw, status, attempts, next_attempt_at, last_error, created_at, sent_at
+
+-- Rows queued by a postdesk that rendered mail at send time: an intent (spec) and no bytes. Only
+-- rows not yet at the end of DATA (those had their bytes stored with the mark).
+-- name: outbox-unrendered
+SELECT id, property_id, ticket_id, message_id, kind, automatic, mail_from, rcpts, spec, raw, status, attempts, next_attempt_at, last_error, created_at, sent_at
+	FROM outbox WHERE status IN (?, ?) AND (raw IS NULL OR LENGTH(raw) = 0) ORDER BY id
+
+-- name: outbox-set-raw
+UPDATE outbox SET raw = ? WHERE id = ? AND status IN (?, ?) AND (raw IS NULL OR LENGTH(raw) = 0)
