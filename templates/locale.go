@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/postdesk/postdesk/threading"
 )
 
 // replyMarkers are the "reply above this line" lines, per built-in locale.
@@ -161,54 +163,9 @@ func formatDate(loc string, t time.Time) string {
 	return t.Format("January 2, 2006") + " at " + clock + " UTC"
 }
 
-// isReplyPrefix reports whether p (lowercased) is a subject prefix topic
-// drops: the reply and forward markers of common mail clients and languages.
-func isReplyPrefix(p string) bool {
-	switch p {
-	case "re", "fw", "fwd", "tr", "ref", "réf", "r", "rif", "i", "aw", "wg", "sv", "vs", "rv", "res", "enc":
-		return true
-	}
-	return false
-}
-
-// topic returns subject without leading reply/forward prefixes ("Re:",
-// "Fwd:", "TR :", "RV:", ...) and without ticket tags "[#N]", spaces
-// collapsed. postdesk's subjects add their own tag, so an old ticket's tag in
-// a customer's subject cannot mislead threading.
-func topic(subject string) string {
-	var b strings.Builder
-	for s := subject; s != ""; {
-		i := strings.Index(s, "[#")
-		if i < 0 {
-			b.WriteString(s)
-			break
-		}
-		j := i + 2
-		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
-			j++
-		}
-		if j > i+2 && j < len(s) && s[j] == ']' {
-			b.WriteString(s[:i])
-			b.WriteByte(' ')
-			s = s[j+1:]
-			continue
-		}
-		b.WriteString(s[:i+2])
-		s = s[i+2:]
-	}
-	s := strings.Join(strings.Fields(b.String()), " ")
-	for {
-		i := strings.IndexByte(s, ':')
-		if i < 0 || i > 5 {
-			return s
-		}
-		p := strings.ToLower(strings.TrimSpace(s[:i]))
-		if !isReplyPrefix(p) {
-			return s
-		}
-		s = strings.TrimSpace(s[i+1:])
-	}
-}
+// topic is the customer's subject without reply and forward prefixes and ticket tags (postdesk's
+// subjects add their own tag): threading's base subject.
+func topic(subject string) string { return threading.BaseSubject(subject) }
 
 // nl2br escapes text for HTML and turns its line breaks into <br>.
 func nl2br(text string) htmltemplate.HTML {
