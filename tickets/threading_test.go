@@ -215,3 +215,114 @@ func TestGhostIDsAreBounded(t *testing.T) {
 		}
 	})
 }
+
+// Another ticket system's mail carries a thread id of its own in References or In-Reply-To, the
+// same on every mail about one of its tickets, and often nothing of ours: its own Message-IDs are
+// new each time, and its subject carries its tag, not ours.
+func TestHelpdeskToHelpdeskMailJoinsTheTicketHoldingItsThreadID(t *testing.T) {
+	type mail struct {
+		id, subject string
+		inReplyTo   []string
+		references  []string
+		kind        string
+	}
+	cases := []struct {
+		name   string
+		from   string
+		first  mail
+		second mail
+	}{
+		{
+			// Request Tracker: References carries <RT-Ticket-N@rtname> (and RT-Ticket: rtname #N).
+			name: "request tracker", from: "support@vendor.example",
+			first: mail{id: "rt-5.0.5-811-1764000000-1461.4567-6-0@vendor.example", subject: "[vendor.example #4567] Replacement part for order 991",
+				references: []string{"RT-Ticket-4567@vendor.example"}},
+			second: mail{id: "rt-5.0.5-811-1764090000-1203.4567-9-0@vendor.example", subject: "[vendor.example #4567] Part shipped",
+				references: []string{"RT-Ticket-4567@vendor.example"}},
+		},
+		{
+			// Jira: every notification on an issue answers the issue's own pseudo id,
+			// JIRA.<issue id>.<created ms>@<host>; its own Message-ID adds a counter and the time.
+			name: "jira", from: "jira@vendor.atlassian.net",
+			first: mail{id: "JIRA.10042.1764000000000.1234.1764000000123@Atlassian.JIRA", subject: "[JIRA] (SUP-17) Login fails for acme users",
+				inReplyTo: []string{"JIRA.10042.1764000000000@Atlassian.JIRA"}, references: []string{"JIRA.10042.1764000000000@Atlassian.JIRA"}},
+			// The next one is an automatic notification: robots join by the id as well.
+			second: mail{id: "JIRA.10042.1764000000000.1301.1764090000456@Atlassian.JIRA", subject: "[JIRA] (SUP-17) Status changed to Waiting for customer",
+				inReplyTo: []string{"JIRA.10042.1764000000000@Atlassian.JIRA"}, references: []string{"JIRA.10042.1764000000000@Atlassian.JIRA"}, kind: "auto-reply"},
+		},
+		{
+			// A ServiceNow-style incident notification: the incident's id in References, the
+			// mail's own id new each time, the INC number in the subject.
+			name: "servicenow", from: "acmeit@service-now.com",
+			first: mail{id: "1764000000123.4411.1873@acmeit.service-now.com", subject: "Incident INC0012345 has been opened on your behalf",
+				references: []string{"INC0012345.9d3c1e2f1b7a4410@acmeit.service-now.com"}},
+			second: mail{id: "1764090000777.4411.2210@acmeit.service-now.com", subject: "Incident INC0012345 -- comments added",
+				inReplyTo: []string{"1764050000100.4411.2001@acmeit.service-now.com"}, references: []string{"INC0012345.9d3c1e2f1b7a4410@acmeit.service-now.com", "1764050000100.4411.2001@acmeit.service-now.com"}},
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dbtest.Each(t, func(t *testing.T, d *db.DB) {
+				f := newFixture(t, d)
+				in := func(m mail) tickets.Inbound {
+					x := mailFrom(c.from, m.id, m.subject)
+					x.InReplyTo, x.References = m.inReplyTo, m.references
+					if m.kind != "" {
+						x.Kind = m.kind
+					}
+					return x
+				}
+				first := f.deliver(t, in(c.first))
+				if first.Action != threading.Create {
+					t.Fatalf("first: %+v", first)
+				}
+				// Our agent answered in between; the other system kept none of our ids.
+				a, err := f.s.AddAgent(f.ctx, f.p.ID, "agent@acme.example", "Agent", "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := f.s.Reply(f.ctx, f.p, first.TicketNumber, a, tickets.Outgoing{Text: "On its way."}, "reply-1@acme.example"); err != nil {
+					t.Fatal(err)
+				}
+				got := f.deliver(t, in(c.second))
+				if got.TicketID != first.TicketID || got.Action != threading.Append {
+					t.Fatalf("second: %+v, want ticket #%d", got, first.TicketNumber)
+				}
+				// The same id from an address of theirs that takes no part is another conversation.
+				other := in(c.second)
+				other.MessageID, other.From, other.Kind = "other-"+other.MessageID, tickets.Address{Email: "billing@" + strings.SplitN(c.from, "@", 2)[1]}, "human"
+				if got := f.deliver(t, other); got.Decision.Reason != threading.Answers || got.FollowsUp != first.TicketNumber {
+					t.Fatalf("a non-participant with the id: %+v", got)
+				}
+			})
+		})
+	}
+}
+
+// Our agent writes to a vendor's Request Tracker: its automatic "ticket created" answer is the only
+// mail that names both our Message-ID and its own ticket id, and its staff's later mail names only
+// its own. The robot's references are kept too, so the later mail finds our ticket.
+func TestATicketSystemsAutoReplyTeachesItsThreadID(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		a, err := f.s.AddAgent(f.ctx, f.p.ID, "agent@acme.example", "Agent", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tk, err := f.s.CreateTicket(f.ctx, f.p, a, tickets.NewTicket{Customer: tickets.Address{Email: "support@vendor.example"},
+			Subject: "Replacement part for order 991", Outgoing: tickets.Outgoing{Text: "Please send a new part."}}, "open-1@acme.example")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ack := mailFrom("support@vendor.example", "rt-5.0.5-811-1764000000-1461.4567-0-0@vendor.example", "[vendor.example #4567] AutoReply: Replacement part for order 991")
+		ack.InReplyTo, ack.References, ack.Kind = []string{"open-1@acme.example"}, []string{"open-1@acme.example", "RT-Ticket-4567@vendor.example"}, "auto-reply"
+		if got := f.deliver(t, ack); got.Action != threading.Append || got.TicketNumber != tk.Number {
+			t.Fatalf("RT's auto-reply: %+v", got)
+		}
+		staff := mailFrom("support@vendor.example", "rt-5.0.5-811-1764090000-1203.4567-9-0@vendor.example", "[vendor.example #4567] Part shipped")
+		staff.References = []string{"RT-Ticket-4567@vendor.example"}
+		if got := f.deliver(t, staff); got.TicketNumber != tk.Number || got.Decision.String() != "references <RT-Ticket-4567@vendor.example>" {
+			t.Fatalf("RT's staff mail: %+v", got)
+		}
+	})
+}
