@@ -11,12 +11,13 @@
 //  4. a Message-ID of a ticket the sender takes no part in: a new ticket linked to it (Answers);
 //  5. otherwise a new ticket.
 //
-// A valid reply token joins whoever sends it, participant or not: it is signed, so it can only
-// come from a mail postdesk sent for that ticket — to a participant, or passed on by one (a
-// colleague in Cc of a reply, the customer writing from another of their addresses, an alias that
-// delivers to a person). It names one ticket, not a mail many received, as a broadcast's
-// Message-ID does; refusing it would split the very replies tokens exist to keep together
-// (DESIGN.md §2: the strongest evidence).
+// A valid reply token joins whoever sends it, participant or not (DESIGN.md §2: the strongest
+// evidence). It is signed, and postdesk writes it only into its own mail for that one ticket, which
+// goes to the ticket's participants; anyone else who holds it was handed it by one of them — a
+// colleague the customer forwarded our answer to, the customer writing from another of their
+// addresses, an alias that delivers to a person. Those are the replies a token exists to keep in
+// their thread. The bulk-reply merge comes from Message-IDs, which everyone who received a mail
+// shares, so participation is asked of Message-IDs, not of tokens.
 //
 // Then the lifecycle rule (Lifecycle): a reply to a closed ticket within the reopen window reopens it;
 // later, it opens a new ticket that follows up the old one. Robots never reopen or open tickets.
