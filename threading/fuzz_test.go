@@ -42,3 +42,28 @@ func FuzzSubject(f *testing.F) {
 		}
 	})
 }
+
+// FuzzKeys checks the thread keys of any headers: bounded, each once, never the message's own id,
+// and the ghost keys a prefix of them.
+func FuzzKeys(f *testing.F) {
+	f.Add("self@x", "parent@x self@x", "root@x  mid@x parent@x")
+	f.Add("", "", "")
+	f.Add("a@x", "a@x", "a@x a@x")
+	f.Fuzz(func(t *testing.T, own, inReplyTo, refs string) {
+		m := Message{MessageID: own, InReplyTo: strings.Split(inReplyTo, " "), References: strings.Split(strings.Repeat(refs+" ", 30), " ")}
+		keys, ghosts := Keys(m), GhostKeys(m)
+		if len(keys) > MaxLookup || len(ghosts) > MaxGhosts || len(ghosts) > len(keys) {
+			t.Fatalf("%d keys, %d ghosts", len(keys), len(ghosts))
+		}
+		seen := map[string]bool{}
+		for i, k := range keys {
+			if k == "" || k == own || seen[k] {
+				t.Fatalf("key %q at %d of %q", k, i, keys)
+			}
+			seen[k] = true
+			if i < len(ghosts) && ghosts[i] != k {
+				t.Fatalf("ghosts %q are not a prefix of keys %q", ghosts, keys)
+			}
+		}
+	})
+}

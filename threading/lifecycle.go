@@ -10,7 +10,8 @@ const (
 	Append Action = "append"
 	// Reopen adds the message to a closed ticket and reopens it.
 	Reopen Action = "reopen"
-	// FollowUp opens a new ticket linked to the closed one it answers.
+	// FollowUp opens a new ticket linked to the one it answers: a closed one, after the reopen
+	// window, or one the sender takes no part in (Answers).
 	FollowUp Action = "follow-up"
 	// Create opens a new ticket.
 	Create Action = "create"
@@ -23,13 +24,17 @@ const DefaultReopenWindow = 72 * time.Hour
 
 // Lifecycle turns a decision into an action. human is false for auto-replies, bounces and other
 // robots: they never reopen a ticket and never open one. A reply within window of closing (inclusive)
-// reopens; a later one follows up in a new ticket.
+// reopens; a later one follows up in a new ticket. A person's answer to a ticket they take no part
+// in follows it up in a new ticket whatever its state; a robot's (a bounce, an auto-reply of one of
+// many recipients) is appended to it, as robots never open tickets.
 func Lifecycle(d Decision, human bool, now time.Time, window time.Duration) Action {
 	switch {
 	case !d.Found() && !human:
 		return Drop
 	case !d.Found():
 		return Create
+	case d.Reason == Answers && human:
+		return FollowUp
 	case !human || d.Ticket.Status != Closed:
 		return Append
 	case !now.After(d.Ticket.ClosedAt.Add(window)):

@@ -2,6 +2,8 @@ package threading
 
 import (
 	"errors"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -17,6 +19,7 @@ type fakeLookup struct {
 	tickets      map[int64]Ticket
 	messageIDs   map[string]Match
 	participants map[int64][]string
+	branches     map[int64][]int64 // ticket → the tickets linked to it, oldest first
 	err          error
 }
 
@@ -53,21 +56,38 @@ func (f fakeLookup) IsParticipant(id int64, email string) (bool, error) {
 	return false, f.err
 }
 
+func (f fakeLookup) BranchOf(id int64, email string) (Ticket, bool, error) {
+	bs := f.branches[id]
+	for i := len(bs) - 1; i >= 0; i-- {
+		if ok, _ := f.IsParticipant(bs[i], email); ok {
+			return f.tickets[bs[i]], true, f.err
+		}
+	}
+	return Ticket{}, false, f.err
+}
+
 var (
 	t1 = Ticket{ID: 11, Number: 1, Status: Open}
 	t2 = Ticket{ID: 12, Number: 2, Status: Open}
 	t3 = Ticket{ID: 13, Number: 3, Status: Closed, ClosedAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	t4 = Ticket{ID: 14, Number: 4, Status: Open} // eve's answer to #3, linked to it
 )
 
 func store() fakeLookup {
 	return fakeLookup{
-		tickets: map[int64]Ticket{11: t1, 12: t2, 13: t3},
+		tickets: map[int64]Ticket{11: t1, 12: t2, 13: t3, 14: t4},
 		messageIDs: map[string]Match{
 			"first@customer":    {Ticket: t1},
 			"ack-2@desk":        {Ticket: t2},
 			"copy-2-agent@desk": {Ticket: t2, AgentID: 5},
+			"broadcast-3@desk":  {Ticket: t3},
+			// Referenced by ticket 1's messages, never stored: ann's first mail answered it.
+			"never-seen@customer":                {Ticket: t1, Ghost: true},
+			"RT-Ticket-4567@rt.vendor.example":   {Ticket: t2, Ghost: true},
+			"JIRA.10042.1764000000000@Atlassian": {Ticket: t2, Ghost: true},
 		},
-		participants: map[int64][]string{11: {"ann@customer"}, 12: {"bob@customer"}, 13: {"cy@customer"}},
+		participants: map[int64][]string{11: {"ann@customer"}, 12: {"bob@customer", "rt@vendor.example"}, 13: {"cy@customer"}, 14: {"eve@elsewhere"}},
+		branches:     map[int64][]int64{13: {14}},
 	}
 }
 
@@ -98,7 +118,31 @@ func TestResolve(t *testing.T) {
 		{"subject tag from a participant", Message{From: "bob@customer", Subject: "RE: AW: [#2] printer"}, BySubjectTag, 12, 0},
 		{"subject tag from a stranger is no evidence", Message{From: "eve@elsewhere", Subject: "Re: [#2] printer"}, NoEvidence, 0, 0},
 		{"subject tag of an unknown ticket", Message{From: "bob@customer", Subject: "[#77]"}, NoEvidence, 0, 0},
-		{"headers beat the subject tag", Message{From: "bob@customer", Subject: "[#2]", InReplyTo: []string{"first@customer"}}, ByInReplyTo, 11, 0},
+		{"headers beat the subject tag", Message{From: "ann@customer", Subject: "[#2]", InReplyTo: []string{"first@customer"}}, ByInReplyTo, 11, 0},
+
+		// A Message-ID joins only a ticket the sender takes part in.
+		{"in-reply-to from the customer joins", Message{From: "ann@customer", InReplyTo: []string{"first@customer"}}, ByInReplyTo, 11, 0},
+		{"in-reply-to from a stranger opens a linked ticket", Message{From: "dan@other", InReplyTo: []string{"first@customer"}}, Answers, 11, 0},
+		{"a stranger's case does not matter", Message{From: "Dan@Other", InReplyTo: []string{"first@customer"}}, Answers, 11, 0},
+		{"a stranger's answer to a closed ticket opens a linked ticket too", Message{From: "dan@other", InReplyTo: []string{"broadcast-3@desk"}}, Answers, 13, 0},
+		{"the evidence goes on to a ticket the sender takes part in", Message{From: "bob@customer", InReplyTo: []string{"first@customer"}, References: []string{"ack-2@desk", "first@customer"}}, ByReferences, 12, 0},
+		{"the linked ticket is the closest ancestor's", Message{From: "dan@other", References: []string{"first@customer", "ack-2@desk"}}, Answers, 12, 0},
+		{"a stranger's second answer joins the ticket of their first", Message{From: "eve@elsewhere", InReplyTo: []string{"broadcast-3@desk"}}, ByBranch, 14, 0},
+		{"a participant's tag beats a stranger's in-reply-to", Message{From: "bob@customer", Subject: "Re: [#2] x", InReplyTo: []string{"first@customer"}}, BySubjectTag, 12, 0},
+		{"a token joins even a non-participant", Message{From: "dan@other", Recipients: []string{tokenAddr(12, 0)}, InReplyTo: []string{"first@customer"}}, ByToken, 12, 0},
+
+		// Ghost keys: ids the property's messages referenced but it never stored.
+		{"a ghost in-reply-to from a participant joins", Message{From: "ann@customer", InReplyTo: []string{"never-seen@customer"}}, ByInReplyTo, 11, 0},
+		{"a ghost in references from a participant joins", Message{From: "ann@customer", References: []string{"never-seen@customer", "unknown@x"}}, ByReferences, 11, 0},
+		{"a ghost does not let a stranger in", Message{From: "dan@other", References: []string{"never-seen@customer"}}, Answers, 11, 0},
+		{"the original after its reply joins the reply's ticket", Message{From: "ann@customer", MessageID: "never-seen@customer"}, ByReferencedBy, 11, 0},
+		{"the original from a stranger opens a linked ticket", Message{From: "dan@other", MessageID: "never-seen@customer"}, Answers, 11, 0},
+		{"a reused Message-ID of a stored message is no evidence", Message{From: "ann@customer", MessageID: "first@customer"}, NoEvidence, 0, 0},
+		{"in-reply-to beats its own id", Message{From: "bob@customer", MessageID: "never-seen@customer", InReplyTo: []string{"ack-2@desk"}}, ByInReplyTo, 12, 0},
+
+		// Another ticket system's own thread id, shared by all its mail on one of its tickets.
+		{"request tracker's ticket id in references", Message{From: "rt@vendor.example", InReplyTo: []string{"rt-5.0.5-811-1764000000-1.4567-6-0@rt.vendor.example"}, References: []string{"RT-Ticket-4567@rt.vendor.example"}}, ByReferences, 12, 0},
+		{"jira's issue id in in-reply-to", Message{From: "bob@customer", InReplyTo: []string{"JIRA.10042.1764000000000@Atlassian"}}, ByInReplyTo, 12, 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -110,6 +154,52 @@ func TestResolve(t *testing.T) {
 				t.Fatalf("got %s ticket %d agent %d, want %s ticket %d agent %d", d, d.Ticket.ID, d.AgentID, c.wantReason, c.wantTicket, c.wantAgent)
 			}
 		})
+	}
+}
+
+func TestKeys(t *testing.T) {
+	m := Message{MessageID: "self@x", InReplyTo: []string{"parent@x", "self@x"}, References: []string{"root@x", "", "mid@x", "parent@x"}}
+	if got, want := Keys(m), []string{"parent@x", "mid@x", "root@x"}; !slices.Equal(got, want) {
+		t.Errorf("Keys = %v, want %v", got, want)
+	}
+	// A References header of a thousand ids: the closest are read and kept, a bounded number.
+	var refs []string
+	for i := range 1000 {
+		refs = append(refs, fmt.Sprintf("r%d@x", i))
+	}
+	long := Message{InReplyTo: []string{"r999@x"}, References: refs}
+	keys, ghosts := Keys(long), GhostKeys(long)
+	if len(keys) != MaxLookup || keys[0] != "r999@x" || keys[1] != "r998@x" {
+		t.Errorf("Keys of 1000 references: %d, starting %v", len(keys), keys[:2])
+	}
+	if len(ghosts) != MaxGhosts || ghosts[MaxGhosts-1] != "r980@x" {
+		t.Errorf("GhostKeys of 1000 references: %d, ending %q", len(ghosts), ghosts[len(ghosts)-1])
+	}
+	if len(GhostKeys(Message{MessageID: "a@x"})) != 0 {
+		t.Error("a message without references has ghost keys")
+	}
+}
+
+// countingLookup counts the participant checks, which cost a query each.
+type countingLookup struct {
+	fakeLookup
+	asked *int
+}
+
+func (c countingLookup) IsParticipant(id int64, email string) (bool, error) {
+	*c.asked++
+	return c.fakeLookup.IsParticipant(id, email)
+}
+
+func TestResolveAsksOncePerTicket(t *testing.T) {
+	l := countingLookup{store(), new(int)}
+	m := Message{From: "dan@other", InReplyTo: []string{"first@customer"}, References: []string{"never-seen@customer", "ack-2@desk", "copy-2-agent@desk", "first@customer"}}
+	d, err := Resolve(prop, m, l)
+	if err != nil || d.Reason != Answers || d.Ticket.ID != 11 {
+		t.Fatalf("got %s ticket %d, %v", d, d.Ticket.ID, err)
+	}
+	if *l.asked != 2 {
+		t.Fatalf("asked %d times for 2 tickets", *l.asked)
 	}
 }
 
@@ -159,6 +249,9 @@ func TestLifecycle(t *testing.T) {
 		{"an auto-reply never reopens", onClosed, false, closed.Add(time.Hour), Append},
 		{"an auto-reply never follows up", onClosed, false, closed.Add(100 * time.Hour), Append},
 		{"an auto-reply never opens a ticket", none, false, closed, Drop},
+		{"a stranger's answer to an open ticket follows it up", Decision{Ticket: onOpen.Ticket, Reason: Answers}, true, closed, FollowUp},
+		{"a stranger's answer to a closed ticket follows it up within the window", Decision{Ticket: onClosed.Ticket, Reason: Answers}, true, closed.Add(time.Hour), FollowUp},
+		{"a robot's answer to a ticket it takes no part in is appended (a bounce)", Decision{Ticket: onClosed.Ticket, Reason: Answers}, false, closed.Add(time.Hour), Append},
 	}
 	for _, c := range cases {
 		if got := Lifecycle(c.d, c.human, c.now, w); got != c.want {

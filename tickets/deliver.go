@@ -149,7 +149,7 @@ func (s *Store) deliver(ctx context.Context, tx *sqlx.Tx, p Property, secret []b
 	from := normEmail(in.From.Email)
 	human := in.Kind == "" || in.Kind == "human"
 	dec, err := threading.Resolve(threading.Property{ID: p.ID, Slug: p.Slug, Secret: secret}, threading.Message{
-		Recipients: in.Recipients, From: from, InReplyTo: in.InReplyTo, References: in.References, Subject: in.Subject,
+		Recipients: in.Recipients, From: from, MessageID: in.MessageID, InReplyTo: in.InReplyTo, References: in.References, Subject: in.Subject,
 	}, txLookup{ctx: ctx, db: s.db, qs: &s.qs, tx: tx, propertyID: p.ID})
 	if err != nil {
 		return Delivery{}, fmt.Errorf("tickets: %w", err)
@@ -202,7 +202,12 @@ func (s *Store) deliver(ctx context.Context, tx *sqlx.Tx, p Property, secret []b
 		detail := ""
 		if followsUp != nil {
 			detail = fmt.Sprintf("follows up #%d, closed more than %s before", d.FollowsUp, p.ReopenWindow)
-			if err := s.addEvent(ctx, tx, dec.Ticket.ID, "followed-up", actor, fmt.Sprintf("answered after the reopen window: new ticket #%d", d.TicketNumber), now); err != nil {
+			why := fmt.Sprintf("answered after the reopen window: new ticket #%d", d.TicketNumber)
+			if dec.Reason == threading.Answers {
+				detail = fmt.Sprintf("answers #%d, in which %s takes no part", d.FollowsUp, from)
+				why = fmt.Sprintf("answered by %s, who takes no part in it: new ticket #%d", from, d.TicketNumber)
+			}
+			if err := s.addEvent(ctx, tx, dec.Ticket.ID, "followed-up", actor, why, now); err != nil {
 				return Delivery{}, err
 			}
 		}
@@ -393,6 +398,9 @@ func (s *Store) insertInbound(ctx context.Context, tx *sqlx.Tx, propertyID, tick
 			propertyID, in.MessageID, ticketID); err != nil {
 			return 0, fmt.Errorf("tickets: record message-id: %w", err)
 		}
+	}
+	if err := s.recordGhosts(ctx, tx, propertyID, ticketID, in); err != nil {
+		return 0, err
 	}
 	for _, a := range in.Attachments {
 		if err := s.insertAttachment(ctx, tx, id, a); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -57,11 +58,16 @@ func (l txLookup) TicketByNumber(n int64) (threading.Ticket, bool, error) {
 	return l.one(l.qs.LookupTicketByNumber, n)
 }
 
+// TicketsByMessageID finds each id as a stored Message-ID and as a ghost key; the stored one wins.
 func (l txLookup) TicketsByMessageID(ids []string) (map[string]threading.Match, error) {
-	if len(ids) > 100 {
-		ids = ids[:100]
+	if len(ids) > threading.MaxLookup+1 {
+		ids = ids[:threading.MaxLookup+1]
 	}
-	q, args, err := sqlx.In(l.qs.LookupTicketsByMessageIDIn, l.propertyID, ids)
+	keys := make([]string, 0, 2*len(ids))
+	for _, id := range ids {
+		keys = append(keys, id, ghostKey+id)
+	}
+	q, args, err := sqlx.In(l.qs.LookupTicketsByMessageIDIn, l.propertyID, keys)
 	if err != nil {
 		return nil, fmt.Errorf("build message-id query: %w", err)
 	}
@@ -75,9 +81,24 @@ func (l txLookup) TicketsByMessageID(ids []string) (map[string]threading.Match, 
 	}
 	out := make(map[string]threading.Match, len(rows))
 	for _, r := range rows {
-		out[r.MessageID] = threading.Match{Ticket: r.ticket(), AgentID: r.AgentID.Int64}
+		id, ghost := strings.CutPrefix(r.MessageID, ghostKey)
+		if _, stored := out[id]; stored && ghost {
+			continue
+		}
+		out[id] = threading.Match{Ticket: r.ticket(), AgentID: r.AgentID.Int64, Ghost: ghost}
 	}
 	return out, nil
+}
+
+func (l txLookup) BranchOf(ticketID int64, email string) (threading.Ticket, bool, error) {
+	var rows []lookupRow
+	if err := l.db.Select(l.ctx, l.tx, &rows, l.qs.LookupBranchOf, l.propertyID, ticketID, email); err != nil {
+		return threading.Ticket{}, false, err
+	}
+	if len(rows) == 0 {
+		return threading.Ticket{}, false, nil
+	}
+	return rows[0].ticket(), true, nil
 }
 
 // IsParticipant counts the property's agents as participants of every ticket.
@@ -89,6 +110,22 @@ func (l txLookup) IsParticipant(ticketID int64, email string) (bool, error) {
 }
 
 var _ threading.Lookup = txLookup{}
+
+// ghostKey marks, in thread_ids, a Message-ID that the property's messages referenced but that it
+// never stored (threading.GhostKeys). It lives beside a stored id of the same value, which wins, so
+// a ghost never needs to be turned into a stored id; no Message-ID contains a space outside the
+// obsolete quoted forms, so none reads as a ghost.
+const ghostKey = "ghost "
+
+// recordGhosts keeps the ids a message referenced as thread keys of the ticket it landed on.
+func (s *Store) recordGhosts(ctx context.Context, tx *sqlx.Tx, propertyID, ticketID int64, in Inbound) error {
+	for _, id := range threading.GhostKeys(threading.Message{MessageID: in.MessageID, InReplyTo: in.InReplyTo, References: in.References}) {
+		if err := s.db.Exec(ctx, tx, s.qs.ThreadIDRecordGhost, propertyID, ghostKey+id, ticketID); err != nil {
+			return fmt.Errorf("tickets: record referenced message-id: %w", err)
+		}
+	}
+	return nil
+}
 
 // utc normalises a time read from either engine.
 func utc(t time.Time) time.Time { return t.UTC() }

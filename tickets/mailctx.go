@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/postdesk/postdesk/threading"
 )
 
 // MailContext is everything needed to decide and write the mail a change causes, read inside the
@@ -78,6 +80,11 @@ func (s *Store) MailContext(ctx context.Context, tx *sqlx.Tx, c Change, full boo
 		}
 		if len(ms) > 0 {
 			mc.Message = &ms[0]
+		}
+		// A ticket opened by an answer of one who took no part in the ticket it is linked to is a new
+		// conversation, not the follow-up of a closed ticket, and is told as a new ticket.
+		if mc.Message != nil && strings.HasPrefix(mc.Message.Threading, string(threading.Answers)+" ") {
+			mc.FollowsUp = 0
 		}
 		if len(ms) > 0 && full {
 			var atts []Attachment

@@ -94,11 +94,13 @@ type queries struct {
 	AgentRepliesSince          string `query:"agent-replies-since"`
 	ThreadIDRecord             string `query:"thread-id-record"`
 	ThreadIDRecordInbound      string `query:"thread-id-record-inbound"`
+	ThreadIDRecordGhost        string `query:"thread-id-record-ghost"`
 	ThreadIDIsInternal         string `query:"thread-id-is-internal"`
 	ThreadIDMarkInternal       string `query:"thread-id-mark-internal"`
 	LookupTicketByID           string `query:"lookup-ticket-by-id"`
 	LookupTicketByNumber       string `query:"lookup-ticket-by-number"`
 	LookupTicketsByMessageIDIn string `query:"lookup-tickets-by-message-id-in"`
+	LookupBranchOf             string `query:"lookup-branch-of"`
 	LookupIsParticipant        string `query:"lookup-is-participant"`
 
 	// properties.sql

@@ -255,14 +255,20 @@ func (a account) tryFolderState(t testing.TB, folder string) (map[string][]imap.
 	return out, true
 }
 
-// mail is a customer's message to the support address.
+// mail is a customer's message to the support address. The n-th mail of a conversation, id
+// "c3-2", is from the conversation's customer, c3: a reply joins a ticket only from one who takes
+// part in it.
 func mail(id, subject string, headers ...string) string {
 	h := strings.Join(headers, "\r\n")
 	if h != "" {
 		h += "\r\n"
 	}
+	who := id
+	if i := strings.LastIndexByte(id, '-'); i > 0 && strings.Trim(id[i+1:], "0123456789") == "" {
+		who = id[:i]
+	}
 	return fmt.Sprintf("Return-Path: <%s@customer.example>\r\nFrom: Customer %s <%s@customer.example>\r\nTo: support@acme.example\r\nSubject: %s\r\nMessage-ID: <%s@customer.example>\r\nDate: Mon, 02 Mar 2026 10:00:00 +0000\r\n%s\r\nHello, %s here.\r\n",
-		id, id, id, subject, id, h, id)
+		who, who, who, subject, id, h, id)
 }
 
 // fixture is a property with the real intake pipeline over a real database.

@@ -34,7 +34,7 @@ SELECT id, direction, kind, from_name, from_email, to_list, cc_list, subject, me
 
 -- name: message-brief
 -- Enough of a message to decide who gets the mail it causes.
-SELECT id, direction, from_name, from_email, message_id, created_at FROM messages WHERE id = ?
+SELECT id, direction, from_name, from_email, message_id, threading, created_at FROM messages WHERE id = ?
 
 -- name: message-full
 SELECT id, direction, kind, from_name, from_email, to_list, cc_list, subject, message_id, in_reply_to, refs,
@@ -55,6 +55,11 @@ INSERT INTO thread_ids (property_id, message_id, ticket_id, agent_id) VALUES (?,
 -- name: thread-id-record-inbound
 INSERT INTO thread_ids (property_id, message_id, ticket_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING
 
+-- name: thread-id-record-ghost
+-- A Message-ID a message referenced, kept under ghostKey (see ghostKeys); the first ticket to
+-- reference an id keeps it.
+INSERT INTO thread_ids (property_id, message_id, ticket_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING
+
 -- name: thread-id-is-internal
 SELECT COUNT(*) FROM thread_ids WHERE property_id = ? AND message_id = ? AND internal = ?
 
@@ -73,6 +78,14 @@ SELECT id, number, status, closed_at FROM tickets WHERE property_id = ? AND dele
 SELECT ti.message_id, ti.agent_id, t.id, t.number, t.status, t.closed_at
 	FROM thread_ids ti JOIN tickets t ON t.id = ti.ticket_id
 	WHERE ti.property_id = ? AND t.deleted_at IS NULL AND ti.message_id IN (?)
+
+-- name: lookup-branch-of
+-- The newest ticket linked to a ticket (its follow-ups and the answers of those who took no part in
+-- it) that an address takes part in.
+SELECT t.id, t.number, t.status, t.closed_at
+	FROM tickets t JOIN ticket_participants tp ON tp.ticket_id = t.id
+	WHERE t.property_id = ? AND t.deleted_at IS NULL AND t.follows_up_ticket_id = ? AND tp.email = ?
+	ORDER BY t.id DESC LIMIT 1
 
 -- name: lookup-is-participant
 -- The property's agents count as participants of every ticket.

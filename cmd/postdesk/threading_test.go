@@ -1,0 +1,58 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/postdesk/postdesk/dbtest"
+)
+
+// Five customers answer one mail that many received (marketing's offer, sent to support and to
+// customers in Bcc): each answer is a ticket of its own, acknowledged to its sender, and an agent's
+// reply on one of them goes to that customer alone.
+func TestFiveCustomersAnsweringOneMailOverSMTP(t *testing.T) {
+	for _, e := range dbtest.Engines() {
+		t.Run(e.Name, func(t *testing.T) {
+			d := newDesk(t, e.DSN(t))
+			offer := "From: Acme News <news@marketing.example>\nTo: support@acme.example\nSubject: Our spring offer\nMessage-ID: <offer-1@marketing.example>\n\n20% off.\n"
+			if err := sendMail(t, d.smtp, "news@marketing.example", []string{"acme@desk.example"}, offer); err != nil {
+				t.Fatal(err)
+			}
+			d.sent(4) // its acknowledgement and three agents told
+			for i := 1; i <= 5; i++ {
+				c := fmt.Sprintf("c%d@customer.example", i)
+				answer := fmt.Sprintf("From: %s\nTo: support@acme.example\nSubject: Re: Our spring offer\nMessage-ID: <a%d@customer.example>\nIn-Reply-To: <offer-1@marketing.example>\nReferences: <offer-1@marketing.example>\n\nCustomer %d wants it.\n", c, i, i)
+				if err := sendMail(t, d.smtp, c, []string{"acme@desk.example"}, answer); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ms := d.sent(24)
+			for i := 1; i <= 5; i++ {
+				c := fmt.Sprintf("c%d@customer.example", i)
+				ack := to(ms, c)
+				if len(ack) != 1 || len(ack[0].rcpts) != 1 || !strings.Contains(ack[0].h.Get("Subject"), fmt.Sprintf("[#%d]", i+1)) {
+					t.Fatalf("acknowledgement to %s: %+v", c, ack)
+				}
+			}
+			for _, m := range to(ms, "alice@acme.example")[1:] {
+				if s := m.h.Get("Subject"); strings.Contains(s, "Follow-up") {
+					t.Fatalf("agents told of a follow-up of a closed ticket: %q", s)
+				}
+			}
+			out := must(t, d.dsn, "tickets", "show", "--property", "acme", "4")
+			if !strings.Contains(out, "c3@customer.example") || !strings.Contains(out, "answers <offer-1@marketing.example>") || !strings.Contains(out, "follows up #1") {
+				t.Fatalf("c3's ticket:\n%s", out)
+			}
+			body := filepath.Join(t.TempDir(), "reply.txt")
+			os.WriteFile(body, []byte("Here is your code.\n"), 0o600)
+			d.cli("tickets", "reply", "--property", "acme", "--as", "bob@acme.example", "4", "--body-file", body)
+			reply := d.sent(25)[24]
+			if len(reply.rcpts) != 1 || reply.rcpts[0] != "c3@customer.example" || !strings.Contains(reply.raw, "Here is your code.") {
+				t.Fatalf("the reply on c3's ticket went to %v", reply.rcpts)
+			}
+		})
+	}
+}
