@@ -103,5 +103,5 @@ func BenchmarkCorpus(b *testing.B) {
 	// measures the neighbours' load more than this code.
 	n := float64(b.N * len(bodies))
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/mail")
-	b.ReportMetric(float64((cpuTime() - start).Nanoseconds())/n, "cpu-ns/mail")
+	b.ReportMetric(float64((cpuTime()-start).Nanoseconds())/n, "cpu-ns/mail")
 }

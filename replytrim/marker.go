@@ -1,0 +1,110 @@
+package replytrim
+
+import "strings"
+
+// The helpdesk's own "reply above this line" marker says where its mail
+// starts in a reply. It means "what is above is new" only when something was
+// written above it. A bottom-posting client (Thunderbird's "start my reply
+// below the quote", many mailing-list users) puts the quoted mail first,
+// marker included, and the answer below it: there the marker only opens the
+// quote, and the answer is the text after it.
+
+// aroundMarker is the sequence the rules look at for a body whose marker
+// spans lines m to mEnd. Top posting (the usual case): the lines above the
+// marker, or above the quote header just above it. Bottom posting — nothing
+// written above, the marker quoted (so our mail after it is quoted too) and
+// unquoted text after it — the whole body, the marker and its header
+// counting as a quote header, so the rules keep the answer below the quote.
+func aroundMarker(lines []string, cls []byte, m, mEnd int) *seq {
+	cut := cutAboveMarker(lines, cls, m)
+	above := newSeq(cls, cut)
+	if !bottomPosted(lines, cls, m, mEnd) {
+		return above
+	}
+	probe := &seq{idx: append([]int(nil), above.idx...), cls: append([]byte(nil), above.cls...)}
+	applyRules(probe)
+	if strings.ContainsRune(probe.pattern(), clsText) {
+		return above // written above the marker: the marker's own reading
+	}
+	s := newSeq(cls, len(lines))
+	// The empty quote lines (">") right below the marker go with it: they
+	// space our mail, they are not the start of an inline answer's quote.
+	end := mEnd
+	for end+1 < len(lines) && (cls[end+1] == clsEmpty || cls[end+1] == clsQuote && strings.Trim(lines[end+1], "> \t") == "") {
+		end++
+	}
+	for i := cut; i <= end; i++ {
+		if s.cls[i] != clsEmpty {
+			s.cls[i] = clsHeader
+		}
+	}
+	return s
+}
+
+// bottomPosted reports whether a reply may have been written below the
+// quote holding the marker: the marker's line is quoted and some text that
+// is not quoted follows it. An unquoted marker says nothing of where our
+// mail ends (a client that does not quote), so it keeps its top-post
+// reading: sending our own mail on as the answer would be worse than
+// sending nothing.
+func bottomPosted(lines []string, cls []byte, m, mEnd int) bool {
+	if cls[m] != clsQuote && !strings.HasPrefix(strings.TrimLeft(lines[m], " \t"), ">") {
+		return false
+	}
+	for _, c := range cls[mEnd+1:] {
+		if c == clsText {
+			return true
+		}
+	}
+	return false
+}
+
+// findMarker returns the lines (first and last) holding the first of the
+// helpdesk's "reply above this line" markers, or -1, -1. Clients quote and
+// wrap such lines, so quote marks are ignored, runs of blanks compare equal,
+// and a marker may be split over two consecutive lines.
+func findMarker(lines []string, markers []string) (first, last int) {
+	var want []string
+	for _, m := range markers {
+		if m = collapseSpace(m); m != "" {
+			want = append(want, m)
+		}
+	}
+	if len(want) == 0 {
+		return -1, -1
+	}
+	prev := ""
+	for i, l := range lines {
+		cur := collapseSpace(strings.TrimLeft(l, "> \t"))
+		for _, m := range want {
+			if strings.Contains(cur, m) {
+				return i, i
+			}
+			if prev != "" && cur != "" && strings.Contains(prev+" "+cur, m) {
+				return i - 1, i
+			}
+		}
+		prev = cur
+	}
+	return -1, -1
+}
+
+// cutAboveMarker returns where the elided part starts for a marker on line
+// m: at the marker, or at the quote header just above it (blank lines and
+// empty quote lines ">" may sit between the two).
+func cutAboveMarker(lines []string, cls []byte, m int) int {
+	for i := m - 1; i >= 0; i-- {
+		switch {
+		case cls[i] == clsEmpty,
+			cls[i] == clsQuote && strings.Trim(lines[i], "> \t") == "":
+			continue
+		case cls[i] == clsHeader:
+			return i
+		}
+		return m
+	}
+	return m
+}
+
+// collapseSpace trims s and replaces each run of white space by one space.
+func collapseSpace(s string) string { return strings.Join(strings.Fields(s), " ") }
