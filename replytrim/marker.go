@@ -64,30 +64,47 @@ func bottomPosted(lines []string, cls []byte, m, mEnd int) bool {
 // wrap such lines, so quote marks are ignored, runs of blanks compare equal,
 // and a marker may be split over two consecutive lines.
 func findMarker(lines []string, markers []string) (first, last int) {
-	var want []string
+	var want []markerWords
 	for _, m := range markers {
 		if m = collapseSpace(m); m != "" {
-			want = append(want, m)
+			w := strings.Fields(m)
+			want = append(want, markerWords{m, w[0], w[len(w)-1]})
 		}
 	}
 	if len(want) == 0 {
 		return -1, -1
 	}
-	prev := ""
+	// Blanks are collapsed only on lines that hold a marker's first or last
+	// word: a marker on one line holds both, one split over two lines starts
+	// with the first and ends with the last. Most lines hold neither, and
+	// are passed over without building a string.
+	prevHead := -1 // index of the last line holding a first word
 	for i, l := range lines {
-		cur := collapseSpace(strings.TrimLeft(l, "> \t"))
 		for _, m := range want {
-			if strings.Contains(cur, m) {
+			head, tail := strings.Contains(l, m.first), strings.Contains(l, m.last)
+			if head && tail && strings.Contains(collapseSpace(strings.TrimLeft(l, "> \t")), m.text) {
 				return i, i
 			}
-			if prev != "" && cur != "" && strings.Contains(prev+" "+cur, m) {
-				return i - 1, i
+			if tail && prevHead == i-1 && i > 0 {
+				prev := collapseSpace(strings.TrimLeft(lines[i-1], "> \t"))
+				cur := collapseSpace(strings.TrimLeft(l, "> \t"))
+				if prev != "" && cur != "" && strings.Contains(prev+" "+cur, m.text) {
+					return i - 1, i
+				}
 			}
 		}
-		prev = cur
+		for _, m := range want {
+			if strings.Contains(l, m.first) {
+				prevHead = i
+				break
+			}
+		}
 	}
 	return -1, -1
 }
+
+// markerWords is a marker with its blanks collapsed, and its first and last words.
+type markerWords struct{ text, first, last string }
 
 // cutAboveMarker returns where the elided part starts for a marker on line
 // m: at the marker, or at the quote header just above it (blank lines and
