@@ -33,6 +33,9 @@ func addCorpusSeeds(f *testing.F) {
 	for _, tc := range headerBlockCases {
 		f.Add(tc.body)
 	}
+	for _, tc := range belowCases {
+		f.Add(tc.body)
+	}
 	entries, err := os.ReadDir(filepath.Join(corpusDir, "emails"))
 	if err != nil {
 		return // corpus absent: the seeds above still run

@@ -17,16 +17,16 @@ import "strings"
 // counting as a quote header, so the rules keep the answer below the quote.
 func aroundMarker(lines []string, cls []byte, m, mEnd int) *seq {
 	cut := cutAboveMarker(lines, cls, m)
-	above := newSeq(cls, cut)
+	above := newSeq(lines, cls, cut)
 	if !bottomPosted(lines, cls, m, mEnd) {
 		return above
 	}
-	probe := &seq{idx: append([]int(nil), above.idx...), cls: append([]byte(nil), above.cls...)}
+	probe := &seq{idx: append([]int(nil), above.idx...), cls: append([]byte(nil), above.cls...), lines: lines}
 	applyRules(probe)
 	if strings.ContainsRune(probe.pattern(), clsText) {
 		return above // written above the marker: the marker's own reading
 	}
-	s := newSeq(cls, len(lines))
+	s := newSeq(lines, cls, len(lines))
 	// The empty quote lines (">") right below the marker go with it: they
 	// space our mail, they are not the start of an inline answer's quote.
 	end := mEnd

@@ -37,8 +37,9 @@ const maxTrailingText = 7
 // seq is the sequence of lines still considered part of the reply: their
 // indices in the prepared lines and their classes, kept in step.
 type seq struct {
-	idx []int
-	cls []byte
+	idx   []int
+	cls   []byte
+	lines []string // all the prepared lines (indexed by idx), for the rules that read words
 }
 
 func (s *seq) pattern() string { return string(s.cls) }
@@ -63,7 +64,7 @@ func (s *seq) drop(del func(i int) bool) {
 
 // decide returns which prepared lines belong to the reply.
 func decide(lines []string, cls []byte, markers []string) []bool {
-	s := newSeq(cls, len(lines))
+	s := newSeq(lines, cls, len(lines))
 	if m, mEnd := findMarker(lines, markers); m >= 0 {
 		s = aroundMarker(lines, cls, m, mEnd)
 	}
@@ -77,8 +78,8 @@ func decide(lines []string, cls []byte, markers []string) []bool {
 
 // newSeq is the sequence of the first n lines, with their classes (copied:
 // the rules change them).
-func newSeq(cls []byte, n int) *seq {
-	s := &seq{idx: make([]int, n), cls: append([]byte(nil), cls[:n]...)}
+func newSeq(lines []string, cls []byte, n int) *seq {
+	s := &seq{idx: make([]int, n), cls: append([]byte(nil), cls[:n]...), lines: lines}
 	for i := range s.idx {
 		s.idx[i] = i
 	}
@@ -113,7 +114,15 @@ func applyRules(s *seq) {
 	}
 	if m := reTopPostQuoted.FindStringSubmatchIndex(p); m != nil &&
 		strings.Count(p[m[2]:m[3]], string(clsText)) < maxTrailingText {
-		s.keepFirst(m[0] + 1)
+		if answeredBelow(s, m[0], m[2]) {
+			// Written below the quote too: drop the header and the quote only.
+			// The blanks above the header stay: they separate the two parts.
+			hdr := m[0] + strings.IndexByte(p[m[0]:], clsHeader)
+			first := m[2] + strings.IndexByte(p[m[2]:m[3]], clsText)
+			s.drop(func(i int) bool { return i >= hdr && i < first })
+		} else {
+			s.keepFirst(m[0] + 1)
+		}
 	}
 	// Remaining quote headers sit between the person's inline answers.
 	s.drop(func(i int) bool { return s.cls[i] == clsHeader })

@@ -259,7 +259,7 @@ func classify(lines []string, force []byte) []byte {
 		switch {
 		case cls[i] == clsEmpty:
 		case cls[i] == clsSignature && (force == nil || force[i] == 0):
-			if next == clsText {
+			if next == clsText || inSentence(lines, i) {
 				cls[i] = clsText
 				next = clsText
 			}
