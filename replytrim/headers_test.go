@@ -91,6 +91,16 @@ var headerBlockCases = []struct {
 		reply: "Done.",
 	},
 	{
+		name:  "bold header block on one line",
+		body:  "Done.\n\n*From:* Support <support@acme.example> *Sent:* Monday, January 15, 2024 10:00 AM *To:* Bob <bob@example.com> *Subject:* RE: Ticket\n\nPlease confirm.\n",
+		reply: "Done.",
+	},
+	{
+		name:  "bold field names inside prose stay prose",
+		body:  "Please set *To:* to the billing address and *Cc:* to me.\n",
+		reply: "Please set *To:* to the billing address and *Cc:* to me.",
+	},
+	{
 		name:  "From line wrapped before the address",
 		body:  "Done.\n\nFrom: Support Team of the Acme Corporation Europe\n<support@acme.example>\nSent: Monday, January 15, 2024 10:00 AM\nTo: Bob <bob@example.com>\nSubject: RE: Ticket\n\nPlease confirm.\n",
 		reply: "Done.",

@@ -64,9 +64,11 @@ func (s *seq) drop(del func(i int) bool) {
 
 // decide returns which prepared lines belong to the reply.
 func decide(lines []string, cls []byte, markers []string) []bool {
-	s := newSeq(lines, cls, len(lines))
+	var s *seq
 	if m, mEnd := findMarker(lines, markers); m >= 0 {
 		s = aroundMarker(lines, cls, m, mEnd)
+	} else {
+		s = newSeq(lines, cls, len(lines))
 	}
 	applyRules(s)
 	keep := make([]bool, len(lines))

@@ -16,27 +16,55 @@ import (
 // write them: capitalised, which keeps "see you on Monday" from being one.
 var inlineLeads = []string{"On ", "Le ", "Am ", "El ", "Em ", "Il ", "Op ", "Den ", "W dniu ", "Dnia ", "Dne ", "Vào ", "在"}
 
-// splitInlineHeaders returns lines with every glued header split off; lines
+// splitInlineHeaders returns lines with every glued header split off, and
+// bold header blocks written on one line split into their fields; lines
 // itself when there is none.
 func splitInlineHeaders(lines []string) []string {
 	var out []string // nil until the first split
 	for i, l := range lines {
-		p := inlineHeaderAt(l)
-		if p <= 0 {
+		var parts []string
+		if p := inlineHeaderAt(l); p > 0 {
+			parts = []string{strings.TrimRight(l[:p], " \t"), l[p:]}
+		} else {
+			parts = boldFields(l)
+		}
+		if parts == nil {
 			if out != nil {
 				out = append(out, l)
 			}
 			continue
 		}
 		if out == nil {
-			out = append(make([]string, 0, len(lines)+1), lines[:i]...)
+			out = append(make([]string, 0, len(lines)+len(parts)), lines[:i]...)
 		}
-		out = append(out, strings.TrimRight(l[:p], " \t"), l[p:])
+		out = append(out, parts...)
 	}
 	if out == nil {
 		return lines
 	}
 	return out
+}
+
+// boldFields splits a header block that the text part of an HTML mail put
+// on one line, its field names in bold: "*From:* Support <s@…> *Sent:*
+// Monday … *To:* Bob *Subject:* RE: Ticket". nil when line is not one: the
+// bold names are what make the field boundaries sure.
+func boldFields(line string) []string {
+	if !strings.HasPrefix(strings.TrimLeft(line, " \t"), "*") || strings.Count(line, ":*") < 2 || !isHeaderField(line) {
+		return nil
+	}
+	var parts []string
+	start := 0
+	for q := 1; q+1 < len(line); q++ {
+		if line[q] == '*' && line[q-1] == ' ' && strings.Contains(line[q:min(len(line), q+40)], ":*") && isHeaderField(line[q:]) {
+			parts = append(parts, strings.TrimRight(line[start:q], " \t"))
+			start = q
+		}
+	}
+	if parts == nil {
+		return nil
+	}
+	return append(parts, line[start:])
 }
 
 // inlineHeaderAt returns where a header glued to the end of line starts, or

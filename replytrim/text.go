@@ -38,7 +38,9 @@ const (
 
 // Text trims a plain-text body. markers are extra "reply above this line" separators the helpdesk itself
 // puts in its outgoing mails (localized, e.g. "##- Please type your reply above this line -##"): everything
-// from a line containing one of them (and an "On ... wrote:" header just above it) is elided.
+// from a line containing one of them (and an "On ... wrote:" header just above it) is elided — unless
+// nothing was written above a quoted marker and the answer is below the quote (a bottom post, see
+// aroundMarker).
 //
 // Line endings are normalized to LF and invalid UTF-8 bytes are dropped, so
 // Reply and Elided are valid UTF-8 and Reply is never longer than body.
