@@ -171,3 +171,31 @@ func TestHeaderBlocksAndGluedHeaders(t *testing.T) {
 		})
 	}
 }
+
+// The same classes in HTML: Outlook's French header block with its
+// no-break spaces, and a sign-off below a Gmail quote.
+func TestHTMLHeaderBlocksAndBelow(t *testing.T) {
+	for _, tc := range []struct{ name, body, reply string }{
+		{
+			name:  "outlook french block, no-break spaces",
+			body:  "<html><body><p>C'est fait.</p><p><b>De&nbsp;:</b> Support &lt;support@acme.example&gt;<br><b>Envoyé&nbsp;:</b> lundi 15 janvier 2024 10:00<br><b>À&nbsp;:</b> Claire<br><b>Objet&nbsp;:</b> RE: Ticket</p><p>Merci de confirmer.</p></body></html>",
+			reply: "C'est fait.",
+		},
+		{
+			name:  "outlook french block, narrow no-break spaces",
+			body:  "<html><body><p>C'est fait.</p><p><b>De\u202f:</b> Support &lt;support@acme.example&gt;<br><b>Envoyé\u202f:</b> lundi 15 janvier 2024 10:00<br><b>À\u202f:</b> Claire<br><b>Objet\u202f:</b> RE: Ticket</p><p>Merci de confirmer.</p></body></html>",
+			reply: "C'est fait.",
+		},
+		{
+			name:  "sign-off below a gmail quote",
+			body:  `<html><body><p>Hi Anna,</p><div class="gmail_quote">On Mon, Jan 15, 2024 at 10:00 AM Support &lt;s@acme.example&gt; wrote:<blockquote>Does it work?</blockquote></div><p>Regards, Roman</p></body></html>`,
+			reply: "Hi Anna,\n\nRegards, Roman",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, r := HTML(tc.body); r.Reply != tc.reply {
+				t.Errorf("reply\n got: %q\nwant: %q", r.Reply, tc.reply)
+			}
+		})
+	}
+}
