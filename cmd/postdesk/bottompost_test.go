@@ -54,6 +54,17 @@ func TestAgentBottomPostByMail(t *testing.T) {
 			if last.Direction != tickets.DirectionOut || last.Trimmed != "Unplug it, please.\n\nAlice" {
 				t.Fatalf("stored reply: %+v", last)
 			}
+			// Commands at the top of an answer written below the quote run like any.
+			d.replyAs("alice", thunderbirdQuote(t, d.copies["alice"])+"\n#priority high\nDone, it is off.\n")
+			ms = d.newMail(2)
+			if cust := to(ms, "ann@customer.example"); len(cust) != 1 || strings.Contains(cust[0].raw, "#priority") ||
+				!strings.Contains(cust[0].raw, "Done, it is off.") {
+				t.Fatalf("reply with a command below the quote: %+v", ms)
+			}
+			d.quiet()
+			if tk = d.ticket(1); tk.Priority != "high" {
+				t.Fatalf("the command below the quote did not run: %+v", tk.Ticket)
+			}
 		})
 	}
 }
