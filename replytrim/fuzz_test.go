@@ -27,6 +27,15 @@ func addCorpusSeeds(f *testing.F) {
 	for _, tc := range htmlCases {
 		f.Add(tc.body)
 	}
+	for _, tc := range markerCases {
+		f.Add(tc.body)
+	}
+	for _, tc := range headerBlockCases {
+		f.Add(tc.body)
+	}
+	for _, tc := range belowCases {
+		f.Add(tc.body)
+	}
 	entries, err := os.ReadDir(filepath.Join(corpusDir, "emails"))
 	if err != nil {
 		return // corpus absent: the seeds above still run

@@ -72,16 +72,28 @@ var quoteHeaderREs = []headerPattern{
 	// Date first, verb last (Android, Polish and Ukrainian Gmail, Norwegian):
 	// "23 mar 2017 21:25 "Neil" <n@…> napisał(a):",
 	// "30 серп. 2016 р. 20:45 "Arpit" <a@…> пише:",
-	// "15. jan. 2024 kl. 10:00 skrev Name <n@…>:".
-	{regexp.MustCompile(`(?i)^` + dateLead + `.*\s(?:wrote|schrieb|skrev|napisał\(a\)|napisal\(a\)|napsal\(a\)|пише|написал(?:\(а\)|а)?|написав(?:\(ла\)|ла)?|kirjoitti|escribió|escreveu|ha scritto|a écrit)(?:\s.+)?\s*:$`), []string{"wrote", "schrieb", "skrev", "napisa", "napsal", "пише", "написа", "kirjoitti", "escrib", "escreveu", "scritto", "crit"}},
+	// "15. jan. 2024 kl. 10:00 skrev Name <n@…>:", Russian Thunderbird's
+	// "15.01.2024 10:00, Иван Петров пишет:".
+	{regexp.MustCompile(`(?i)^` + dateLead + `.*\s(?:wrote|schrieb|skrev|napisał\(a\)|napisal\(a\)|napsal\(a\)|пишет|пише|написал(?:\(а\)|а)?|написав(?:\(ла\)|ла)?|kirjoitti|escribió|escreveu|ha scritto|a écrit)(?:\s.+)?\s*:$`), []string{"wrote", "schrieb", "skrev", "napisa", "napsal", "пише", "написа", "kirjoitti", "escrib", "escreveu", "scritto", "crit"}},
 	// Finnish Gmail: "ma 15. tammik. 2024 klo 10.00 Name <n@…> kirjoitti:".
 	{regexp.MustCompile(`(?i)^.+\sklo\s.+\skirjoitti\s*:$`), []string{"kirjoitti"}},
+	// Finnish Apple Mail and Thunderbird, the name first and the date after the verb:
+	// "Matti <m@…> kirjoitti 15.1.2024 kello 10.00:", "Matti kirjoitti 15.1.2024 10.00:".
+	{regexp.MustCompile(`(?i)^.+\skirjoitti\s+\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}.*:$`), []string{"kirjoitti"}},
+	// Vietnamese Gmail, Apple Mail and Thunderbird: "Vào Th 2, 15 thg 1, 2024 vào lúc
+	// 10:00 An <a@…> đã viết:", "Vào lúc 10:00, ngày 15 thg 1, 2024, An <a@…> đã viết:".
+	{regexp.MustCompile(`(?i)^vào\s.*\sđã\s+viết\s*:?$`), []string{"viết"}},
+	// Polish Apple Mail: "Wiadomość napisana przez Jan <j@…> w dniu 15.01.2024, o godz. 10:00:".
+	{regexp.MustCompile(`(?i)^wiadomość\s+napisana\s+przez\s.+\sw\s+dniu\s.+:$`), []string{"napisana"}},
+	// Turkish Apple Mail: "15 Oca 2024 tarihinde 10:00 saatinde, Ali <a@…> şunları yazdı:".
+	{regexp.MustCompile(`(?i)^.+tarihinde\s.+\sşun(?:u|ları)\s+yazdı\s*:$`), []string{"yazdı"}},
 	// Date first, address last (Gmail in many locales, Russian Gmail "вт, 5 янв.
 	// 2016 г. в 23:39, Erlend <e@…>:", Japanese Gmail "2024年1月15日(月) 10:00
 	// Taro <t@…>:", "2013/7/20 sam via Discourse Meta <info@…>").
 	{regexp.MustCompile(`^` + dateLead + `.*<\s*[^<>\s@]+@[^<>\s]+\s*>\s*[:：]?$`), []string{"@"}},
 	// Localized Gmail with ISO date and no address: "2016-03-03 17:21 GMT+01:00 Some One".
-	{regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d?:\d\d GMT[+-]\d\d:\d\d[\p{L}\p{N}_ .'-]+$`), []string{" gmt"}},
+	// The offset may be short ("GMT+1", "GMT-05").
+	{regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d?:\d\d GMT[+-]\d\d?(?::\d\d)?[\p{L}\p{N}_ .'-]+$`), []string{" gmt"}},
 	// Discourse and other forums: "Posted by sam on 03/26/2016".
 	{regexp.MustCompile(`(?i)^posted by .+ on \d{2}/\d{2}/\d{4}$`), []string{"posted by"}},
 }
@@ -121,7 +133,7 @@ var forwardREs = []*regexp.Regexp{
 	regexp.MustCompile(`(?i)^(?:begin forwarded message|forwarded message|original message|début du message réexpédié|anfang der weitergeleiteten nachricht|inicio del mensaje reenviado|inizio messaggio inoltrato|início da mensagem reencaminhada|begin doorgestuurd bericht)\s*:$`),
 }
 
-const forwardPhrases = `forwarded message|original message|reply message|message transféré|message d'origine|ursprüngliche nachricht|weitergeleitete nachricht|original-nachricht|mensaje original|mensaje reenviado|messaggio originale|messaggio inoltrato|mensagem original|mensagem encaminhada|oorspronkelijk bericht|doorgestuurd bericht|ursprungligt meddelande|vidarebefordrat meddelande|oprindelig meddelelse|videresendt meddelelse|opprinnelig melding|videresendt melding|wiadomość oryginalna|oryginalna wiadomość|przekazana wiadomość|исходное сообщение|пересылаемое сообщение|пересланное сообщение|原始邮件|转发的邮件|原始郵件|轉寄的郵件|元のメッセージ|転送メッセージ|alkuperäinen viesti|původní zpráva`
+const forwardPhrases = `forwarded message|original message|reply message|message transféré|message d'origine|ursprüngliche nachricht|weitergeleitete nachricht|original-nachricht|mensaje original|mensaje reenviado|messaggio originale|messaggio inoltrato|mensagem original|mensagem encaminhada|oorspronkelijk bericht|doorgestuurd bericht|ursprungligt meddelande|originalmeddelande|vidarebefordrat meddelande|oprindelig meddelelse|oprindelig besked|videresendt meddelelse|videresendt besked|opprinnelig melding|videresendt melding|wiadomość oryginalna|oryginalna wiadomość|przekazana wiadomość|исходное сообщение|пересылаемое сообщение|пересланное сообщение|原始邮件|转发的邮件|原始郵件|轉寄的郵件|元のメッセージ|転送メッセージ|alkuperäinen viesti|původní zpráva`
 
 // headerFieldRE matches one line of a header block copied above a quoted or
 // forwarded message: "From: Bob <b@example.com>", "*Sent:* Monday…",
@@ -129,7 +141,9 @@ const forwardPhrases = `forwarded message|original message|reply message|message
 // "Från: …", "От: …", "差出人: …". Outlook writes them bold, hence the "*".
 // Lines that start with ">" are quotes, never header fields: a quoted
 // "> From:" belongs to the quoted text the person answers inline.
-var headerFieldRE = regexp.MustCompile(`(?i)^[ \t*]*(?:` + headerFields + `)[ \t*]*[:：][ \t*]*\S`)
+// French puts a no-break space before the colon ("De\u00a0:", or the narrow
+// U+202F of newer Outlook builds).
+var headerFieldRE = regexp.MustCompile(`(?i)^[ \t*]*(?:` + headerFields + `)[ \t*\x{a0}\x{202f}]*[:：][ \t*\x{a0}\x{202f}]*\S`)
 
 const headerFields = `from|sent|to|cc|bcc|reply-to|subject|date|` + // English
 	`de|envoyé|envoyé par|à|a|objet|répondre à|` + // French
@@ -163,11 +177,18 @@ func headerLead(core string) bool {
 func headerCore(line string) string {
 	s := strings.TrimLeftFunc(line, func(r rune) bool { return r == '>' || isHeaderTrim(r) })
 	s = strings.TrimRightFunc(s, isHeaderTrim)
-	return strings.ReplaceAll(s, "\u00a0", " ")
+	if strings.Contains(s, "\u00a0") || strings.Contains(s, "\u202f") { // not ContainsAny: slow on non-ASCII sets
+		s = noBreakSpaces.Replace(s)
+	}
+	return s
 }
 
+// noBreakSpaces are the spaces French typography puts before a colon: the
+// no-break space and the narrow one (U+202F, Apple Mail and newer Outlook).
+var noBreakSpaces = strings.NewReplacer("\u00a0", " ", "\u202f", " ")
+
 func isHeaderTrim(r rune) bool {
-	return r == '*' || r == '-' || r == '\u00a0' || unicode.IsSpace(r)
+	return r == '*' || r == '-' || r == '\u00a0' || r == '\u202f' || unicode.IsSpace(r)
 }
 
 // maxHeaderLen bounds the lines examined as headers: real headers are short,
@@ -184,7 +205,13 @@ func isQuoteHeader(line string) bool {
 		return true
 	}
 	core := headerCore(line)
-	if core == "" || !headerEnding(core) {
+	if core == "" {
+		return false
+	}
+	if dashedHeader(line, core) {
+		return true
+	}
+	if !headerEnding(core) {
 		return false
 	}
 	if strings.ContainsAny(core, "0123456789") {
@@ -215,7 +242,7 @@ func matchForward(line string) bool {
 	}
 	// Separators keep their dashes: "-----Original Message-----".
 	sep := strings.TrimFunc(line, func(r rune) bool {
-		return r == '>' || r == '*' || r == '\u00a0' || unicode.IsSpace(r)
+		return r == '>' || r == '*' || r == '\u00a0' || r == '\u202f' || unicode.IsSpace(r)
 	})
 	if !strings.Contains(sep, "--") && !strings.HasSuffix(sep, ":") {
 		return false
@@ -227,6 +254,28 @@ func matchForward(line string) bool {
 	}
 	return false
 }
+
+// dashedHeader reports whether line is an attribution between dashes, which
+// Android mail apps and Zoho write without a date or an address:
+// "---- Bob Smith wrote ----". The dashes on both sides are what sets it
+// apart from prose, so it needs no date.
+func dashedHeader(line, core string) bool {
+	s := strings.TrimLeft(line, "> \t")
+	s = strings.TrimRight(s, " \t")
+	if !strings.HasPrefix(s, "--") || !strings.HasSuffix(s, "--") || len(core) > 200 {
+		return false
+	}
+	lower := strings.ToLower(core)
+	for _, v := range dashedVerbs {
+		if strings.HasSuffix(lower, v) {
+			return true
+		}
+	}
+	return false
+}
+
+// dashedVerbs end a dashed attribution ("---- Bob wrote ----").
+var dashedVerbs = []string{" wrote", " a écrit", " ha scritto", " escribió", " escreveu", " schrieb", " schreef", " skrev", " napisał(a)", " pisze", " kirjoitti", " пишет", " написал", " đã viết"}
 
 // headerVerbs are the words a quote header may end with when the client
 // leaves out the colon ("---- On … wrote ----").

@@ -37,8 +37,9 @@ const maxTrailingText = 7
 // seq is the sequence of lines still considered part of the reply: their
 // indices in the prepared lines and their classes, kept in step.
 type seq struct {
-	idx []int
-	cls []byte
+	idx   []int
+	cls   []byte
+	lines []string // all the prepared lines (indexed by idx), for the rules that read words
 }
 
 func (s *seq) pattern() string { return string(s.cls) }
@@ -63,13 +64,11 @@ func (s *seq) drop(del func(i int) bool) {
 
 // decide returns which prepared lines belong to the reply.
 func decide(lines []string, cls []byte, markers []string) []bool {
-	end := len(lines)
-	if m := findMarker(lines, markers); m >= 0 {
-		end = cutAboveMarker(lines, cls, m)
-	}
-	s := &seq{idx: make([]int, end), cls: append([]byte(nil), cls[:end]...)}
-	for i := range s.idx {
-		s.idx[i] = i
+	var s *seq
+	if m, mEnd := findMarker(lines, markers); m >= 0 {
+		s = aroundMarker(lines, cls, m, mEnd)
+	} else {
+		s = newSeq(lines, cls, len(lines))
 	}
 	applyRules(s)
 	keep := make([]bool, len(lines))
@@ -77,6 +76,16 @@ func decide(lines []string, cls []byte, markers []string) []bool {
 		keep[i] = true
 	}
 	return keep
+}
+
+// newSeq is the sequence of the first n lines, with their classes (copied:
+// the rules change them).
+func newSeq(lines []string, cls []byte, n int) *seq {
+	s := &seq{idx: make([]int, n), cls: append([]byte(nil), cls[:n]...), lines: lines}
+	for i := range s.idx {
+		s.idx[i] = i
+	}
+	return s
 }
 
 func applyRules(s *seq) {
@@ -107,7 +116,15 @@ func applyRules(s *seq) {
 	}
 	if m := reTopPostQuoted.FindStringSubmatchIndex(p); m != nil &&
 		strings.Count(p[m[2]:m[3]], string(clsText)) < maxTrailingText {
-		s.keepFirst(m[0] + 1)
+		if answeredBelow(s, m[0], m[2]) {
+			// Written below the quote too: drop the header and the quote only.
+			// The blanks above the header stay: they separate the two parts.
+			hdr := m[0] + strings.IndexByte(p[m[0]:], clsHeader)
+			first := m[2] + strings.IndexByte(p[m[2]:m[3]], clsText)
+			s.drop(func(i int) bool { return i >= hdr && i < first })
+		} else {
+			s.keepFirst(m[0] + 1)
+		}
 	}
 	// Remaining quote headers sit between the person's inline answers.
 	s.drop(func(i int) bool { return s.cls[i] == clsHeader })
@@ -161,53 +178,3 @@ func dropFieldBlocks(s *seq) {
 	}
 	s.drop(func(i int) bool { return del[i] })
 }
-
-// findMarker returns the index of the first line holding one of the
-// helpdesk's "reply above this line" markers, or -1. Clients quote and wrap
-// such lines, so quote marks are ignored, runs of blanks compare equal, and
-// a marker may be split over two consecutive lines.
-func findMarker(lines []string, markers []string) int {
-	var want []string
-	for _, m := range markers {
-		if m = collapseSpace(m); m != "" {
-			want = append(want, m)
-		}
-	}
-	if len(want) == 0 {
-		return -1
-	}
-	prev := ""
-	for i, l := range lines {
-		cur := collapseSpace(strings.TrimLeft(l, "> \t"))
-		for _, m := range want {
-			if strings.Contains(cur, m) {
-				return i
-			}
-			if prev != "" && cur != "" && strings.Contains(prev+" "+cur, m) {
-				return i - 1
-			}
-		}
-		prev = cur
-	}
-	return -1
-}
-
-// cutAboveMarker returns where the elided part starts for a marker on line
-// m: at the marker, or at the quote header just above it (blank lines and
-// empty quote lines ">" may sit between the two).
-func cutAboveMarker(lines []string, cls []byte, m int) int {
-	for i := m - 1; i >= 0; i-- {
-		switch {
-		case cls[i] == clsEmpty,
-			cls[i] == clsQuote && strings.Trim(lines[i], "> \t") == "":
-			continue
-		case cls[i] == clsHeader:
-			return i
-		}
-		return m
-	}
-	return m
-}
-
-// collapseSpace trims s and replaces each run of white space by one space.
-func collapseSpace(s string) string { return strings.Join(strings.Fields(s), " ") }

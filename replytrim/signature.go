@@ -3,6 +3,7 @@ package replytrim
 import (
 	"regexp"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -104,4 +105,38 @@ func isMobileSignature(line string) bool {
 		}
 	}
 	return false
+}
+
+// inSentence reports whether the "sent from" footer on line i is a piece of
+// a sentence rather than a footer on its own: the line goes on with words a
+// footer never holds ("Sent from my iPhone the upload fails"), or it
+// continues a sentence wrapped from the line above ("The photos I\nsent from
+// my iPhone never arrived").
+func inSentence(lines []string, i int) bool {
+	s := strings.TrimSpace(lines[i])
+	if r, _ := utf8.DecodeRuneInString(s); unicode.IsLower(r) && i > 0 {
+		above := strings.TrimSpace(lines[i-1])
+		last, _ := utf8.DecodeLastRuneInString(above)
+		if above != "" && above[0] != '>' && !strings.ContainsRune(".!?:;…)", last) {
+			return true
+		}
+	}
+	for _, w := range strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) && r != '\'' }) {
+		if sentenceWords[w] {
+			return true
+		}
+	}
+	return false
+}
+
+// sentenceWords are words of a sentence about something (verbs, negations,
+// conjunctions) that no "sent from" footer holds; footers only name a device
+// or an app and excuse typos.
+var sentenceWords = map[string]bool{
+	"but": true, "because": true, "which": true, "when": true, "while": true, "not": true, "never": true,
+	"is": true, "was": true, "are": true, "were": true, "does": true, "did": true, "doesn't": true, "didn't": true,
+	"don't": true, "can't": true, "cannot": true, "won't": true, "isn't": true, "wasn't": true, "it": true, "they": true,
+	"arrives": true, "arrived": true, "works": true, "worked": true, "crashes": true, "crashed": true, "fails": true,
+	"failed": true, "shows": true, "showed": true, "version": true,
+	"mais": true, "aber": true, "pero": true, "maar": true, "ale": true, "но": true, "nicht": true, "pas": true,
 }

@@ -38,12 +38,15 @@ const (
 
 // Text trims a plain-text body. markers are extra "reply above this line" separators the helpdesk itself
 // puts in its outgoing mails (localized, e.g. "##- Please type your reply above this line -##"): everything
-// from a line containing one of them (and an "On ... wrote:" header just above it) is elided.
+// from a line containing one of them (and an "On ... wrote:" header just above it) is elided — unless
+// nothing was written above a quoted marker and the answer is below the quote (a bottom post, see
+// aroundMarker).
 //
 // Line endings are normalized to LF and invalid UTF-8 bytes are dropped, so
 // Reply and Elided are valid UTF-8 and Reply is never longer than body.
 func Text(body string, markers ...string) Result {
 	lines, _ := prepare(splitLines(body))
+	lines = splitInlineHeaders(lines)
 	cls := classify(lines, nil)
 	keep := decide(lines, cls, markers)
 	return assemble(lines, keep)
@@ -242,6 +245,13 @@ func classify(lines []string, force []byte) []byte {
 			armor = false
 		}
 	}
+	// A header field whose value the client wrapped onto a line of its own
+	// ("From: A long name\n<a@example.com>\nSent: …") belongs to the block.
+	for i := 1; i+1 < len(cls); i++ {
+		if cls[i] == clsText && cls[i-1] == clsField && cls[i+1] == clsField && fieldContinuation(lines[i]) {
+			cls[i] = clsField
+		}
+	}
 	// A "sent from" line is a footer only where a footer can be: followed by
 	// nothing but blanks, other footers, or the quoted history. One followed
 	// by more text is a sentence of the reply ("Sent from my iPhone, the
@@ -251,7 +261,7 @@ func classify(lines []string, force []byte) []byte {
 		switch {
 		case cls[i] == clsEmpty:
 		case cls[i] == clsSignature && (force == nil || force[i] == 0):
-			if next == clsText {
+			if next == clsText || inSentence(lines, i) {
 				cls[i] = clsText
 				next = clsText
 			}
@@ -260,6 +270,20 @@ func classify(lines []string, force []byte) []byte {
 		}
 	}
 	return cls
+}
+
+// fieldContinuation reports whether line can be the wrapped rest of a header
+// field's value: an address alone ("<a@example.com>", "[mailto:a@…]", "a@…").
+func fieldContinuation(line string) bool {
+	t := strings.TrimSpace(line)
+	if len(t) > 120 || !strings.Contains(t, "@") {
+		return false
+	}
+	switch t[0] {
+	case '<', '[', '(':
+		return true
+	}
+	return !strings.ContainsAny(t, " \t")
 }
 
 // classifyLine classifies one non-blank line on its own.
