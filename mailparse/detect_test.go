@@ -122,3 +122,32 @@ func TestLyingCharsetLongBody(t *testing.T) {
 	m = parseOK(t, []byte("Content-Type: text/plain\n\n"+enc(t, simplifiedchinese.GBK, long)))
 	eq(t, "Text", m.Text, long)
 }
+
+// BenchmarkParseCharsets measures the charset paths: a Western Latin-1 body
+// (scored once, not detected), and doubtful bodies that are detected.
+func BenchmarkParseCharsets(b *testing.B) {
+	latin := strings.Repeat("Le caf\xe9 \xe9tait tr\xe8s bon, \x93merci\x94 \xe0 bient\xf4t. ", 200)
+	gbk, _ := simplifiedchinese.GBK.NewEncoder().String(strings.Repeat(zhHans, 200))
+	sjis, _ := japanese.ShiftJIS.NewEncoder().String(strings.Repeat(ja, 200))
+	for _, bc := range []struct{ name, cs, body string }{
+		{"latin1", "iso-8859-1", latin},
+		{"utf8", "utf-8", strings.Repeat(zhHans, 200)},
+		{"gbk-as-latin1", "iso-8859-1", gbk},
+		{"sjis-no-charset", "", sjis},
+	} {
+		ct := "text/plain"
+		if bc.cs != "" {
+			ct += "; charset=" + bc.cs
+		}
+		raw := []byte("From: a@example.com\nSubject: s\nContent-Type: " + ct + "\n\n" + bc.body)
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(raw)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if m := Parse(raw); m.Text == "" {
+					b.Fatal("no text")
+				}
+			}
+		})
+	}
+}
