@@ -96,6 +96,9 @@ func charsetBytes(b []byte, declared string) (out []byte, owned bool, note strin
 	if isLatinLabel(cs) && hasNonASCII(b) && utf8.Valid(b) {
 		return b, false, fmt.Sprintf("declared charset %q but content is valid UTF-8, decoded as UTF-8", cs)
 	}
+	if out, owned, note, ok := checkDeclaredCJK(b, cs); ok {
+		return out, owned, note
+	}
 	if isWesternLabel(cs) {
 		if !hasNonASCII(b) {
 			if hasISO2022JP(b) {

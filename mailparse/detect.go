@@ -343,6 +343,12 @@ func scoreEUCKR(b []byte) (score, chars, bad int) {
 	return score, chars, bad
 }
 
+// cleanReading: characters and no invalid sequence, or (in a long text cut
+// at an arbitrary place, or with a stray byte) one in fifty characters.
+func cleanReading(chars, bad int) bool {
+	return chars > 0 && (bad == 0 || chars >= 50 && bad*50 <= chars)
+}
+
 // guessCJK returns the CJK charset b most plausibly is, when that reading
 // beats base (the score of the reading it would otherwise get), or "" when
 // none does. Its decoded form is returned with it.
@@ -359,9 +365,7 @@ func guessCJK(b []byte, base int) (name string, out []byte) {
 	for i := range cjkCandidates {
 		c := &cjkCandidates[i]
 		score, chars, bad := c.score(sample)
-		// A clean reading: no invalid sequence, or (in a long text cut at an
-		// arbitrary place, or with a stray byte) one in fifty characters.
-		if chars == 0 || bad > 0 && (chars < 50 || bad*50 > chars) {
+		if !cleanReading(chars, bad) {
 			continue
 		}
 		// Mostly common characters, at least two of them, and better than
@@ -470,4 +474,60 @@ func guessInvalidUTF8(b []byte) (out []byte, how string) {
 		return dec, "guessed " + name + " from the content"
 	}
 	return decode1252Bytes(b), "decoded as windows-1252"
+}
+
+// cjkLabels maps labels of legacy CJK charsets to the candidate that scores
+// them.
+var cjkLabels = map[string]string{
+	"gb2312": "GB18030", "gbk": "GB18030", "gb18030": "GB18030", "x-gbk": "GB18030", "cp936": "GB18030",
+	"euc-cn": "GB18030", "csgb2312": "GB18030",
+	"big5": "Big5", "big5-hkscs": "Big5", "x-big5": "Big5", "cp950": "Big5", "csbig5": "Big5",
+	"shift_jis": "Shift_JIS", "shift-jis": "Shift_JIS", "sjis": "Shift_JIS", "x-sjis": "Shift_JIS",
+	"windows-31j": "Shift_JIS", "cp932": "Shift_JIS", "ms_kanji": "Shift_JIS", "csshiftjis": "Shift_JIS",
+	"euc-jp": "EUC-JP", "x-euc-jp": "EUC-JP",
+	"euc-kr": "EUC-KR", "ks_c_5601-1987": "EUC-KR", "ks_c_5601": "EUC-KR", "cp949": "EUC-KR",
+	"windows-949": "EUC-KR", "cseuckr": "EUC-KR",
+}
+
+// checkDeclaredCJK decides whether text labelled with a legacy CJK charset
+// fits it. It does not (ok, with out decoded and a note) when the bytes are
+// UTF-8 — multi-byte sequences a legacy CJK text forms only by chance, so
+// at least three of them, or two of three bytes each — or when they hold
+// invalid sequences of the declared charset and another reading is clean.
+// A clean reading of the declared charset is trusted, however it scores:
+// GBK accepts almost any byte pair, and half-width kana score low.
+// owned is as for charsetBytes: false when out is b itself.
+func checkDeclaredCJK(b []byte, cs string) (out []byte, owned bool, note string, ok bool) {
+	name, isCJK := cjkLabels[cs]
+	if !isCJK || !hasNonASCII(b) {
+		return nil, false, "", false
+	}
+	if utf8.Valid(b) {
+		multi, _ := utf8Stats(b)
+		wide := 0
+		for _, c := range b {
+			if c >= 0xE0 {
+				wide++
+			}
+		}
+		if multi >= 3 || multi == 2 && wide == 2 {
+			return b, false, doubtNote(cs, "is valid UTF-8, decoded as UTF-8"), true
+		}
+		return nil, false, "", false
+	}
+	sample := b
+	if len(sample) > detectLimit {
+		sample = sample[:detectLimit]
+	}
+	for i := range cjkCandidates {
+		if c := &cjkCandidates[i]; c.name == name {
+			if _, chars, bad := c.score(sample); cleanReading(chars, bad) {
+				return nil, false, "", false
+			}
+		}
+	}
+	if guess, dec := guessCJK(b, 0); guess != "" {
+		return dec, true, doubtNote(cs, "does not fit it and reads as "+guess+", guessed from the content"), true
+	}
+	return nil, false, "", false
 }
