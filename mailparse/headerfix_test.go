@@ -59,6 +59,34 @@ func TestBrokenHeaderBlocks(t *testing.T) {
 			problem: "unreadable line(s) inside the header dropped",
 		},
 		{
+			name: "address split without fold",
+			raw: "Subject: Hello\n" +
+				"From: \"Doe, Jane\"\n" +
+				"<jane@example.com>\n" +
+				"Date: Tue, 1 Jul 2025 10:52:37 +0200\n" +
+				"\nBody text.\n",
+			from: "jane@example.com", subject: "Hello", text: "Body text.",
+			problem: "read as continuations",
+		},
+		{
+			name: "encoded-word split without fold",
+			raw: "Subject: =?utf-8?q?Gr=C3=BC=C3=9Fe_aus?=\n" +
+				"=?utf-8?q?_K=C3=B6ln?=\n" +
+				"From: jane@example.com\n" +
+				"\nBody text.\n",
+			from: "jane@example.com", subject: "Grüße aus Köln", text: "Body text.",
+			problem: "read as continuations",
+		},
+		{
+			name: "garbage before the first field",
+			raw: "\x00\x00\xff\n" +
+				"From: Jane Doe <jane@example.com>\n" +
+				"Subject: Hello\n" +
+				"\nBody text.\n",
+			from: "jane@example.com", subject: "Hello", text: "Body text.",
+			problem: "unreadable line(s) inside the header dropped",
+		},
+		{
 			name: "parameter folded without blank",
 			raw: "From: Jane Doe <jane@example.com>\n" +
 				"Subject: Caf\xe9\n" +

@@ -88,11 +88,14 @@ func splitHeaderRepair(b []byte) (h textproto.Header, body []byte, noBlank, capp
 		} else if !looksLikeField(line) {
 			prev, _ := nextLine(b, field)
 			param := fields > 0 && isParamLine(line, prev)
-			if !param && (fields == 0 || len(fx.at) >= maxHeaderFixes || !resumesHeader(b, i, next, &fx)) {
+			garbage := !param && isGarbageLine(line)
+			// Before any field only garbage is skipped: a line of text there
+			// means the message has no header (RFC 5322 §2.1 allows none).
+			if !param && (fields == 0 && !garbage || len(fx.at) >= maxHeaderFixes || !resumesHeader(b, i, next, &fx)) {
 				end, body, noBlank = i, b[i:], true
 				break
 			}
-			fx.add(i, !param && isGarbageLine(line))
+			fx.add(i, garbage)
 			if keep < 0 && next > maxHeaderBytes {
 				keep = field
 			}
