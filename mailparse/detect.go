@@ -46,7 +46,7 @@ type cjkCandidate struct {
 	name  string // as reported in Problems
 	icu   string // gogs/chardet's name for it
 	enc   encoding.Encoding
-	score func(b []byte) (score, chars, bad int)
+	score func(b []byte, limit int) (score, chars, bad int) // stops past limit invalid sequences
 }
 
 // cjkCandidates in order of preference on equal scores, the more common in
@@ -167,8 +167,8 @@ func in(c, lo, hi byte) bool { return c >= lo && c <= hi }
 // scoreGB scores b as GBK/GB18030: GB2312 level-1 hanzi 2, level 2 and
 // punctuation 1, kana and other GB2312 symbols 0, GBK extensions and
 // four-byte sequences -1.
-func scoreGB(b []byte) (score, chars, bad int) {
-	for i := 0; i < len(b); {
+func scoreGB(b []byte, limit int) (score, chars, bad int) {
+	for i := 0; i < len(b) && bad <= limit; {
 		c := b[i]
 		if c < 0x80 {
 			i++
@@ -214,8 +214,8 @@ func scoreGB(b []byte) (score, chars, bad int) {
 }
 
 // scoreBig5: level-1 hanzi 2, level 2 and symbols 1, the rest -1.
-func scoreBig5(b []byte) (score, chars, bad int) {
-	for i := 0; i < len(b); {
+func scoreBig5(b []byte, limit int) (score, chars, bad int) {
+	for i := 0; i < len(b) && bad <= limit; {
 		c := b[i]
 		if c < 0x80 {
 			i++
@@ -243,8 +243,8 @@ func scoreBig5(b []byte) (score, chars, bad int) {
 
 // scoreSJIS: kana and level-1 kanji 2, level 2, punctuation and full-width
 // letters 1, half-width katakana and vendor or user areas -1.
-func scoreSJIS(b []byte) (score, chars, bad int) {
-	for i := 0; i < len(b); {
+func scoreSJIS(b []byte, limit int) (score, chars, bad int) {
+	for i := 0; i < len(b) && bad <= limit; {
 		c := b[i]
 		if c < 0x80 {
 			i++
@@ -280,8 +280,8 @@ func scoreSJIS(b []byte) (score, chars, bad int) {
 // scoreEUCJP: kana and level-1 kanji 2, level 2, punctuation and full-width
 // letters 1, other JIS X 0208 symbols 0, half-width kana, JIS X 0212 and
 // unassigned rows -1.
-func scoreEUCJP(b []byte) (score, chars, bad int) {
-	for i := 0; i < len(b); {
+func scoreEUCJP(b []byte, limit int) (score, chars, bad int) {
+	for i := 0; i < len(b) && bad <= limit; {
 		c := b[i]
 		if c < 0x80 {
 			i++
@@ -317,8 +317,8 @@ func scoreEUCJP(b []byte) (score, chars, bad int) {
 }
 
 // scoreEUCKR: Hangul syllables 2, hanja and symbols 1, the rest -1.
-func scoreEUCKR(b []byte) (score, chars, bad int) {
-	for i := 0; i < len(b); {
+func scoreEUCKR(b []byte, limit int) (score, chars, bad int) {
+	for i := 0; i < len(b) && bad <= limit; {
 		c := b[i]
 		if c < 0x80 {
 			i++
@@ -343,6 +343,11 @@ func scoreEUCKR(b []byte) (score, chars, bad int) {
 	return score, chars, bad
 }
 
+// maxBad is the most invalid sequences a clean reading of b can hold (it
+// has at most len(b)/2 characters, see cleanReading): scoring a reading
+// stops beyond it.
+func maxBad(b []byte) int { return len(b) / 100 }
+
 // cleanReading: characters and no invalid sequence, or (in a long text cut
 // at an arbitrary place, or with a stray byte) one in fifty characters.
 func cleanReading(chars, bad int) bool {
@@ -364,7 +369,7 @@ func guessCJK(b []byte, base int) (name string, out []byte) {
 	var clean []scored
 	for i := range cjkCandidates {
 		c := &cjkCandidates[i]
-		score, chars, bad := c.score(sample)
+		score, chars, bad := c.score(sample, maxBad(sample))
 		if !cleanReading(chars, bad) {
 			continue
 		}
@@ -521,7 +526,7 @@ func checkDeclaredCJK(b []byte, cs string) (out []byte, owned bool, note string,
 	}
 	for i := range cjkCandidates {
 		if c := &cjkCandidates[i]; c.name == name {
-			if _, chars, bad := c.score(sample); cleanReading(chars, bad) {
+			if _, chars, bad := c.score(sample, maxBad(sample)); cleanReading(chars, bad) {
 				return nil, false, "", false
 			}
 		}
