@@ -28,9 +28,9 @@ func ParseAddressList(s string) []Address {
 }
 
 func parseAddressList(s string, note noteFunc, max int) []Address {
-	s, was8bit := fallback8bit(s)
-	if was8bit {
-		note.note("raw 8-bit bytes in an address header are not valid UTF-8, decoded as windows-1252")
+	s, how := fallback8bit(s)
+	if how != "" {
+		note.note("raw 8-bit bytes in an address header are not valid UTF-8, " + how)
 	}
 	var out []Address
 	for _, el := range splitAddressList(s) {

@@ -78,18 +78,42 @@ func charsetBytes(b []byte, declared string) (out []byte, owned bool, note strin
 	case "", "us-ascii", "utf-8":
 		b = trimBOM(b)
 		if utf8.Valid(b) {
+			// RFC 1468 text sent without its label is 7-bit: only its escapes
+			// (a cheap search for ESC, absent from ordinary mail) give it away.
+			if hasISO2022JP(b) {
+				if out := decodeISO2022JP(b); out != nil {
+					return out, true, doubtNote(cs, "holds ISO-2022-JP escapes, decoded as ISO-2022-JP")
+				}
+			}
 			return b, false, ""
 		}
-		if cs == "" {
-			return decode1252Bytes(b), true, "8-bit text without charset is not valid UTF-8, decoded as windows-1252"
-		}
-		return decode1252Bytes(b), true, fmt.Sprintf("declared charset %q but content is not valid UTF-8, decoded as windows-1252", cs)
+		out, how := guessInvalidUTF8(b)
+		return out, true, doubtNote(cs, "is not valid UTF-8, "+how)
 	}
 	if cs == "utf-7" {
 		return decodeUTF7(b), true, "" // x/text has no UTF-7; Exchange still sends it
 	}
 	if isLatinLabel(cs) && hasNonASCII(b) && utf8.Valid(b) {
 		return b, false, fmt.Sprintf("declared charset %q but content is valid UTF-8, decoded as UTF-8", cs)
+	}
+	if out, owned, note, ok := checkDeclaredCJK(b, cs); ok {
+		return out, owned, note
+	}
+	if isWesternLabel(cs) {
+		if !hasNonASCII(b) {
+			if hasISO2022JP(b) {
+				if out := decodeISO2022JP(b); out != nil {
+					return out, true, doubtNote(cs, "holds ISO-2022-JP escapes, decoded as ISO-2022-JP")
+				}
+			}
+			return b, false, "" // all these charsets are supersets of US-ASCII
+		}
+		// Only text that does not read as Western text is looked at further.
+		if latin, plain := latinScore(b); !plain {
+			if name, dec := guessCJK(b, latin); name != "" {
+				return dec, true, doubtNote(cs, "reads as "+name+", guessed from the content")
+			}
+		}
 	}
 	r, err := gmcharset.Reader(cs, bytes.NewReader(b))
 	if err != nil || r == nil {
@@ -209,13 +233,25 @@ func sniffHTMLCharset(b []byte) string {
 	}
 }
 
-// fallback8bit turns raw 8-bit header or parameter bytes into UTF-8: kept when
-// already valid UTF-8 (RFC 6532), else read as windows-1252.
-func fallback8bit(s string) (string, bool) {
-	if utf8.ValidString(s) {
-		return s, false
+// doubtNote words the note for a declared charset (cs, "" for none) that
+// the content did not fit.
+func doubtNote(cs, what string) string {
+	if cs == "" {
+		return "8-bit text without charset " + what
 	}
-	return decode1252([]byte(s)), true
+	return fmt.Sprintf("declared charset %q but content %s", cs, what)
+}
+
+// fallback8bit turns raw 8-bit header or parameter bytes into UTF-8: kept when
+// already valid UTF-8 (RFC 6532), else guessed as 8-bit text without a
+// charset is (see guessInvalidUTF8). how says what was done, "" when the
+// bytes were valid UTF-8.
+func fallback8bit(s string) (out string, how string) {
+	if utf8.ValidString(s) {
+		return s, ""
+	}
+	b, how := guessInvalidUTF8([]byte(s))
+	return ownedString(b), how
 }
 
 // cp1252High maps 0x80..0x9F; undefined positions map to the C1 control of the
@@ -227,10 +263,8 @@ var cp1252High = [32]rune{
 	0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D, 0x017E, 0x0178,
 }
 
-// decode1252 decodes windows-1252; it cannot fail and always yields UTF-8.
-func decode1252(b []byte) string { return ownedString(decode1252Bytes(b)) }
-
-// decode1252Bytes is decode1252 into a buffer of exactly the size needed.
+// decode1252Bytes decodes windows-1252 into a buffer of exactly the size
+// needed; it cannot fail and always yields UTF-8.
 func decode1252Bytes(b []byte) []byte {
 	n := len(b)
 	for _, c := range b {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"strings"
+	"unicode/utf8"
 )
 
 // normalizeCTE reduces a Content-Transfer-Encoding value (RFC 2045 §6.1) to
@@ -176,4 +177,81 @@ func decodeQP(src []byte) (out []byte, broken bool) {
 		}
 	}
 	return out, broken
+}
+
+// bareBase64 decodes a text body that is base64 although no
+// Content-Transfer-Encoding says so (the header was lost or never written):
+// every line is base64 of one width of at most 998 (the last one shorter),
+// padding only at the end, at least 16 characters. It stops at the first character that
+// cannot be base64, so ordinary text costs a few bytes of its first line.
+func bareBase64(body []byte) ([]byte, bool) {
+	width, total, short := 0, 0, false
+	padded := false
+	for i := 0; i < len(body); {
+		line, next := nextLine(body, i)
+		i = next
+		line = bytes.TrimRight(line, " \t")
+		if len(line) == 0 {
+			continue
+		}
+		if short || padded {
+			return nil, false // a line after the last one, or after padding
+		}
+		for k, c := range line {
+			if c == '=' {
+				if rest := line[k:]; len(rest) > 2 || len(bytes.Trim(rest, "=")) > 0 {
+					return nil, false
+				}
+				padded = true
+				break
+			}
+			if b64Values[c] < 0 {
+				return nil, false
+			}
+		}
+		switch {
+		case width == 0:
+			width = len(line)
+			if width > 998 {
+				return nil, false // mailers wrap base64 (RFC 2045 §6.8: 76); one huge line is data
+			}
+		case len(line) > width:
+			return nil, false
+		case len(line) < width:
+			short = true
+		}
+		total += len(line)
+	}
+	if total < 16 || total%4 != 0 || width%4 != 0 {
+		return nil, false
+	}
+	out, broken := decodeBase64(body)
+	if broken || len(out) == 0 {
+		return nil, false
+	}
+	return out, true
+}
+
+// looksLikeText reports whether decoded bytes are text in charset cs and
+// not binary data that happened to be base64: no control characters but
+// line breaks, tabs, form feeds and ISO-2022 escapes, and valid in the
+// charset (for UTF-8 and no charset: valid UTF-8 or mostly ASCII).
+func looksLikeText(b []byte, cs string) bool {
+	ascii := 0
+	for _, c := range b {
+		switch {
+		case c == 0x7F, c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != 0x1b:
+			return false
+		case c < 0x80:
+			ascii++
+		}
+	}
+	switch cs = normalizeCharset(cs); {
+	case cs == "" || cs == "us-ascii" || cs == "utf-8":
+		return utf8.Valid(b) || ascii*4 >= len(b)*3
+	case isWesternLabel(cs):
+		return ascii*4 >= len(b)*3
+	}
+	out, _, _ := charsetBytes(b, cs)
+	return !bytes.Contains(out, []byte("\uFFFD"))
 }

@@ -21,15 +21,15 @@ func (f noteFunc) note(s string) {
 const maxEncodedWord = 1024
 
 // decodeHeaderText decodes an unstructured header value: raw 8-bit bytes
-// become UTF-8 (RFC 6532, else windows-1252) and RFC 2047 encoded-words are
+// become UTF-8 (RFC 6532, else as guessed by fallback8bit) and RFC 2047 encoded-words are
 // decoded. Adjacent encoded-words in the same charset are joined before
 // charset conversion, because mailers split multibyte characters across
 // words; whitespace between encoded-words is dropped (RFC 2047 §6.2). It runs
 // in linear time: both the "=?" and the "?=" searches only move forward.
 func decodeHeaderText(s string, note noteFunc) string {
-	s, was8bit := fallback8bit(s)
-	if was8bit {
-		note.note("raw 8-bit header bytes are not valid UTF-8, decoded as windows-1252")
+	s, how := fallback8bit(s)
+	if how != "" {
+		note.note("raw 8-bit header bytes are not valid UTF-8, " + how)
 	}
 	if !strings.Contains(s, "=?") {
 		return s
@@ -271,9 +271,9 @@ func parseMediaValue(s string, note noteFunc) mediaValue {
 			// RFC 2047 §5 forbids encoded-words here; mailers use them anyway.
 			v = decodeHeaderText(v, note)
 		default:
-			var was8bit bool
-			if v, was8bit = fallback8bit(v); was8bit {
-				note.note("raw 8-bit bytes in a MIME parameter are not valid UTF-8, decoded as windows-1252")
+			var how string
+			if v, how = fallback8bit(v); how != "" {
+				note.note("raw 8-bit bytes in a MIME parameter are not valid UTF-8, " + how)
 			}
 		}
 		mv.params[k] = v

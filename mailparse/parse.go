@@ -164,7 +164,10 @@ func (p *parser) parse(raw []byte) {
 		p.problem("body: bare CR line endings, read as line breaks")
 	}
 	data = skipEnvelopeLine(data)
-	h, body, noBlank, capped := splitHeader(data)
+	h, body, noBlank, capped, repair := splitHeaderRepair(data)
+	if repair != "" {
+		p.problem("header: " + repair)
+	}
 	if capped {
 		p.problem(fmt.Sprintf("header: larger than %d fields or %d bytes, the rest of it ignored", maxHeaderFields, maxHeaderBytes))
 	}
@@ -291,6 +294,15 @@ func (p *parser) walk(h textproto.Header, body []byte, c walkCtx) content {
 	}
 	data, aliased := decodeTransfer(body, cte, note)
 	cs := ct.params["charset"]
+	if cte == "" || cte == "7bit" || cte == "8bit" {
+		// Never show raw base64 as a body: a body that is nothing but
+		// base64 lines decoding to text was encoded by a mailer that lost
+		// or never wrote the Content-Transfer-Encoding.
+		if dec, ok := bareBase64(data); ok && looksLikeText(dec, cs) {
+			data, aliased = dec, false
+			note.note("body is base64 without a Content-Transfer-Encoding saying so, decoded")
+		}
+	}
 	if cs == "" && typ == "text/html" && hasNonASCII(data) {
 		cs = sniffHTMLCharset(data)
 	}
@@ -363,8 +375,11 @@ func (p *parser) walkMultipart(typ string, ct mediaValue, cte string, body []byt
 			p.partCap(c.child(i + 1))
 			break
 		}
-		ph, pbody, noBlank, capped := splitHeader(part)
+		ph, pbody, noBlank, capped, repair := splitHeaderRepair(part)
 		cc := c.child(i + 1)
+		if repair != "" && !c.outline {
+			p.problem(cc.where() + ": " + repair)
+		}
 		if capped && !c.outline {
 			p.problem(cc.where() + ": header too large, the rest of it ignored")
 		}

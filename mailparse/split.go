@@ -49,17 +49,28 @@ const (
 
 // splitHeader separates the header block from the body (RFC 5322 §2.1). It is
 // lenient: when a line that is neither a field nor a continuation appears
-// before any blank line, the header ends there and that line starts the body.
-// The header block is parsed with go-message's textproto so callers get the
-// usual mail.Header; the block handed to it contains only lines already
-// checked, so textproto cannot stop half way. Fields beyond the bounds above
-// are skipped (capped reports it); the body still starts after the header.
+// before any blank line, the header ends there and that line starts the body
+// — unless the header plainly goes on after it (see resumesHeader), when the
+// line is read as a continuation of the field before it or, if it is
+// garbage, dropped. The header block is parsed with go-message's textproto
+// so callers get the usual mail.Header; the block handed to it contains only
+// lines already checked, so textproto cannot stop half way. Fields beyond
+// the bounds above are skipped (capped reports it); the body still starts
+// after the header.
 func splitHeader(b []byte) (h textproto.Header, body []byte, noBlank, capped bool) {
+	h, body, noBlank, capped, _ = splitHeaderRepair(b)
+	return h, body, noBlank, capped
+}
+
+// splitHeaderRepair is splitHeader that also says which lines it repaired,
+// as a note for Problems ("" when none).
+func splitHeaderRepair(b []byte) (h textproto.Header, body []byte, noBlank, capped bool, repair string) {
 	i := 0
 	end := -1  // end of the header block
 	keep := -1 // end of the part of it that is parsed
 	fields := 0
 	field := 0 // start of the field being read
+	var fx headerFixes
 	for i < len(b) {
 		line, next := nextLine(b, i)
 		if len(line) == 0 {
@@ -69,14 +80,25 @@ func splitHeader(b []byte) (h textproto.Header, body []byte, noBlank, capped boo
 		if line[0] == ' ' || line[0] == '\t' {
 			if i == 0 {
 				// No field to continue: this is body text, not a header.
-				return textproto.Header{}, b, true, false
+				return textproto.Header{}, b, true, false, ""
 			}
 			if keep < 0 && next > maxHeaderBytes {
 				keep = field // a field folded past the bound is skipped too
 			}
 		} else if !looksLikeField(line) {
-			end, body, noBlank = i, b[i:], true
-			break
+			prev, _ := nextLine(b, field)
+			param := fields > 0 && isParamLine(line, prev)
+			garbage := !param && isGarbageLine(line)
+			// Before any field only garbage is skipped: a line of text there
+			// means the message has no header (RFC 5322 §2.1 allows none).
+			if !param && (fields == 0 && !garbage || len(fx.at) >= maxHeaderFixes || !resumesHeader(b, i, next, &fx)) {
+				end, body, noBlank = i, b[i:], true
+				break
+			}
+			fx.add(i, garbage)
+			if keep < 0 && next > maxHeaderBytes {
+				keep = field
+			}
 		} else {
 			fields++
 			field = i
@@ -93,11 +115,16 @@ func splitHeader(b []byte) (h textproto.Header, body []byte, noBlank, capped boo
 		keep = end
 	}
 	if keep == 0 {
-		return textproto.Header{}, body, noBlank, keep < end
+		return textproto.Header{}, body, noBlank, keep < end, ""
 	}
-	br := bufio.NewReaderSize(bytes.NewReader(b[:keep]), min(keep+1, 4096))
+	block := b[:keep]
+	if len(fx.at) > 0 {
+		block = fx.apply(block)
+		repair = fx.note()
+	}
+	br := bufio.NewReaderSize(bytes.NewReader(block), min(len(block)+1, 4096))
 	h, _ = textproto.ReadHeader(br) // whatever was read is kept
-	return h, body, noBlank, keep < end
+	return h, body, noBlank, keep < end, repair
 }
 
 // multipartSplit is the result of cutting a multipart body at its boundary.
