@@ -89,7 +89,11 @@ type Change struct {
 	TicketID  int64
 	MessageID int64 // the message that caused it, 0 when none
 	AgentID   int64 // the acting agent, 0 when none
-	Human     bool  // false for auto-replies, bounces and lists: never answered
+	Human     bool  // false for auto-replies, bounces and other robots: never answered
+	// List is true for a person's mail that came through a mailing list: agents are told, but
+	// nothing automatic goes back — no acknowledgement (RFC 3834 §2), which would go to the
+	// list or to everyone on it.
+	List bool
 	// Received is true when a mail postdesk received caused the change (not an agent's action in
 	// the API, CLI or web): the loop brake applies to the mail it causes.
 	Received bool
@@ -108,6 +112,9 @@ func DedupKey(messageID string, raw []byte) string {
 }
 
 const noSubject = "(no subject)"
+
+// KindList is the classifier's kind of list mail (classify.List), as Inbound.Kind carries it.
+const KindList = "list"
 
 // errDuplicate unwinds a delivery transaction that lost a race to store the same message.
 var errDuplicate = errors.New("duplicate")
@@ -147,7 +154,15 @@ func (s *Store) deliver(ctx context.Context, tx *sqlx.Tx, p Property, secret []b
 	}
 	now := s.Now()
 	from := normEmail(in.From.Email)
-	human := in.Kind == "" || in.Kind == "human"
+	// List mail is a person's mail (a support address is often a group that marks every mail it
+	// passes on), unless the property asks for it to be ignored.
+	list := in.Kind == KindList && !p.IgnoreListMail
+	human := in.Kind == "" || in.Kind == "human" || list
+	if list && in.Unverified == "" {
+		// Anyone may post to a list under any From, and groups rewrite it: such mail never acts
+		// for an agent (no commands, nothing sent on to the customer).
+		in.Unverified = "it came through a mailing list"
+	}
 	dec, err := threading.Resolve(threading.Property{ID: p.ID, Slug: p.Slug, Secret: secret}, threading.Message{
 		Recipients: in.Recipients, From: from, InReplyTo: in.InReplyTo, References: in.References, Subject: in.Subject,
 	}, txLookup{ctx: ctx, db: s.db, qs: &s.qs, tx: tx, propertyID: p.ID})
@@ -181,7 +196,7 @@ func (s *Store) deliver(ctx context.Context, tx *sqlx.Tx, p Property, secret []b
 	if agentID != 0 {
 		actor = AgentActor(agent)
 	}
-	change := Change{Property: p, AgentID: agentID, Human: human, Received: true}
+	change := Change{Property: p, AgentID: agentID, Human: human, List: list, Received: true}
 
 	switch d.Action {
 	case threading.Create, threading.FollowUp:

@@ -108,6 +108,7 @@ type queries struct {
 	PropertiesByFromAddress      string `query:"properties-by-from-address"`
 	PropertiesAll                string `query:"properties-all"`
 	PropertySetDefaultDepartment string `query:"property-set-default-department"`
+	PropertySetIgnoreListMail    string `query:"property-set-ignore-list-mail"`
 	TicketNumberNext             string `query:"ticket-number-next"`
 	PropertyNextNumber           string `query:"property-next-number"`
 	SettingSecretInsert          string `query:"setting-secret-insert"`
