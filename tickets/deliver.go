@@ -41,6 +41,8 @@ type Inbound struct {
 	// Kind is the classifier's verdict; only "human" mail opens and reopens tickets.
 	Kind     string
 	Problems []string
+	// contentHash is ContentHash(Raw), set by Deliver.
+	contentHash string
 	// Domain is the forwarding domain the mail came through: with the property's from address, it
 	// makes an address the property's own (see rules.Addresses), which never becomes a participant.
 	Domain string
@@ -123,18 +125,27 @@ var errDuplicate = errors.New("duplicate")
 // the reopen rule, the ticket, the message with its attachments, participants, events and whatever
 // the hooks queue. On any error nothing is stored, so the sender can retry.
 func (s *Store) Deliver(ctx context.Context, p Property, secret []byte, in Inbound) (Delivery, error) {
-	key := DedupKey(in.MessageID, in.Raw)
+	in.contentHash = ContentHash(in.Raw)
 	if err := s.ensureNumbering(ctx, p.ID); err != nil {
 		return Delivery{}, err
 	}
 	var d Delivery
-	// Group commit: on SQLite, concurrent deliveries share a transaction, each in a savepoint; one
-	// caller's cancellation must not interrupt the others' statements (see db.Batch).
-	err := s.db.Batch(ctx, func(tx *sqlx.Tx) error {
-		var err error
-		d, err = s.deliver(context.WithoutCancel(ctx), tx, p, secret, in, key)
-		return err
-	})
+	var err error
+	// A delivery that lost the race to store its Message-ID is tried once more: it sees the
+	// winner then, and is either its duplicate or, with other content, a new message.
+	for try := 0; try < 2; try++ {
+		// Group commit: on SQLite, concurrent deliveries share a transaction, each in a
+		// savepoint; one caller's cancellation must not interrupt the others' statements (see
+		// db.Batch).
+		err = s.db.Batch(ctx, func(tx *sqlx.Tx) error {
+			var err error
+			d, err = s.deliver(context.WithoutCancel(ctx), tx, p, secret, in)
+			return err
+		})
+		if !errors.Is(err, errDuplicate) {
+			break
+		}
+	}
 	if errors.Is(err, errDuplicate) {
 		return Delivery{Duplicate: true}, nil
 	}
@@ -144,13 +155,17 @@ func (s *Store) Deliver(ctx context.Context, p Property, secret []byte, in Inbou
 	return d, nil
 }
 
-func (s *Store) deliver(ctx context.Context, tx *sqlx.Tx, p Property, secret []byte, in Inbound, key string) (Delivery, error) {
-	var seen []int64
-	if err := s.db.Select(ctx, tx, &seen, s.qs.MessageDedup, p.ID, key); err != nil {
-		return Delivery{}, fmt.Errorf("tickets: dedup check: %w", err)
+func (s *Store) deliver(ctx context.Context, tx *sqlx.Tx, p Property, secret []byte, in Inbound) (Delivery, error) {
+	key, seen, dup, clash, err := s.dedup(ctx, tx, p.ID, in)
+	if err != nil {
+		return Delivery{}, err
 	}
-	if len(seen) > 0 {
-		return Delivery{Duplicate: true, TicketID: seen[0]}, nil
+	if dup {
+		return Delivery{Duplicate: true, TicketID: seen}, nil
+	}
+	if clash {
+		in.Problems = append(append([]string(nil), in.Problems...),
+			"Message-ID <"+in.MessageID+"> is also that of an earlier, different message: stored as a new one")
 	}
 	now := s.Now()
 	from := normEmail(in.From.Email)
@@ -369,7 +384,7 @@ func (s *Store) insertInbound(ctx context.Context, tx *sqlx.Tx, propertyID, tick
 	err := s.db.Select(ctx, tx, &ids, s.qs.MessageInsertInbound,
 		propertyID, ticketID, direction, kindOrHuman(in.Kind), nullID(agentID), nullID(contactID),
 		strings.TrimSpace(in.From.Name), normEmail(in.From.Email), joinAddrs(in.To), joinAddrs(in.Cc), normEmail(in.EnvelopeFrom),
-		orNoSubject(in.Subject), in.MessageID, key, joinIDs(in.InReplyTo), joinIDs(in.References),
+		orNoSubject(in.Subject), in.MessageID, key, in.contentHash, joinIDs(in.InReplyTo), joinIDs(in.References),
 		text, trimmed, html, raw, len(in.Raw), threadingReason, strings.Join(in.Problems, "\n"), date, now)
 	if err != nil {
 		return 0, fmt.Errorf("tickets: insert message: %w", err)

@@ -81,6 +81,7 @@ type queries struct {
 
 	// messages.sql
 	MessageDedup               string `query:"message-dedup"`
+	MessagesByMessageID        string `query:"messages-by-message-id"`
 	MessageInsertInbound       string `query:"message-insert-inbound"`
 	MessageInsertOutgoing      string `query:"message-insert-outgoing"`
 	MessageTrimmedIsText       string `query:"message-trimmed-is-text"`
