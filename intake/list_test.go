@@ -116,8 +116,8 @@ func TestIgnoreListMailSetting(t *testing.T) {
 		}
 		f.p = p
 		got := f.deliver(t, "support+bncBD@acme.example", groupMail("g1@customer.example", "Printer", ""))
-		if got.Action != threading.Drop || got.TicketID != 0 {
-			t.Fatalf("ignored list mail: %+v", got)
+		if got.Action != threading.Drop || got.TicketID != 0 || !got.Kept {
+			t.Fatalf("ignored list mail: %+v, want it kept as system mail only", got)
 		}
 		var n int
 		if err := d.GetContext(ctx, &n, "SELECT COUNT(*) FROM tickets"); err != nil || n != 0 {

@@ -82,6 +82,9 @@ type Delivery struct {
 	TicketNumber int64
 	MessageID    int64 // the stored message's ID
 	FollowsUp    int64 // for a follow-up, the number of the closed ticket it answers
+	// Kept is true when the mail, a robot's that threads nowhere (Action Drop), was kept as
+	// system mail (tickets.SystemRobot).
+	Kept bool
 }
 
 // Change is what a hook is told about: enough to decide who gets mail.
@@ -186,7 +189,11 @@ func (s *Store) deliver(ctx context.Context, tx *sqlx.Tx, p Property, secret []b
 	}
 	d := Delivery{Decision: dec, Action: threading.Lifecycle(dec, human, now, p.ReopenWindow)}
 	if d.Action == threading.Drop {
-		return d, nil
+		// A robot's mail that names no ticket: kept for the admins, never a ticket, never
+		// answered (no hook runs).
+		var err error
+		d.Kept, d.Duplicate, err = s.keepRobotMail(ctx, tx, p, key, in)
+		return d, err
 	}
 
 	agent, contact, err := s.author(ctx, tx, p.ID, in.From, now)

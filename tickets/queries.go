@@ -138,8 +138,14 @@ type queries struct {
 	SearchFTSCount string `query:"search-fts-count"`
 
 	// system.sql
-	SystemMailInsert string `query:"system-mail-insert"`
-	SystemMails      string `query:"system-mails"`
+	SystemMailInsert    string `query:"system-mail-insert"`
+	SystemMails         string `query:"system-mails"`
+	SystemMailsFiltered string `query:"system-mails-filtered"`
+	SystemMailByID      string `query:"system-mail-by-id"`
+	SystemMailPurge     string `query:"system-mail-purge"`
+	SettingGet          string `query:"setting-get"`
+	SettingPut          string `query:"setting-put"`
+	ContactIsBlocked    string `query:"contact-is-blocked"`
 
 	// tickets.sql
 	TicketListBase          string `query:"ticket-list-base"`

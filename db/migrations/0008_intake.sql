@@ -8,6 +8,7 @@ ALTER TABLE properties ADD COLUMN ignore_list_mail BOOLEAN NOT NULL DEFAULT FALS
 -- the property it came to, for a retention time: property_id is NULL for postmaster mail.
 ALTER TABLE system_mail ADD COLUMN property_id BIGINT REFERENCES properties (id) ON DELETE CASCADE;
 ALTER TABLE system_mail ADD COLUMN problems TEXT NOT NULL DEFAULT '';
+ALTER TABLE system_mail ADD COLUMN text_body TEXT NOT NULL DEFAULT '';
 CREATE INDEX system_mail_property ON system_mail (property_id, kind, id);
 CREATE INDEX system_mail_created ON system_mail (created_at);
 
