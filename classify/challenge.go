@@ -34,14 +34,10 @@ var reChallengeText = gated(`(?i)(confirm|verify|prove) (that )?(you are|you're)
 	`(click|follow) (on )?the (link|url) below to (verify|confirm|deliver|release)|` +
 	`this is a (one-time|one time) (verification|request)|challenge[- ]response`)
 
-// classifyChallenge decides challenge-response mail: by the service's headers or domain, by a
+// classifyChallenge decides challenge-response mail: by TMDA's field or the service's domain, by a
 // challenge subject, or, from a robot sender, by the body's wording.
 func classifyChallenge(m *message) (Result, bool) {
-	for _, k := range []string{"X-Boxbe-Pass", "X-Boxbe-Cr", "X-Bluebottle-Challenge", "X-Spamarrest-Challenge", "X-Challenge-Response"} {
-		if m.h.has(k) {
-			return m.challenge("header " + canonical(k)), true
-		}
-	}
+	// TMDA names itself; the services are known by their domains (below).
 	if strings.HasPrefix(strings.ToLower(m.h.get("X-Delivery-Agent")), "tmda") {
 		return m.challenge("header X-Delivery-Agent: TMDA"), true
 	}
@@ -50,7 +46,7 @@ func classifyChallenge(m *message) (Result, bool) {
 			return m.challenge("sender domain " + d), true
 		}
 	}
-	if !m.replySubj && reChallengeSubject.MatchString(m.subject) {
+	if !m.replySubj && challengeWords(m.subject) && reChallengeSubject.MatchString(m.subject) {
 		return m.challenge("challenge subject"), true
 	}
 	robot := m.null || m.noreply || (m.autoSubmitted() != "" && m.autoSubmitted() != "no" && m.autoSubmitted() != "auto-forwarded")
@@ -65,6 +61,17 @@ func classifyChallenge(m *message) (Result, bool) {
 		return m.challenge("challenge text from an automated sender"), true
 	}
 	return Result{}, false
+}
+
+// challengeWords is a cheap gate before reChallengeSubject: one of the words every alternative
+// of it has.
+func challengeWords(s string) bool {
+	for _, w := range []string{"confirm", "verif", "whitelist", "white-list", "approved sender", "guest list", "challenge", "boxbe", "bluebottle", "spamarrest"} {
+		if containsFold(s, w) {
+			return true
+		}
+	}
+	return false
 }
 
 func (m *message) challenge(reason string) Result {

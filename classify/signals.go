@@ -228,7 +228,7 @@ func classifyAutoReply(m *message) (Result, bool) {
 	// Lotus Notes (which names itself in X-Mailer) answers "AUTO: Jane Doe is out of the office
 	// (returning 05.01.2025)"; other servers keep the "… is out of the office" line alone. A
 	// person does not write about themselves in the third person, nor start a subject "AUTO:".
-	if !m.replySubj && reAutoSubject.MatchString(m.subject) {
+	if !m.replySubj && (containsFold(m.subject, "auto") || containsFold(m.subject, "out of")) && reAutoSubject.MatchString(m.subject) {
 		return m.autoReply("auto-reply subject"), true
 	}
 	return Result{}, false
