@@ -12,7 +12,7 @@ import (
 // confirm every acknowledgement we send, and an answer to an answer is how loops start.
 
 // challengeDomains are the services' own sending domains.
-var challengeDomains = []string{"boxbe.com", "bluebottle.com", "spamarrest.com", "mailblocks.com", "sanebox.com", "choicemailfree.com", "digiportal.com"}
+var challengeDomains = []string{"boxbe.com", "bluebottle.com", "spamarrest.com", "mailblocks.com", "choicemailfree.com", "digiportal.com"}
 
 // reChallengeSubject: the subjects of challenges. Anchored: a person's "Re: Please confirm…"
 // is excluded by the reply-subject check too.
