@@ -127,6 +127,10 @@ func New(cfg Config) *Server {
 		{"POST", base + "/agents", admin, s.agent(s.addAgent)},
 		{"GET", base + "/departments", admin, s.agent(s.listDepartments)},
 		{"POST", base + "/departments", admin, s.agent(s.addDepartment)},
+		{"PATCH", base, admin, s.agent(s.setProperty)},
+		{"GET", base + "/system-mail", admin, s.agent(s.listSystemMail)},
+		{"GET", base + "/system-mail/{id}", admin, s.agent(s.systemMail)},
+		{"GET", base + "/system-mail/{id}/raw", admin, s.agent(s.systemMailRaw)},
 		{"POST", base + "/form", Public, s.form},
 		{"OPTIONS", base + "/form", Public, s.formPreflight},
 	}

@@ -76,6 +76,14 @@ func FuzzClassify(f *testing.F) {
 	f.Add(mail([]string{"From: MAILER-DAEMON@x", `Content-Type: multipart/report; report-type=delivery-status; boundary="B"`}, dsnTwoRecipients), "")
 	f.Add([]byte("Content-Type: multipart/mixed; boundary=a\n\n--a\nContent-Type: multipart/mixed; boundary=a\n\n--a\n"), "")
 	f.Add([]byte("From: <>\nSubject: failure notice\nContent-Transfer-Encoding: base64\n\n!!!"), "")
+	// Issue 11's classes: auto-forwarded, AUTO:, an out-of-office line, Precedence: junk, a
+	// challenge, a spam filter's prose refusal.
+	f.Add(mail(withSubject("Hi", "Auto-Submitted: auto-forwarded"), "x"), "a@b")
+	f.Add(mail(withSubject("AUTO: Jane is out of the office", "X-Mailer: Lotus Notes"), "x"), "a@b")
+	f.Add(mail(withSubject("Re: t", "In-Reply-To: <a@b>", plain), "Thank you for your email.\nI am out of the office."), "a@b")
+	f.Add(mail(withSubject("away", "Precedence: junk"), "x"), "a@b")
+	f.Add(mail(withSubject("Re: t", "Auto-Submitted: auto-replied", plain), "Please confirm you are a human."), "")
+	f.Add(mail(withSubject("Message rejected", plain), "550 5.7.1 rejected as spam"), "a@b")
 	// Shapes that were slow to classify (see pathological_test.go), small:
 	// the fuzzer grows them.
 	for _, s := range pathologicalShapes {

@@ -1,7 +1,8 @@
 // Package classify decides whether an inbound mail was written by a human or
 // by a robot: an auto-reply (RFC 3834), a bounce (RFC 3464 DSN or MTA
 // prose), an abuse/complaint feedback report (RFC 5965 ARF), a successful
-// delivery notification, or mailing-list / bulk mail.
+// delivery notification, mailing-list / bulk mail, or a challenge-response
+// request.
 //
 // The helpdesk only acknowledges or notifies in answer to Human mail; an
 // AutoReply never opens or reopens a ticket; a Bounce marks the outgoing
@@ -32,6 +33,9 @@ const (
 	FeedbackReport  Kind = "feedback-report"      // ARF abuse/complaint reports (RFC 5965)
 	DeliverySuccess Kind = "delivery-success-dsn" // DSN whose every recipient Action is delivered/relayed/expanded
 	List            Kind = "list"                 // mailing-list / bulk mail
+	// Challenge is challenge-response mail: a request to prove a person wrote to the sender or
+	// to be whitelisted (Boxbe, Bluebottle, TMDA…). A robot's, never a ticket, never answered.
+	Challenge Kind = "challenge-response"
 )
 
 // Recipient is one recipient a bounce reports as failed or delayed.
@@ -130,6 +134,7 @@ func classify(pm *mailparse.Message, envelopeFrom string) (Result, *message) {
 		classifyReport,         // RFC 6522 reports: ARF, DSN, MDN
 		classifyFeedbackHeader, // one-click unsubscribe complaints
 		classifyProseBounce,    // MTA prose bounces
+		classifyChallenge,      // challenge-response: before auto-replies, which they are marked as too
 		classifyAutoReply,      // RFC 3834 markers, vacation subjects
 		classifyList,           // RFC 2369/2919 list fields, bulk
 		classifyLate,           // loop fields, weak subjects, null sender

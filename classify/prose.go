@@ -23,7 +23,17 @@ var reBounceSubject = regexp.MustCompile(`(?i)^\s*(\*+\s*)?(` +
 	`mail failure|message you sent blocked|nondeliverable|non[- ]?delivery|non remis|non recapitabile|` +
 	`unzustellbar|nicht zustellbar|onbestelbaar|no se puede entregar|não entregue|olevererbart|` +
 	`notice: mail delivery status|delivery failure|недоставленное сообщение|ваше сообщение не доставлено|` +
-	`メッセージを配信できません|` + `[^:]*mail delivery failed)`)
+	`メッセージを配信できません|` + `[^:]*mail delivery failed|` +
+	`(your )?(e-?mail |message |mail )(was |has been )?(rejected|blocked|refused)|rejected( message)?:|blocked message|spam (rejected|blocked|detected))`)
+
+// reSpamRejection: a filter's prose refusal, sent as a bounce but without a DSN part and often
+// from an ordinary-looking address ("Your message was rejected as spam").
+var reSpamRejection = regexp.MustCompile(`(?i)(rejected|blocked|refused|quarantined|bounced|not delivered)( by our filter)? (as|because it (was|is)( considered| classified| identified)?( as)?|for being) (probable |likely |possible )?(spam|junk|bulk)|` +
+	`(identified|classified|detected|flagged|considered|marked) as (probable |likely |possible )?(spam|junk)[^.\n]{0,60}(rejected|blocked|refused|not (been )?delivered)`)
+
+// reSMTPCode: an SMTP reply code or enhanced status (RFC 5321 §4.2, RFC 3463), which people do
+// not type in their own words.
+var reSMTPCode = regexp.MustCompile(`\b[45][0-9][0-9][ -]|\b[45]\.[0-9]{1,3}\.[0-9]{1,3}\b`)
 
 // Evidence tiers, strongest first.
 const (
@@ -109,6 +119,10 @@ func classifyProseBounce(m *message) (Result, bool) {
 		// A null or no-reply sender is also used by autoresponders and
 		// notifications, so only unambiguous bounce wording counts.
 		reason = "bounce text (" + ev + ") from automated sender"
+	case subj && reSpamRejection.MatchString(text) && (reSMTPCode.MatchString(text) || !m.namedClient()):
+		// A spam filter's refusal: a rejection subject over its wording, with an SMTP code or
+		// from software that names no mail client.
+		reason = "spam rejection subject and text"
 	case subj && tier == mtaEvidence:
 		// Any sender: a bounce subject over an MTA's boilerplate. A
 		// person's "Delivery problem: my parcel was not delivered"

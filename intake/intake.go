@@ -147,6 +147,7 @@ func (p *Pipeline) Deliver(ctx context.Context, prop tickets.Property, rcpts []s
 		slog.String("from", in.From.Email),
 		slog.String("kind", in.Kind),
 		slog.Bool("duplicate", d.Duplicate),
+		slog.Bool("kept_as_system_mail", d.Kept),
 		slog.String("action", string(d.Action)),
 		slog.Int64("ticket", d.TicketNumber),
 		slog.String("threading", d.Decision.String()))

@@ -192,7 +192,7 @@ func (b *batch) queue(in intent, messageID string) {
 }
 
 // acknowledge tells the customer their mail arrived — unless the property turned it off, the
-// address bounces, or the customer already had AutoPerHour automatic mails this hour (a loop).
+// address bounces, the mail came through a mailing list, or the customer already had AutoPerHour automatic mails this hour (a loop).
 func (b *batch) acknowledge() {
 	c := b.mc.Contact
 	if b.err != nil || !b.mc.Property.Acknowledge || c.Email == "" || b.mc.Actor != nil {
@@ -200,6 +200,9 @@ func (b *batch) acknowledge() {
 	}
 	why := ""
 	switch {
+	case b.change.List:
+		// RFC 3834 §2: no automatic answer to list mail; it would go to the list or its members.
+		why = "the mail came through a mailing list"
 	case c.Bouncing:
 		why = "the address bounces"
 	case c.Blocked:

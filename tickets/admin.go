@@ -25,6 +25,8 @@ type NewProperty struct {
 	FromAddress  string
 	ReopenWindow time.Duration // 0: threading.DefaultReopenWindow
 	Locale       string        // "" : en
+	// IgnoreListMail: see Property.IgnoreListMail.
+	IgnoreListMail bool
 }
 
 // ValidEmail reports whether e is a plain addr-spec.
@@ -59,7 +61,7 @@ func (s *Store) CreateProperty(ctx context.Context, np NewProperty) (Property, e
 	}
 	now := s.Now()
 	err := s.db.Exec(ctx, nil, s.qs.PropertyInsert,
-		np.Slug, np.Name, np.FromAddress, int64(np.ReopenWindow/time.Second), np.Locale, now)
+		np.Slug, np.Name, np.FromAddress, int64(np.ReopenWindow/time.Second), np.Locale, np.IgnoreListMail, now)
 	if db.IsUniqueViolation(err) {
 		return Property{}, fmt.Errorf("tickets: property %q: %w", np.Slug, ErrExists)
 	}
@@ -67,6 +69,14 @@ func (s *Store) CreateProperty(ctx context.Context, np NewProperty) (Property, e
 		return Property{}, fmt.Errorf("tickets: create property: %w", err)
 	}
 	return s.PropertyBySlug(ctx, np.Slug)
+}
+
+// SetIgnoreListMail turns Property.IgnoreListMail on or off.
+func (s *Store) SetIgnoreListMail(ctx context.Context, propertyID int64, ignore bool) error {
+	if err := s.db.Exec(ctx, nil, s.qs.PropertySetIgnoreListMail, ignore, propertyID); err != nil {
+		return fmt.Errorf("tickets: set ignore list mail: %w", err)
+	}
+	return nil
 }
 
 func (p *Property) fill() *Property {

@@ -41,6 +41,8 @@ type Inbound struct {
 	// Kind is the classifier's verdict; only "human" mail opens and reopens tickets.
 	Kind     string
 	Problems []string
+	// contentHash is ContentHash(Raw), set by Deliver.
+	contentHash string
 	// Domain is the forwarding domain the mail came through: with the property's from address, it
 	// makes an address the property's own (see rules.Addresses), which never becomes a participant.
 	Domain string
@@ -80,6 +82,9 @@ type Delivery struct {
 	TicketNumber int64
 	MessageID    int64 // the stored message's ID
 	FollowsUp    int64 // for a follow-up, the number of the closed ticket it answers
+	// Kept is true when the mail, a robot's that threads nowhere (Action Drop), was kept as
+	// system mail (tickets.SystemRobot).
+	Kept bool
 }
 
 // Change is what a hook is told about: enough to decide who gets mail.
@@ -89,7 +94,11 @@ type Change struct {
 	TicketID  int64
 	MessageID int64 // the message that caused it, 0 when none
 	AgentID   int64 // the acting agent, 0 when none
-	Human     bool  // false for auto-replies, bounces and lists: never answered
+	Human     bool  // false for auto-replies, bounces and other robots: never answered
+	// List is true for a person's mail that came through a mailing list: agents are told, but
+	// nothing automatic goes back — no acknowledgement (RFC 3834 §2), which would go to the
+	// list or to everyone on it.
+	List bool
 	// Received is true when a mail postdesk received caused the change (not an agent's action in
 	// the API, CLI or web): the loop brake applies to the mail it causes.
 	Received bool
@@ -109,6 +118,9 @@ func DedupKey(messageID string, raw []byte) string {
 
 const noSubject = "(no subject)"
 
+// KindList is the classifier's kind of list mail (classify.List), as Inbound.Kind carries it.
+const KindList = "list"
+
 // errDuplicate unwinds a delivery transaction that lost a race to store the same message.
 var errDuplicate = errors.New("duplicate")
 
@@ -116,18 +128,27 @@ var errDuplicate = errors.New("duplicate")
 // the reopen rule, the ticket, the message with its attachments, participants, events and whatever
 // the hooks queue. On any error nothing is stored, so the sender can retry.
 func (s *Store) Deliver(ctx context.Context, p Property, secret []byte, in Inbound) (Delivery, error) {
-	key := DedupKey(in.MessageID, in.Raw)
+	in.contentHash = ContentHash(in.Raw)
 	if err := s.ensureNumbering(ctx, p.ID); err != nil {
 		return Delivery{}, err
 	}
 	var d Delivery
-	// Group commit: on SQLite, concurrent deliveries share a transaction, each in a savepoint; one
-	// caller's cancellation must not interrupt the others' statements (see db.Batch).
-	err := s.db.Batch(ctx, func(tx *sqlx.Tx) error {
-		var err error
-		d, err = s.deliver(context.WithoutCancel(ctx), tx, p, secret, in, key)
-		return err
-	})
+	var err error
+	// A delivery that lost the race to store its Message-ID is tried once more: it sees the
+	// winner then, and is either its duplicate or, with other content, a new message.
+	for try := 0; try < 2; try++ {
+		// Group commit: on SQLite, concurrent deliveries share a transaction, each in a
+		// savepoint; one caller's cancellation must not interrupt the others' statements (see
+		// db.Batch).
+		err = s.db.Batch(ctx, func(tx *sqlx.Tx) error {
+			var err error
+			d, err = s.deliver(context.WithoutCancel(ctx), tx, p, secret, in)
+			return err
+		})
+		if !errors.Is(err, errDuplicate) {
+			break
+		}
+	}
 	if errors.Is(err, errDuplicate) {
 		return Delivery{Duplicate: true}, nil
 	}
@@ -137,17 +158,29 @@ func (s *Store) Deliver(ctx context.Context, p Property, secret []byte, in Inbou
 	return d, nil
 }
 
-func (s *Store) deliver(ctx context.Context, tx *sqlx.Tx, p Property, secret []byte, in Inbound, key string) (Delivery, error) {
-	var seen []int64
-	if err := s.db.Select(ctx, tx, &seen, s.qs.MessageDedup, p.ID, key); err != nil {
-		return Delivery{}, fmt.Errorf("tickets: dedup check: %w", err)
+func (s *Store) deliver(ctx context.Context, tx *sqlx.Tx, p Property, secret []byte, in Inbound) (Delivery, error) {
+	key, seen, dup, clash, err := s.dedup(ctx, tx, p.ID, in)
+	if err != nil {
+		return Delivery{}, err
 	}
-	if len(seen) > 0 {
-		return Delivery{Duplicate: true, TicketID: seen[0]}, nil
+	if dup {
+		return Delivery{Duplicate: true, TicketID: seen}, nil
+	}
+	if clash {
+		in.Problems = append(append([]string(nil), in.Problems...),
+			"Message-ID <"+in.MessageID+"> is also that of an earlier, different message: stored as a new one")
 	}
 	now := s.Now()
 	from := normEmail(in.From.Email)
-	human := in.Kind == "" || in.Kind == "human"
+	// List mail is a person's mail (a support address is often a group that marks every mail it
+	// passes on), unless the property asks for it to be ignored.
+	list := in.Kind == KindList && !p.IgnoreListMail
+	human := in.Kind == "" || in.Kind == "human" || list
+	if list && in.Unverified == "" {
+		// Anyone may post to a list under any From, and groups rewrite it: such mail never acts
+		// for an agent (no commands, nothing sent on to the customer).
+		in.Unverified = "it came through a mailing list"
+	}
 	dec, err := threading.Resolve(threading.Property{ID: p.ID, Slug: p.Slug, Secret: secret}, threading.Message{
 		Recipients: in.Recipients, From: from, MessageID: in.MessageID, InReplyTo: in.InReplyTo, References: in.References, Subject: in.Subject,
 	}, txLookup{ctx: ctx, db: s.db, qs: &s.qs, tx: tx, propertyID: p.ID})
@@ -156,7 +189,11 @@ func (s *Store) deliver(ctx context.Context, tx *sqlx.Tx, p Property, secret []b
 	}
 	d := Delivery{Decision: dec, Action: threading.Lifecycle(dec, human, now, p.ReopenWindow)}
 	if d.Action == threading.Drop {
-		return d, nil
+		// A robot's mail that names no ticket: kept for the admins, never a ticket, never
+		// answered (no hook runs).
+		var err error
+		d.Kept, d.Duplicate, err = s.keepRobotMail(ctx, tx, p, key, in)
+		return d, err
 	}
 
 	agent, contact, err := s.author(ctx, tx, p.ID, in.From, now)
@@ -181,7 +218,7 @@ func (s *Store) deliver(ctx context.Context, tx *sqlx.Tx, p Property, secret []b
 	if agentID != 0 {
 		actor = AgentActor(agent)
 	}
-	change := Change{Property: p, AgentID: agentID, Human: human, Received: true}
+	change := Change{Property: p, AgentID: agentID, Human: human, List: list, Received: true}
 
 	switch d.Action {
 	case threading.Create, threading.FollowUp:
@@ -359,7 +396,7 @@ func (s *Store) insertInbound(ctx context.Context, tx *sqlx.Tx, propertyID, tick
 	err := s.db.Select(ctx, tx, &ids, s.qs.MessageInsertInbound,
 		propertyID, ticketID, direction, kindOrHuman(in.Kind), nullID(agentID), nullID(contactID),
 		strings.TrimSpace(in.From.Name), normEmail(in.From.Email), joinAddrs(in.To), joinAddrs(in.Cc), normEmail(in.EnvelopeFrom),
-		orNoSubject(in.Subject), in.MessageID, key, joinIDs(in.InReplyTo), joinIDs(in.References),
+		orNoSubject(in.Subject), in.MessageID, key, in.contentHash, joinIDs(in.InReplyTo), joinIDs(in.References),
 		text, trimmed, html, raw, len(in.Raw), threadingReason, strings.Join(in.Problems, "\n"), date, now)
 	if err != nil {
 		return 0, fmt.Errorf("tickets: insert message: %w", err)

@@ -82,7 +82,11 @@ type Property struct {
 	ReopenSecs   int64         `db:"reopen_window_secs" json:"reopen_window_secs"`
 	Locale       string        `db:"locale" json:"locale"`
 	Acknowledge  bool          `db:"acknowledge" json:"acknowledge"`
-	CreatedAt    time.Time     `db:"created_at" json:"created_at"`
+	// IgnoreListMail makes mail that came through a mailing list a robot's: it opens no ticket
+	// and is kept only as system mail. Off by default: a support address is often a Google or
+	// Microsoft 365 group, which marks every customer's mail as list mail.
+	IgnoreListMail bool      `db:"ignore_list_mail" json:"ignore_list_mail"`
+	CreatedAt      time.Time `db:"created_at" json:"created_at"`
 }
 
 // From is the address the property's mail is sent from: its from address, else its forwarding

@@ -81,6 +81,7 @@ type queries struct {
 
 	// messages.sql
 	MessageDedup               string `query:"message-dedup"`
+	MessagesByMessageID        string `query:"messages-by-message-id"`
 	MessageInsertInbound       string `query:"message-insert-inbound"`
 	MessageInsertOutgoing      string `query:"message-insert-outgoing"`
 	MessageTrimmedIsText       string `query:"message-trimmed-is-text"`
@@ -110,6 +111,7 @@ type queries struct {
 	PropertiesByFromAddress      string `query:"properties-by-from-address"`
 	PropertiesAll                string `query:"properties-all"`
 	PropertySetDefaultDepartment string `query:"property-set-default-department"`
+	PropertySetIgnoreListMail    string `query:"property-set-ignore-list-mail"`
 	TicketNumberNext             string `query:"ticket-number-next"`
 	PropertyNextNumber           string `query:"property-next-number"`
 	SettingSecretInsert          string `query:"setting-secret-insert"`
@@ -138,8 +140,14 @@ type queries struct {
 	SearchFTSCount string `query:"search-fts-count"`
 
 	// system.sql
-	SystemMailInsert string `query:"system-mail-insert"`
-	SystemMails      string `query:"system-mails"`
+	SystemMailInsert    string `query:"system-mail-insert"`
+	SystemMails         string `query:"system-mails"`
+	SystemMailsFiltered string `query:"system-mails-filtered"`
+	SystemMailByID      string `query:"system-mail-by-id"`
+	SystemMailPurge     string `query:"system-mail-purge"`
+	SettingGet          string `query:"setting-get"`
+	SettingPut          string `query:"setting-put"`
+	ContactIsBlocked    string `query:"contact-is-blocked"`
 
 	// tickets.sql
 	TicketListBase          string `query:"ticket-list-base"`

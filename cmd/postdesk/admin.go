@@ -39,6 +39,7 @@ func property(ctx context.Context, c *cli, args []string) error {
 	return sub(ctx, c, "property", args, map[string]func(context.Context, *cli, []string) error{
 		"add":  propertyAdd,
 		"list": propertyList,
+		"set":  propertySet,
 	})
 }
 
@@ -49,6 +50,7 @@ func propertyAdd(ctx context.Context, c *cli, args []string) error {
 	from := fs.String("from", "", "the property's own support address (support@brand.example)")
 	window := fs.Duration("reopen-window", threading.DefaultReopenWindow, "a customer's answer within this time after closing reopens the ticket")
 	locale := fs.String("locale", "en", "language of the mails postdesk sends: en, fr, it, es")
+	ignoreList := fs.Bool("ignore-list-mail", false, ignoreListUsage)
 	cfg, rest, err := c.load(fs, args, "domain")
 	if err != nil {
 		return err
@@ -64,7 +66,7 @@ func propertyAdd(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer d.Close()
-	p, err := s.CreateProperty(ctx, tickets.NewProperty{Slug: *slug, Name: *name, FromAddress: *from, ReopenWindow: *window, Locale: *locale})
+	p, err := s.CreateProperty(ctx, tickets.NewProperty{Slug: *slug, Name: *name, FromAddress: *from, ReopenWindow: *window, Locale: *locale, IgnoreListMail: *ignoreList})
 	if err != nil {
 		return err
 	}
@@ -103,11 +105,46 @@ func propertyList(ctx context.Context, c *cli, args []string) error {
 		return writeJSON(c, rows)
 	}
 	w := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "SLUG\tNAME\tFORWARDING ADDRESS\tFROM\tREOPEN WINDOW")
+	fmt.Fprintln(w, "SLUG\tNAME\tFORWARDING ADDRESS\tFROM\tREOPEN WINDOW\tLIST MAIL")
 	for _, r := range rows {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", r.Slug, r.Name, r.Forwarding, r.FromAddress, r.ReopenWindow)
+		list := "tickets"
+		if r.IgnoreListMail {
+			list = "ignored"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Slug, r.Name, r.Forwarding, r.FromAddress, r.ReopenWindow, list)
 	}
 	return w.Flush()
+}
+
+const ignoreListUsage = "treat mail that came through a mailing list (List-Id, List-Post, Precedence: list) as a robot's: no ticket, kept as system mail only"
+
+// propertySet changes a property's settings: only those given.
+func propertySet(ctx context.Context, c *cli, args []string) error {
+	fs := c.flags("property set")
+	slug := fs.String("slug", "", "the property (required)")
+	ignoreList := fs.Bool("ignore-list-mail", false, ignoreListUsage)
+	cfg, rest, err := c.load(fs, args, "domain")
+	if err != nil {
+		return err
+	}
+	if err := noArgs(rest); err != nil {
+		return err
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if *slug == "" || !given["ignore-list-mail"] {
+		return fmt.Errorf("%w: postdesk property set --slug S --ignore-list-mail=true|false", errUsage)
+	}
+	d, s, err := c.open(ctx, cfg, nil)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	p, err := propertyArg(ctx, s, *slug)
+	if err != nil {
+		return err
+	}
+	return s.SetIgnoreListMail(ctx, p.ID, *ignoreList)
 }
 
 // multi is a repeatable string flag.

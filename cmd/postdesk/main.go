@@ -42,12 +42,13 @@ var errUsage = errors.New("usage")
 func commands() []command {
 	return []command{
 		{"serve", "run the daemon: SMTP/LMTP intake, IMAP polling, the HTTP API", serve},
-		{"property", "add | list: properties (brands, each with its own inbox)", property},
+		{"property", "add | list | set: properties (brands, each with its own inbox)", property},
 		{"agent", "add | list | token: agents of a property, their API tokens", agent},
 		{"department", "add | list: departments of a property", department},
 		{"tickets", "list | show | create | reply | note | assign | close | reopen | priority | tag | ...: work tickets", ticketsCmd},
 		{"templates", "render: print a sample of a mail postdesk sends", templatesCmd},
 		{"mailbox", "add | list | status: IMAP mailboxes to poll", mailboxCmd},
+		{"system", "list | show | retention: kept mail that is no ticket (postmaster, unmatched robots)", systemCmd},
 	}
 }
 

@@ -280,7 +280,9 @@ func TestTwoAgentsAutoRespondersStop(t *testing.T) {
 				if n > 300 {
 					return // the test's own cap: the brake did not hold
 				}
-				reply := fmt.Sprintf("From: %s@acme.example\nTo: %s\nSubject: Re: %s\nMessage-ID: <bot%d-%s@acme.example>\nIn-Reply-To: %s\n\nI am out of the office until Monday.\n",
+				// Responders no classifier recognises (an out-of-office line is one: see
+				// classify): only the brake can stop them.
+				reply := fmt.Sprintf("From: %s@acme.example\nTo: %s\nSubject: Re: %s\nMessage-ID: <bot%d-%s@acme.example>\nIn-Reply-To: %s\n\nThanks, I will read this on Monday.\n",
 					agent, rt.Address, pm.Header.Get("Subject"), n, agent, pm.Header.Get("Message-Id"))
 				c, err := smtp.Dial(d.smtp)
 				if err != nil {

@@ -230,6 +230,11 @@ func serve(ctx context.Context, c *cli, args []string) error {
 		defer close(wakeDone)
 		snoozeWake(store, 30*time.Second, log).Run(wakeCtx)
 	}()
+	purgeDone := make(chan struct{})
+	go func() {
+		defer close(purgeDone)
+		systemMailPurge(store, time.Hour, log).Run(wakeCtx)
+	}()
 	// IMAP mailboxes: every mailbox added with 'postdesk mailbox add' is polled by one instance.
 	pollCtx, stopPollers := context.WithCancel(context.WithoutCancel(ctx))
 	pollersDone := make(chan struct{})
@@ -255,6 +260,7 @@ func serve(ctx context.Context, c *cli, args []string) error {
 	wg.Wait()
 	stopWake()
 	<-wakeDone
+	<-purgeDone
 	stopPollers()
 	<-pollersDone
 	// The sender stops after intake: what was just accepted is queued, and goes out on next start.
@@ -312,6 +318,19 @@ func snoozeWake(store *tickets.Store, interval time.Duration, log *slog.Logger) 
 		woken, err := store.WakeSnoozed(ctx)
 		for _, w := range woken {
 			log.Info("snooze ended", slog.Int64("property_id", w.PropertyID), slog.Int64("ticket", w.Number))
+		}
+		return time.Time{}, err
+	}}, log, scheduler.WithClock(store.Now))
+}
+
+// systemMailPurge deletes robot system mail past its retention time (postdesk system retention):
+// at start, then every interval. Instances sharing a database each run it; a row is deleted once,
+// so no lease is needed.
+func systemMailPurge(store *tickets.Store, interval time.Duration, log *slog.Logger) *scheduler.Loop {
+	return scheduler.New(scheduler.Job{Name: "system-mail-purge", Every: interval, Run: func(ctx context.Context) (time.Time, error) {
+		n, err := store.PurgeSystemMail(ctx)
+		if n > 0 {
+			log.Info("system mail purged", slog.Int64("count", n))
 		}
 		return time.Time{}, err
 	}}, log, scheduler.WithClock(store.Now))

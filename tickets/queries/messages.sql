@@ -3,11 +3,15 @@
 -- name: message-dedup
 SELECT ticket_id FROM messages WHERE property_id = ? AND dedup_key = ?
 
+-- name: messages-by-message-id
+-- The copies a Message-ID already has: a redelivery, or another mail reusing the ID.
+SELECT ticket_id, content_hash, date_header FROM messages WHERE property_id = ? AND message_id = ? ORDER BY id
+
 -- name: message-insert-inbound
 INSERT INTO messages (property_id, ticket_id, direction, kind, agent_id, contact_id,
-	from_name, from_email, to_list, cc_list, envelope_from, subject, message_id, dedup_key, in_reply_to, refs,
+	from_name, from_email, to_list, cc_list, envelope_from, subject, message_id, dedup_key, content_hash, in_reply_to, refs,
 	text_body, trimmed_text, html_body, raw, raw_size, threading, problems, date_header, created_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (property_id, dedup_key) DO NOTHING RETURNING id
 
 -- name: message-insert-outgoing

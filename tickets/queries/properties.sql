@@ -1,19 +1,22 @@
 -- Properties, their ticket numbers, and server settings.
 
 -- name: property-insert
-INSERT INTO properties (slug, name, from_address, reopen_window_secs, locale, created_at) VALUES (?, ?, ?, ?, ?, ?)
+INSERT INTO properties (slug, name, from_address, reopen_window_secs, locale, ignore_list_mail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
 
 -- name: property-by-slug
-SELECT id, slug, name, from_address, reopen_window_secs, locale, acknowledge, created_at FROM properties WHERE slug = ?
+SELECT id, slug, name, from_address, reopen_window_secs, locale, acknowledge, ignore_list_mail, created_at FROM properties WHERE slug = ?
 
 -- name: property-by-id
-SELECT id, slug, name, from_address, reopen_window_secs, locale, acknowledge, created_at FROM properties WHERE id = ?
+SELECT id, slug, name, from_address, reopen_window_secs, locale, acknowledge, ignore_list_mail, created_at FROM properties WHERE id = ?
 
 -- name: properties-by-from-address
-SELECT id, slug, name, from_address, reopen_window_secs, locale, acknowledge, created_at FROM properties WHERE from_address = ? ORDER BY id
+SELECT id, slug, name, from_address, reopen_window_secs, locale, acknowledge, ignore_list_mail, created_at FROM properties WHERE from_address = ? ORDER BY id
 
 -- name: properties-all
-SELECT id, slug, name, from_address, reopen_window_secs, locale, acknowledge, created_at FROM properties ORDER BY slug
+SELECT id, slug, name, from_address, reopen_window_secs, locale, acknowledge, ignore_list_mail, created_at FROM properties ORDER BY slug
+
+-- name: property-set-ignore-list-mail
+UPDATE properties SET ignore_list_mail = ? WHERE id = ?
 
 -- name: property-set-default-department
 UPDATE properties SET default_department_id = ? WHERE id = ?
