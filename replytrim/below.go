@@ -31,7 +31,7 @@ func answeredBelow(s *seq, top, below int) bool {
 	if n == 0 {
 		return false
 	}
-	if isClosing(first) || n == 1 && isName(first) {
+	if isClosing(first) || isPostscript(first) || n == 1 && isName(first) {
 		return true
 	}
 	texts := 0
@@ -43,6 +43,18 @@ func answeredBelow(s *seq, top, below int) bool {
 		}
 	}
 	return texts == 1 && isSalutation(only)
+}
+
+// isPostscript reports whether line opens a postscript ("P.S.", "PS:", "P.P.S."): words
+// added after the rest, never a quoted mail's remnant.
+func isPostscript(line string) bool {
+	l := strings.ToLower(strings.TrimSpace(line))
+	for _, p := range []string{"p.p.s.", "p.s.", "pps:", "ps:", "ps.", "ps "} {
+		if strings.HasPrefix(l, p) && len(l) > len(p) {
+			return true
+		}
+	}
+	return false
 }
 
 // closings are how people sign off, lower case, in the languages of the

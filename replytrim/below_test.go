@@ -22,6 +22,18 @@ var belowCases = []struct {
 		elided: supportHeader + "\n> Does it work now?",
 	},
 	{
+		name:   "a postscript below the quote",
+		body:   "Yes, it works.\n\n" + supportHeader + "\n> Does it work now?\n\nP.S. The version is 4.2 and the order is 12345.\n",
+		reply:  "Yes, it works.\n\nP.S. The version is 4.2 and the order is 12345.",
+		elided: supportHeader + "\n> Does it work now?",
+	},
+	{
+		name:   "PS: below the quote",
+		body:   "Yes, it works.\n\n" + supportHeader + "\n> Does it work now?\n\nPS: the export still fails.\n",
+		reply:  "Yes, it works.\n\nPS: the export still fails.",
+		elided: supportHeader + "\n> Does it work now?",
+	},
+	{
 		name:   "a name alone below the quote",
 		body:   "Thanks, fixed.\n\n" + supportHeader + "\n> Does it work now?\n\nRoman\n",
 		reply:  "Thanks, fixed.\n\nRoman",
