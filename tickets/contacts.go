@@ -200,7 +200,7 @@ func (s *Store) Block(ctx context.Context, p Property, domain, email string, act
 			what, query string
 			args        []any
 		}{
-			{"message-ids", s.qs.BlockThreadIDs, []any{p.ID, p.ID, contactID, email}},
+			{"message-ids", s.qs.BlockThreadIDs, []any{p.ID, contactID, email, contactID, email}},
 			{"attachments", s.qs.BlockAttachments, []any{p.ID, contactID, email}},
 			{"messages", s.qs.BlockMessages, []any{p.ID, contactID, email}},
 		}

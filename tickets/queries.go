@@ -141,6 +141,7 @@ type queries struct {
 
 	// system.sql
 	SystemMailInsert    string `query:"system-mail-insert"`
+	SystemMailsByMsgID  string `query:"system-mails-by-message-id"`
 	SystemMails         string `query:"system-mails"`
 	SystemMailsFiltered string `query:"system-mails-filtered"`
 	SystemMailByID      string `query:"system-mail-by-id"`

@@ -76,10 +76,19 @@ func (s *Store) insertSystemMail(ctx context.Context, tx *sqlx.Tx, kind string, 
 	if len(text) > maxSystemText {
 		text = strings.ToValidUTF8(text[:maxSystemText], "")
 	}
+	hash := in.contentHash
+	if hash == "" {
+		hash = ContentHash(in.Raw) // KeepSystemMail's mail did not come through Deliver
+	}
+	var date *time.Time
+	if !in.Date.IsZero() {
+		t := storedDate(in.Date)
+		date = &t
+	}
 	var ids []int64
 	if err := s.db.Select(ctx, tx, &ids, s.qs.SystemMailInsert,
 		kind, nullID(propertyID), key, normEmail(in.EnvelopeFrom), normEmail(in.From.Email), in.Subject, in.MessageID, in.Kind,
-		strings.Join(in.Problems, "\n"), text, raw, s.Now()); err != nil {
+		strings.Join(in.Problems, "\n"), text, raw, hash, date, s.Now()); err != nil {
 		return 0, err
 	}
 	if len(ids) == 0 {
@@ -104,13 +113,52 @@ func (s *Store) keepRobotMail(ctx context.Context, tx *sqlx.Tx, p Property, key 
 	if blocked > 0 {
 		return false, false, nil
 	}
+	// A Message-ID reused by a different robot mail is another mail, by the rule messages follow
+	// (sameMessage): kept under its key with the content hash, the clash noted.
+	key, seen, clash, err := s.robotKey(ctx, tx, p.ID, key, in)
+	if err != nil || seen {
+		return false, seen, err
+	}
+	if clash {
+		in.Problems = append(append([]string(nil), in.Problems...),
+			"Message-ID <"+in.MessageID+"> is also that of an earlier, different robot mail: kept as a new one")
+	}
 	// The unique key is (kind, dedup_key): the property is part of the key, since one mail may
 	// come to several properties.
 	id, err := s.insertSystemMail(ctx, tx, SystemRobot, p.ID, fmt.Sprintf("p%d:%s", p.ID, key), in)
 	if err != nil {
 		return false, false, fmt.Errorf("tickets: keep robot mail: %w", err)
 	}
+	if id == 0 && in.MessageID != "" {
+		// A concurrent delivery kept this Message-ID first: Deliver tries again, and sees whether
+		// it kept this mail or another.
+		return false, false, errDuplicate
+	}
 	return id != 0, id == 0, nil
+}
+
+// robotKey is the key robot mail in is kept under (key is its delivery's dedup key): seen when a
+// kept robot mail of p is the same mail, key with the content hash and clash when one with its
+// Message-ID is another.
+func (s *Store) robotKey(ctx context.Context, tx *sqlx.Tx, propertyID int64, key string, in Inbound) (_ string, seen, clash bool, err error) {
+	if in.MessageID == "" {
+		return key, false, false, nil // keyed by its bytes: the same key is the same mail
+	}
+	var copies []storedCopy
+	if err := s.db.Select(ctx, tx, &copies, s.qs.SystemMailsByMsgID, propertyID, in.MessageID, SystemRobot); err != nil {
+		return "", false, false, fmt.Errorf("tickets: keep robot mail: dedup check: %w", err)
+	}
+	for _, c := range copies {
+		if sameMessage(c, in.contentHash, in.Date) {
+			return key, true, false, nil
+		}
+	}
+	base := DedupKey(in.MessageID, in.Raw)
+	if len(copies) == 0 || key != base {
+		// New, or already keyed as a clash with a stored message (see dedup), and noted so.
+		return key, false, false, nil
+	}
+	return base + "#" + in.contentHash, false, true, nil
 }
 
 // SystemMails lists the newest kept system mails of kind, at most limit.

@@ -47,8 +47,17 @@ SELECT ticket_id, COUNT(*) AS n FROM messages WHERE property_id = ? AND directio
 	GROUP BY ticket_id ORDER BY ticket_id
 
 -- name: block-thread-ids
-DELETE FROM thread_ids WHERE property_id = ? AND message_id IN (SELECT message_id
-	FROM messages WHERE property_id = ? AND direction = 'in' AND (contact_id = ? OR from_email = ?) AND message_id <> '')
+-- The blocked address's Message-IDs as thread keys, each only where it keys the ticket the blocked
+-- message is on: a Message-ID reused by another mail is stored again (see tickets.dedup), but its
+-- thread key stays with the first ticket, which may be another sender's. And a key that a message
+-- kept on that ticket also has (another sender's mail reusing the ID, threaded there too) stays.
+-- Ghost keys (referenced ids) are the ticket's, not one message's: they go when the ticket does.
+DELETE FROM thread_ids WHERE property_id = ? AND EXISTS (SELECT 1 FROM messages b
+		WHERE b.property_id = thread_ids.property_id AND b.message_id = thread_ids.message_id AND b.ticket_id = thread_ids.ticket_id
+			AND b.direction = 'in' AND (b.contact_id = ? OR b.from_email = ?) AND b.message_id <> '')
+	AND NOT EXISTS (SELECT 1 FROM messages k
+		WHERE k.property_id = thread_ids.property_id AND k.message_id = thread_ids.message_id AND k.ticket_id = thread_ids.ticket_id
+			AND NOT (k.direction = 'in' AND (COALESCE(k.contact_id, 0) = ? OR k.from_email = ?)))
 
 -- name: block-attachments
 DELETE FROM attachments WHERE message_id IN (SELECT id

@@ -1,8 +1,13 @@
 -- Kept mail that belongs to no ticket: mail to postmaster@, and robot mail that threads nowhere.
 
 -- name: system-mail-insert
-INSERT INTO system_mail (kind, property_id, dedup_key, envelope_from, from_email, subject, message_id, class, problems, text_body, raw, created_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, dedup_key) DO NOTHING RETURNING id
+INSERT INTO system_mail (kind, property_id, dedup_key, envelope_from, from_email, subject, message_id, class, problems, text_body, raw, content_hash, date_header, created_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, dedup_key) DO NOTHING RETURNING id
+
+-- name: system-mails-by-message-id
+-- The copies of a Message-ID a property keeps as robot mail: a redelivery, or another mail
+-- reusing the ID. ticket_id is 0: system mail belongs to no ticket (see storedCopy).
+SELECT 0 AS ticket_id, content_hash, date_header FROM system_mail WHERE property_id = ? AND message_id = ? AND kind = ? ORDER BY id
 
 -- name: system-mails
 SELECT id, kind, envelope_from, from_email, subject, message_id, class, problems, created_at FROM system_mail WHERE kind = ? ORDER BY id DESC LIMIT ?
