@@ -113,9 +113,9 @@ func Prepare(envelopeFrom string, raw []byte) *Message {
 		Parsed:       mailparse.Parse(raw),
 	}
 	m.Class = classify.Classify(m.Parsed, envelopeFrom) // the parsed message: raw is read once
-	// Our own mail coming back (a forwarding loop, a copy to the support address) is never
-	// answered; it is still stored if it threads.
-	if m.Class.Kind == classify.Human && m.Parsed.Header.Get(compose.LoopHeader) != "" {
+	// Our own mail coming back (a forwarding loop, a copy to the support address, a group that
+	// is the support address passing it on) is never acted on; it is still stored if it threads.
+	if (m.Class.Kind == classify.Human || m.Class.Kind == classify.List) && m.Parsed.Header.Get(compose.LoopHeader) != "" {
 		m.Class.Kind, m.Class.Reason = "loop", "header "+compose.LoopHeader
 	}
 	return m
@@ -208,6 +208,15 @@ func (p *Pipeline) inbound(prop tickets.Property, rcpts []string, m *Message) ti
 		in.From = tickets.Address{Email: m.EnvelopeFrom}
 		if m.EnvelopeFrom != "" {
 			in.Problems = append(in.Problems, "no From header: using the envelope sender")
+		}
+	}
+	if listMail(m) {
+		in.ListPost = listPost(pm.Header)
+		if a, rewritten := p.listAuthor(prop, m, in.From, in.ListPost); rewritten {
+			in.From = a
+			if a.Email == "" {
+				in.Problems = append(in.Problems, "From is the list's address and the mail names no original sender")
+			}
 		}
 	}
 	// Token-bearing addresses, strongest first.

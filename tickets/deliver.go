@@ -55,6 +55,9 @@ type Inbound struct {
 	// more than one From, or the DKIM requirement is on and no passing signature is aligned with
 	// its From.
 	Unverified string
+	// ListPost is the List-Post address of mail that came through a list, "" otherwise: it never
+	// becomes a participant, or every reply would be copied to the whole list.
+	ListPost string
 }
 
 // Forwarded is a mail embedded in another.
@@ -482,7 +485,7 @@ func (s *Store) addParticipants(ctx context.Context, tx *sqlx.Tx, p Property, ti
 	}
 	for _, a := range append(append([]Address{}, in.To...), in.Cc...) {
 		e := normEmail(a.Email)
-		if e == "" || p.Addresses(in.Domain).Own(e) {
+		if e == "" || p.Addresses(in.Domain).Own(e) || (in.ListPost != "" && e == normEmail(in.ListPost)) {
 			continue
 		}
 		ps = append(ps, party{e, "cc"})

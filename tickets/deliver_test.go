@@ -352,3 +352,24 @@ func TestAdminValidation(t *testing.T) {
 		}
 	})
 }
+
+// The posting address of the list a mail came through is no participant (replies would be
+// copied to the whole list); other people on the mail are.
+func TestListPostIsNoParticipant(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		in := customerMail("lp1@customer.example", "Printer")
+		in.Kind, in.ListPost = tickets.KindList, "help@lists.example"
+		in.To = []tickets.Address{{Email: "Help@Lists.example"}}
+		in.Cc = []tickets.Address{{Name: "Bob", Email: "bob@customer.example"}}
+		got := f.deliver(t, in)
+		det, err := f.s.Detail(f.ctx, f.p.ID, got.TicketNumber)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts := slices.Sorted(slices.Values(det.Participants))
+		if want := []string{"ann@customer.example", "bob@customer.example"}; !slices.Equal(parts, want) {
+			t.Fatalf("participants %v, want %v", parts, want)
+		}
+	})
+}
