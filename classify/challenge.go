@@ -14,13 +14,21 @@ import (
 // challengeDomains are the services' own sending domains.
 var challengeDomains = []string{"boxbe.com", "bluebottle.com", "spamarrest.com", "mailblocks.com", "choicemailfree.com", "digiportal.com"}
 
-// reChallengeSubject: the subjects of challenges. Anchored: a person's "Re: Please confirm…"
-// is excluded by the reply-subject check too.
+// reChallengeSubject: the subjects of challenges that name the service, the "are you human"
+// question or the address waiting for approval — wording a customer does not put in a subject.
+// Anchored where it can be: a person's "Re: Please confirm…" is excluded by the reply-subject
+// check too.
 var reChallengeSubject = regexp.MustCompile(`(?i)^\s*(\[boxbe\]|boxbe|bluebottle|spamarrest)|` +
 	`please (confirm|verify) (that )?(you are|you're) (a )?human|` +
 	`(confirm|verify) (your )?(message|e-?mail) (to|for) \S+@|` +
 	`^\s*(please )?(confirm|verify) your (message|e-?mail( message)?)\s*$|` +
-	`(whitelist|white-list|approved senders?|guest list) (request|approval|verification)|` +
+	`(whitelist|white-list|approved senders?|guest list) (request|approval|verification) (from|for) \S+@`)
+
+// reChallengeWeakSubject: challenge subjects a customer writes too ("Whitelist request for our
+// mail server", "Verification required for my account", "Challenge 5 does not unlock"). They
+// count only from a sender that is a robot by its header (see robotSender): a customer's mail
+// taken for a challenge opens no ticket and is purged — lost.
+var reChallengeWeakSubject = regexp.MustCompile(`(?i)(whitelist|white-list|approved senders?|guest list) (request|approval|verification)|` +
 	`request to (join|be added to) (my|the) (whitelist|guest list|approved senders)|` +
 	`^\s*(sender )?verification (request|required|needed)|` +
 	`^\s*(auto(matic)?[- ]?)?(challenge|anti-?spam verification)\b`)
@@ -46,12 +54,15 @@ func classifyChallenge(m *message) (Result, bool) {
 			return m.challenge("sender domain " + d), true
 		}
 	}
-	if !m.replySubj && challengeWords(m.subject) && reChallengeSubject.MatchString(m.subject) {
+	subj := !m.replySubj && challengeWords(m.subject)
+	if subj && reChallengeSubject.MatchString(m.subject) {
 		return m.challenge("challenge subject"), true
 	}
-	robot := m.null || m.noreply || (m.autoSubmitted() != "" && m.autoSubmitted() != "no" && m.autoSubmitted() != "auto-forwarded")
-	if !robot {
+	if !m.robotSender() {
 		return Result{}, false
+	}
+	if subj && reChallengeWeakSubject.MatchString(m.subject) {
+		return m.challenge("challenge subject from an automated sender"), true
 	}
 	text := m.parsed.Text
 	if len(text) > maxProseBytes {
@@ -61,6 +72,20 @@ func classifyChallenge(m *message) (Result, bool) {
 		return m.challenge("challenge text from an automated sender"), true
 	}
 	return Result{}, false
+}
+
+// robotSender: the header says software sent the mail — the null reverse-path, a no-reply style
+// sender, Auto-Submitted other than no (auto-forwarded is a person's mail, RFC 3834 §5), or
+// Precedence bulk/junk.
+func (m *message) robotSender() bool {
+	if m.null || m.noreply {
+		return true
+	}
+	if as := m.autoSubmitted(); as != "" && as != "no" && as != "auto-forwarded" {
+		return true
+	}
+	p := m.precedence()
+	return p == "bulk" || p == "junk"
 }
 
 // challengeWords is a cheap gate before reChallengeSubject: one of the words every alternative

@@ -31,10 +31,6 @@ var reBounceSubject = regexp.MustCompile(`(?i)^\s*(\*+\s*)?(` +
 var reSpamRejection = regexp.MustCompile(`(?i)(rejected|blocked|refused|quarantined|bounced|not delivered)( by our filter)? (as|because it (was|is)( considered| classified| identified)?( as)?|for being) (probable |likely |possible )?(spam|junk|bulk)|` +
 	`(identified|classified|detected|flagged|considered|marked) as (probable |likely |possible )?(spam|junk)[^.\n]{0,60}(rejected|blocked|refused|not (been )?delivered)`)
 
-// reSMTPCode: an SMTP reply code or enhanced status (RFC 5321 §4.2, RFC 3463), which people do
-// not type in their own words.
-var reSMTPCode = regexp.MustCompile(`\b[45][0-9][0-9][ -]|\b[45]\.[0-9]{1,3}\.[0-9]{1,3}\b`)
-
 // Evidence tiers, strongest first.
 const (
 	mtaEvidence     = iota // an MTA's own boilerplate: only a mail system writes it
@@ -119,9 +115,11 @@ func classifyProseBounce(m *message) (Result, bool) {
 		// A null or no-reply sender is also used by autoresponders and
 		// notifications, so only unambiguous bounce wording counts.
 		reason = "bounce text (" + ev + ") from automated sender"
-	case subj && reSpamRejection.MatchString(text) && (reSMTPCode.MatchString(text) || !m.namedClient()):
-		// A spam filter's refusal: a rejection subject over its wording, with an SMTP code or
-		// from software that names no mail client.
+	case subj && reSpamRejection.MatchString(text) && (m.filterSender() || dsnLike(root)):
+		// A spam filter's refusal: a rejection subject over its wording, from a filter's
+		// account or with the refused message returned. Wording and an SMTP code are not
+		// enough: a customer writes "my mail was rejected as spam by your filter" and pastes
+		// the 550 line (daemon and null senders are decided above).
 		reason = "spam rejection subject and text"
 	case subj && tier == mtaEvidence:
 		// Any sender: a bounce subject over an MTA's boilerplate. A
@@ -142,6 +140,21 @@ func classifyProseBounce(m *message) (Result, bool) {
 		}
 	}
 	return res, true
+}
+
+// reFilterLocal: the local parts content filters send their refusals from.
+var reFilterLocal = regexp.MustCompile(`^(.*[-_.])?(filter|mailfilter|spamfilter|contentfilter|quarantine|antispam|anti-spam|spam|mailscanner|mailguard|mailsweeper)([-_.].*)?$|quarantine`)
+
+// filterSender: From or envelope is a content filter's account ("filter@", "quarantine@").
+func (m *message) filterSender() bool {
+	return reFilterLocal.MatchString(localPart(m.from)) || (m.envelope != "" && reFilterLocal.MatchString(localPart(m.envelope)))
+}
+
+// dsnLike: the structure of a bounce without its DSN part — the refused message or its header
+// returned as a part, or inlined with its Message-ID line.
+func dsnLike(root *part) bool {
+	return root.find("message/rfc822", "text/rfc822-headers", "message/global", "message/global-headers", "message/delivery-status") != nil ||
+		originalMessageID(root) != ""
 }
 
 // reTransient: wording of delay warnings ("THIS IS A WARNING MESSAGE

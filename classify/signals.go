@@ -119,8 +119,19 @@ func isReplySubject(s string) bool { return threading.IsReply(s) }
 // subject this way, so they count whenever no mail client is named.
 var reVacationPrefix = regexp.MustCompile(`(?i)^\s*(automatic reply|auto[- ]?reply|auto[- ]?respon[sd]e?|automatic response|out of (the )?office (autoreply|auto reply|reply)|abwesenheitsnotiz|automatische antwort|r[ée]ponse automatique|risposta automatica|respuesta autom[áa]tica|resposta autom[áa]tica|autosvar|automatisch antwoord|automatisk svar|automaattinen vastaus|odpowied[źz] automatyczna|automatick[áa] odpov[ěe][ďd]|автоматический ответ|автоответ|自動応答|自動返信|自动回复|자동 회신|vacation reply)\s*[:：\-]`)
 
-// reAutoSubject: subjects only responders write, whatever client sent them.
-var reAutoSubject = regexp.MustCompile(`(?i)^\s*auto\s*:|\b(is|are) (currently )?out of (the )?office\b|^\s*out of (the )?office\s*$`)
+// reAutoSubject: a subject only responders write, whatever client sent them: the notice alone.
+// (Exchange's "Out of Office: <subject>" is a phrase people type too; classifyLate takes it
+// on a reply.)
+var reAutoSubject = regexp.MustCompile(`(?i)^\s*out of (the )?office\s*$`)
+
+// reOutOfOfficeReturn: the out-of-office phrase with the writer's return ("AUTO: Ann Smith is
+// out of the office (returning 05/01/2024)", "… until Monday").
+var reOutOfOfficeReturn = regexp.MustCompile(`(?i)\bout of (the )?office\b.{0,40}(\breturning\b|\buntil\b|\bback (on|in)\b|\b\d{1,4}[./-]\d{1,2}([./-]\d{1,4})?\b)`)
+
+// reWeakAutoSubject: "AUTO:" and "X is out of the office", which people write too ("Auto:
+// Ersatzteil bestellt" is about a car; "Our admin is out of the office - password reset" is a
+// customer's question). They count only with a second signal (weakAutoSubjectBacked).
+var reWeakAutoSubject = regexp.MustCompile(`(?i)^\s*auto\s*:|\b(is|are) (currently )?out of (the )?office\b`)
 
 // reOutOfOfficeLine: the first line of a responder's text ("I am out of the office until…",
 // "Thank you for your email. I'm currently out of the office"), in the languages known.
@@ -226,12 +237,59 @@ func classifyAutoReply(m *message) (Result, bool) {
 		return m.autoReply("vacation subject"), true
 	}
 	// Lotus Notes (which names itself in X-Mailer) answers "AUTO: Jane Doe is out of the office
-	// (returning 05.01.2025)"; other servers keep the "… is out of the office" line alone. A
-	// person does not write about themselves in the third person, nor start a subject "AUTO:".
-	if !m.replySubj && (containsFold(m.subject, "auto") || containsFold(m.subject, "out of")) && reAutoSubject.MatchString(m.subject) {
-		return m.autoReply("auto-reply subject"), true
+	// (returning 05.01.2025)"; other servers keep the "… is out of the office" line alone.
+	if !m.replySubj && (containsFold(m.subject, "auto") || containsFold(m.subject, "out of")) {
+		if reAutoSubject.MatchString(m.subject) {
+			return m.autoReply("auto-reply subject"), true
+		}
+		if reWeakAutoSubject.MatchString(m.subject) && m.weakAutoSubjectBacked() {
+			return m.autoReply("auto-reply subject with a responder signal"), true
+		}
 	}
 	return Result{}, false
+}
+
+// weakAutoSubjectBacked: the second signal a weak auto-reply subject needs — a responder
+// field, Precedence of a responder or bulk sender, the null reverse-path, "AUTO:" in front of
+// the answered mail's own reply subject ("AUTO: Re: your ticket"), the out-of-office phrase
+// with a return date, or Lotus Notes, whose responder writes the "AUTO:" and third-person
+// subjects and names itself in X-Mailer.
+func (m *message) weakAutoSubjectBacked() bool {
+	if m.null {
+		return true
+	}
+	switch m.precedence() {
+	case "auto_reply", "auto-reply", "bulk", "junk":
+		return true
+	}
+	if as := m.autoSubmitted(); as != "" && as != "no" && as != "auto-forwarded" {
+		return true
+	}
+	for _, k := range []string{"X-Autoreply", "X-Autorespond", "X-Autoresponder", "X-Auto-Reply", "X-Mail-Autoreply", "X-Vacation"} {
+		if v, ok := headerValue(m.h, k); ok && truthy(v) {
+			return true
+		}
+	}
+	if reOutOfOfficeReturn.MatchString(m.subject) || containsFold(m.h.get("X-Mailer"), "lotus notes") {
+		return true
+	}
+	if rest, ok := cutAutoPrefix(m.subject); ok && isReplySubject(rest) {
+		return true
+	}
+	return false
+}
+
+// cutAutoPrefix returns the subject after a leading "AUTO:".
+func cutAutoPrefix(s string) (string, bool) {
+	s = strings.TrimSpace(s)
+	if len(s) < 4 || !strings.EqualFold(s[:4], "auto") {
+		return "", false
+	}
+	rest := strings.TrimLeft(s[4:], " \t")
+	if !strings.HasPrefix(rest, ":") {
+		return "", false
+	}
+	return strings.TrimSpace(rest[1:]), true
 }
 
 // classifyList: RFC 2919 List-Id and RFC 2369 list fields are set only by
@@ -289,8 +347,12 @@ func classifyLate(m *message) (Result, bool) {
 		return m.autoReply("vacation subject on a reply"), true
 	}
 	// An out-of-office line opening a short, unquoted reply from a client that does not name
-	// itself: responders that keep the subject ("Re: your ticket") and set no marker.
-	if (m.isReply() || m.null) && !m.namedClient() && outOfOfficeText(m.parsed.Text) {
+	// itself: responders that keep the subject ("Re: your ticket") and set no marker. Gmail
+	// names no client either, so from a sender that is not null the text must be the away
+	// notice and nothing else: "I'm on vacation until Monday, so please just close the ticket.
+	// The new part works fine." is a customer's answer.
+	if (m.isReply() || m.null) && !m.namedClient() && outOfOfficeText(m.parsed.Text) &&
+		(m.null || awayNoticeOnly(m.parsed.Text)) {
 		return m.autoReply("out-of-office text on a reply"), true
 	}
 	// Only robots use the null reverse-path (RFC 5321 §4.5.5; RFC 3834
@@ -320,6 +382,55 @@ func outOfOfficeText(text string) bool {
 		}
 	}
 	return true
+}
+
+// reAwaySentence: what the sentences of an away notice say besides the away line — thanks,
+// the return, who to contact, that mail is not read or forwarded, the greeting and the name —
+// in the languages reOutOfOfficeLine knows.
+var reAwaySentence = regexp.MustCompile(`(?i)\b(thank|return|back|urgent|contact|reach|respond|reply|answer|access|e-?mail|messages?|mails?|office|leave|vacation|holiday|absent|away|until|delay|forward|colleague|regards|best|cheers|sincerely|kind|warm|greetings|gr(ü|ue)(ss|ß)e?|gru(ss|ß)|dank|cordialement|merci|saluti|grazie|saludos|gracias|hälsningar|tack|groet|mvh|abwesend|urlaub|zurück|vertretung|dringend)`)
+
+// awayNoticeOnly reports a text that is only an away notice: the away line and sentences that
+// say what notices say (reAwaySentence), or a short signature line. One other sentence makes
+// it a person's answer.
+func awayNoticeOnly(text string) bool {
+	for l := range strings.Lines(strings.TrimSpace(text)) {
+		l = strings.TrimSpace(l)
+		if l == "" || strings.HasPrefix(l, "--") {
+			continue
+		}
+		for _, sent := range splitSentences(l) {
+			if reOutOfOfficeLine.MatchString(sent) || reAwaySentence.MatchString(sent) {
+				continue
+			}
+			// A name or a role under the notice ("Bob", "Jane Doe, Sales"): a few words, no
+			// sentence end.
+			if len(strings.Fields(sent)) <= 3 && !strings.ContainsAny(sent, ".!?") {
+				continue
+			}
+			return false
+		}
+	}
+	return true
+}
+
+// splitSentences cuts a line after ".", "!" or "?" followed by a space; a full stop after a
+// digit is a date or an ordinal ("6. Januar"), not a sentence end.
+func splitSentences(l string) []string {
+	var out []string
+	start := 0
+	for i := 0; i+1 < len(l); i++ {
+		c := l[i]
+		if (c == '.' || c == '!' || c == '?') && l[i+1] == ' ' && !(c == '.' && i > 0 && '0' <= l[i-1] && l[i-1] <= '9') {
+			if s := strings.TrimSpace(l[start : i+1]); s != "" {
+				out = append(out, s)
+			}
+			start = i + 1
+		}
+	}
+	if s := strings.TrimSpace(l[start:]); s != "" {
+		out = append(out, s)
+	}
+	return out
 }
 
 func headerValue(h header, k string) (string, bool) {
