@@ -80,6 +80,15 @@ func parseQueries(fsys fs.FS) ([]namedQuery, error) {
 	return out, nil
 }
 
+// LoadQueriesDir is LoadQueries over the folder dir of files: a package's embedded "queries".
+func LoadQueriesDir(files fs.FS, dir string, dialect Dialect, dest any) error {
+	sub, err := fs.Sub(files, dir)
+	if err != nil {
+		return fmt.Errorf("db: queries: %w", err)
+	}
+	return LoadQueries(sub, dialect, dest)
+}
+
 // LoadQueries fills the `query:"name"` string fields of the struct dest points to with the
 // statements of the .sql files of fsys, as run on dialect (a field whose statement is only for the
 // other engine stays ""). It fails on a field whose name no file has, on a name given twice, on an

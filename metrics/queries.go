@@ -21,11 +21,7 @@ type queries struct {
 
 func loadQueries(files fs.FS, dialect db.Dialect) (queries, error) {
 	var q queries
-	sub, err := fs.Sub(files, "queries")
-	if err != nil {
-		return q, fmt.Errorf("metrics: queries: %w", err)
-	}
-	if err := db.LoadQueries(sub, dialect, &q); err != nil {
+	if err := db.LoadQueriesDir(files, "queries", dialect, &q); err != nil {
 		return q, fmt.Errorf("metrics: %w", err)
 	}
 	return q, nil

@@ -39,11 +39,7 @@ type queries struct {
 // loadQueries reads the outbox's statements for dialect from files (queryFiles but in tests).
 func loadQueries(files fs.FS, dialect db.Dialect) (queries, error) {
 	var q queries
-	sub, err := fs.Sub(files, "queries")
-	if err != nil {
-		return q, fmt.Errorf("outbox: queries: %w", err)
-	}
-	if err := db.LoadQueries(sub, dialect, &q); err != nil {
+	if err := db.LoadQueriesDir(files, "queries", dialect, &q); err != nil {
 		return q, fmt.Errorf("outbox: %w", err)
 	}
 	return q, nil

@@ -200,11 +200,7 @@ type queries struct {
 // loadQueries reads the store's statements for dialect from files (queryFiles but in tests).
 func loadQueries(files fs.FS, dialect db.Dialect) (queries, error) {
 	var q queries
-	sub, err := fs.Sub(files, "queries")
-	if err != nil {
-		return q, fmt.Errorf("tickets: queries: %w", err)
-	}
-	if err := db.LoadQueries(sub, dialect, &q); err != nil {
+	if err := db.LoadQueriesDir(files, "queries", dialect, &q); err != nil {
 		return q, fmt.Errorf("tickets: %w", err)
 	}
 	return q, nil
