@@ -4,15 +4,11 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/postdesk/postdesk/tickets"
 )
 
-// maxBulk is how many tickets one bulk request may name.
-const maxBulk = 100
-
-var bulkActions = []string{"close", "reopen", "assign", "unassign", "priority", "tag", "untag", "snooze", "read", "unread", "trash", "restore", "spam", "unspam"}
+const maxBulk = tickets.MaxBulk
 
 type bulkBody struct {
 	Numbers    []int64  `json:"numbers"`
@@ -43,8 +39,8 @@ func (b bulkBody) check() error {
 			return invalid("numbers", "%d is not a ticket number", n)
 		}
 	}
-	if !slices.Contains(bulkActions, b.Action) {
-		return invalid("action", "action %q: one of %s", b.Action, strings.Join(bulkActions, ", "))
+	if !slices.Contains(tickets.Actions, b.Action) {
+		return invalid("action", "action %q: one of %s", b.Action, strings.Join(tickets.Actions, ", "))
 	}
 	given := map[string]bool{"agent": b.Agent != "", "department": b.Department != "", "priority": b.Priority != "", "tags": len(b.Tags) > 0, "until": b.Until != ""}
 	takes := map[string][]string{"assign": {"agent", "department"}, "priority": {"priority"}, "tag": {"tags"}, "untag": {"tags"}, "snooze": {"until"}}[b.Action]
@@ -53,21 +49,18 @@ func (b bulkBody) check() error {
 			return invalid(f, "%s does not go with action %s", f, b.Action)
 		}
 	}
-	switch b.Action {
-	case "assign":
-		_, err := assignBody{Agent: b.Agent, Department: b.Department}.target()
-		return err
-	case "priority":
-		return checkPriority(b.Priority)
-	case "tag", "untag":
-		if len(b.Tags) == 0 {
-			return invalid("tags", "give the tags to %s", b.Action)
+	if b.Action == "snooze" {
+		if _, err := parseUntil(b.Until); err != nil {
+			return err
 		}
-	case "snooze":
-		_, err := parseUntil(b.Until)
-		return err
 	}
-	return nil
+	return b.op().Check()
+}
+
+// op is the action as the store takes it (the time of a snooze already checked).
+func (b bulkBody) op() tickets.Op {
+	until, _ := parseUntil(b.Until)
+	return tickets.Op{Action: b.Action, Agent: b.Agent, Department: b.Department, Priority: b.Priority, Tags: b.Tags, Until: until}
 }
 
 // bulk runs one action on many tickets, each on its own: one ticket's failure (not found, say)
@@ -80,45 +73,10 @@ func (s *Server) bulk(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err := b.check(); err != nil {
 		return err
 	}
-	ctx := r.Context()
-	var until time.Time
-	if b.Action == "snooze" {
-		until, _ = parseUntil(b.Until)
-	}
+	ctx, op := r.Context(), b.op()
 	results := make([]bulkResult, 0, len(b.Numbers))
 	for _, n := range b.Numbers {
-		var t tickets.Ticket
-		var err error
-		switch b.Action {
-		case "close":
-			t, err = s.store.Close(ctx, c.prop.ID, n, c.actor())
-		case "reopen":
-			t, err = s.store.Reopen(ctx, c.prop.ID, n, c.actor())
-		case "assign":
-			t, err = s.store.Assign(ctx, c.prop, n, c.agent, b.Agent+b.Department)
-		case "unassign":
-			t, err = s.store.Unassign(ctx, c.prop, n, c.agent)
-		case "priority":
-			t, err = s.store.SetPriority(ctx, c.prop, n, c.agent, b.Priority)
-		case "tag":
-			t, err = s.store.Retag(ctx, c.prop, n, c.agent, b.Tags, nil)
-		case "untag":
-			t, err = s.store.Retag(ctx, c.prop, n, c.agent, nil, b.Tags)
-		case "snooze":
-			t, err = s.store.Snooze(ctx, c.prop, n, c.agent, until)
-		case "read":
-			err = s.store.MarkRead(ctx, c.prop, n, c.agent)
-		case "unread":
-			err = s.store.MarkUnread(ctx, c.prop, n, c.agent)
-		case "trash":
-			t, err = s.store.Trash(ctx, c.prop, n, c.actor())
-		case "restore":
-			t, err = s.store.Restore(ctx, c.prop, n, c.actor())
-		case "spam":
-			t, err = s.store.MarkSpam(ctx, c.prop, n, c.actor())
-		case "unspam":
-			t, err = s.store.UnmarkSpam(ctx, c.prop, n, c.actor())
-		}
+		t, err := s.store.Apply(ctx, c.prop, c.agent, n, op)
 		res := bulkResult{Number: n, OK: err == nil}
 		switch {
 		case err != nil:

@@ -79,6 +79,10 @@ func toError(err error) *Error {
 	if errors.As(err, &e) {
 		return e
 	}
+	var pe *tickets.ParamError
+	if errors.As(err, &pe) {
+		return invalid(pe.Field, "%s", pe.Msg)
+	}
 	field := ""
 	var fe fieldError
 	if errors.As(err, &fe) {

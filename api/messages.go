@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
-	"path"
 	"strconv"
 	"strings"
-	"unicode"
 
 	"github.com/postdesk/postdesk/tickets"
 )
@@ -46,21 +44,6 @@ func (s *Server) outgoing(text string, ups []upload) (tickets.Outgoing, error) {
 	var total int64
 	for i, u := range ups {
 		field := fmt.Sprintf("attachments[%d]", i)
-		name := cleanFilename(u.Filename)
-		if name == "" {
-			return tickets.Outgoing{}, invalid(field+".filename", "%s.filename is required", field)
-		}
-		ct := strings.TrimSpace(u.ContentType)
-		if ct == "" {
-			ct = mime.TypeByExtension(path.Ext(name))
-		}
-		if ct == "" {
-			ct = "application/octet-stream"
-		}
-		mt, params, err := mime.ParseMediaType(ct)
-		if err != nil || !strings.Contains(mt, "/") {
-			return tickets.Outgoing{}, invalid(field+".content_type", "%s.content_type %q is not a media type", field, u.ContentType)
-		}
 		data, err := base64.StdEncoding.DecodeString(u.Data)
 		if err != nil {
 			return tickets.Outgoing{}, invalid(field+".data", "%s.data is not standard base64", field)
@@ -68,28 +51,13 @@ func (s *Server) outgoing(text string, ups []upload) (tickets.Outgoing, error) {
 		if total += int64(len(data)); total > s.cfg.MaxUpload {
 			return tickets.Outgoing{}, apiErr(http.StatusRequestEntityTooLarge, codeTooLarge, "attachments", "the attachments add up to more than %d bytes", s.cfg.MaxUpload)
 		}
-		out.Attachments = append(out.Attachments, tickets.NewAttachment{Filename: name, ContentType: mime.FormatMediaType(mt, params), Data: data})
+		a, err := tickets.AttachmentOf(field, u.Filename, u.ContentType, data)
+		if err != nil {
+			return tickets.Outgoing{}, err
+		}
+		out.Attachments = append(out.Attachments, a)
 	}
 	return out, nil
-}
-
-// cleanFilename keeps the last path element of a name, on one line.
-func cleanFilename(name string) string {
-	name = strings.ToValidUTF8(name, "")
-	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
-		name = name[i+1:]
-	}
-	name = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return -1
-		}
-		return r
-	}, name)
-	name = strings.TrimSpace(name)
-	if name == "." || name == ".." || len(name) > 255 {
-		return ""
-	}
-	return name
 }
 
 type messageBody struct {

@@ -177,7 +177,7 @@ func (s *Server) createTicket(w http.ResponseWriter, r *http.Request, c *call) e
 		return invalid("subject", "a subject is required")
 	}
 	if b.Priority != "" {
-		if err := checkPriority(b.Priority); err != nil {
+		if err := tickets.CheckPriority(b.Priority); err != nil {
 			return err
 		}
 	}
@@ -211,14 +211,6 @@ func (s *Server) createTicket(w http.ResponseWriter, r *http.Request, c *call) e
 	return nil
 }
 
-func checkPriority(p string) error {
-	for _, ok := range tickets.Priorities {
-		if p == ok {
-			return nil
-		}
-	}
-	return invalid("priority", "priority %q: one of %s", p, strings.Join(tickets.Priorities, ", "))
-}
 
 // ticketOp is an action on one ticket that answers with the ticket.
 func (s *Server) ticketOp(w http.ResponseWriter, r *http.Request, body any, do func(n int64) (tickets.Ticket, error)) error {
@@ -256,23 +248,7 @@ func (b assignBody) field() string {
 }
 
 // target checks an assignment: exactly one of an agent's email or a department's name.
-func (b assignBody) target() (string, error) {
-	switch {
-	case b.Agent != "" && b.Department != "":
-		return "", invalid("department", "assign to an agent or a department, not both")
-	case b.Agent != "":
-		if !strings.Contains(b.Agent, "@") {
-			return "", invalid("agent", "agent %q: an agent's email address", b.Agent)
-		}
-		return b.Agent, nil
-	case strings.TrimSpace(b.Department) != "":
-		if strings.Contains(b.Department, "@") {
-			return "", invalid("department", "department %q: a department's name", b.Department)
-		}
-		return b.Department, nil
-	}
-	return "", invalid("agent", "give agent (an email) or department (a name)")
-}
+func (b assignBody) target() (string, error) { return tickets.AssignTarget(b.Agent, b.Department) }
 
 func (s *Server) assign(w http.ResponseWriter, r *http.Request, c *call) error {
 	var b assignBody
@@ -297,7 +273,7 @@ func (s *Server) priority(w http.ResponseWriter, r *http.Request, c *call) error
 		Priority string `json:"priority"`
 	}
 	return s.ticketOp(w, r, &b, func(n int64) (tickets.Ticket, error) {
-		if err := checkPriority(b.Priority); err != nil {
+		if err := tickets.CheckPriority(b.Priority); err != nil {
 			return tickets.Ticket{}, err
 		}
 		return s.store.SetPriority(r.Context(), c.prop, n, c.agent, b.Priority)
