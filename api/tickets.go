@@ -211,7 +211,6 @@ func (s *Server) createTicket(w http.ResponseWriter, r *http.Request, c *call) e
 	return nil
 }
 
-
 // ticketOp is an action on one ticket that answers with the ticket.
 func (s *Server) ticketOp(w http.ResponseWriter, r *http.Request, body any, do func(n int64) (tickets.Ticket, error)) error {
 	n, err := number(r)
