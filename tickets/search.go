@@ -43,6 +43,9 @@ type ListItem struct {
 	SnoozedUntil *time.Time `json:"snoozed_until"`
 	Spam         bool       `json:"spam"`
 	Deleted      bool       `json:"deleted"`
+	// Waiting: the ticket is open and its last mail (notes and robots' mail aside) is the
+	// customer's, so the customer waits for an answer.
+	Waiting bool `json:"waiting"`
 }
 
 // Page is one page of a ticket list.
@@ -96,6 +99,9 @@ const dressSelect = `SELECT p.id, p.property_id, p.number, p.subject, p.status, 
 	p.created_at, p.updated_at, p.closed_at, p.snoozed_until, p.spam,
 	CASE WHEN p.deleted_at IS NULL THEN 0 ELSE 1 END AS deleted,
 	CASE WHEN r.read_at IS NULL OR r.read_at < p.updated_at THEN 1 ELSE 0 END AS unread,
+	CASE WHEN p.status = 'open' AND (SELECT m.direction FROM messages m WHERE m.ticket_id = p.id
+		AND m.direction <> 'note' AND m.kind = 'human' ORDER BY m.created_at DESC, m.id DESC LIMIT 1) = 'in'
+		THEN 1 ELSE 0 END AS waiting,
 	p.priority_rank
 	FROM (%s) p
 	LEFT JOIN contacts c ON c.id = p.contact_id
@@ -119,6 +125,7 @@ type searchRow struct {
 	Spam         bool       `db:"spam"`
 	Deleted      int        `db:"deleted"`
 	Unread       int        `db:"unread"`
+	Waiting      int        `db:"waiting"`
 	PriorityRank int        `db:"priority_rank"`
 }
 
@@ -289,7 +296,7 @@ func (s *Store) Search(ctx context.Context, propertyID, viewerID int64, q Query)
 	for i, r := range rows {
 		t := ts[i]
 		t.normalise()
-		item := ListItem{Ticket: t, Unread: r.Unread != 0, Spam: r.Spam, Deleted: r.Deleted != 0}
+		item := ListItem{Ticket: t, Unread: r.Unread != 0, Spam: r.Spam, Deleted: r.Deleted != 0, Waiting: r.Waiting != 0}
 		if r.SnoozedUntil != nil {
 			u := utc(*r.SnoozedUntil)
 			item.SnoozedUntil = &u
