@@ -8,11 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/emersion/go-message/mail"
-	"github.com/jmoiron/sqlx"
-
-	"github.com/postdesk/postdesk/mailer/compose"
-	"github.com/postdesk/postdesk/outbox"
+	"github.com/postdesk/postdesk/notify"
 	"github.com/postdesk/postdesk/tickets"
 )
 
@@ -163,33 +159,10 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request, c *call) error {
 // maxMailedExport is the largest export mailed: 15 MiB of JSON, about 20 MiB as an attachment.
 const maxMailedExport = 15 << 20
 
-// mailExport queues a mail to to with the export attached; the sender delivers it like any other.
+// mailExport queues a mail to to with the export attached (notify.QueueExport).
 func (s *Server) mailExport(r *http.Request, c *call, to, filename string, count int, body []byte, now time.Time) (string, error) {
-	from := c.prop.From(s.cfg.Domain)
-	id := tickets.NewMessageID(s.cfg.Domain)
-	raw, err := compose.Build(compose.Mail{
-		From:      mail.Address{Name: c.prop.Name, Address: from},
-		To:        []mail.Address{{Address: to}},
-		Subject:   fmt.Sprintf("%s: export of %d tickets", c.prop.Name, count),
-		MessageID: id,
-		// Requested by an agent, but written by a machine: nobody should auto-answer it, and if
-		// it comes back to postdesk it is recognised as its own.
-		Automatic: "auto-generated",
-		Loop:      "export",
-		Text:      fmt.Sprintf("The export of %d tickets of %s that %s asked for is attached (%s).\r\n", count, c.prop.Name, c.agent.Email, filename),
-		Files:     []compose.File{{Filename: filename, ContentType: "application/json; charset=utf-8", Data: body}},
-		Date:      now,
-	})
-	if err != nil {
-		return "", fmt.Errorf("api: export mail: %w", err)
-	}
-	d := s.store.DB()
-	err = d.Tx(r.Context(), func(tx *sqlx.Tx) error {
-		_, err := outbox.Enqueue(r.Context(), d, tx, outbox.New{
-			PropertyID: c.prop.ID, MessageID: id, Kind: "export", From: from, Rcpts: []string{to}, Raw: raw,
-		}, now)
-		return err
-	})
+	id, err := notify.QueueExport(r.Context(), s.store.DB(), notify.Export{Property: c.prop, Domain: s.cfg.Domain, By: c.agent.Email,
+		To: to, Filename: filename, Tickets: count, Body: body, Now: now})
 	if err != nil {
 		return "", err
 	}

@@ -25,7 +25,9 @@ type Config struct {
 	Domain          string        `toml:"domain" help:"mail domain of the forwarding addresses (<slug>@DOMAIN)"`
 	SMTP            string        `toml:"smtp" help:"SMTP listen address (host:port), empty to disable"`
 	LMTP            string        `toml:"lmtp" help:"LMTP listen address (host:port or unix socket path), empty to disable"`
-	HTTP            string        `toml:"http" help:"HTTP API listen address (host:port): /api/v1, /healthz, /metrics; empty to disable"`
+	HTTP            string        `toml:"http" help:"HTTP listen address (host:port): the web inbox at /, the API at /api/v1, /healthz, /metrics; empty to disable"`
+	WebURL          string        `toml:"web_url" help:"the web inbox's address as agents reach it (sign-in links point there; default http://HTTP/)"`
+	WebTLS          bool          `toml:"web_tls" help:"the web inbox is reached over HTTPS (behind a TLS proxy): its cookies are Secure"`
 	MaxMessageBytes int64         `toml:"max_message_bytes" help:"largest message accepted, in bytes"`
 	TLSCert         string        `toml:"tls_cert" help:"PEM certificate file for STARTTLS"`
 	TLSKey          string        `toml:"tls_key" help:"PEM key file for STARTTLS"`

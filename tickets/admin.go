@@ -274,3 +274,15 @@ func (s *Store) Departments(ctx context.Context, propertyID int64) ([]Department
 	}
 	return ds, nil
 }
+
+// AgentProperties lists the properties the agent with this email works on, by slug.
+func (s *Store) AgentProperties(ctx context.Context, email string) ([]Property, error) {
+	var ps []Property
+	if err := s.db.Select(ctx, nil, &ps, s.qs.PropertiesOfAgent, normEmail(email)); err != nil {
+		return nil, fmt.Errorf("tickets: properties of %s: %w", email, err)
+	}
+	for i := range ps {
+		ps[i].fill()
+	}
+	return ps, nil
+}

@@ -15,15 +15,18 @@ import (
 // ticketWithState is a ticket with what the list view leaves out.
 type ticketWithState struct {
 	Ticket
-	Spam      bool       `db:"spam"`
-	DeletedAt *time.Time `db:"deleted_at"`
+	Spam         bool       `db:"spam"`
+	DeletedAt    *time.Time `db:"deleted_at"`
+	SnoozedUntil *time.Time `db:"snoozed_until"`
 }
 
 func (t *ticketWithState) normalise() {
 	t.Ticket.normalise()
-	if t.DeletedAt != nil {
-		d := utc(*t.DeletedAt)
-		t.DeletedAt = &d
+	for _, p := range []**time.Time{&t.DeletedAt, &t.SnoozedUntil} {
+		if *p != nil {
+			d := utc(**p)
+			*p = &d
+		}
 	}
 }
 

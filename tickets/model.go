@@ -199,7 +199,8 @@ type Event struct {
 type TicketDetail struct {
 	Ticket
 	Spam         bool       `json:"spam"`
-	DeletedAt    *time.Time `json:"deleted_at"` // in the trash since, nil when not
+	DeletedAt    *time.Time `json:"deleted_at"`    // in the trash since, nil when not
+	SnoozedUntil *time.Time `json:"snoozed_until"` // nil when not snoozed (a snooze over shows until it is woken)
 	MessageCount int64      `json:"message_count"`
 	Messages     []Message  `json:"messages"`
 	Participants []string   `json:"participants"`

@@ -108,6 +108,7 @@ type queries struct {
 	PropertyInsert               string `query:"property-insert"`
 	PropertyBySlug               string `query:"property-by-slug"`
 	PropertyByID                 string `query:"property-by-id"`
+	PropertiesOfAgent            string `query:"properties-of-agent"`
 	PropertiesByFromAddress      string `query:"properties-by-from-address"`
 	PropertiesAll                string `query:"properties-all"`
 	PropertySetDefaultDepartment string `query:"property-set-default-department"`
@@ -182,6 +183,7 @@ type queries struct {
 	TicketTagAdd            string `query:"ticket-tag-add"`
 	TicketTagRemove         string `query:"ticket-tag-remove"`
 	TicketTagsIn            string `query:"ticket-tags-in"`
+	PropertyTags            string `query:"property-tags"`
 	ParticipantAdd          string `query:"participant-add"`
 	ParticipantsOfTicket    string `query:"participants-of-ticket"`
 	TicketReadMark          string `query:"ticket-read-mark"`

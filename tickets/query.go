@@ -106,7 +106,7 @@ func (s *Store) Detail(ctx context.Context, propertyID, number int64) (TicketDet
 		return TicketDetail{}, err
 	}
 	t := ts.Ticket
-	d := TicketDetail{Ticket: t, Spam: ts.Spam, DeletedAt: ts.DeletedAt, MessageCount: t.Messages, Messages: []Message{}, Participants: []string{}, Events: []Event{}}
+	d := TicketDetail{Ticket: t, Spam: ts.Spam, DeletedAt: ts.DeletedAt, SnoozedUntil: ts.SnoozedUntil, MessageCount: t.Messages, Messages: []Message{}, Participants: []string{}, Events: []Event{}}
 	if err := s.db.Select(ctx, nil, &d.Messages, s.qs.MessagesOfTicket, t.ID); err != nil {
 		return TicketDetail{}, fmt.Errorf("tickets: messages of #%d: %w", number, err)
 	}
@@ -168,4 +168,13 @@ func (s *Store) setStatusOf(ctx context.Context, propertyID, number int64, actor
 	return s.onTicketOf(ctx, propertyID, number, func(tx *sqlx.Tx, id int64) error {
 		return s.setStatus(ctx, tx, id, actor, status)
 	})
+}
+
+// PropertyTags lists the tags in use on a property's tickets (at most 1000), in order.
+func (s *Store) PropertyTags(ctx context.Context, propertyID int64) ([]string, error) {
+	var ts []string
+	if err := s.db.Select(ctx, nil, &ts, s.qs.PropertyTags, propertyID); err != nil {
+		return nil, fmt.Errorf("tickets: tags: %w", err)
+	}
+	return ts, nil
 }

@@ -39,3 +39,9 @@ INSERT INTO settings (name, value) VALUES ('server_secret', ?) ON CONFLICT (name
 
 -- name: setting-secret
 SELECT value FROM settings WHERE name = 'server_secret'
+
+-- name: properties-of-agent
+-- The properties an agent works on, by their email, in slug order.
+SELECT p.id, p.slug, p.name, p.from_address, p.reopen_window_secs, p.locale, p.acknowledge, p.ignore_list_mail, p.created_at
+	FROM properties p JOIN property_agents pa ON pa.property_id = p.id JOIN agents a ON a.id = pa.agent_id
+	WHERE a.email = ? ORDER BY p.slug

@@ -43,7 +43,7 @@ SELECT t.id, t.property_id, t.number, t.subject, t.status, t.priority,
 SELECT t.id, t.property_id, t.number, t.subject, t.status, t.priority,
 	COALESCE(c.email, '') AS customer, COALESCE(c.name, '') AS customer_name,
 	a.email AS assignee, d.name AS department, t.message_count, f.number AS follows_up,
-	t.created_at, t.updated_at, t.closed_at, t.spam, t.deleted_at
+	t.created_at, t.updated_at, t.closed_at, t.spam, t.deleted_at, t.snoozed_until
 	FROM tickets t
 	LEFT JOIN contacts c ON c.id = t.contact_id
 	LEFT JOIN agents a ON a.id = t.assignee_agent_id
@@ -174,3 +174,7 @@ SELECT c.email FROM contacts c JOIN tickets t ON t.contact_id = c.id WHERE t.id 
 -- name: ticket-block-state
 SELECT number, (SELECT COUNT(*) FROM messages WHERE ticket_id = tickets.id) AS left_count
 	FROM tickets WHERE id = ? AND property_id = ?
+
+-- name: property-tags
+-- The tags in use on a property's tickets, for completion.
+SELECT DISTINCT g.tag FROM ticket_tags g JOIN tickets t ON t.id = g.ticket_id WHERE t.property_id = ? ORDER BY g.tag LIMIT 1000
