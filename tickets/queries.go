@@ -39,6 +39,8 @@ type queries struct {
 	AttachmentInsert          string `query:"attachment-insert"`
 	AttachmentInsertReturning string `query:"attachment-insert-returning"`
 	AttachmentOfProperty      string `query:"attachment-of-property"`
+	AttachmentInfoOfProperty  string `query:"attachment-info-of-property"`
+	AttachmentPiece           string `query:"attachment-piece"`
 	AttachmentsOfTicket       string `query:"attachments-of-ticket"`
 	AttachmentsOfMessage      string `query:"attachments-of-message"`
 	LOCreate                  string `query:"lo-create"`

@@ -57,3 +57,22 @@ UPDATE attachments SET data = lo_get(?) WHERE id = ?
 -- name: lo-set-system-mail-raw
 -- engine: postgres
 UPDATE system_mail SET raw = lo_get(?) WHERE id = ?
+
+-- name: attachment-info-of-property
+-- The row without its bytes: what a download sends as headers before the bytes follow in pieces.
+SELECT a.id, a.message_id, a.filename, a.content_type, a.size, a.content_id, a.inline, a.sha256
+	FROM attachments a JOIN messages m ON m.id = a.message_id
+	WHERE m.property_id = ? AND a.id = ?
+
+-- name: attachment-piece
+-- engine: sqlite
+-- Bytes [from, from+n) of an attachment (from counts from 1), bounded by the query itself so a
+-- piece is all that leaves the database. The size and sha256 the download started with are
+-- conditions: a row purged (or its ID reused) mid-download gives no row, never another file's bytes.
+SELECT substr(a.data, ?, ?) FROM attachments a JOIN messages m ON m.id = a.message_id
+	WHERE m.property_id = ? AND a.id = ? AND a.size = ? AND a.sha256 = ?
+
+-- name: attachment-piece
+-- engine: postgres
+SELECT substring(a.data FROM CAST(? AS INTEGER) FOR CAST(? AS INTEGER)) FROM attachments a JOIN messages m ON m.id = a.message_id
+	WHERE m.property_id = ? AND a.id = ? AND a.size = ? AND a.sha256 = ?
