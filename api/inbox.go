@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/postdesk/postdesk/httpsafe"
 	"github.com/postdesk/postdesk/notify"
 	"github.com/postdesk/postdesk/tickets"
 )
@@ -137,7 +138,7 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request, c *call) error {
 	if b.MailTo == "" {
 		h := w.Header()
 		h.Set("Content-Type", "application/json; charset=utf-8")
-		h.Set("Content-Disposition", contentDisposition(filename, "export.json"))
+		h.Set("Content-Disposition", httpsafe.ContentDisposition(filename, "export.json"))
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Cache-Control", "no-store")
 		w.WriteHeader(http.StatusOK)

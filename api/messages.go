@@ -5,11 +5,10 @@ import (
 	"encoding/base64"
 	"fmt"
 	"log/slog"
-	"mime"
 	"net/http"
-	"strconv"
 	"strings"
 
+	"github.com/postdesk/postdesk/httpsafe"
 	"github.com/postdesk/postdesk/tickets"
 )
 
@@ -100,17 +99,7 @@ func (s *Server) attachment(w http.ResponseWriter, r *http.Request, c *call) err
 	if err != nil {
 		return err
 	}
-	ct := "application/octet-stream"
-	if mt, params, err := mime.ParseMediaType(a.ContentType); err == nil && strings.Contains(mt, "/") {
-		ct = mime.FormatMediaType(mt, params)
-	}
-	h := w.Header()
-	h.Set("Content-Type", ct)
-	h.Set("Content-Length", strconv.FormatInt(a.Size, 10))
-	h.Set("Content-Disposition", contentDisposition(a.Filename, fmt.Sprintf("attachment-%d", a.ID)))
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	h.Set("Cache-Control", "private, no-store")
+	httpsafe.FileHeaders(w, a.Filename, a.ContentType, a.Size, false, fmt.Sprintf("attachment-%d", a.ID))
 	w.WriteHeader(http.StatusOK)
 	if r.Method == http.MethodHead {
 		return nil
@@ -129,40 +118,7 @@ func (s *Server) attachment(w http.ResponseWriter, r *http.Request, c *call) err
 	return nil
 }
 
-// contentDisposition is "attachment" with the file name twice, as RFC 6266 §4.3 advises: an
-// ASCII fallback in filename, the real name in filename* (RFC 8187, UTF-8, percent-encoded).
-func contentDisposition(name, fallback string) string {
-	if name == "" {
-		name = fallback
-	}
-	ascii := strings.Map(func(r rune) rune {
-		if r < 0x20 || r >= 0x7f || r == '"' || r == '\\' || r == '%' {
-			return '_'
-		}
-		return r
-	}, name)
-	return fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`, ascii, rfc8187(name))
-}
-
-// rfc8187 percent-encodes every byte that is not an attr-char (RFC 8187 §3.2.1).
-func rfc8187(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$&+-.^_`|~", c) >= 0 {
-			b.WriteByte(c)
-		} else {
-			fmt.Fprintf(&b, "%%%02X", c)
-		}
-	}
-	return b.String()
-}
-
-// htmlCSP lets a sanitised message show its text and embedded images, nothing else: no scripts,
-// no remote loads (tracking pixels), no forms, in a sandbox.
-const htmlCSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'; sandbox"
-
-// messageHTML serves a message's HTML body sanitised with bluemonday's UGC policy.
+// messageHTML serves a message's HTML body sanitised (httpsafe: bluemonday's UGC policy, a CSP sandbox).
 func (s *Server) messageHTML(w http.ResponseWriter, r *http.Request, c *call) error {
 	id, err := positive(r, "id")
 	if err != nil {
@@ -175,13 +131,6 @@ func (s *Server) messageHTML(w http.ResponseWriter, r *http.Request, c *call) er
 	if strings.TrimSpace(html) == "" {
 		return apiErr(http.StatusNotFound, codeNotFound, "", "message %d has no HTML body", id)
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", htmlCSP)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Cache-Control", "private, no-store")
-	w.WriteHeader(http.StatusOK)
-	fmt.Fprintf(w, "<!DOCTYPE html>\n<meta charset=\"utf-8\">\n%s\n", s.html.Sanitize(html))
+	httpsafe.WriteHTML(w, html)
 	return nil
 }

@@ -13,8 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/microcosm-cc/bluemonday"
-
 	"github.com/postdesk/postdesk/db"
 	"github.com/postdesk/postdesk/mailer/inbound"
 	"github.com/postdesk/postdesk/tickets"
@@ -52,7 +50,6 @@ type Server struct {
 	log    *slog.Logger
 	mux    *http.ServeMux
 	routes []Route
-	html   *bluemonday.Policy
 	forms  *limiter // per client address (IPv6: per /64)
 	// formNets and formAll bound the form per network (/24, /48) and for the whole server.
 	formNets, formAll *limiter
@@ -87,7 +84,7 @@ func New(cfg Config) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Server{cfg: cfg, store: cfg.Store, log: cfg.Log, mux: http.NewServeMux(), html: bluemonday.UGCPolicy()}
+	s := &Server{cfg: cfg, store: cfg.Store, log: cfg.Log, mux: http.NewServeMux()}
 	s.forms = newLimiter(cfg.FormPerMinute, time.Minute, cfg.Now)
 	s.formNets = newLimiter(4*cfg.FormPerMinute, time.Minute, cfg.Now)
 	s.formAll = newLimiter(60*cfg.FormPerMinute, time.Minute, cfg.Now)

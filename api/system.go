@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/postdesk/postdesk/httpsafe"
 	"github.com/postdesk/postdesk/tickets"
 )
 
@@ -79,7 +80,7 @@ func (s *Server) systemMailRaw(w http.ResponseWriter, r *http.Request, c *call) 
 	h := w.Header()
 	h.Set("Content-Type", "message/rfc822")
 	h.Set("Content-Length", strconv.Itoa(len(m.Raw)))
-	h.Set("Content-Disposition", contentDisposition("", "system-mail-"+strconv.FormatInt(m.ID, 10)+".eml"))
+	h.Set("Content-Disposition", httpsafe.ContentDisposition("", "system-mail-"+strconv.FormatInt(m.ID, 10)+".eml"))
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	h.Set("Cache-Control", "private, no-store")
