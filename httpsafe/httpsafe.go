@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -17,10 +18,21 @@ import (
 // no remote loads (tracking pixels), no forms, in a sandbox. Only our own pages may frame it.
 const HTMLCSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'; sandbox"
 
-var policy = bluemonday.UGCPolicy()
+// policy is bluemonday's UGC policy, with images embedded as data: URIs kept and every other
+// image, frame or media source emptied: a remote image is a tracking pixel (the CSP would block
+// it too).
+var policy = func() *bluemonday.Policy {
+	p := bluemonday.UGCPolicy()
+	p.AllowDataURIImages()
+	p.RewriteSrc(func(u *url.URL) {
+		if u != nil && !strings.EqualFold(u.Scheme, "data") {
+			*u = url.URL{}
+		}
+	})
+	return p
+}()
 
-// Sanitize is html with everything that could run, load or submit removed (bluemonday's UGC
-// policy).
+// Sanitize is html with everything that could run, load from elsewhere or submit removed.
 func Sanitize(html string) string { return policy.Sanitize(html) }
 
 // WriteHTML answers with a message's HTML, sanitised, under HTMLCSP.

@@ -1,0 +1,220 @@
+// postdesk web inbox: progressive enhancement only. Every flow works without this file; it adds
+// selection, keyboard shortcuts, live updates (Server-Sent Events), presence and tag completion.
+(function () {
+  "use strict";
+  var body = document.body;
+  var csrf = body.dataset.csrf || "";
+  var $ = function (sel, root) { return (root || document).querySelector(sel); };
+  var $$ = function (sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); };
+
+  function post(url, fields) {
+    var fd = new URLSearchParams();
+    fd.set("csrf", csrf);
+    Object.keys(fields || {}).forEach(function (k) { fd.set(k, fields[k]); });
+    return fetch(url, { method: "POST", body: fd, credentials: "same-origin", headers: { "X-CSRF-Token": csrf, "X-Requested-With": "fetch" } });
+  }
+
+  // The agent's time zone: taken from the browser once, so dates read in local time.
+  try {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (csrf && zone && zone !== body.dataset.zone && !sessionStorage.getItem("pd-tz-set")) {
+      sessionStorage.setItem("pd-tz-set", "1");
+      post("/prefs", { tz: zone }).then(function (r) { if (r.ok) location.reload(); });
+    }
+  } catch (e) { /* no Intl: UTC */ }
+
+  // --- the list: rows, cursor, selection ---
+  function rows() { return $$("#rows tr.row"); }
+  var cursor = -1;
+  function setCursor(i) {
+    var rs = rows();
+    if (!rs.length) return;
+    cursor = Math.max(0, Math.min(rs.length - 1, i));
+    rs.forEach(function (r, j) { r.classList.toggle("cursor", j === cursor); });
+    rs[cursor].scrollIntoView({ block: "nearest" });
+    sessionStorage.setItem("pd-cursor:" + location.pathname + location.search, String(cursor));
+  }
+  function current() { return rows()[cursor]; }
+  function updateCount() {
+    var n = $$("#rows input[name=n]:checked").length;
+    var out = $("#selected-count");
+    if (out) out.textContent = n ? String(n) : "";
+    var all = $("#select-all");
+    if (all) { var total = $$("#rows input[name=n]").length; all.checked = n > 0 && n === total; all.indeterminate = n > 0 && n < total; }
+  }
+  document.addEventListener("change", function (e) {
+    if (e.target.id === "select-all") {
+      $$("#rows input[name=n]").forEach(function (c) { c.checked = e.target.checked; });
+    }
+    if (e.target.id === "select-all" || e.target.name === "n") updateCount();
+  });
+  document.addEventListener("click", function (e) {
+    var tr = e.target.closest && e.target.closest("tr.row[data-href]");
+    if (!tr || e.target.closest("a,input,button,label,select")) return;
+    location.href = tr.dataset.href;
+  });
+  if (rows().length) {
+    var saved = parseInt(sessionStorage.getItem("pd-cursor:" + location.pathname + location.search) || "0", 10);
+    setCursor(isNaN(saved) ? 0 : saved);
+  }
+  updateCount();
+
+  // bulkAction runs an action of the bulk bar on the selection, or on the row under the cursor.
+  function bulkAction(action) {
+    var form = $("#bulk");
+    var btn = form && $("button[name=action][value=" + action + "]", form);
+    if (!btn) return false;
+    if (!$$("#rows input[name=n]:checked").length) {
+      var r = current();
+      if (!r) return false;
+      $("input[name=n]", r).checked = true;
+    }
+    btn.click();
+    return true;
+  }
+
+  // --- keyboard ---
+  var help = $("#help");
+  var mode = "reply";
+  function typing(e) {
+    var t = e.target;
+    return t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName);
+  }
+  function click(sel) { var b = $(sel); if (b) { b.click(); return true; } return false; }
+  document.addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && e.target.id === "text") {
+      e.preventDefault();
+      click(mode === "note" ? "#add-note" : "#send-reply");
+      return;
+    }
+    if (e.key === "Escape" && typing(e)) { e.target.blur(); return; }
+    if (typing(e) || e.ctrlKey || e.metaKey || e.altKey) return;
+    var onTicket = !!$("#ticket");
+    var done = true;
+    switch (e.key) {
+      case "j": setCursor(cursor + 1); break;
+      case "k": setCursor(cursor - 1); break;
+      case "o": case "Enter": if (current()) location.href = current().dataset.href; else done = false; break;
+      case "x": if (current()) { var c = $("input[name=n]", current()); c.checked = !c.checked; updateCount(); } break;
+      case "e": done = onTicket ? click("#close") || click("#reopen") : bulkAction("close"); break;
+      case "#": done = onTicket ? click("#trash") : bulkAction("trash"); break;
+      case "s": if (onTicket) { var s = $("#snooze"); if (s) s.focus(); } else { done = bulkAction("snooze"); } break;
+      case "r": case "n":
+        var t = $("#text");
+        if (t) { mode = e.key === "n" ? "note" : "reply"; t.classList.toggle("as-note", mode === "note"); t.focus(); } else done = false;
+        break;
+      case "/": var q = $("#q"); if (q) { q.focus(); q.select(); } break;
+      case "u": done = click("#back"); break;
+      case "?": if (help && help.showModal) { help.open ? help.close() : help.showModal(); } break;
+      default: done = false;
+    }
+    if (done) e.preventDefault();
+  });
+  $$("[data-help]").forEach(function (a) { a.addEventListener("click", function (e) { e.preventDefault(); if (help) help.showModal(); }); });
+
+  // --- tag completion: the property's tags, fetched when a tag field is first used ---
+  var tagsLoaded = false;
+  document.addEventListener("focusin", function (e) {
+    var url = e.target.dataset && e.target.dataset.tags;
+    if (!url || tagsLoaded) return;
+    tagsLoaded = true;
+    fetch(url, { credentials: "same-origin" }).then(function (r) { return r.ok ? r.json() : []; }).then(function (tags) {
+      var dl = $("#tag-list");
+      if (!dl) return;
+      var have = {};
+      $$("option", dl).forEach(function (o) { have[o.value] = true; });
+      tags.forEach(function (t) { if (!have[t]) { var o = document.createElement("option"); o.value = t; dl.appendChild(o); } });
+    });
+  });
+
+  // --- live updates ---
+  function fetchPage() {
+    return fetch(location.href, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } }).then(function (r) {
+      if (!r.ok) throw new Error(String(r.status));
+      return r.text();
+    }).then(function (html) { return new DOMParser().parseFromString(html, "text/html"); });
+  }
+  function swap(doc, sel) {
+    var old = $(sel), fresh = doc.querySelector(sel);
+    if (old && fresh) old.replaceWith(document.importNode(fresh, true));
+  }
+  var banner = $("#live-banner");
+  function announce(text) {
+    if (!banner) return;
+    banner.textContent = text;
+    banner.hidden = false;
+  }
+  if (banner) banner.addEventListener("click", function () { banner.hidden = true; });
+
+  var timer = null;
+  function refreshList() {
+    var checked = $$("#rows input[name=n]:checked").map(function (c) { return c.value; });
+    var at = current() && current().dataset.number;
+    fetchPage().then(function (doc) {
+      swap(doc, "#listing");
+      swap(doc, "nav.views");
+      checked.forEach(function (v) { var c = $("#rows input[name=n][value='" + v + "']"); if (c) c.checked = true; });
+      var rs = rows(), i = 0;
+      rs.forEach(function (r, j) { if (r.dataset.number === at) i = j; });
+      if (rs.length) setCursor(i);
+      updateCount();
+      body.dataset.refreshed = String(Date.now());
+    }).catch(function () { /* the next change tries again */ });
+  }
+  function refreshTicket(kind) {
+    fetchPage().then(function (doc) {
+      swap(doc, "#presence");
+      if (kind !== "presence") {
+        swap(doc, "#thread");
+        swap(doc, ".side");
+        swap(doc, ".state");
+        var t = $("#ticket"), fresh = doc.querySelector("#ticket");
+        if (t && fresh && Number(fresh.dataset.seen) > Number(t.dataset.seen)) announce(body.dataset.tLiveTicket);
+      }
+      body.dataset.refreshed = String(Date.now());
+    }).catch(function () {});
+  }
+  if (body.dataset.live && window.EventSource) {
+    var es = new EventSource(body.dataset.live);
+    var ticketNo = $("#ticket") && $("#ticket").dataset.number;
+    es.addEventListener("change", function (ev) {
+      var c;
+      try { c = JSON.parse(ev.data); } catch (e) { return; }
+      clearTimeout(timer);
+      if (ticketNo) {
+        if (c.kind === "resync" || String(c.ticket) === ticketNo) timer = setTimeout(function () { refreshTicket(c.kind); }, 150);
+      } else if ($("#bulk")) {
+        timer = setTimeout(refreshList, 300);
+      }
+    });
+    es.addEventListener("open", function () { body.dataset.live_ready = "1"; body.setAttribute("data-live-ready", "1"); });
+  }
+
+  // --- presence: this page is open (and whether a reply is being written) ---
+  var ticket = $("#ticket");
+  if (ticket && csrf) {
+    var url = location.pathname.replace(/\/$/, "") + "/presence";
+    var lastInput = 0, sentTyping = false;
+    var beat = function () {
+      var isTyping = Date.now() - lastInput < 8000;
+      sentTyping = isTyping;
+      post(url, { typing: isTyping ? "1" : "0" });
+    };
+    beat();
+    setInterval(beat, Math.max(3, Number(body.dataset.heartbeat) || 10) * 1000);
+    var text = $("#text");
+    if (text) {
+      text.addEventListener("input", function () {
+        lastInput = Date.now();
+        if (!sentTyping) beat();
+      });
+      setInterval(function () { if (sentTyping && Date.now() - lastInput >= 8000) beat(); }, 2000);
+    }
+    window.addEventListener("pagehide", function () {
+      var fd = new FormData();
+      fd.set("csrf", csrf);
+      fd.set("leave", "1");
+      if (navigator.sendBeacon) navigator.sendBeacon(url, fd);
+    });
+  }
+})();
