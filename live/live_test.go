@@ -239,7 +239,10 @@ func TestEveryDomainOperationIsAChange(t *testing.T) {
 			{"assign", 1, func() error { _, err := fx.s.Assign(fx.ctx, fx.p, 1, fx.alice, bob.Email); return err }},
 			{"unassign", 1, func() error { _, err := fx.s.Unassign(fx.ctx, fx.p, 1, fx.alice); return err }},
 			{"priority", 1, func() error { _, err := fx.s.SetPriority(fx.ctx, fx.p, 1, fx.alice, "urgent"); return err }},
-			{"snooze", 1, func() error { _, err := fx.s.Snooze(fx.ctx, fx.p, 1, fx.alice, fx.clk.Now().Add(time.Hour)); return err }},
+			{"snooze", 1, func() error {
+				_, err := fx.s.Snooze(fx.ctx, fx.p, 1, fx.alice, fx.clk.Now().Add(time.Hour))
+				return err
+			}},
 			{"snooze wakes", 1, func() error {
 				fx.clk.Advance(2 * time.Hour)
 				w, err := fx.s.WakeSnoozed(fx.ctx)
