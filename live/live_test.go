@@ -363,3 +363,40 @@ func TestSlowSubscriberGetsResync(t *testing.T) {
 		}
 	})
 }
+
+// Subscribing and cancelling while the feed polls and delivers is safe (run with -race), and a
+// cancelled subscription's channel is closed.
+func TestSubscribeWhilePolling(t *testing.T) {
+	eachTwoInstances(t, func(t *testing.T, fx *fixture) {
+		fx.deliver(t, fx.p, "m1@customer", "Printer on fire")
+		ctx, stop := context.WithCancel(fx.ctx)
+		defer stop()
+		go fx.feed.Run(ctx)
+		done := make(chan struct{})
+		for range 8 {
+			go func() {
+				defer func() { done <- struct{}{} }()
+				for range 20 {
+					ch, cancel := fx.feed.Subscribe(fx.p.ID)
+					buffered(ch)
+					cancel()
+					cancel()
+					for range ch { // closed by cancel: ends
+					}
+				}
+			}()
+		}
+		for i := range 20 {
+			if _, err := fx.s.SetPriority(fx.ctx, fx.p, 1, fx.alice, []string{"low", "high"}[i%2]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for range 8 {
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("a subscriber did not finish")
+			}
+		}
+	})
+}
