@@ -215,25 +215,40 @@ func (d *DB) Version(ctx context.Context) (int, error) {
 }
 
 // splitStatements splits a migration on semicolons that end a line, dropping comment lines. The
-// migrations are ours, so this need not understand quoted semicolons. A CREATE TRIGGER statement,
-// whose body holds statements of its own, ends at a line that is just "END;".
+// migrations are ours, so this need not understand quoted semicolons. Two kinds of statement hold
+// statements of their own and so semicolons that end lines inside them:
+//   - a SQLite CREATE TRIGGER with a BEGIN … END body ends at a line that is just "END;"
+//     (a PostgreSQL CREATE TRIGGER … EXECUTE FUNCTION f(); has no body and ends at its semicolon);
+//   - a dollar-quoted body (PostgreSQL's CREATE FUNCTION … AS $$ … $$): a semicolon inside the
+//     quotes ends nothing. Only the plain $$ quote is understood.
 func splitStatements(s string) []string {
 	var out []string
 	var cur strings.Builder
-	trigger := false
+	trigger, body, dollar := false, false, false
 	for _, line := range strings.Split(s, "\n") {
 		t := strings.TrimSpace(line)
-		if t == "" || strings.HasPrefix(t, "--") {
+		if !dollar && (t == "" || strings.HasPrefix(t, "--")) {
 			continue
 		}
 		if cur.Len() == 0 {
 			// A statement's first line says whether it is a trigger: decided once, not by
 			// rereading the statement at each line (quadratic: 5 s for 16000 lines).
 			trigger = strings.HasPrefix(strings.ToUpper(t), "CREATE TRIGGER")
+			body = false
+		}
+		if strings.Count(line, "$$")%2 == 1 {
+			dollar = !dollar
+		}
+		if trigger && !body && hasWord(strings.ToUpper(t), "BEGIN") {
+			body = true
 		}
 		cur.WriteString(line)
 		cur.WriteString("\n")
-		if (!trigger && strings.HasSuffix(t, ";")) || (trigger && strings.EqualFold(t, "END;")) {
+		end := strings.HasSuffix(t, ";")
+		if body {
+			end = strings.EqualFold(t, "END;")
+		}
+		if end && !dollar {
 			out = append(out, strings.TrimSpace(cur.String()))
 			cur.Reset()
 		}
@@ -242,4 +257,25 @@ func splitStatements(s string) []string {
 		out = append(out, strings.TrimSpace(cur.String()))
 	}
 	return out
+}
+
+// hasWord reports whether upper (an uppercased line) holds w as a whole word.
+func hasWord(upper, w string) bool {
+	for i := 0; ; {
+		j := strings.Index(upper[i:], w)
+		if j < 0 {
+			return false
+		}
+		j += i
+		before := j == 0 || !isWordByte(upper[j-1])
+		after := j+len(w) == len(upper) || !isWordByte(upper[j+len(w)])
+		if before && after {
+			return true
+		}
+		i = j + 1
+	}
+}
+
+func isWordByte(b byte) bool {
+	return b == '_' || b >= '0' && b <= '9' || b >= 'A' && b <= 'Z' || b >= 'a' && b <= 'z'
 }

@@ -131,3 +131,56 @@ INSERT INTO a VALUES (1);`)
 		t.Errorf("statements: %q", got)
 	}
 }
+
+// A PostgreSQL trigger has no BEGIN … END body: it ends at its semicolon, not at the next "END;"
+// (which would swallow the statements after it). A function's dollar-quoted body holds lines that
+// end in semicolons, END; among them, and ends only after its closing $$.
+func TestSplitStatementsPostgresFunctionsAndTriggers(t *testing.T) {
+	got := splitStatements(`CREATE TABLE a (x INTEGER);
+CREATE FUNCTION a_log() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    -- a comment inside the body is the body's
+    IF TG_OP = 'DELETE' THEN
+        INSERT INTO b VALUES (OLD.x);
+        RETURN OLD;
+    END IF;
+
+    INSERT INTO b VALUES (NEW.x);
+    RETURN NEW;
+END;
+$$;
+CREATE TRIGGER a_changes AFTER INSERT OR UPDATE OR DELETE ON a
+    FOR EACH ROW EXECUTE FUNCTION a_log();
+CREATE TRIGGER a_begin_named AFTER INSERT ON a_begin FOR EACH ROW EXECUTE FUNCTION a_log();
+INSERT INTO a VALUES (1);`)
+	if len(got) != 5 {
+		t.Fatalf("%d statements: %q", len(got), got)
+	}
+	if !strings.HasPrefix(got[1], "CREATE FUNCTION") || !strings.HasSuffix(got[1], "$$;") ||
+		!strings.Contains(got[1], "RETURN NEW;") || !strings.Contains(got[1], "a comment inside") {
+		t.Errorf("function split: %q", got[1])
+	}
+	if !strings.HasPrefix(got[2], "CREATE TRIGGER a_changes") || !strings.HasSuffix(got[2], "a_log();") {
+		t.Errorf("trigger split: %q", got[2])
+	}
+	if !strings.HasPrefix(got[3], "CREATE TRIGGER a_begin_named") || got[4] != "INSERT INTO a VALUES (1);" {
+		t.Errorf("statements: %q", got)
+	}
+}
+
+func TestHasWord(t *testing.T) {
+	for _, tc := range []struct {
+		line string
+		want bool
+	}{
+		{"BEGIN", true},
+		{"AFTER INSERT ON A BEGIN", true},
+		{"ON A_BEGIN FOR EACH ROW", false},
+		{"BEGINNING", false},
+		{"X BEGIN_ BEGIN", true},
+	} {
+		if got := hasWord(tc.line, "BEGIN"); got != tc.want {
+			t.Errorf("hasWord(%q) = %v, want %v", tc.line, got, tc.want)
+		}
+	}
+}
