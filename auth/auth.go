@@ -81,7 +81,7 @@ var (
 	ErrRateLimited    = errors.New("auth: too many attempts")
 	ErrNoSession      = errors.New("auth: no session")
 	ErrBadLink        = errors.New("auth: the sign-in link is unknown, used or expired")
-	ErrWeakPassword   = fmt.Errorf("auth: a password has %d to %d bytes, and at least %d characters", minPasswordChars, maxPasswordBytes, minPasswordChars)
+	ErrWeakPassword   = fmt.Errorf("auth: a password has at least %d characters and at most %d bytes", minPasswordChars, maxPasswordBytes)
 	ErrNotFound       = errors.New("auth: not found")
 )
 
