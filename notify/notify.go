@@ -45,6 +45,7 @@ type Notifier struct {
 	// The loop brake: more than loopMax mails from one address on one ticket within loopWindow.
 	loopMax    int
 	loopWindow time.Duration
+	linkTTL    time.Duration // what a sign-in link mail says of how long it works
 }
 
 // Config configures a Notifier.
@@ -57,7 +58,10 @@ type Config struct {
 	// LoopMax and LoopWindow set the loop brake (see loopHeld); 0 means the defaults.
 	LoopMax    int
 	LoopWindow time.Duration
-	Log        *slog.Logger
+	// SignInLinkTTL is how long a sign-in link works, as the mail says it (auth.Config.LinkTTL);
+	// 0 means 15 minutes, auth's default.
+	SignInLinkTTL time.Duration
+	Log           *slog.Logger
 }
 
 // New returns a notifier. Register it with tickets.WithHook(n) on the store it is given — the store
@@ -75,8 +79,11 @@ func New(store *tickets.Store, tpl *templates.Set, cfg Config) *Notifier {
 	if cfg.LoopWindow == 0 {
 		cfg.LoopWindow = DefaultLoopWindow
 	}
+	if cfg.SignInLinkTTL == 0 {
+		cfg.SignInLinkTTL = DefaultSignInLinkTTL
+	}
 	return &Notifier{store: store, db: store.DB(), tpl: tpl, domain: strings.ToLower(cfg.Domain), secret: cfg.Secret, perHour: cfg.AutoPerHour, log: cfg.Log,
-		loopMax: cfg.LoopMax, loopWindow: cfg.LoopWindow}
+		loopMax: cfg.LoopMax, loopWindow: cfg.LoopWindow, linkTTL: cfg.SignInLinkTTL}
 }
 
 // OnChange implements tickets.Hook. It decides who gets mail and queues, for each recipient, the

@@ -17,6 +17,10 @@ type Data struct {
 	Errors    []string // for CommandError: what went wrong, one line each
 	Commands  []string // for CommandError: the accepted commands, e.g. "#close", "#assign <agent email | department | me>"
 	Loop      Loop     // for LoopSuspected: whose mail is held, and why
+	// For SignInLink: the address that signs the recipient in (once), and for how many minutes it
+	// works (0: not said).
+	Link        string
+	LinkMinutes int
 }
 
 // Loop is what a LoopSuspected notice says: Sender sent Count mails to the ticket within Minutes.
@@ -179,6 +183,12 @@ func Sample(kind string) Data {
 		assigned()
 		d.Message = Message{}
 		d.Loop = Loop{Sender: "autoreply@customer.example", Count: 11, Minutes: 10}
+	case SignInLink:
+		// About no ticket: the agent asked the web inbox for a link.
+		d.Ticket = Ticket{}
+		d.Message = Message{}
+		d.Link = "https://desk.acme.example/login/Zq0x7CfLr2Wm9TbKd4PjVn8sHy1GaUe6Ro3Xi5Mw_Bk"
+		d.LinkMinutes = 15
 	case CommandError:
 		assigned()
 		d.Actor = alice

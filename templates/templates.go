@@ -53,6 +53,7 @@ const (
 	Assigned        = "assigned"        // to the new assignee or department members: ticket #N was assigned
 	CommandError    = "command-error"   // to an agent: the commands at the top of their reply could not be run
 	LoopSuspected   = "loop-suspected"  // to the agents concerned and the admins: one address's mail on ticket #N is held as a loop
+	SignInLink      = "sign-in-link"    // to an agent: a one-time link that signs them in to the web inbox (automatic mail, about no ticket)
 )
 
 // DefaultLocale is the locale used when no other matches.
@@ -63,15 +64,19 @@ var builtin embed.FS
 
 // Kinds lists every kind, in a stable order.
 func Kinds() []string {
-	return []string{Acknowledgement, NewTicket, CustomerReply, Reopened, FollowUp, AgentReply, AgentCopy, Assigned, CommandError, LoopSuspected}
+	return []string{Acknowledgement, NewTicket, CustomerReply, Reopened, FollowUp, AgentReply, AgentCopy, Assigned, CommandError, LoopSuspected, SignInLink}
 }
+
+// AboutTicket reports whether mail of kind is about a ticket: its subject carries the ticket's
+// tag "[#N]". Only SignInLink is not: it is about the agent's account.
+func AboutTicket(kind string) bool { return kind != SignInLink }
 
 // Locales lists the built-in locales ("en", "es", "fr", "it").
 func Locales() []string { return []string{"en", "es", "fr", "it"} }
 
 // Rendered is one rendered mail.
 type Rendered struct {
-	Subject string // one line, always holding the ticket tag "[#N]"
+	Subject string // one line, holding the ticket tag "[#N]" when the kind is AboutTicket
 	Text    string // plain text, LF line endings, ending with one newline
 	HTML    string // a complete HTML document with inline styles only
 }
@@ -88,6 +93,7 @@ type localeSet struct {
 }
 
 type kindSet struct {
+	ticket  bool // AboutTicket: the subject gets the ticket's tag
 	subject *texttemplate.Template
 	text    *texttemplate.Template
 	html    *htmltemplate.Template
@@ -199,7 +205,16 @@ func (k *kindSet) render(locale string, d Data) (Rendered, error) {
 	if err := k.subject.Execute(&b, v); err != nil {
 		return Rendered{}, execError(k.subjectFiles, err)
 	}
-	v.Subject = threading.WithTag(b.String(), d.Ticket.Number)
+	if k.ticket {
+		v.Subject = threading.WithTag(b.String(), d.Ticket.Number)
+	} else {
+		v.Subject = oneLine(strings.Map(func(r rune) rune {
+			if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+				return ' '
+			}
+			return r
+		}, b.String()))
+	}
 	r := Rendered{Subject: v.Subject}
 	b.Reset()
 	if err := k.text.Execute(&b, v); err != nil {
@@ -342,6 +357,7 @@ func buildLocale(loc string, files map[string]map[string]source) (*localeSet, er
 			return nil, err
 		}
 		k := &kindSet{
+			ticket:       AboutTicket(kind),
 			subjectFiles: []string{subj.path, common.path},
 			textFiles:    []string{text.path, ltext.path, common.path},
 			htmlFiles:    []string{html.path, lhtml.path, common.path},

@@ -15,10 +15,10 @@ import (
 
 func TestKindsAndLocales(t *testing.T) {
 	kinds := Kinds()
-	if len(kinds) != 10 {
-		t.Fatalf("Kinds() = %v, want 10 kinds", kinds)
+	if len(kinds) != 11 {
+		t.Fatalf("Kinds() = %v, want 11 kinds", kinds)
 	}
-	if len(slices.Compact(slices.Sorted(slices.Values(kinds)))) != 10 {
+	if len(slices.Compact(slices.Sorted(slices.Values(kinds)))) != 11 {
 		t.Errorf("Kinds() has duplicates: %v", kinds)
 	}
 	if got := Locales(); !slices.Equal(got, []string{"en", "es", "fr", "it"}) {
@@ -34,7 +34,8 @@ func TestKindsAndLocales(t *testing.T) {
 	}
 }
 
-// Every subject is one line holding "[#N]", whatever the ticket's subject.
+// Every subject is one line holding "[#N]" (when the mail is about a ticket; none else), whatever
+// the ticket's subject.
 func TestSubjectOneLineWithTag(t *testing.T) {
 	s := mustDefault(t)
 	evil := []string{
@@ -58,6 +59,12 @@ func TestSubjectOneLineWithTag(t *testing.T) {
 					}
 					if strings.ContainsAny(r.Subject, "\r\n\u0085\u2028") {
 						t.Errorf("%s %s: subject %q holds a line break", loc, kind, r.Subject)
+					}
+					if !AboutTicket(kind) {
+						if strings.Contains(r.Subject, "[#") {
+							t.Errorf("%s %s: subject %q holds a ticket tag", loc, kind, r.Subject)
+						}
+						continue
 					}
 					if !strings.Contains(r.Subject, "[#4242]") {
 						t.Errorf("%s %s: subject %q lacks [#4242]", loc, kind, r.Subject)
@@ -101,6 +108,7 @@ func TestEscaping(t *testing.T) {
 			d.Ticket.Subject = "<b>bold</b> subject"
 			d.Ticket.Customer.Name = `Ann "<img src=x>"`
 			d.Errors = []string{script}
+			d.Recipient.Name = script // a name is what the agent or the customer typed
 			if kind == LoopSuspected {
 				d.Loop.Sender = script // an address is the sender's text too
 			}
@@ -111,7 +119,7 @@ func TestEscaping(t *testing.T) {
 			if strings.Contains(r.HTML, "<script") || strings.Contains(r.HTML, "<b>bold") || strings.Contains(r.HTML, "<img") {
 				t.Errorf("%s %s: HTML holds unescaped user text:\n%s", loc, kind, r.HTML)
 			}
-			showsMessage := kind != Acknowledgement && kind != Assigned && kind != CommandError && kind != LoopSuspected
+			showsMessage := kind != Acknowledgement && kind != Assigned && kind != CommandError && kind != LoopSuspected && kind != SignInLink
 			if showsMessage || kind == CommandError || kind == LoopSuspected {
 				if !strings.Contains(r.HTML, "&lt;script&gt;") {
 					t.Errorf("%s %s: HTML lacks the escaped script", loc, kind)
@@ -123,7 +131,7 @@ func TestEscaping(t *testing.T) {
 			if showsMessage && !strings.Contains(r.HTML, "Look:<br>") {
 				t.Errorf("%s %s: HTML lost the message's line breaks:\n%s", loc, kind, r.HTML)
 			}
-			if !strings.Contains(r.Text, "<b>bold</b> subject") {
+			if AboutTicket(kind) && !strings.Contains(r.Text, "<b>bold</b> subject") {
 				t.Errorf("%s %s: text lacks the literal subject", loc, kind)
 			}
 		}
@@ -158,7 +166,7 @@ func TestZeroData(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%q %s: %v", loc, kind, err)
 			}
-			if !strings.Contains(r.Subject, "[#0]") || r.Text == "" || !strings.HasSuffix(r.HTML, "</html>\n") {
+			if strings.Contains(r.Subject, "[#0]") != AboutTicket(kind) || r.Text == "" || !strings.HasSuffix(r.HTML, "</html>\n") {
 				t.Errorf("%q %s: %+v", loc, kind, r)
 			}
 			for _, bad := range []string{"<no value>", "%!", "<nil>"} {
@@ -232,6 +240,13 @@ func TestReplyMarkers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if !AboutTicket(kind) {
+				// Nobody is to answer it: no marker.
+				if strings.Contains(r.Text, m) || strings.Contains(r.HTML, m) {
+					t.Errorf("%s %s: the mail holds the reply marker", loc, kind)
+				}
+				continue
+			}
 			if first, _, _ := strings.Cut(r.Text, "\n"); first != m {
 				t.Errorf("%s %s: text starts with %q, not the marker", loc, kind, first)
 			}
@@ -253,6 +268,13 @@ func TestHTMLMailSafe(t *testing.T) {
 				t.Fatal(err)
 			}
 			h := strings.ToLower(r.HTML)
+			if kind == SignInLink {
+				// The one address it must hold: the link (in an href, and as text to copy).
+				if strings.Count(h, strings.ToLower(Sample(kind).Link)) != 2 {
+					t.Errorf("%s %s: HTML does not hold the link twice", loc, kind)
+				}
+				h = strings.ReplaceAll(h, strings.ToLower(Sample(kind).Link), "")
+			}
 			if !strings.HasPrefix(h, "<!doctype html>\n<html lang=\""+loc+"\">") || !strings.HasSuffix(h, "</body>\n</html>\n") {
 				t.Errorf("%s %s: not a complete HTML document", loc, kind)
 			}
@@ -305,6 +327,8 @@ func TestContent(t *testing.T) {
 			}
 			want := []string{"#" + strconv.FormatInt(d.Ticket.Number, 10), "Printer on fire", "Acme Support"}
 			switch kind {
+			case SignInLink:
+				want = []string{"Acme Support", "Alice Martin", "alice@acme.example", d.Link, "15"}
 			case NewTicket, CustomerReply, Reopened:
 				want = append(want, d.Ticket.Customer.Email)
 			case FollowUp:
@@ -316,7 +340,7 @@ func TestContent(t *testing.T) {
 			case CommandError:
 				want = append(want, "#clsoe", "hardwre", "#close", "#note (the rest")
 			}
-			if kind != Acknowledgement {
+			if kind != Acknowledgement && kind != SignInLink {
 				want = append(want, strings.Split(d.Message.Text, "\n")...)
 			}
 			for _, w := range want {
@@ -331,9 +355,32 @@ func TestContent(t *testing.T) {
 			if kind == AgentReply && strings.Contains(lower, "automat") {
 				t.Errorf("%s %s: an agent's reply must not look automatic:\n%s", loc, kind, r.Text)
 			}
-			if (kind == Acknowledgement || kind == NewTicket) && !strings.Contains(lower, "automat") {
+			if (kind == Acknowledgement || kind == NewTicket || kind == SignInLink) && !strings.Contains(lower, "automat") {
 				t.Errorf("%s %s: automatic mail does not say so", loc, kind)
 			}
+		}
+	}
+}
+
+// The sign-in link goes in the HTML only as a web address; without minutes, none are spoken of.
+func TestSignInLink(t *testing.T) {
+	s := mustDefault(t)
+	for _, loc := range Locales() {
+		d := Sample(SignInLink)
+		d.Link = `javascript:alert(1)//"><script>x</script>`
+		d.LinkMinutes = 0
+		r, err := s.Render(SignInLink, loc, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(r.HTML, "<script") || strings.Contains(r.HTML, `href="javascript`) || !strings.Contains(r.HTML, `href="#ZgotmplZ"`) {
+			t.Errorf("%s: HTML holds a link that is no web address:\n%s", loc, r.HTML)
+		}
+		if strings.Contains(r.Text+r.HTML, "minut") {
+			t.Errorf("%s: minutes spoken of without LinkMinutes:\n%s", loc, r.Text)
+		}
+		if r.Subject == "" || strings.Contains(r.Subject, "[#") {
+			t.Errorf("%s: subject %q", loc, r.Subject)
 		}
 	}
 }

@@ -155,7 +155,8 @@ func (m *multi) Set(s string) error { *m = append(*m, s); return nil }
 
 func agent(ctx context.Context, c *cli, args []string) error {
 	return sub(ctx, c, "agent", args, map[string]func(context.Context, *cli, []string) error{
-		"token": agentToken,
+		"token":    agentToken,
+		"password": agentPassword,
 		"add": func(ctx context.Context, c *cli, args []string) error {
 			var email, name, role *string
 			return c.withProperty(ctx, "agent add", args, nil, false, func(fs *flag.FlagSet) {

@@ -43,7 +43,7 @@ func commands() []command {
 	return []command{
 		{"serve", "run the daemon: SMTP/LMTP intake, IMAP polling, the HTTP API", serve},
 		{"property", "add | list | set: properties (brands, each with its own inbox)", property},
-		{"agent", "add | list | token: agents of a property, their API tokens", agent},
+		{"agent", "add | list | token | password: agents of a property, their API tokens, their web inbox password", agent},
 		{"department", "add | list: departments of a property", department},
 		{"tickets", "list | show | create | reply | note | assign | close | reopen | priority | tag | ...: work tickets", ticketsCmd},
 		{"templates", "render: print a sample of a mail postdesk sends", templatesCmd},
@@ -95,7 +95,7 @@ func (c *cli) usage() {
 // explain strips the package prefixes that help a developer but not an admin.
 func explain(err error) string {
 	s := err.Error()
-	for _, p := range []string{"tickets: ", "db: ", "config: ", "mailbox: ", "smtpd: ", "relay: "} {
+	for _, p := range []string{"tickets: ", "auth: ", "db: ", "config: ", "mailbox: ", "smtpd: ", "relay: "} {
 		s = strings.ReplaceAll(s, p, "")
 	}
 	return strings.ReplaceAll(s, "imapfetch: ", "imap: ")

@@ -1,3 +1,0 @@
--- postdesk schema, version 10: RESERVED. Another branch (web-auth) brings the real migration 0010;
--- this placeholder only keeps the numbering contiguous so that 0011 applies on this branch. It
--- holds no statement. Delete this file when the branches are merged.
