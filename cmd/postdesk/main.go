@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/postdesk/postdesk/config"
 	"github.com/postdesk/postdesk/db"
@@ -29,6 +30,9 @@ func main() {
 type cli struct {
 	stdout, stderr io.Writer
 	env            func(string) string
+	// now is the clock of the store (and so of snoozes, the outbox and sessions): nil is the
+	// real one; tests set a settable one (runWith).
+	now func() time.Time
 }
 
 type command struct {
@@ -53,7 +57,12 @@ func commands() []command {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, env func(string) string) int {
-	c := &cli{stdout: stdout, stderr: stderr, env: env}
+	return runWith(ctx, args, stdout, stderr, env, nil)
+}
+
+// runWith is run with a clock (nil: the real one).
+func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, env func(string) string, now func() time.Time) int {
+	c := &cli{stdout: stdout, stderr: stderr, env: env, now: now}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		c.usage()
 		if len(args) == 0 {
@@ -135,7 +144,11 @@ func (c *cli) open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*
 		log = slog.New(slog.DiscardHandler)
 	}
 	// Open prepares every statement of the store: a broken query fails here, at start.
-	s, err := tickets.Open(ctx, d, tickets.WithLogger(log))
+	opts := []tickets.Option{tickets.WithLogger(log)}
+	if c.now != nil {
+		opts = append(opts, tickets.WithClock(c.now))
+	}
+	s, err := tickets.Open(ctx, d, opts...)
 	if err != nil {
 		d.Close()
 		return nil, nil, err

@@ -16,8 +16,11 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/postdesk/postdesk/api"
+	"github.com/postdesk/postdesk/auth"
 	"github.com/postdesk/postdesk/config"
+	"github.com/postdesk/postdesk/db"
 	"github.com/postdesk/postdesk/intake"
+	"github.com/postdesk/postdesk/live"
 	"github.com/postdesk/postdesk/mailer/inbound"
 	"github.com/postdesk/postdesk/mailer/relay"
 	"github.com/postdesk/postdesk/mailer/sender"
@@ -28,6 +31,7 @@ import (
 	"github.com/postdesk/postdesk/scheduler"
 	"github.com/postdesk/postdesk/templates"
 	"github.com/postdesk/postdesk/tickets"
+	"github.com/postdesk/postdesk/web"
 )
 
 // bounces records bounces of postdesk's mail in the outbox and on the contact.
@@ -182,7 +186,16 @@ func serve(ctx context.Context, c *cli, args []string) error {
 		s := smtpd.NewServer(smtpd.ServerConfig{LMTP: l.lmtp, Domain: cfg.Domain, MaxBytes: cfg.MaxMessageBytes, TLS: tlsConfig, Log: log, DeliveryTimeout: cfg.DeliveryTimeout}, ln, pipeline)
 		servers = append(servers, s)
 	}
-	web, err := newHTTPAPI(cfg, store, pipeline, out.Kick, stats, log)
+	signins, err := auth.Open(ctx, d, auth.Config{Log: log, Now: store.Now})
+	if err != nil {
+		return err
+	}
+	feed, err := live.Open(ctx, d, live.Config{Log: log, Now: store.Now})
+	if err != nil {
+		return err
+	}
+	httpSrv, err := newHTTPAPI(httpDeps{cfg: cfg, d: d, store: store, pipeline: pipeline, kick: out.Kick, metrics: stats, log: log,
+		auth: signins, feed: feed, notifier: notifier, secret: secret})
 	if err != nil {
 		for _, s := range servers {
 			s.Shutdown(ctx)
@@ -214,16 +227,24 @@ func serve(ctx context.Context, c *cli, args []string) error {
 			}
 		}()
 	}
-	if web != nil {
-		log.Info("HTTP API listening", slog.String("addr", web.ln.Addr().String()))
+	if httpSrv != nil {
+		log.Info("HTTP API listening", slog.String("addr", httpSrv.ln.Addr().String()), slog.String("web_inbox", "/"))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := web.srv.Serve(web.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			if err := httpSrv.srv.Serve(httpSrv.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				errs <- fmt.Errorf("http server: %w", err)
 			}
 		}()
 	}
+	feedCtx, stopFeed := context.WithCancel(context.WithoutCancel(ctx))
+	feedDone := make(chan struct{})
+	go func() {
+		defer close(feedDone)
+		if err := feed.Run(feedCtx); err != nil {
+			log.Error("live feed stopped", slog.Any("err", err))
+		}
+	}()
 	wakeCtx, stopWake := context.WithCancel(context.WithoutCancel(ctx))
 	wakeDone := make(chan struct{})
 	go func() {
@@ -234,6 +255,11 @@ func serve(ctx context.Context, c *cli, args []string) error {
 	go func() {
 		defer close(purgeDone)
 		systemMailPurge(store, time.Hour, log).Run(wakeCtx)
+	}()
+	signinPruneDone := make(chan struct{})
+	go func() {
+		defer close(signinPruneDone)
+		signinPrune(signins, time.Hour, log).Run(wakeCtx)
 	}()
 	// IMAP mailboxes: every mailbox added with 'postdesk mailbox add' is polled by one instance.
 	pollCtx, stopPollers := context.WithCancel(context.WithoutCancel(ctx))
@@ -254,13 +280,16 @@ func serve(ctx context.Context, c *cli, args []string) error {
 	for _, s := range servers {
 		s.Shutdown(shutdownCtx)
 	}
-	if web != nil {
-		web.srv.Shutdown(shutdownCtx)
+	if httpSrv != nil {
+		httpSrv.srv.Shutdown(shutdownCtx)
 	}
 	wg.Wait()
 	stopWake()
 	<-wakeDone
 	<-purgeDone
+	<-signinPruneDone
+	stopFeed()
+	<-feedDone
 	stopPollers()
 	<-pollersDone
 	// The sender stops after intake: what was just accepted is queued, and goes out on next start.
@@ -281,15 +310,33 @@ func receiver(pipeline *intake.Pipeline) inbound.Receiver {
 	})
 }
 
-// httpAPI is the HTTP API with /healthz and /metrics, when cfg.HTTP names an address.
+// httpAPI is the web inbox and the HTTP API with /healthz and /metrics, when cfg.HTTP names an
+// address.
 type httpAPI struct {
 	srv *http.Server
 	ln  net.Listener
 }
 
-// newHTTPAPI listens on cfg.HTTP (nil, nil when it is empty). Contact form posts go through
-// pipeline like mail; kick wakes the sender when the API queues mail.
-func newHTTPAPI(cfg *config.Config, store *tickets.Store, pipeline *intake.Pipeline, kick func(), m *metrics.Metrics, log *slog.Logger) (*httpAPI, error) {
+// httpDeps is what the HTTP side is built from.
+type httpDeps struct {
+	cfg      *config.Config
+	d        *db.DB
+	store    *tickets.Store
+	pipeline *intake.Pipeline
+	kick     func()
+	metrics  *metrics.Metrics
+	log      *slog.Logger
+	auth     *auth.Service
+	feed     *live.Feed
+	notifier *notify.Notifier
+	secret   []byte
+}
+
+// newHTTPAPI listens on cfg.HTTP (nil, nil when it is empty): the API under /api/, the web inbox
+// at /. Contact form posts go through the pipeline like mail; kick wakes the sender when the API
+// or the web queues mail.
+func newHTTPAPI(h httpDeps) (*httpAPI, error) {
+	cfg := h.cfg
 	if cfg.HTTP == "" {
 		return nil, nil
 	}
@@ -297,17 +344,36 @@ func newHTTPAPI(cfg *config.Config, store *tickets.Store, pipeline *intake.Pipel
 	if err != nil {
 		return nil, fmt.Errorf("http: %w", err)
 	}
-	h := api.New(api.Config{Store: store, Domain: cfg.Domain, Deliver: receiver(pipeline), Kick: kick, Metrics: m.Handler(), Observe: m.ObserveHTTP, Log: log})
+	apiHandler := api.New(api.Config{Store: h.store, Domain: cfg.Domain, Deliver: receiver(h.pipeline), Kick: h.kick, Metrics: h.metrics.Handler(), Observe: h.metrics.ObserveHTTP, Log: h.log})
+	inbox, err := web.New(web.Config{
+		Store: h.store, Auth: webAuth{h.auth}, Feed: webFeed{h.feed}, Mail: webMail{n: h.notifier, d: h.d, store: h.store, domain: cfg.Domain},
+		BaseURL: webURL(cfg, ln.Addr().String()), Domain: cfg.Domain, Secret: h.secret, Secure: cfg.WebTLS, Kick: h.kick, Log: h.log,
+		Now: h.store.Now,
+	})
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
 	srv := &http.Server{
-		Handler:           h,
+		Handler:           site(apiHandler, inbox),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute, // a reply with 10 MiB of attachments on a slow line
-		WriteTimeout:      2 * time.Minute,
+		WriteTimeout:      2 * time.Minute, // the event streams lift it for themselves
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ErrorLog:          slog.NewLogLogger(h.log.Handler(), slog.LevelWarn),
 	}
+	srv.RegisterOnShutdown(inbox.Close)
 	return &httpAPI{srv: srv, ln: ln}, nil
+}
+
+// signinPrune deletes expired sessions, sign-in links and old failed attempts: at start, then
+// every interval. Each instance runs it; a row is deleted once.
+func signinPrune(a *auth.Service, interval time.Duration, log *slog.Logger) *scheduler.Loop {
+	return scheduler.New(scheduler.Job{Name: "signin-prune", Every: interval, Run: func(ctx context.Context) (time.Time, error) {
+		_, err := a.Prune(ctx)
+		return time.Time{}, err
+	}}, log)
 }
 
 // snoozeWake returns snoozed tickets to the open views when their time comes: at start, then
