@@ -32,6 +32,7 @@ import (
 	"github.com/postdesk/postdesk/templates"
 	"github.com/postdesk/postdesk/tickets"
 	"github.com/postdesk/postdesk/web"
+	"github.com/postdesk/postdesk/webwire"
 )
 
 // bounces records bounces of postdesk's mail in the outbox and on the contact.
@@ -346,7 +347,7 @@ func newHTTPAPI(h httpDeps) (*httpAPI, error) {
 	}
 	apiHandler := api.New(api.Config{Store: h.store, Domain: cfg.Domain, Deliver: receiver(h.pipeline), Kick: h.kick, Metrics: h.metrics.Handler(), Observe: h.metrics.ObserveHTTP, Log: h.log})
 	inbox, err := web.New(web.Config{
-		Store: h.store, Auth: webAuth{h.auth}, Feed: webFeed{h.feed}, Mail: webMail{n: h.notifier, d: h.d, store: h.store, domain: cfg.Domain},
+		Store: h.store, Auth: webwire.Auth{A: h.auth}, Feed: webwire.Feed{F: h.feed}, Mail: webwire.Mail{N: h.notifier, D: h.d, Store: h.store, Domain: cfg.Domain},
 		BaseURL: webURL(cfg, ln.Addr().String()), Domain: cfg.Domain, Secret: h.secret, Secure: cfg.WebTLS, Kick: h.kick, Log: h.log,
 		Now: h.store.Now,
 	})
