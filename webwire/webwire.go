@@ -14,7 +14,6 @@ import (
 	"github.com/postdesk/postdesk/web"
 )
 
-
 // Auth is auth.Service as the web inbox's Auth.
 type Auth struct{ A *auth.Service }
 
@@ -144,4 +143,3 @@ func (m Mail) Export(ctx context.Context, p tickets.Property, by tickets.Agent, 
 		Tickets: count, Body: body, Now: m.Store.Now()})
 	return err
 }
-
