@@ -105,6 +105,10 @@ func parsePHC(s string) (phc, error) {
 	if err := h.check(); err != nil {
 		return h, err
 	}
+	// The decoder skips line breaks even when strict: only the alphabet is let through.
+	if !b64Only(parts[4]) || !b64Only(parts[5]) {
+		return h, errBadHash
+	}
 	b64 := base64.RawStdEncoding.Strict()
 	if h.salt, err = b64.DecodeString(parts[4]); err != nil || len(h.salt) < minSaltBytes || len(h.salt) > maxSaltBytes {
 		return h, fmt.Errorf("%w: salt", errBadHash)
@@ -113,6 +117,16 @@ func parsePHC(s string) (phc, error) {
 		return h, fmt.Errorf("%w: hash", errBadHash)
 	}
 	return h, nil
+}
+
+// b64Only reports whether s holds only characters of the standard base64 alphabet (no padding).
+func b64Only(s string) bool {
+	for _, c := range []byte(s) {
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/') {
+			return false
+		}
+	}
+	return true
 }
 
 // number parses a decimal of at most max, as PHC writes them: digits only, no leading zero.
