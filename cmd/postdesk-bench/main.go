@@ -4,10 +4,12 @@
 //
 //	postdesk-bench --addr 127.0.0.1:2525 --to acme@localhost -c 32 -n 10000
 //
-// Two subcommands measure the inbox list query instead, straight on the database:
+// Subcommands seed a property, then measure the inbox list query straight on the database, or
+// the web inbox's pages in process (server time and page weight):
 //
 //	postdesk-bench seed --db DSN --tickets 100000 --messages 1000000 --property bench
 //	postdesk-bench list --db DSN --property bench --n 200
+//	postdesk-bench pages --db DSN --property bench --n 200
 package main
 
 import (
@@ -55,6 +57,8 @@ func run(args []string, out io.Writer) error {
 			return runSeed(args[1:], out)
 		case "list":
 			return runList(args[1:], out)
+		case "pages":
+			return runPages(args[1:], out)
 		}
 	}
 	fs := flag.NewFlagSet("postdesk-bench", flag.ContinueOnError)
