@@ -69,7 +69,7 @@ func fromAcceptLanguage(h string) string {
 		q := 1.0
 		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
 			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
+			if err != nil || f != f || f > 1 { // RFC 9110 §12.4.2: a weight is 0 to 1
 				continue
 			}
 			q = f

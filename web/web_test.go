@@ -256,7 +256,7 @@ func TestSignInListOpenReplyAndTheirChecks(t *testing.T) {
 		other := s.mail(s.beta, "dan@customer.example", "Beta secret subject", "beta body", "")
 		b := s.browser()
 		// A wrong password is refused, on the same page.
-		code, page, _ := b.get("/signin")
+		_, page, _ := b.get("/signin")
 		tok := tokenField.FindStringSubmatch(page)[1]
 		if code, page, _ := b.post("/signin", url.Values{"email": {"alice@acme.example"}, "password": {"wrong"}, "token": {tok}}); code != 401 || !strings.Contains(page, "Wrong email or password") {
 			t.Fatalf("wrong password: %d\n%s", code, page)
@@ -266,7 +266,7 @@ func TestSignInListOpenReplyAndTheirChecks(t *testing.T) {
 			t.Fatalf("forged form token: %d, want 403", code)
 		}
 		b.signIn("alice@acme.example", "correct horse")
-		code, page, _ = b.get("/p/acme/")
+		code, page, _ := b.get("/p/acme/")
 		if code != 200 || !strings.Contains(page, "Where is my parcel?") || strings.Contains(page, "Beta secret subject") {
 			t.Fatalf("inbox: %d\n%s", code, page)
 		}
@@ -313,7 +313,7 @@ func TestSignInListOpenReplyAndTheirChecks(t *testing.T) {
 		if code != http.StatusConflict || !strings.Contains(page, "Also, I moved house.") || !strings.Contains(page, "It left today.") {
 			t.Fatalf("reply after a new message: %d, want 409 with the new message and the draft\n%s", code, page)
 		}
-		code, _, h = b.post(tpath+"/reply", url.Values{"csrf": {b.csrf}, "seen": {seen}, "text": {"It left today."}, "confirm": {"1"}})
+		code, _, _ = b.post(tpath+"/reply", url.Values{"csrf": {b.csrf}, "seen": {seen}, "text": {"It left today."}, "confirm": {"1"}})
 		if code != http.StatusSeeOther {
 			t.Fatalf("send anyway: %d", code)
 		}
