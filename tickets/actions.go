@@ -2,6 +2,7 @@ package tickets
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -48,8 +49,32 @@ func (o Op) Check() error {
 }
 
 // Apply runs a checked action on one ticket of p, as agent a. Read and unread answer with a
-// zero Ticket.
+// zero Ticket. An agent's own change does not make a ticket they had read unread for them.
 func (s *Store) Apply(ctx context.Context, p Property, a Agent, number int64, o Op) (Ticket, error) {
+	if o.Action == "read" || o.Action == "unread" {
+		return s.apply(ctx, p, a, number, o)
+	}
+	read, err := s.ReadBy(ctx, p, number, a)
+	if err != nil {
+		return Ticket{}, err
+	}
+	t, err := s.apply(ctx, p, a, number, o)
+	if err == nil && read && o.Action != "trash" {
+		err = s.MarkRead(ctx, p, number, a)
+	}
+	return t, err
+}
+
+// ReadBy tells whether agent a has read the ticket as it is now.
+func (s *Store) ReadBy(ctx context.Context, p Property, number int64, a Agent) (bool, error) {
+	var read []int
+	if err := s.db.Select(ctx, nil, &read, s.qs.TicketReadBy, a.ID, p.ID, number); err != nil {
+		return false, fmt.Errorf("tickets: read state of #%d: %w", number, err)
+	}
+	return len(read) == 1 && read[0] == 1, nil
+}
+
+func (s *Store) apply(ctx context.Context, p Property, a Agent, number int64, o Op) (Ticket, error) {
 	actor := AgentActor(a)
 	switch o.Action {
 	case "close":

@@ -186,6 +186,7 @@ type queries struct {
 	TicketTagRemove         string `query:"ticket-tag-remove"`
 	TicketTagsIn            string `query:"ticket-tags-in"`
 	PropertyTags            string `query:"property-tags"`
+	TicketReadBy            string `query:"ticket-read-by"`
 	ParticipantAdd          string `query:"participant-add"`
 	ParticipantsOfTicket    string `query:"participants-of-ticket"`
 	TicketReadMark          string `query:"ticket-read-mark"`

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -41,7 +42,11 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request, c *call) error {
 	q, err := tickets.ParseQuery(v, c.agent.Email, false)
 	status := http.StatusOK
 	if err != nil {
-		p.Error = err.(*tickets.ParamError).Msg
+		p.Error = storeMessage(err)
+		var pe *tickets.ParamError
+		if errors.As(err, &pe) {
+			p.Error = pe.Msg
+		}
 		status = http.StatusBadRequest
 		q = tickets.Query{View: v.Get("view")}
 		if !slices.Contains(tickets.Views, q.View) {

@@ -242,6 +242,10 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, c *call, kind stri
 	if err != nil {
 		return err
 	}
+	// The agent has seen the ticket as their message leaves it.
+	if err := s.store.MarkRead(r.Context(), c.prop, n, c.agent); err != nil {
+		return err
+	}
 	if s.cfg.Kick != nil {
 		s.cfg.Kick()
 	}

@@ -178,3 +178,9 @@ SELECT number, (SELECT COUNT(*) FROM messages WHERE ticket_id = tickets.id) AS l
 -- name: property-tags
 -- The tags in use on a property's tickets, for completion.
 SELECT DISTINCT g.tag FROM ticket_tags g JOIN tickets t ON t.id = g.ticket_id WHERE t.property_id = ? ORDER BY g.tag LIMIT 1000
+
+-- name: ticket-read-by
+-- 1 when the agent has read the ticket as it is now.
+SELECT CASE WHEN r.read_at >= t.updated_at THEN 1 ELSE 0 END FROM tickets t
+	JOIN ticket_reads r ON r.ticket_id = t.id AND r.agent_id = ?
+	WHERE t.property_id = ? AND t.number = ?

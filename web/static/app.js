@@ -17,7 +17,8 @@
   // The agent's time zone: taken from the browser once, so dates read in local time.
   try {
     var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-    if (csrf && zone && zone !== body.dataset.zone && !sessionStorage.getItem("pd-tz-set")) {
+    // Only while the agent has chosen none: a zone chosen in the menu is kept.
+    if (csrf && zone && zone !== body.dataset.zone && document.cookie.indexOf("pd_tz=") < 0 && !sessionStorage.getItem("pd-tz-set")) {
       sessionStorage.setItem("pd-tz-set", "1");
       post("/prefs", { tz: zone }).then(function (r) { if (r.ok) location.reload(); });
     }
