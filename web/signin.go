@@ -15,6 +15,9 @@ import (
 type signinData struct {
 	Email, Next, Token string
 	Links              bool // sign-in links can be mailed
+	// AskLink: the page asks for a sign-in link by mail (one form, email only), not for the
+	// password (one form, email and password).
+	AskLink bool
 }
 
 // home is the inbox of the agent's first property, or the sign-in page.
@@ -48,12 +51,20 @@ func (s *Server) signinPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) showSignin(w http.ResponseWriter, r *http.Request, status int, email, next, errKey string, args ...any) {
+	s.showSigninForm(w, r, status, false, email, next, errKey, args...)
+}
+
+// showSigninForm is the sign-in page: the password form, or (askLink) the form asking for a link.
+func (s *Server) showSigninForm(w http.ResponseWriter, r *http.Request, status int, askLink bool, email, next, errKey string, args ...any) {
 	p := s.newPage(r, nil, "signin")
 	p.Title = p.T("signin_title")
+	if askLink {
+		p.Title = p.T("link_title")
+	}
 	if errKey != "" {
 		p.Error = p.T(errKey, args...)
 	}
-	p.Data = signinData{Email: email, Next: next, Token: s.formToken(), Links: s.cfg.Mail != nil}
+	p.Data = signinData{Email: email, Next: next, Token: s.formToken(), Links: s.cfg.Mail != nil, AskLink: askLink}
 	s.render(w, r, status, p)
 }
 
@@ -117,15 +128,15 @@ func (s *Server) requestLink(w http.ResponseWriter, r *http.Request) {
 	email := strings.ToLower(strings.TrimSpace(r.PostFormValue("email")))
 	next := safeNext(r.PostFormValue("next"))
 	if !s.formTokenOK(r.PostFormValue("token")) {
-		s.showSignin(w, r, http.StatusForbidden, email, next, "err_form_expired")
+		s.showSigninForm(w, r, http.StatusForbidden, true, email, next, "err_form_expired")
 		return
 	}
 	if s.cfg.Mail == nil {
-		s.showSignin(w, r, http.StatusServiceUnavailable, email, next, "err_no_links")
+		s.showSigninForm(w, r, http.StatusServiceUnavailable, true, email, next, "err_no_links")
 		return
 	}
 	if !tickets.ValidEmail(email) {
-		s.showSignin(w, r, http.StatusBadRequest, email, next, "err_signin_missing")
+		s.showSigninForm(w, r, http.StatusBadRequest, true, email, next, "err_signin_missing")
 		return
 	}
 	token, agentEmail, name, err := s.cfg.Auth.NewLink(r.Context(), email, client(r))
@@ -133,7 +144,7 @@ func (s *Server) requestLink(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.As(err, &rl):
 		w.Header().Set("Retry-After", retryAfter(rl.RetryAfter))
-		s.showSignin(w, r, http.StatusTooManyRequests, email, next, "err_rate_limited", minutes(rl.RetryAfter))
+		s.showSigninForm(w, r, http.StatusTooManyRequests, true, email, next, "err_rate_limited", minutes(rl.RetryAfter))
 		return
 	case errors.Is(err, ErrUnknownAgent):
 		s.log.InfoContext(r.Context(), "web: sign-in link asked for an unknown address", slog.String("email", email), slog.String("client", client(r)))
@@ -175,9 +186,13 @@ func (s *Server) mailLink(r *http.Request, token, email, name, next string) erro
 	return nil
 }
 
-// linkPage asks to confirm a mailed link: a GET never uses it, so a mail scanner following links
-// cannot spend it.
+// linkPage asks for a sign-in link by mail; with a token, it asks to confirm the mailed link: a
+// GET never uses it, so a mail scanner following links cannot spend it.
 func (s *Server) linkPage(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Query().Get("token") == "" {
+		s.showSigninForm(w, r, http.StatusOK, true, "", safeNext(r.URL.Query().Get("next")), "")
+		return
+	}
 	p := s.newPage(r, nil, "link")
 	p.Title = p.T("link_title")
 	p.Data = signinData{Token: r.URL.Query().Get("token"), Next: safeNext(r.URL.Query().Get("next"))}

@@ -392,3 +392,19 @@ func TestBulkActionsAndPurgeConfirmation(t *testing.T) {
 		}
 	})
 }
+
+// The sign-in page is one form (email and password); asking for a link is a page of its own.
+func TestSignInPageIsOneForm(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s := newSite(t, d)
+		b := s.browser()
+		_, page, _ := b.get("/")
+		if n := strings.Count(page, "<form"); n != 1 {
+			t.Errorf("GET / has %d forms, want 1:\n%s", n, page)
+		}
+		_, page, _ = b.get("/signin/link")
+		if !strings.Contains(page, `action="/signin/link"`) || strings.Contains(page, `name="password"`) {
+			t.Errorf("the link page:\n%s", page)
+		}
+	})
+}
