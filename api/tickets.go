@@ -252,18 +252,17 @@ func (b assignBody) target() (string, error) { return tickets.AssignTarget(b.Age
 func (s *Server) assign(w http.ResponseWriter, r *http.Request, c *call) error {
 	var b assignBody
 	return s.ticketOp(w, r, &b, func(n int64) (tickets.Ticket, error) {
-		target, err := b.target()
-		if err != nil {
+		if _, err := b.target(); err != nil {
 			return tickets.Ticket{}, err
 		}
-		t, err := s.store.Assign(r.Context(), c.prop, n, c.agent, target)
+		t, err := s.store.Apply(r.Context(), c.prop, c.agent, n, tickets.Op{Action: "assign", Agent: b.Agent, Department: b.Department})
 		return t, withField(err, b.field())
 	})
 }
 
 func (s *Server) unassign(w http.ResponseWriter, r *http.Request, c *call) error {
 	return s.ticketOp(w, r, nil, func(n int64) (tickets.Ticket, error) {
-		return s.store.Unassign(r.Context(), c.prop, n, c.agent)
+		return s.store.Apply(r.Context(), c.prop, c.agent, n, tickets.Op{Action: "unassign"})
 	})
 }
 
@@ -275,7 +274,7 @@ func (s *Server) priority(w http.ResponseWriter, r *http.Request, c *call) error
 		if err := tickets.CheckPriority(b.Priority); err != nil {
 			return tickets.Ticket{}, err
 		}
-		return s.store.SetPriority(r.Context(), c.prop, n, c.agent, b.Priority)
+		return s.store.Apply(r.Context(), c.prop, c.agent, n, tickets.Op{Action: "priority", Priority: b.Priority})
 	})
 }
 
@@ -295,13 +294,13 @@ func (s *Server) tags(w http.ResponseWriter, r *http.Request, c *call) error {
 
 func (s *Server) close(w http.ResponseWriter, r *http.Request, c *call) error {
 	return s.ticketOp(w, r, nil, func(n int64) (tickets.Ticket, error) {
-		return s.store.Close(r.Context(), c.prop.ID, n, c.actor())
+		return s.store.Apply(r.Context(), c.prop, c.agent, n, tickets.Op{Action: "close"})
 	})
 }
 
 func (s *Server) reopen(w http.ResponseWriter, r *http.Request, c *call) error {
 	return s.ticketOp(w, r, nil, func(n int64) (tickets.Ticket, error) {
-		return s.store.Reopen(r.Context(), c.prop.ID, n, c.actor())
+		return s.store.Apply(r.Context(), c.prop, c.agent, n, tickets.Op{Action: "reopen"})
 	})
 }
 
@@ -322,7 +321,7 @@ func (s *Server) snooze(w http.ResponseWriter, r *http.Request, c *call) error {
 		if err != nil {
 			return tickets.Ticket{}, err
 		}
-		t, err := s.store.Snooze(r.Context(), c.prop, n, c.agent, until)
+		t, err := s.store.Apply(r.Context(), c.prop, c.agent, n, tickets.Op{Action: "snooze", Until: until})
 		return t, withField(err, "until")
 	})
 }
@@ -335,25 +334,25 @@ func (s *Server) unsnooze(w http.ResponseWriter, r *http.Request, c *call) error
 
 func (s *Server) trash(w http.ResponseWriter, r *http.Request, c *call) error {
 	return s.ticketOp(w, r, nil, func(n int64) (tickets.Ticket, error) {
-		return s.store.Trash(r.Context(), c.prop, n, c.actor())
+		return s.store.Apply(r.Context(), c.prop, c.agent, n, tickets.Op{Action: "trash"})
 	})
 }
 
 func (s *Server) restore(w http.ResponseWriter, r *http.Request, c *call) error {
 	return s.ticketOp(w, r, nil, func(n int64) (tickets.Ticket, error) {
-		return s.store.Restore(r.Context(), c.prop, n, c.actor())
+		return s.store.Apply(r.Context(), c.prop, c.agent, n, tickets.Op{Action: "restore"})
 	})
 }
 
 func (s *Server) spam(w http.ResponseWriter, r *http.Request, c *call) error {
 	return s.ticketOp(w, r, nil, func(n int64) (tickets.Ticket, error) {
-		return s.store.MarkSpam(r.Context(), c.prop, n, c.actor())
+		return s.store.Apply(r.Context(), c.prop, c.agent, n, tickets.Op{Action: "spam"})
 	})
 }
 
 func (s *Server) unspam(w http.ResponseWriter, r *http.Request, c *call) error {
 	return s.ticketOp(w, r, nil, func(n int64) (tickets.Ticket, error) {
-		return s.store.UnmarkSpam(r.Context(), c.prop, n, c.actor())
+		return s.store.Apply(r.Context(), c.prop, c.agent, n, tickets.Op{Action: "unspam"})
 	})
 }
 
