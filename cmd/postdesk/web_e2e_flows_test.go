@@ -21,13 +21,14 @@ func TestWebE2E(t *testing.T) {
 		t.Run("filters and sort", env.testFiltersAndSort)
 		t.Run("reply and note", env.testReplyAndNote)
 		t.Run("assign snooze close", env.testAssignSnoozeClose)
-		// t.Run("trash restore purge block", env.testTrashPurgeBlock)
-		//t.Run("export download", env.testExport)
-		//t.Run("bulk select all", env.testBulkSelectAll)
-		//t.Run("live updates", env.testLive)
-		//t.Run("collision", env.testCollision)
-		//t.Run("keyboard", env.testKeyboard)
-		//t.Run("security", env.testSecurity)
+		t.Run("trash restore purge block", env.testTrashPurgeBlock)
+		t.Run("export download", env.testExport)
+		t.Run("bulk select all", env.testBulkSelectAll)
+		t.Run("live updates", env.testLive)
+		t.Run("collision", env.testCollision)
+		t.Run("keyboard", env.testKeyboard)
+		t.Run("security", env.testSecurity)
+		t.Run("phone layout", env.testPhoneLayout)
 	})
 }
 
@@ -138,7 +139,7 @@ func (env *webEnv) testFiltersAndSort(t *testing.T) {
 		subject := fmt.Sprintf("Filter test %d", i+1)
 		env.send(t, customerMail{From: "filt@customer.example", Name: "Fil Ter", Subject: subject, Body: "Please help " + p})
 		n := env.number(t, subject)
-		must(t, env.dsn, "tickets", "priority", "--property", e2eProp, "--as", alice, fmt.Sprint(n), p)
+		env.at(t, "tickets", "priority", "--property", e2eProp, "--as", alice, fmt.Sprint(n), p)
 		nums = append(nums, n)
 		env.clock.Advance(time.Minute) // created one after another
 	}

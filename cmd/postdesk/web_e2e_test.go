@@ -334,6 +334,21 @@ func (env *webEnv) number(t *testing.T, subject string) int64 {
 	return 0
 }
 
+// at runs a CLI command on the server's clock, as the server would make the change.
+func (env *webEnv) at(t *testing.T, args ...string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	dsn := env.dsn
+	if code := runWith(context.Background(), args, &out, &errb, func(k string) string {
+		if k == "POSTDESK_DB" {
+			return dsn
+		}
+		return ""
+	}, env.clock.Now); code != 0 {
+		t.Fatalf("postdesk %s: exit %d: %s", strings.Join(args, " "), code, errb.String())
+	}
+}
+
 func (env *webEnv) url(format string, args ...any) string {
 	return env.base + fmt.Sprintf(format, args...)
 }
@@ -359,9 +374,10 @@ func (env *webEnv) signIn(t *testing.T, email string) context.Context {
 
 // relayed is a mail the relay accepted, decoded.
 type relayed struct {
-	Rcpts   []string
-	Subject string
-	Text    string // the text parts, decoded
+	Rcpts     []string
+	Subject   string
+	MessageID string // without its angle brackets
+	Text      string // the text parts, decoded
 }
 
 // mails are the mails the relay accepted so far.
@@ -374,7 +390,7 @@ func (env *webEnv) mails(t *testing.T) []relayed {
 			t.Fatalf("a relayed mail does not parse: %v", err)
 		}
 		subject, _ := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
-		out = append(out, relayed{Rcpts: m.Rcpts, Subject: subject, Text: mailText(msg.Header.Get("Content-Type"), msg.Header.Get("Content-Transfer-Encoding"), msg.Body)})
+		out = append(out, relayed{Rcpts: m.Rcpts, Subject: subject, MessageID: strings.Trim(msg.Header.Get("Message-ID"), "<> "), Text: mailText(msg.Header.Get("Content-Type"), msg.Header.Get("Content-Transfer-Encoding"), msg.Body)})
 	}
 	return out
 }
