@@ -29,7 +29,7 @@ func has(t *testing.T, tab context.Context, sel string) bool {
 func (env *webEnv) testTrashPurgeBlock(t *testing.T) {
 	env.send(t, customerMail{From: "tom@customer.example", Name: "Tom Trash", Subject: "Old question", Body: "Never mind."})
 	n := env.number(t, "Old question")
-	tab := env.signIn(t, mia)
+	tab := env.as(t, mia)
 	navigate(t, tab, env.url("/p/acme/t/%d", n))
 	if st := submit(t, tab, "trash the ticket", chromedp.Click(chromedp.ID("trash"))); st != 200 {
 		t.Fatalf("trash: status %d", st)
@@ -103,7 +103,7 @@ func (env *webEnv) testExport(t *testing.T) {
 	}
 	skip := want[2]
 	want = want[:2]
-	tab := env.signIn(t, mia)
+	tab := env.as(t, mia)
 	dir := t.TempDir()
 	id := chromedp.FromContext(tab).BrowserContextID
 	if _, err := chromedp.CallBrowser(tab, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
@@ -168,7 +168,7 @@ func (env *webEnv) testBulkSelectAll(t *testing.T) {
 		env.send(t, customerMail{From: "bulk@customer.example", Name: "Bul K", Subject: s, Body: "Help."})
 		nums = append(nums, env.number(t, s))
 	}
-	tab := env.signIn(t, alice)
+	tab := env.as(t, alice)
 	navigate(t, tab, env.url("/p/acme/?contact=bulk@customer.example"))
 	step(t, tab, "select all", chromedp.Click(chromedp.ID("select-all")))
 	if c := eval[string](t, tab, "the selected count", `document.getElementById("selected-count").textContent`); c != "3" {
@@ -194,8 +194,8 @@ func (env *webEnv) testBulkSelectAll(t *testing.T) {
 
 // 9. A second browser on the inbox sees a new mail and another agent's change without reloading.
 func (env *webEnv) testLive(t *testing.T) {
-	a := env.signIn(t, alice)
-	b := env.signIn(t, bob)
+	a := env.as(t, alice)
+	b := env.as(t, bob)
 	navigate(t, b, env.url("/p/acme/"))
 	step(t, b, "bob's list", chromedp.WaitVisible(chromedp.ID("bulk")))
 	waitJS(t, b, "the event stream opens", `document.body.dataset.liveReady === "1"`)
@@ -217,8 +217,8 @@ func (env *webEnv) testCollision(t *testing.T) {
 	const customer = "cole@customer.example"
 	env.send(t, customerMail{From: customer, Name: "Cole Lision", Subject: "Printer on fire", Body: "Smoke!", MessageID: "fire1@customer.example"})
 	n := env.number(t, "Printer on fire")
-	a := env.signIn(t, alice)
-	b := env.signIn(t, bob)
+	a := env.as(t, alice)
+	b := env.as(t, bob)
 	navigate(t, b, env.url("/p/acme/t/%d", n))
 	waitJS(t, b, "bob's event stream opens", `document.body.dataset.liveReady === "1"`)
 	navigate(t, a, env.url("/p/acme/t/%d", n))
@@ -260,7 +260,7 @@ func (env *webEnv) testKeyboard(t *testing.T) {
 		nums = append(nums, env.number(t, s))
 		env.clock.Advance(time.Minute)
 	}
-	tab := env.signIn(t, alice)
+	tab := env.as(t, alice)
 	navigate(t, tab, env.url("/p/acme/?contact=kim@customer.example&sort=created&order=asc"))
 	step(t, tab, "the list", chromedp.WaitVisible(chromedp.CSS(`#rows tr.row.cursor`)))
 	cursor := func() int64 {

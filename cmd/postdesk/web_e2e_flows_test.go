@@ -143,7 +143,7 @@ func (env *webEnv) testFiltersAndSort(t *testing.T) {
 		nums = append(nums, n)
 		env.clock.Advance(time.Minute) // created one after another
 	}
-	tab := env.signIn(t, alice)
+	tab := env.as(t, alice)
 	navigate(t, tab, env.url("/p/acme/?contact=filt@customer.example"))
 	if got := rowNumbers(t, tab); len(got) != 3 {
 		t.Fatalf("the contact's list: %v, want the 3 tickets %v", got, nums)
@@ -205,7 +205,7 @@ func (env *webEnv) testReplyAndNote(t *testing.T) {
 	const customer = "rita@customer.example"
 	env.send(t, customerMail{From: customer, Name: "Rita Reply", Subject: "Invoice missing", Body: "Where is my invoice?", MessageID: "inv1@customer.example"})
 	n := env.number(t, "Invoice missing")
-	tab := env.signIn(t, alice)
+	tab := env.as(t, alice)
 	navigate(t, tab, env.url("/p/acme/t/%d", n))
 	const note = "Internal: check the billing system first (do not send)"
 	if st := submit(t, tab, "add a note", chromedp.SendKeys(chromedp.ID("text"), note), chromedp.Click(chromedp.ID("add-note"))); st != 200 {
@@ -248,7 +248,7 @@ func (env *webEnv) testReplyAndNote(t *testing.T) {
 func (env *webEnv) testAssignSnoozeClose(t *testing.T) {
 	env.send(t, customerMail{From: "sam@customer.example", Name: "Sam Snooze", Subject: "Call me next week", Body: "I am away until then."})
 	n := env.number(t, "Call me next week")
-	tab := env.signIn(t, alice)
+	tab := env.as(t, alice)
 	navigate(t, tab, env.url("/p/acme/t/%d", n))
 	submit(t, tab, "assign to Bob",
 		chromedp.SetValue(chromedp.ID("assign"), "a:"+bob),

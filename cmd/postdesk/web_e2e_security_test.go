@@ -24,7 +24,7 @@ import (
 // hostile HTML mail runs nothing and loads nothing.
 func (env *webEnv) testSecurity(t *testing.T) {
 	env.send(t, customerMail{From: "olga@customer.example", Name: "Olga", Subject: "Other property's ticket", Body: "Secret.", To: "other@desk.example"})
-	tab := env.signIn(t, alice)
+	tab := env.as(t, alice)
 	for _, path := range []string{"/p/other/t/1", "/p/other/", "/p/no-such-property/t/1"} {
 		if st := navigate(t, tab, env.base+path); st != 404 {
 			t.Errorf("GET %s as an agent of acme only: status %d, want 404", path, st)
@@ -110,7 +110,7 @@ func (env *webEnv) testSecurity(t *testing.T) {
 	subject := fmt.Sprintf(`Hostile <img src="http://%s/subject">`, host)
 	env.send(t, customerMail{From: "mallory@customer.example", Name: "Mallory", Subject: subject, Body: "See the HTML part.", HTML: html})
 	h := env.number(t, subject)
-	navigate(t, env.signIn(t, alice), env.url("/p/acme/")) // the list shows the subject too
+	navigate(t, env.as(t, alice), env.url("/p/acme/")) // the list shows the subject too
 	navigate(t, tab, env.url("/p/acme/t/%d", h))
 	step(t, tab, "the HTML part is offered", chromedp.WaitReady(chromedp.CSS(`details.html iframe`)))
 	eval[bool](t, tab, "watch the frame", `(window.__frameLoaded = false, document.querySelector("details.html iframe").addEventListener("load", () => window.__frameLoaded = true), true)`)
@@ -221,7 +221,7 @@ func TestWebE2EScreenshots(t *testing.T) {
 func (env *webEnv) testPhoneLayout(t *testing.T) {
 	env.send(t, customerMail{From: "pia@customer.example", Name: "Pia Phone", Subject: "Small screen question", Body: "Does it work on my phone?"})
 	n := env.number(t, "Small screen question")
-	tab := env.signIn(t, alice)
+	tab := env.as(t, alice)
 	step(t, tab, "a phone's viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
 	for _, path := range []string{"/p/acme/", fmt.Sprintf("/p/acme/t/%d", n)} {
 		navigate(t, tab, env.base+path)

@@ -71,11 +71,19 @@ func startBrowser(t *testing.T) context.Context {
 	return ctx
 }
 
-// newTab opens a tab in a browser context of its own (its own cookies: another agent), in UTC.
+// newTab opens a tab in a browser context of its own (its own cookies: another agent), until
+// the test ends.
 func newTab(t *testing.T, browser context.Context) context.Context {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
+	setUpTab(t, ctx)
+	return ctx
+}
+
+// setUpTab opens the tab of ctx at a desktop's size, in UTC.
+func setUpTab(t *testing.T, ctx context.Context) {
+	t.Helper()
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800)); err != nil {
 		t.Fatalf("open a tab: %v", err)
 	}
@@ -84,7 +92,6 @@ func newTab(t *testing.T, browser context.Context) context.Context {
 	if _, err := chromedp.Call(ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "UTC"}); err != nil {
 		t.Fatalf("time zone: %v", err)
 	}
-	return ctx
 }
 
 // step runs actions within a timeout and fails the test naming what did not happen.
@@ -139,6 +146,9 @@ func navigate(t *testing.T, ctx context.Context, url string) int64 {
 	if err != nil {
 		t.Fatalf("open %s: %v", url, err)
 	}
+	if resp == nil {
+		t.Fatalf("open %s: no answer", url)
+	}
 	return resp.Status
 }
 
@@ -169,6 +179,8 @@ type webEnv struct {
 	clock    *testclock.Clock
 	browser  context.Context
 	password string
+	sessions map[string]context.Context // an agent's signed-in browser context, by email
+	closers  []context.CancelFunc
 }
 
 const (
@@ -195,7 +207,7 @@ func newWebEnv(t *testing.T, dsn string, clock *testclock.Clock) *webEnv {
 	}
 	must(t, dsn, "agent", "add", "--property", "other", "--email", otherOne, "--name", "Oscar")
 	relay := mailertest.Start(t)
-	env := &webEnv{dsn: dsn, relay: relay, clock: clock, password: e2ePass}
+	env := &webEnv{dsn: dsn, relay: relay, clock: clock, password: e2ePass, sessions: map[string]context.Context{}}
 	var now func() time.Time
 	if clock != nil {
 		now = clock.Now
@@ -259,7 +271,13 @@ func engines(t *testing.T, f func(t *testing.T, env *webEnv)) {
 			// The clock starts three days back, so that moving it (snoozes) never takes it past
 			// the real time the outbox sends by.
 			clock := testclock.New(time.Now().UTC().Add(-72 * time.Hour).Truncate(time.Second))
-			f(t, newWebEnv(t, e.DSN(t), clock))
+			env := newWebEnv(t, e.DSN(t), clock)
+			t.Cleanup(func() {
+				for _, c := range env.closers {
+					c()
+				}
+			})
+			f(t, env)
 		})
 	}
 }
@@ -358,6 +376,13 @@ func (env *webEnv) url(format string, args ...any) string {
 func (env *webEnv) signIn(t *testing.T, email string) context.Context {
 	t.Helper()
 	tab := newTab(t, env.browser)
+	env.signInTab(t, tab, email)
+	return tab
+}
+
+// signInTab signs an agent in on tab.
+func (env *webEnv) signInTab(t *testing.T, tab context.Context, email string) {
+	t.Helper()
 	if st := navigate(t, tab, env.base+"/"); st != 200 {
 		t.Fatalf("GET /: %d", st)
 	}
@@ -369,6 +394,25 @@ func (env *webEnv) signIn(t *testing.T, email string) context.Context {
 		t.Fatalf("sign in as %s: status %d%s", email, st, pageState(tab))
 	}
 	step(t, tab, "the inbox after signing in as "+email, chromedp.WaitVisible(chromedp.CSS(`#bulk`)))
+}
+
+// as is a new tab of an agent signed in once per engine: a tab of their browser context, which
+// lives as long as the engine's browser, sharing its cookies.
+func (env *webEnv) as(t *testing.T, email string) context.Context {
+	t.Helper()
+	signed, ok := env.sessions[email]
+	if !ok {
+		var cancel context.CancelFunc
+		signed, cancel = chromedp.NewContext(env.browser, chromedp.WithNewBrowserContext())
+		env.closers = append(env.closers, cancel)
+		setUpTab(t, signed)
+		env.signInTab(t, signed, email)
+		step(t, signed, "leave the inbox", chromedp.Navigate("about:blank")) // its event stream closes
+		env.sessions[email] = signed
+	}
+	tab, cancel := chromedp.NewContext(signed)
+	t.Cleanup(cancel)
+	setUpTab(t, tab)
 	return tab
 }
 
