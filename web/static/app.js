@@ -149,9 +149,11 @@
 
   var timer = null;
   function refreshList() {
-    var checked = $$("#rows input[name=n]:checked").map(function (c) { return c.value; });
-    var at = current() && current().dataset.number;
     fetchPage().then(function (doc) {
+      // The selection and the cursor as they are now, not when the fetch began: a box ticked
+      // while the fresh list was on its way stays ticked.
+      var checked = $$("#rows input[name=n]:checked").map(function (c) { return c.value; });
+      var at = current() && current().dataset.number;
       swap(doc, "#listing");
       swap(doc, "nav.views");
       checked.forEach(function (v) { var c = $("#rows input[name=n][value='" + v + "']"); if (c) c.checked = true; });
