@@ -89,6 +89,9 @@ var signinLink = regexp.MustCompile(`http://127\.0\.0\.1:\d+/signin/link\?token=
 func (env *webEnv) testLinkSignIn(t *testing.T) {
 	tab := newTab(t, env.browser)
 	navigate(t, tab, env.base+"/")
+	// The sign-in page is the password form alone; asking for a link is a page of its own.
+	step(t, tab, "the sign-in page links to the link page",
+		chromedp.Click(chromedp.ID("ask-link")), chromedp.WaitVisible(chromedp.ID("link-form")))
 	st := submit(t, tab, "ask for a link",
 		chromedp.SendKeys(chromedp.CSS(`#link-form input[name=email]`), bob),
 		chromedp.Click(chromedp.CSS(`#link-form button[type=submit]`)))
