@@ -115,6 +115,16 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request, c *call) error {
 	return nil
 }
 
+// Name is an assignee's name, their address when they have none.
+func (d inboxData) Name(email string) string {
+	for _, a := range d.Agents {
+		if a.Email == email && a.Name != "" {
+			return a.Name
+		}
+	}
+	return email
+}
+
 // with is a copy of v with key set to value ("" removes it).
 func with(v url.Values, key, value string) url.Values {
 	out := url.Values{}

@@ -48,7 +48,6 @@ type ticketData struct {
 	Priorities  []string
 	Snoozes     []string
 	Present     []Presence
-	Snoozed     bool
 	// After a refused reply: what arrived meanwhile, and the text to send again.
 	Arrived []messageView
 	Draft   string
