@@ -157,8 +157,7 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request, c *call) error {
 	return nil
 }
 
-// maxMailedExport is the largest export mailed: 15 MiB of JSON, about 20 MiB as an attachment.
-const maxMailedExport = 15 << 20
+const maxMailedExport = tickets.MaxMailedExport
 
 // mailExport queues a mail to to with the export attached (notify.QueueExport).
 func (s *Server) mailExport(r *http.Request, c *call, to, filename string, count int, body []byte, now time.Time) (string, error) {

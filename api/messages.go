@@ -20,8 +20,8 @@ type upload struct {
 }
 
 const (
-	maxText        = 1 << 20 // the text of one message
-	maxAttachments = 20
+	maxText        = tickets.MaxText
+	maxAttachments = tickets.MaxAttachments
 )
 
 // messageLimit is the largest body of a message with attachments: base64 makes 4 bytes of 3.

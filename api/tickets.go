@@ -33,7 +33,7 @@ func (s *Server) listTickets(w http.ResponseWriter, r *http.Request, c *call) er
 		// What the store refuses in a query is the client's mistake too: a stale or forged cursor
 		// is the usual one.
 		field := ""
-		if strings.Contains(err.Error(), "cursor") {
+		if errors.Is(err, tickets.ErrBadCursor) {
 			field = "after"
 		}
 		return invalid(field, "%s", storeMessage(err))

@@ -60,7 +60,8 @@ func (s *Store) Apply(ctx context.Context, p Property, a Agent, number int64, o 
 	}
 	t, err := s.apply(ctx, p, a, number, o)
 	if err == nil && read && o.Action != "trash" {
-		err = s.MarkRead(ctx, p, number, a)
+		// Read as the action left it: a change by someone else since is still unread.
+		err = s.MarkReadAt(ctx, p, number, a, t.UpdatedAt)
 	}
 	return t, err
 }

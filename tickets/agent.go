@@ -10,6 +10,12 @@ import (
 	"github.com/postdesk/postdesk/tickets/rules"
 )
 
+// Limits of a message an agent writes, whatever it is written with.
+const (
+	MaxText        = 1 << 20 // bytes of its text
+	MaxAttachments = 20
+)
+
 // Outgoing is a message an agent writes: a reply, or the first message of a ticket they open.
 type Outgoing struct {
 	Text        string

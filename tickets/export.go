@@ -11,6 +11,10 @@ import (
 // MaxExport is how many tickets one export may hold.
 const MaxExport = 100
 
+// MaxMailedExport is the largest export mailed: 15 MiB of JSON, about 20 MiB as an attachment,
+// which most relays still take; a larger one is downloaded.
+const MaxMailedExport = 15 << 20
+
 // Export is a self-contained record of some of a property's tickets.
 type Export struct {
 	Property   string         `json:"property"`

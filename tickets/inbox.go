@@ -97,6 +97,13 @@ func (s *Store) agentOf(ctx context.Context, tx *sqlx.Tx, propertyID int64, a Ag
 // so until the ticket next changes. Read state is the agent's, not a change to the ticket: it
 // writes no event and does not move the ticket.
 func (s *Store) MarkRead(ctx context.Context, p Property, number int64, agent Agent) error {
+	return s.MarkReadAt(ctx, p, number, agent, time.Time{})
+}
+
+// MarkReadAt marks a ticket read as it was at seen (its updated_at when the agent was shown it):
+// a change after seen, made while the page was being built, still shows as unread. A zero seen
+// is now.
+func (s *Store) MarkReadAt(ctx context.Context, p Property, number int64, agent Agent, seen time.Time) error {
 	return s.db.Tx(ctx, func(tx *sqlx.Tx) error {
 		agentID, err := s.agentOf(ctx, tx, p.ID, agent)
 		if err != nil {
@@ -109,6 +116,9 @@ func (s *Store) MarkRead(ctx context.Context, p Property, number int64, agent Ag
 		at := s.Now()
 		if u := utc(t.UpdatedAt); u.After(at) {
 			at = u // a clock behind the ticket's last change must still mark it read
+		}
+		if !seen.IsZero() && seen.Before(at) {
+			at = seen
 		}
 		if err := s.db.Exec(ctx, tx, s.qs.TicketReadMark, t.ID, agentID, at); err != nil {
 			return fmt.Errorf("tickets: mark #%d read: %w", number, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -53,6 +54,10 @@ type Page struct {
 	Tickets []ListItem `json:"tickets"`
 	Next    string     `json:"next,omitempty"` // "" on the last page
 }
+
+// ErrBadCursor is a list's after cursor that is not one of this list (stale, of another sort, or
+// forged); it is also an ErrInvalid.
+var ErrBadCursor = errors.New("not a cursor of this list")
 
 // Views, sorts and limits of Search.
 var (
@@ -147,7 +152,7 @@ func (c cursor) encode() string {
 
 func decodeCursor(s, sort string, asc bool) (cursor, error) {
 	bad := func(why string) (cursor, error) {
-		return cursor{}, fmt.Errorf("tickets: %w: after: %s", ErrInvalid, why)
+		return cursor{}, fmt.Errorf("tickets: %w: %w: after: %s", ErrInvalid, ErrBadCursor, why)
 	}
 	if len(s) > 512 {
 		return bad("cursor too long")

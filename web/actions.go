@@ -99,6 +99,9 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request, c *call, nums []
 	}
 	filename := fmt.Sprintf("%s-tickets-%s.json", c.prop.Slug, s.cfg.Now().UTC().Format("20060102-150405"))
 	if r.PostFormValue("export_to") == "mail" {
+		if len(body) > tickets.MaxMailedExport {
+			return &tickets.ParamError{Field: "export_to", Msg: fmt.Sprintf("the export is %d MB, too large to mail (at most %d MB): download it instead", len(body)>>20, tickets.MaxMailedExport>>20)}
+		}
 		if s.cfg.Mail == nil {
 			s.errorPage(w, r, c, http.StatusServiceUnavailable, "err_no_mail")
 			return nil

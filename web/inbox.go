@@ -61,7 +61,7 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request, c *call) error {
 	if status == http.StatusOK {
 		page, err = s.store.Search(ctx, c.prop.ID, c.agent.ID, q)
 		if err != nil {
-			if !strings.Contains(err.Error(), "cursor") {
+			if !errors.Is(err, tickets.ErrBadCursor) {
 				return err
 			}
 			// A stale cursor (the sort changed under a bookmarked page): the first page.
@@ -233,15 +233,28 @@ func (s *Server) bulk(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err != nil {
 		return err
 	}
-	done := 0
+	// Each ticket on its own: one that cannot take the action (gone, in the trash) is counted
+	// and named, the others are done; a failure of ours stops the rest.
+	done, failed := 0, []string{}
 	for _, n := range nums {
-		if _, err := s.store.Apply(r.Context(), c.prop, c.agent, n, o); err == nil {
+		_, err := s.store.Apply(r.Context(), c.prop, c.agent, n, o)
+		switch {
+		case err == nil:
 			done++
-		} else if !isNotFound(err) {
+		case isNotFound(err) || isInvalid(err):
+			failed = append(failed, "#"+strconv.FormatInt(n, 10))
+		default:
+			if done > 0 {
+				s.log.ErrorContext(r.Context(), "web: bulk action stopped", "action", o.Action, "done", done, "err", err)
+			}
 			return err
 		}
 	}
-	s.flash(w, r, "notice_done", texts(c).T("action_"+o.Action), done)
+	if len(failed) > 0 {
+		s.flash(w, r, "notice_done_failed", texts(c).T("action_"+o.Action), done, len(failed), strings.Join(failed, ", "))
+	} else {
+		s.flash(w, r, "notice_done", texts(c).T("action_"+o.Action), done)
+	}
 	http.Redirect(w, r, back, http.StatusSeeOther)
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"path"
 	"slices"
 	"strings"
@@ -28,7 +29,9 @@ var funcs = template.FuncMap{
 	"has":  func(list []string, s string) bool { return slices.Contains(list, s) },
 	"add":  func(a, b int) int { return a + b },
 	"list": func(s ...string) []string { return s },
-	"pair": func(a, b any) []any { return []any{a, b} },
+	// pathEscape makes an address one path segment ('/', '?' and '#' are valid in its local part).
+	"pathEscape": url.PathEscape,
+	"pair":       func(a, b any) []any { return []any{a, b} },
 	"deref2": func(t *time.Time) time.Time {
 		if t == nil {
 			return time.Time{}

@@ -16,8 +16,8 @@ import (
 const (
 	collapseOver = 40
 	showLast     = 25
-	maxText      = 1 << 20
-	maxFiles     = 20
+	maxText      = tickets.MaxText
+	maxFiles     = tickets.MaxAttachments
 )
 
 // messageView is a message as the ticket page shows it.
@@ -64,7 +64,8 @@ func (s *Server) ticket(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err != nil {
 		return err
 	}
-	if err := s.store.MarkRead(r.Context(), c.prop, n, c.agent); err != nil {
+	// Read as shown: what changed while the page was being built stays unread.
+	if err := s.store.MarkReadAt(r.Context(), c.prop, n, c.agent, d.T.UpdatedAt); err != nil {
 		return err
 	}
 	p := s.newPage(r, c, "ticket")
@@ -233,16 +234,17 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, c *call, kind stri
 		}
 	}
 	id := tickets.NewMessageID(s.cfg.Domain)
+	var t tickets.Ticket
 	if kind == "note" {
-		_, err = s.store.Note(r.Context(), c.prop, n, c.agent, out, id)
+		t, err = s.store.Note(r.Context(), c.prop, n, c.agent, out, id)
 	} else {
-		_, err = s.store.Reply(r.Context(), c.prop, n, c.agent, out, id)
+		t, err = s.store.Reply(r.Context(), c.prop, n, c.agent, out, id)
 	}
 	if err != nil {
 		return err
 	}
 	// The agent has seen the ticket as their message leaves it.
-	if err := s.store.MarkRead(r.Context(), c.prop, n, c.agent); err != nil {
+	if err := s.store.MarkReadAt(r.Context(), c.prop, n, c.agent, t.UpdatedAt); err != nil {
 		return err
 	}
 	if s.cfg.Kick != nil {

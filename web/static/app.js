@@ -81,6 +81,8 @@
     var t = e.target;
     return t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName);
   }
+  // onControl: the focus is on a link, button or toggle, whose own Enter must work.
+  function onControl(e) { return !!(e.target.closest && e.target.closest("a,button,summary,[tabindex]")); }
   function click(sel) { var b = $(sel); if (b) { b.click(); return true; } return false; }
   document.addEventListener("keydown", function (e) {
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && e.target.id === "text") {
@@ -95,7 +97,10 @@
     switch (e.key) {
       case "j": setCursor(cursor + 1); break;
       case "k": setCursor(cursor - 1); break;
-      case "o": case "Enter": if (current()) location.href = current().dataset.href; else done = false; break;
+      case "o": case "Enter":
+        if (e.key === "Enter" && onControl(e)) { done = false; break; }
+        if (current()) location.href = current().dataset.href; else done = false;
+        break;
       case "x": if (current()) { var c = $("input[name=n]", current()); c.checked = !c.checked; updateCount(); } break;
       case "e": done = onTicket ? click("#close") || click("#reopen") : bulkAction("close"); break;
       case "#": done = onTicket ? click("#trash") : bulkAction("trash"); break;
@@ -129,8 +134,11 @@
   });
 
   // --- live updates ---
+  // The ticket's own URL: the page may be the answer to a POST (a held reply), at another URL.
+  var ticketEl = $("#ticket");
+  var ticketURL = ticketEl ? ticketEl.dataset.url : "";
   function fetchPage() {
-    return fetch(location.href, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } }).then(function (r) {
+    return fetch(ticketURL || location.href, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } }).then(function (r) {
       if (!r.ok) throw new Error(String(r.status));
       return r.text();
     }).then(function (html) { return new DOMParser().parseFromString(html, "text/html"); });
@@ -172,7 +180,13 @@
         swap(doc, ".side");
         swap(doc, ".state");
         var t = $("#ticket"), fresh = doc.querySelector("#ticket");
-        if (t && fresh && Number(fresh.dataset.seen) > Number(t.dataset.seen)) announce(body.dataset.tLiveTicket);
+        if (t && fresh && Number(fresh.dataset.seen) > Number(t.dataset.seen)) {
+          announce(body.dataset.tLiveTicket);
+          // What arrived is on the screen now: a reply sent after it is not held for it.
+          t.dataset.seen = fresh.dataset.seen;
+          var seen = $("#composer input[name=seen]");
+          if (seen) seen.value = fresh.dataset.seen;
+        }
       }
       body.dataset.refreshed = String(Date.now());
     }).catch(function () {});
@@ -180,13 +194,19 @@
   if (body.dataset.live && window.EventSource) {
     var es = new EventSource(body.dataset.live);
     var ticketNo = $("#ticket") && $("#ticket").dataset.number;
+    var pendingKind = null;
     es.addEventListener("change", function (ev) {
       var c;
       try { c = JSON.parse(ev.data); } catch (e) { return; }
-      clearTimeout(timer);
       if (ticketNo) {
-        if (c.kind === "resync" || String(c.ticket) === ticketNo) timer = setTimeout(function () { refreshTicket(c.kind); }, 150);
+        if (c.kind !== "resync" && String(c.ticket) !== ticketNo) return; // another ticket
+        // Changes close together make one refresh, a full one unless all were presence.
+        pendingKind = pendingKind && pendingKind !== "presence" ? pendingKind : c.kind;
+        clearTimeout(timer);
+        timer = setTimeout(function () { var k = pendingKind; pendingKind = null; refreshTicket(k); }, 150);
       } else if ($("#bulk")) {
+        if (c.kind === "presence") return; // nothing in the list shows who has a ticket open
+        clearTimeout(timer);
         timer = setTimeout(refreshList, 300);
       }
     });
@@ -196,7 +216,7 @@
   // --- presence: this page is open (and whether a reply is being written) ---
   var ticket = $("#ticket");
   if (ticket && csrf) {
-    var url = location.pathname.replace(/\/$/, "") + "/presence";
+    var url = ticketURL + "/presence";
     var lastInput = 0, sentTyping = false;
     var beat = function () {
       var isTyping = Date.now() - lastInput < 8000;
