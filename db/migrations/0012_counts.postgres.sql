@@ -31,6 +31,9 @@ SELECT property_id, status, COALESCE(assignee_agent_id, 0), assignee_department_
     spam, deleted_at IS NOT NULL, snoozed_until IS NOT NULL, id % 16, COUNT(*)
 FROM tickets
 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;
+-- Statistics now, not at autovacuum's leisure: without them the planner expects a handful of rows
+-- per property and sorts the buckets to group them (2 ms on 1455 rows) rather than hashing them.
+ANALYZE ticket_counts;
 
 -- ticket_counts_add adds d (+1 or -1) to a bucket's row.
 CREATE FUNCTION ticket_counts_add(p BIGINT, st TEXT, a BIGINT, dep BOOLEAN, sp BOOLEAN, del BOOLEAN, sn BOOLEAN, sl SMALLINT, d BIGINT)
