@@ -62,6 +62,9 @@ type queries struct {
 	ContactOfTicket       string `query:"contact-of-ticket"`
 	TicketCc              string `query:"ticket-cc"`
 
+	// counts.sql
+	ViewBuckets string `query:"view-buckets"`
+
 	// events.sql
 	EventAdd       string `query:"event-add"`
 	EventsOfTicket string `query:"events-of-ticket"`
