@@ -124,6 +124,9 @@ type Config struct {
 	Now       func() time.Time
 	// Heartbeat is how often a ticket page says it is still open (10 s).
 	Heartbeat time.Duration
+	// Ping is how often an event stream says it is alive, and checks that its session still is
+	// (25 s).
+	Ping time.Duration
 }
 
 //go:embed templates/*.html
@@ -162,6 +165,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Heartbeat <= 0 {
 		cfg.Heartbeat = 10 * time.Second
+	}
+	if cfg.Ping <= 0 {
+		cfg.Ping = 25 * time.Second
 	}
 	s := &Server{cfg: cfg, store: cfg.Store, log: cfg.Log, mux: http.NewServeMux(), csrf: http.NewCrossOriginProtection(), done: make(chan struct{})}
 	static, err := fs.Sub(staticFiles, "static")

@@ -141,7 +141,10 @@ type site struct {
 	lastID     string // the Message-ID of the last mail delivered
 }
 
-func newSite(t *testing.T, d *db.DB) *site {
+func newSite(t *testing.T, d *db.DB) *site { return newSiteWith(t, d, nil) }
+
+// newSiteWith is newSite with the web's configuration adjusted by with.
+func newSiteWith(t *testing.T, d *db.DB, with func(*web.Config)) *site {
 	t.Helper()
 	ctx := context.Background()
 	clk := testclock.New(time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC))
@@ -167,7 +170,11 @@ func newSite(t *testing.T, d *db.DB) *site {
 	}
 	au := &memAuth{store: st, password: map[string]string{"alice@acme.example": "correct horse", "mo@acme.example": "battery staple"},
 		sessions: map[string]web.Session{}, links: map[string]string{}}
-	h, err := web.New(web.Config{Store: st, Auth: au, Domain: "desk.example", Secret: s.secret, Now: clk.Now, BaseURL: "http://desk.test"})
+	cfg := web.Config{Store: st, Auth: au, Domain: "desk.example", Secret: s.secret, Now: clk.Now, BaseURL: "http://desk.test"}
+	if with != nil {
+		with(&cfg)
+	}
+	h, err := web.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
