@@ -195,6 +195,9 @@ func (s *Server) formToken() string {
 }
 
 func (s *Server) formTokenOK(tok string) bool {
+	if len(tok) != 32 { // 24 bytes; the decoder would skip line breaks in a longer text
+		return false
+	}
 	raw, err := base64.RawURLEncoding.DecodeString(tok)
 	if err != nil || len(raw) != 24 {
 		return false

@@ -75,3 +75,32 @@ func FuzzSafeNext(f *testing.F) {
 		}
 	})
 }
+
+// A sign-in form token is accepted only as it was made: any other text, a changed byte or an
+// expired token is refused, and nothing panics.
+func FuzzFormToken(f *testing.F) {
+	now := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	s := &Server{cfg: Config{Secret: []byte("0123456789abcdef0123456789abcdef"), Now: func() time.Time { return now }}}
+	good := s.formToken()
+	f.Add(good)
+	f.Add("")
+	f.Add(good[:len(good)-1] + "A")
+	f.Fuzz(func(t *testing.T, tok string) {
+		if s.formTokenOK(tok) && tok != good {
+			t.Fatalf("accepted %q, which was never made", tok)
+		}
+	})
+}
+
+func TestFormTokenExpires(t *testing.T) {
+	now := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	s := &Server{cfg: Config{Secret: []byte("0123456789abcdef0123456789abcdef"), Now: func() time.Time { return now }}}
+	tok := s.formToken()
+	if !s.formTokenOK(tok) {
+		t.Fatal("a fresh token is refused")
+	}
+	now = now.Add(formTokenTTL + time.Second)
+	if s.formTokenOK(tok) {
+		t.Error("an expired token is accepted")
+	}
+}
