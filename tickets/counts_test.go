@@ -224,7 +224,7 @@ func TestCountViewsRandomWalk(t *testing.T) {
 		}
 		var all []tk
 		mails := 0
-		for step := range 120 {
+		for step := range 50 { // each step checks every view of two agents on two properties against its list
 			p := w.p
 			if rnd.Intn(4) == 0 {
 				p = w.other
