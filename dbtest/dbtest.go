@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -57,8 +58,28 @@ func Open(t testing.TB, e Engine) *db.DB {
 	return d
 }
 
+// sqliteDSN is a database file in a folder of the test's own. The folder is removed after the
+// database is closed (cleanups run last first), retrying for up to two seconds: a connection the
+// pool was still opening when it closed can create the -wal and -shm files after the folder was
+// listed, and t.TempDir's single RemoveAll then fails the test with "directory not empty".
 func sqliteDSN(t testing.TB) string {
-	return filepath.Join(t.TempDir(), "postdesk.db")
+	dir, err := os.MkdirTemp("", "postdesk-test-*")
+	if err != nil {
+		t.Fatalf("dbtest: %v", err)
+	}
+	t.Cleanup(func() {
+		var err error
+		for deadline := time.Now().Add(2 * time.Second); ; {
+			if err = os.RemoveAll(dir); err == nil || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if err != nil {
+			t.Errorf("dbtest: remove %s: %v", dir, err)
+		}
+	})
+	return filepath.Join(dir, "postdesk.db")
 }
 
 func postgresDSN(t testing.TB) string {
