@@ -25,6 +25,7 @@ func TestWebE2E(t *testing.T) {
 		t.Run("export download", env.testExport)
 		t.Run("bulk select all", env.testBulkSelectAll)
 		t.Run("live updates", env.testLive)
+		t.Run("two instances", env.testTwoInstances)
 		t.Run("collision", env.testCollision)
 		t.Run("keyboard", env.testKeyboard)
 		t.Run("security", env.testSecurity)
