@@ -36,8 +36,11 @@
     sessionStorage.setItem("pd-cursor:" + location.pathname + location.search, String(cursor));
   }
   function current() { return rows()[cursor]; }
+  body.classList.add("js");
   function updateCount() {
     var n = $$("#rows input[name=n]:checked").length;
+    var bulk = $("#bulk");
+    if (bulk) bulk.classList.toggle("selecting", n > 0);
     var out = $("#selected-count");
     if (out) out.textContent = n ? String(n) : "";
     var all = $("#select-all");
