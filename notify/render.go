@@ -103,6 +103,7 @@ func data(mc tickets.MailContext, domain string, to templates.Person) templates.
 	}
 	if mc.Actor != nil {
 		d.Actor = person(mc.Actor.Name, mc.Actor.Email)
+		d.AgentSignature = mc.Actor.Signature
 	}
 	if m := mc.Message; m != nil {
 		// Mail shows the reply as written; the quoted history is in the thread already.

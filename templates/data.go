@@ -9,14 +9,17 @@ import (
 type Data struct {
 	Property  Property
 	Ticket    Ticket
-	Message   Message  // the message that caused this mail (customer's message, agent's reply/note); zero when none
-	Recipient Person   // who this mail is for
-	Actor     Person   // who acted (the agent who replied, assigned, ...); zero when the customer/system
-	Note      bool     // for AgentCopy: the message is an internal note, never sent to the customer
-	FollowsUp int64    // for FollowUp: the closed ticket's number
-	Errors    []string // for CommandError: what went wrong, one line each
-	Commands  []string // for CommandError: the accepted commands, e.g. "#close", "#assign <agent email | department | me>"
-	Loop      Loop     // for LoopSuspected: whose mail is held, and why
+	Message   Message // the message that caused this mail (customer's message, agent's reply/note); zero when none
+	Recipient Person  // who this mail is for
+	Actor     Person  // who acted (the agent who replied, assigned, ...); zero when the customer/system
+	Note      bool    // for AgentCopy: the message is an internal note, never sent to the customer
+	// AgentSignature is the acting agent's own signature on the property ("" : the default, their
+	// name and the property's), under their messages to customers.
+	AgentSignature string
+	FollowsUp      int64    // for FollowUp: the closed ticket's number
+	Errors         []string // for CommandError: what went wrong, one line each
+	Commands       []string // for CommandError: the accepted commands, e.g. "#close", "#assign <agent email | department | me>"
+	Loop           Loop     // for LoopSuspected: whose mail is held, and why
 	// For SignInLink: the address that signs the recipient in (once), and for how many minutes it
 	// works (0: not said).
 	Link        string

@@ -286,3 +286,24 @@ func (s *Store) AgentProperties(ctx context.Context, email string) ([]Property, 
 	}
 	return ps, nil
 }
+
+// SetSignature sets the signature an agent's replies to the property's customers carry; "" goes
+// back to the default (their name and the property's). At most 1000 bytes on 8 lines.
+func (s *Store) SetSignature(ctx context.Context, propertyID int64, email, signature string) error {
+	sig := strings.TrimSpace(strings.ReplaceAll(strings.ToValidUTF8(signature, ""), "\r\n", "\n"))
+	if len(sig) > 1000 || strings.Count(sig, "\n") >= 8 {
+		return fmt.Errorf("tickets: %w: a signature is at most 1000 bytes on 8 lines", ErrInvalid)
+	}
+	var arg any
+	if sig != "" {
+		arg = sig
+	}
+	res, err := s.db.ExecContext(ctx, s.db.Rebind(s.qs.AgentSetSignature), arg, propertyID, normEmail(email))
+	if err != nil {
+		return fmt.Errorf("tickets: set signature: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("tickets: agent %s: %w", email, ErrNotFound)
+	}
+	return nil
+}

@@ -110,6 +110,9 @@ type Agent struct {
 	Name      string    `db:"name" json:"name"`
 	Role      string    `db:"role" json:"role,omitempty"`
 	CreatedAt time.Time `db:"created_at" json:"created_at"`
+	// Signature is the agent's own signature on the property read for ("": the default); only
+	// the mail context reads it.
+	Signature string `db:"signature" json:"-"`
 }
 
 // Department is a group of agents a ticket can be assigned to.

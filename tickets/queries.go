@@ -20,6 +20,7 @@ type queries struct {
 	AgentSetRole                string `query:"agent-set-role"`
 	AgentByEmail                string `query:"agent-by-email"`
 	AgentByID                   string `query:"agent-by-id"`
+	AgentSetSignature           string `query:"agent-set-signature"`
 	AgentsOfProperty            string `query:"agents-of-property"`
 	AgentOnProperty             string `query:"agent-on-property"`
 	AgentIDByEmail              string `query:"agent-id-by-email"`

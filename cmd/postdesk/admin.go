@@ -157,6 +157,7 @@ func agent(ctx context.Context, c *cli, args []string) error {
 	return sub(ctx, c, "agent", args, map[string]func(context.Context, *cli, []string) error{
 		"token":    agentToken,
 		"password": agentPassword,
+		"signature": agentSignature,
 		"add": func(ctx context.Context, c *cli, args []string) error {
 			var email, name, role *string
 			return c.withProperty(ctx, "agent add", args, nil, false, func(fs *flag.FlagSet) {

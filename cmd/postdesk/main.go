@@ -47,7 +47,7 @@ func commands() []command {
 	return []command{
 		{"serve", "run the daemon: SMTP/LMTP intake, IMAP polling, the HTTP API", serve},
 		{"property", "add | list | set: properties (brands, each with its own inbox)", property},
-		{"agent", "add | list | token | password: agents of a property, their API tokens, their web inbox password", agent},
+		{"agent", "add | list | token | password | signature: agents of a property, their API tokens, their web inbox password, their signature", agent},
 		{"department", "add | list: departments of a property", department},
 		{"tickets", "list | show | create | reply | note | assign | close | reopen | priority | tag | ...: work tickets", ticketsCmd},
 		{"templates", "render: print a sample of a mail postdesk sends", templatesCmd},

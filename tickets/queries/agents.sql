@@ -18,7 +18,8 @@ SELECT a.id, a.email, a.name, pa.role, a.created_at FROM agents a JOIN property_
 	WHERE pa.property_id = ? AND a.email = ?
 
 -- name: agent-by-id
-SELECT a.id, a.email, a.name, pa.role, a.created_at FROM agents a JOIN property_agents pa ON pa.agent_id = a.id
+SELECT a.id, a.email, a.name, pa.role, a.created_at, COALESCE(pa.signature, '') AS signature
+	FROM agents a JOIN property_agents pa ON pa.agent_id = a.id
 	WHERE pa.property_id = ? AND a.id = ?
 
 -- name: agents-of-property
@@ -83,3 +84,7 @@ SELECT a.id, a.email, a.name, pa.role, a.created_at FROM agents a
 -- The agents with one of two roles on any property, each once, with the first such property.
 SELECT a.email, a.name, MIN(pa.property_id) AS property_id FROM agents a
 	JOIN property_agents pa ON pa.agent_id = a.id WHERE pa.role IN (?, ?) GROUP BY a.email, a.name ORDER BY a.email
+
+-- name: agent-set-signature
+-- NULL: the default signature.
+UPDATE property_agents SET signature = ? WHERE property_id = ? AND agent_id IN (SELECT id FROM agents WHERE email = ?)
