@@ -7,7 +7,9 @@
 //     and a notification to the ticket's audience (assignee, or department members, or the
 //     property's default department, or else all its agents);
 //   - a customer replies, or reopens a ticket: a notification to the audience, saying which;
-//   - an agent replies: the reply to the customer and Cc, a copy to the other agents involved;
+//   - an agent replies (by mail, CLI, API or web inbox): the reply to the customer and Cc, and a
+//     copy to every other party concerned — the agents involved and the ticket's audience
+//     (tickets.MailContext.Parties); a note: the same copies, nothing to the customer;
 //   - an agent opens a ticket: the first message to the customer, a copy to the assignee or the
 //     department members;
 //   - a ticket is assigned: a notification to the new assignee or department members.
@@ -114,12 +116,12 @@ func (n *Notifier) OnChange(ctx context.Context, tx *sqlx.Tx, c tickets.Change) 
 		m.toAgents(templates.Reopened, mc.Audience)
 	case tickets.ChangeAgentReply:
 		m.toCustomer()
-		m.toAgents(templates.AgentCopy, mc.Involved)
+		m.toAgents(templates.AgentCopy, mc.Parties())
 	case tickets.ChangeAgentReplyDirect:
 		// The agent wrote to the customer directly: the customer has it; the others get a copy.
-		m.toAgents(templates.AgentCopy, mc.Involved)
+		m.toAgents(templates.AgentCopy, mc.Parties())
 	case tickets.ChangeAgentNote:
-		m.toAgents(templates.AgentCopy, union(mc.Involved, mc.Audience))
+		m.toAgents(templates.AgentCopy, mc.Parties())
 	case tickets.ChangeCommandError:
 		m.commandError()
 	case tickets.ChangeAgentCreated:
@@ -290,10 +292,7 @@ func union(as, bs []tickets.Agent) []tickets.Agent {
 // own reply token, so a reply by mail is known to be theirs.
 func (b *batch) toAgents(kind string, agents []tickets.Agent) {
 	for _, a := range agents {
-		if b.mc.Actor != nil && a.ID == b.mc.Actor.ID {
-			continue
-		}
-		if b.mc.Message != nil && strings.EqualFold(b.mc.Message.From, a.Email) {
+		if b.mc.SentBy(a) {
 			continue
 		}
 		b.queue(intent{Template: kind, ToName: a.Name, To: a.Email, AgentID: a.ID, Automatic: "auto-generated"}, "")

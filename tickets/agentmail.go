@@ -74,8 +74,13 @@ func (s *Store) deliverAgentMail(ctx context.Context, tx *sqlx.Tx, p Property, i
 	kind := agentMailKind(v.Outcome)
 	direction := v.Direction()
 	trimmed := m.Body
-	if direction == DirectionIn || kind == ChangeCommandError {
+	switch {
+	case direction == DirectionIn || kind == ChangeCommandError:
 		trimmed = in.Trimmed
+	case kind == ChangeAgentCommands:
+		// Commands only: what the agent wrote is the commands, stored as written — an empty text
+		// would show the whole quoted notification instead.
+		trimmed = commandLines(parsed.Commands)
 	}
 
 	d.MessageID, err = s.insertInbound(ctx, tx, p.ID, d.TicketID, a.ID, 0, in, direction, trimmed, key, dec.String(), now)
@@ -112,6 +117,15 @@ func (s *Store) deliverAgentMail(ctx context.Context, tx *sqlx.Tx, p Property, i
 		return Delivery{}, fmt.Errorf("tickets: after delivery: %w", err)
 	}
 	return d, nil
+}
+
+// commandLines is the command lines of a mail as the agent wrote them, one a line.
+func commandLines(cmds []mailcmd.Command) string {
+	lines := make([]string, 0, len(cmds))
+	for _, c := range cmds {
+		lines = append(lines, c.Line)
+	}
+	return strings.Join(lines, "\n")
 }
 
 // agentMailKind is the change an outcome of an agent's mail causes.

@@ -23,8 +23,8 @@ type MailContext struct {
 	// Audience is whom notifications about the ticket go to: its assignee; else the members of its
 	// department; else those of the property's default department; else all the property's agents.
 	Audience []Agent
-	// Involved is the agents who take part in the ticket (replied, or assigned): they get copies of
-	// agents' replies.
+	// Involved is the agents who take part in the ticket (replied, or assigned): with the
+	// Audience, they get copies of agents' replies and notes (see Parties).
 	Involved []Agent
 	// References is the ticket's Message-IDs, oldest first (the last 20), for References headers.
 	References []string

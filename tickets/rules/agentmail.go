@@ -10,7 +10,7 @@ import (
 //
 //   - answering their own copy (an agent-scoped reply token, or the Message-ID of a copy postdesk
 //     sent them) with the agent in From: it is the agent's reply, sent on to the customer and Cc,
-//     copied to the other agents involved, never back to its author;
+//     copied to the other agents involved and the ticket's audience, never back to its author;
 //   - commands at the top (#close, #assign …) run only with an agent-scoped token of that same
 //     agent (and, when required, an aligned DKIM signature); anything else never runs a command;
 //   - #note, or a reply of commands only, is an internal note: nothing goes to the customer;
