@@ -17,6 +17,7 @@ import (
 	"github.com/postdesk/postdesk/intake"
 	"github.com/postdesk/postdesk/mailer/compose"
 	"github.com/postdesk/postdesk/mailer/inbound"
+	"github.com/postdesk/postdesk/templates"
 	"github.com/postdesk/postdesk/threading"
 	"github.com/postdesk/postdesk/tickets"
 )
@@ -28,7 +29,6 @@ const (
 	maxFormName    = 200
 	maxFormSubject = 300
 	maxFormMessage = 32 << 10
-	formSubject    = "Message from the contact form"
 )
 
 type formBody struct {
@@ -165,7 +165,8 @@ func (s *Server) formMessage(p tickets.Property, b formBody) ([]byte, error) {
 	// post always opens a ticket of its own.
 	subject := threading.StripTags(b.Subject)
 	if subject == "" {
-		subject = formSubject
+		// In the property's language: the customer's acknowledgement and the agents' mail show it.
+		subject = templates.FormSubject(p.Locale)
 	}
 	raw, err := compose.Build(compose.Mail{
 		From:      mail.Address{Name: b.Name, Address: b.Email},

@@ -162,7 +162,7 @@ const maxMailedExport = tickets.MaxMailedExport
 // mailExport queues a mail to to with the export attached (notify.QueueExport).
 func (s *Server) mailExport(r *http.Request, c *call, to, filename string, count int, body []byte, now time.Time) (string, error) {
 	id, err := notify.QueueExport(r.Context(), s.store.DB(), notify.Export{Property: c.prop, Domain: s.cfg.Domain, By: c.agent.Email,
-		To: to, Filename: filename, Tickets: count, Body: body, Now: now})
+		ByName: c.agent.Name, To: to, Filename: filename, Tickets: count, Body: body, Now: now, Templates: s.cfg.Templates})
 	if err != nil {
 		return "", err
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/postdesk/postdesk/db"
 	"github.com/postdesk/postdesk/mailer/inbound"
+	"github.com/postdesk/postdesk/templates"
 	"github.com/postdesk/postdesk/tickets"
 )
 
@@ -41,6 +42,9 @@ type Config struct {
 	MaxUpload int64
 	// Now is the clock of the form's rate limit (default time.Now).
 	Now func() time.Time
+	// Templates renders the mails the API queues (an export) and knows the locales a property
+	// may have; nil: the built-in templates.
+	Templates *templates.Set
 }
 
 // Server is the HTTP API. It is an http.Handler, safe for concurrent use.

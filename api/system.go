@@ -3,15 +3,18 @@ package api
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/postdesk/postdesk/httpsafe"
+	"github.com/postdesk/postdesk/templates"
 	"github.com/postdesk/postdesk/tickets"
 )
 
 // The property's settings and the mail kept outside its tickets, for admins and owners.
 
 type propertyBody struct {
-	IgnoreListMail *bool `json:"ignore_list_mail"`
+	IgnoreListMail *bool   `json:"ignore_list_mail"`
+	Locale         *string `json:"locale"` // the language of the property's mails: a locale of the templates
 }
 
 // setProperty changes the settings given, and returns the property as it is then.
@@ -20,11 +23,25 @@ func (s *Server) setProperty(w http.ResponseWriter, r *http.Request, c *call) er
 	if err := decode(w, r, &b, maxJSONBody); err != nil {
 		return err
 	}
-	if b.IgnoreListMail == nil {
-		return invalid("ignore_list_mail", "nothing to change: ignore_list_mail is the setting")
+	if b.IgnoreListMail == nil && b.Locale == nil {
+		return invalid("ignore_list_mail", "nothing to change: the settings are ignore_list_mail and locale")
 	}
-	if err := s.store.SetIgnoreListMail(r.Context(), c.prop.ID, *b.IgnoreListMail); err != nil {
-		return err
+	if b.Locale != nil {
+		check := templates.CheckLocale
+		if s.cfg.Templates != nil {
+			check = s.cfg.Templates.CheckLocale
+		}
+		if err := check(*b.Locale); err != nil {
+			return apiErr(http.StatusUnprocessableEntity, codeInvalid, "locale", "%s", strings.TrimPrefix(err.Error(), "templates: "))
+		}
+		if err := s.store.SetLocale(r.Context(), c.prop.ID, *b.Locale); err != nil {
+			return err
+		}
+	}
+	if b.IgnoreListMail != nil {
+		if err := s.store.SetIgnoreListMail(r.Context(), c.prop.ID, *b.IgnoreListMail); err != nil {
+			return err
+		}
 	}
 	p, err := s.store.PropertyBySlug(r.Context(), c.prop.Slug)
 	if err != nil {

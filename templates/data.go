@@ -24,6 +24,15 @@ type Data struct {
 	// works (0: not said).
 	Link        string
 	LinkMinutes int
+	Export      ExportFile // for Export: the file attached
+}
+
+// ExportFile is the export of tickets an Export mail brings: Tickets tickets in the attached
+// file Filename, asked for by By.
+type ExportFile struct {
+	Tickets  int
+	Filename string
+	By       Person
 }
 
 // Loop is what a LoopSuspected notice says: Sender sent Count mails to the ticket within Minutes.
@@ -192,13 +201,19 @@ func Sample(kind string) Data {
 		d.Message = Message{}
 		d.Link = "https://desk.acme.example/login/Zq0x7CfLr2Wm9TbKd4PjVn8sHy1GaUe6Ro3Xi5Mw_Bk"
 		d.LinkMinutes = 15
+	case Export:
+		// About no ticket: Bob asked for an export mailed to Alice.
+		d.Ticket = Ticket{}
+		d.Message = Message{}
+		d.Export = ExportFile{Tickets: 42, Filename: "acme-support-tickets-2026-03-02.json", By: bob}
 	case CommandError:
 		assigned()
 		d.Actor = alice
 		d.Message = Message{}
+		// As mailcmd and tickets write them; Render translates them.
 		d.Errors = []string{
-			`unknown command "#clsoe"`,
-			`#assign: no agent or department named "hardwre"`,
+			`"#clsoe": unknown command #clsoe`,
+			`"#assign hardwre": no agent or department "hardwre" on this property`,
 		}
 		d.Commands = []string{
 			"#close",

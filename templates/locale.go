@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"fmt"
 	htmltemplate "html/template"
 	"strconv"
 	"strings"
@@ -196,4 +197,21 @@ func unixNewlines(s string) string {
 		return s
 	}
 	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
+}
+
+// CheckLocale reports whether postdesk has mail in locale, among the built-in Locales: the
+// locale itself or its base language ("fr-CA" is French). Otherwise it is an error that lists
+// the known locales.
+func CheckLocale(locale string) error { return checkLocale(locale, Locales()) }
+
+// CheckLocale is the package's CheckLocale among the locales of s (the override directory may
+// add some).
+func (s *Set) CheckLocale(locale string) error { return checkLocale(locale, s.Locales()) }
+
+func checkLocale(locale string, known []string) error {
+	l := normalizeLocale(locale)
+	if validLocale(l) && (contains(known, l) || contains(known, baseLanguage(l))) {
+		return nil
+	}
+	return fmt.Errorf("templates: unknown locale %q: postdesk has mail in %s", locale, strings.Join(known, ", "))
 }

@@ -54,6 +54,7 @@ const (
 	CommandError    = "command-error"   // to an agent: the commands at the top of their reply could not be run
 	LoopSuspected   = "loop-suspected"  // to the agents concerned and the admins: one address's mail on ticket #N is held as a loop
 	SignInLink      = "sign-in-link"    // to an agent: a one-time link that signs them in to the web inbox (automatic mail, about no ticket)
+	Export          = "export"          // to an agent: the export of tickets they asked for, attached (automatic mail, about no ticket)
 )
 
 // DefaultLocale is the locale used when no other matches.
@@ -64,12 +65,12 @@ var builtin embed.FS
 
 // Kinds lists every kind, in a stable order.
 func Kinds() []string {
-	return []string{Acknowledgement, NewTicket, CustomerReply, Reopened, FollowUp, AgentReply, AgentCopy, Assigned, CommandError, LoopSuspected, SignInLink}
+	return []string{Acknowledgement, NewTicket, CustomerReply, Reopened, FollowUp, AgentReply, AgentCopy, Assigned, CommandError, LoopSuspected, SignInLink, Export}
 }
 
 // AboutTicket reports whether mail of kind is about a ticket: its subject carries the ticket's
-// tag "[#N]". Only SignInLink is not: it is about the agent's account.
-func AboutTicket(kind string) bool { return kind != SignInLink }
+// tag "[#N]". SignInLink (about the agent's account) and Export (about many tickets) are not.
+func AboutTicket(kind string) bool { return kind != SignInLink && kind != Export }
 
 // Locales lists the built-in locales ("en", "es", "fr", "it").
 func Locales() []string { return []string{"en", "es", "fr", "it"} }
@@ -186,6 +187,9 @@ func (s *Set) Render(kind, locale string, d Data) (r Rendered, err error) {
 	if k == nil {
 		return Rendered{}, fmt.Errorf("templates: unknown kind %q", kind)
 	}
+	// The lines of a command-error mail are written in English where they are found.
+	d.Errors = translateAll(ls.name, d.Errors, TranslateNotice)
+	d.Commands = translateAll(ls.name, d.Commands, TranslateUsage)
 	return k.render(ls.name, d)
 }
 

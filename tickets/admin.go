@@ -24,7 +24,7 @@ type NewProperty struct {
 	Name         string
 	FromAddress  string
 	ReopenWindow time.Duration // 0: threading.DefaultReopenWindow
-	Locale       string        // "" : en
+	Locale       string        // "" : en; the caller checks it is a locale of its templates (templates.CheckLocale)
 	// IgnoreListMail: see Property.IgnoreListMail.
 	IgnoreListMail bool
 }
@@ -56,7 +56,7 @@ func (s *Store) CreateProperty(ctx context.Context, np NewProperty) (Property, e
 	if np.ReopenWindow < 0 {
 		return Property{}, fmt.Errorf("tickets: %w: reopen window must not be negative", ErrInvalid)
 	}
-	if np.Locale == "" {
+	if np.Locale = strings.TrimSpace(np.Locale); np.Locale == "" {
 		np.Locale = "en"
 	}
 	now := s.Now()
@@ -75,6 +75,19 @@ func (s *Store) CreateProperty(ctx context.Context, np NewProperty) (Property, e
 func (s *Store) SetIgnoreListMail(ctx context.Context, propertyID int64, ignore bool) error {
 	if err := s.db.Exec(ctx, nil, s.qs.PropertySetIgnoreListMail, ignore, propertyID); err != nil {
 		return fmt.Errorf("tickets: set ignore list mail: %w", err)
+	}
+	return nil
+}
+
+// SetLocale sets the language of the property's mails. The caller checks that its templates know
+// locale (templates.CheckLocale); the store only refuses an empty or multi-line one.
+func (s *Store) SetLocale(ctx context.Context, propertyID int64, locale string) error {
+	locale = strings.TrimSpace(locale)
+	if locale == "" || len(locale) > 35 || strings.ContainsAny(locale, " \t\r\n") {
+		return fmt.Errorf("tickets: %w: locale %q", ErrInvalid, locale)
+	}
+	if err := s.db.Exec(ctx, nil, s.qs.PropertySetLocale, locale, propertyID); err != nil {
+		return fmt.Errorf("tickets: set locale: %w", err)
 	}
 	return nil
 }

@@ -119,6 +119,7 @@ type queries struct {
 	PropertiesAll                string `query:"properties-all"`
 	PropertySetDefaultDepartment string `query:"property-set-default-department"`
 	PropertySetIgnoreListMail    string `query:"property-set-ignore-list-mail"`
+	PropertySetLocale            string `query:"property-set-locale"`
 	TicketNumberNext             string `query:"ticket-number-next"`
 	PropertyNextNumber           string `query:"property-next-number"`
 	SettingSecretInsert          string `query:"setting-secret-insert"`

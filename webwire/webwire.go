@@ -139,7 +139,11 @@ func (m Mail) SignInLink(ctx context.Context, p tickets.Property, to tickets.Add
 }
 
 func (m Mail) Export(ctx context.Context, p tickets.Property, by tickets.Agent, to, filename string, count int, body []byte) error {
-	_, err := notify.QueueExport(ctx, m.D, notify.Export{Property: p, Domain: m.Domain, By: by.Email, To: to, Filename: filename,
-		Tickets: count, Body: body, Now: m.Store.Now()})
+	e := notify.Export{Property: p, Domain: m.Domain, By: by.Email, ByName: by.Name, To: to, Filename: filename,
+		Tickets: count, Body: body, Now: m.Store.Now()}
+	if m.N != nil {
+		e.Templates = m.N.Templates()
+	}
+	_, err := notify.QueueExport(ctx, m.D, e)
 	return err
 }

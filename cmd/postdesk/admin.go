@@ -10,7 +10,9 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/postdesk/postdesk/config"
 	"github.com/postdesk/postdesk/intake"
+	"github.com/postdesk/postdesk/templates"
 	"github.com/postdesk/postdesk/threading"
 	"github.com/postdesk/postdesk/tickets"
 )
@@ -49,9 +51,9 @@ func propertyAdd(ctx context.Context, c *cli, args []string) error {
 	name := fs.String("name", "", "display name, used in the From of outgoing mail (required)")
 	from := fs.String("from", "", "the property's own support address (support@brand.example)")
 	window := fs.Duration("reopen-window", threading.DefaultReopenWindow, "a customer's answer within this time after closing reopens the ticket")
-	locale := fs.String("locale", "en", "language of the mails postdesk sends: en, fr, it, es")
+	locale := fs.String("locale", "en", localeUsage)
 	ignoreList := fs.Bool("ignore-list-mail", false, ignoreListUsage)
-	cfg, rest, err := c.load(fs, args, "domain")
+	cfg, rest, err := c.load(fs, args, "domain", "templates")
 	if err != nil {
 		return err
 	}
@@ -60,6 +62,9 @@ func propertyAdd(ctx context.Context, c *cli, args []string) error {
 	}
 	if *slug == "" || *name == "" {
 		return fmt.Errorf("%w: --slug and --name are required", errUsage)
+	}
+	if err := checkLocale(cfg, *locale); err != nil {
+		return err
 	}
 	d, s, err := c.open(ctx, cfg, nil)
 	if err != nil {
@@ -116,6 +121,21 @@ func propertyList(ctx context.Context, c *cli, args []string) error {
 	return w.Flush()
 }
 
+const localeUsage = "language of the mails postdesk sends: en, es, fr, it (or a regional form, fr-CA; or a locale of the templates folder)"
+
+// checkLocale refuses a locale postdesk has no mail in (exit status 2), naming the known ones:
+// the built-in locales and those of the templates folder.
+func checkLocale(cfg *config.Config, locale string) error {
+	set, err := templates.New(cfg.Templates)
+	if err != nil {
+		return err
+	}
+	if err := set.CheckLocale(locale); err != nil {
+		return fmt.Errorf("%w: --locale: %w", errUsage, err)
+	}
+	return nil
+}
+
 const ignoreListUsage = "treat mail that came through a mailing list (List-Id, List-Post, Precedence: list) as a robot's: no ticket, kept as system mail only"
 
 // propertySet changes a property's settings: only those given.
@@ -123,7 +143,8 @@ func propertySet(ctx context.Context, c *cli, args []string) error {
 	fs := c.flags("property set")
 	slug := fs.String("slug", "", "the property (required)")
 	ignoreList := fs.Bool("ignore-list-mail", false, ignoreListUsage)
-	cfg, rest, err := c.load(fs, args, "domain")
+	locale := fs.String("locale", "", localeUsage)
+	cfg, rest, err := c.load(fs, args, "domain", "templates")
 	if err != nil {
 		return err
 	}
@@ -132,8 +153,13 @@ func propertySet(ctx context.Context, c *cli, args []string) error {
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	if *slug == "" || !given["ignore-list-mail"] {
-		return fmt.Errorf("%w: postdesk property set --slug S --ignore-list-mail=true|false", errUsage)
+	if *slug == "" || (!given["ignore-list-mail"] && !given["locale"]) {
+		return fmt.Errorf("%w: postdesk property set --slug S [--ignore-list-mail=true|false] [--locale L]", errUsage)
+	}
+	if given["locale"] {
+		if err := checkLocale(cfg, *locale); err != nil {
+			return err
+		}
 	}
 	d, s, err := c.open(ctx, cfg, nil)
 	if err != nil {
@@ -144,7 +170,15 @@ func propertySet(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	return s.SetIgnoreListMail(ctx, p.ID, *ignoreList)
+	if given["locale"] {
+		if err := s.SetLocale(ctx, p.ID, *locale); err != nil {
+			return err
+		}
+	}
+	if given["ignore-list-mail"] {
+		return s.SetIgnoreListMail(ctx, p.ID, *ignoreList)
+	}
+	return nil
 }
 
 // multi is a repeatable string flag.

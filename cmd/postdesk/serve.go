@@ -345,7 +345,8 @@ func newHTTPAPI(h httpDeps) (*httpAPI, error) {
 	if err != nil {
 		return nil, fmt.Errorf("http: %w", err)
 	}
-	apiHandler := api.New(api.Config{Store: h.store, Domain: cfg.Domain, Deliver: receiver(h.pipeline), Kick: h.kick, Metrics: h.metrics.Handler(), Observe: h.metrics.ObserveHTTP, Log: h.log})
+	apiHandler := api.New(api.Config{Store: h.store, Domain: cfg.Domain, Deliver: receiver(h.pipeline), Kick: h.kick, Metrics: h.metrics.Handler(), Observe: h.metrics.ObserveHTTP, Log: h.log,
+		Templates: h.notifier.Templates()})
 	inbox, err := web.New(web.Config{
 		Store: h.store, Auth: webwire.Auth{A: h.auth}, Feed: webwire.Feed{F: h.feed}, Mail: webwire.Mail{N: h.notifier, D: h.d, Store: h.store, Domain: cfg.Domain},
 		BaseURL: webURL(cfg, ln.Addr().String()), Domain: cfg.Domain, Secret: h.secret, Secure: cfg.WebTLS, Kick: h.kick, Log: h.log,

@@ -45,3 +45,6 @@ SELECT value FROM settings WHERE name = 'server_secret'
 SELECT p.id, p.slug, p.name, p.from_address, p.reopen_window_secs, p.locale, p.acknowledge, p.ignore_list_mail, p.created_at
 	FROM properties p JOIN property_agents pa ON pa.property_id = p.id JOIN agents a ON a.id = pa.agent_id
 	WHERE a.email = ? ORDER BY p.slug
+
+-- name: property-set-locale
+UPDATE properties SET locale = ? WHERE id = ?
