@@ -15,6 +15,7 @@ import (
 type propertyBody struct {
 	IgnoreListMail *bool   `json:"ignore_list_mail"`
 	Locale         *string `json:"locale"` // the language of the property's mails: a locale of the templates
+	Acknowledge    *bool   `json:"acknowledge"`
 }
 
 // setProperty changes the settings given, and returns the property as it is then.
@@ -23,8 +24,13 @@ func (s *Server) setProperty(w http.ResponseWriter, r *http.Request, c *call) er
 	if err := decode(w, r, &b, maxJSONBody); err != nil {
 		return err
 	}
-	if b.IgnoreListMail == nil && b.Locale == nil {
-		return invalid("ignore_list_mail", "nothing to change: the settings are ignore_list_mail and locale")
+	if b.IgnoreListMail == nil && b.Locale == nil && b.Acknowledge == nil {
+		return invalid("ignore_list_mail", "nothing to change: the settings are ignore_list_mail, locale and acknowledge")
+	}
+	if b.Acknowledge != nil {
+		if err := s.store.SetAcknowledge(r.Context(), c.prop.ID, *b.Acknowledge); err != nil {
+			return err
+		}
 	}
 	if b.Locale != nil {
 		check := templates.CheckLocale

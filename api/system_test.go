@@ -84,5 +84,12 @@ func TestSetIgnoreListMail(t *testing.T) {
 		if r := e.do("GET", path, e.token["support"], nil); !strings.Contains(string(r.body), `"ignore_list_mail": true`) {
 			t.Fatalf("the property: %s", r.body)
 		}
+		r = e.do("PATCH", path, e.token["admin"], map[string]any{"acknowledge": false})
+		if r.status != http.StatusOK || !strings.Contains(string(r.body), `"acknowledge": false`) {
+			t.Fatalf("acknowledge off: %d %s", r.status, r.body)
+		}
+		if p, err := e.store.PropertyBySlug(context.Background(), "acme"); err != nil || p.Acknowledge {
+			t.Fatalf("acknowledge is still on: %+v %v", p, err)
+		}
 	})
 }

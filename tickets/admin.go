@@ -79,6 +79,14 @@ func (s *Store) SetIgnoreListMail(ctx context.Context, propertyID int64, ignore 
 	return nil
 }
 
+// SetAcknowledge turns the acknowledgement of a customer's new ticket on or off.
+func (s *Store) SetAcknowledge(ctx context.Context, propertyID int64, on bool) error {
+	if err := s.db.Exec(ctx, nil, s.qs.PropertySetAcknowledge, on, propertyID); err != nil {
+		return fmt.Errorf("tickets: set acknowledge: %w", err)
+	}
+	return nil
+}
+
 // SetLocale sets the language of the property's mails. The caller checks that its templates know
 // locale (templates.CheckLocale); the store only refuses an empty or multi-line one.
 func (s *Store) SetLocale(ctx context.Context, propertyID int64, locale string) error {

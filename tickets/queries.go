@@ -120,6 +120,7 @@ type queries struct {
 	PropertySetDefaultDepartment string `query:"property-set-default-department"`
 	PropertySetIgnoreListMail    string `query:"property-set-ignore-list-mail"`
 	PropertySetLocale            string `query:"property-set-locale"`
+	PropertySetAcknowledge       string `query:"property-set-acknowledge"`
 	TicketNumberNext             string `query:"ticket-number-next"`
 	PropertyNextNumber           string `query:"property-next-number"`
 	SettingSecretInsert          string `query:"setting-secret-insert"`

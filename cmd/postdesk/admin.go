@@ -136,6 +136,8 @@ func checkLocale(cfg *config.Config, locale string) error {
 	return nil
 }
 
+const acknowledgeUsage = "mail the customer an acknowledgement with their ticket number when their mail opens a ticket (default true)"
+
 const ignoreListUsage = "treat mail that came through a mailing list (List-Id, List-Post, Precedence: list) as a robot's: no ticket, kept as system mail only"
 
 // propertySet changes a property's settings: only those given.
@@ -144,6 +146,7 @@ func propertySet(ctx context.Context, c *cli, args []string) error {
 	slug := fs.String("slug", "", "the property (required)")
 	ignoreList := fs.Bool("ignore-list-mail", false, ignoreListUsage)
 	locale := fs.String("locale", "", localeUsage)
+	ack := fs.Bool("acknowledge", true, acknowledgeUsage)
 	cfg, rest, err := c.load(fs, args, "domain", "templates")
 	if err != nil {
 		return err
@@ -153,8 +156,8 @@ func propertySet(ctx context.Context, c *cli, args []string) error {
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	if *slug == "" || (!given["ignore-list-mail"] && !given["locale"]) {
-		return fmt.Errorf("%w: postdesk property set --slug S [--ignore-list-mail=true|false] [--locale L]", errUsage)
+	if *slug == "" || (!given["ignore-list-mail"] && !given["locale"] && !given["acknowledge"]) {
+		return fmt.Errorf("%w: postdesk property set --slug S [--ignore-list-mail=true|false] [--locale L] [--acknowledge=true|false]", errUsage)
 	}
 	if given["locale"] {
 		if err := checkLocale(cfg, *locale); err != nil {
@@ -175,6 +178,11 @@ func propertySet(ctx context.Context, c *cli, args []string) error {
 			return err
 		}
 	}
+	if given["acknowledge"] {
+		if err := s.SetAcknowledge(ctx, p.ID, *ack); err != nil {
+			return err
+		}
+	}
 	if given["ignore-list-mail"] {
 		return s.SetIgnoreListMail(ctx, p.ID, *ignoreList)
 	}
@@ -189,8 +197,8 @@ func (m *multi) Set(s string) error { *m = append(*m, s); return nil }
 
 func agent(ctx context.Context, c *cli, args []string) error {
 	return sub(ctx, c, "agent", args, map[string]func(context.Context, *cli, []string) error{
-		"token":    agentToken,
-		"password": agentPassword,
+		"token":     agentToken,
+		"password":  agentPassword,
 		"signature": agentSignature,
 		"add": func(ctx context.Context, c *cli, args []string) error {
 			var email, name, role *string

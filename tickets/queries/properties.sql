@@ -46,5 +46,8 @@ SELECT p.id, p.slug, p.name, p.from_address, p.reopen_window_secs, p.locale, p.a
 	FROM properties p JOIN property_agents pa ON pa.property_id = p.id JOIN agents a ON a.id = pa.agent_id
 	WHERE a.email = ? ORDER BY p.slug
 
+-- name: property-set-acknowledge
+UPDATE properties SET acknowledge = ? WHERE id = ?
+
 -- name: property-set-locale
 UPDATE properties SET locale = ? WHERE id = ?
