@@ -28,9 +28,14 @@ func TestListRewrittenFromAnswerGoesToTheSender(t *testing.T) {
 				t.Fatalf("customer %q %q, want zoe@z.example Zoe", tk.Customer, tk.CustomerName)
 			}
 			d.replyAs("alice", "Unplug it, please.\n")
-			// The answer to the sender is the only mail (nobody else is on the ticket).
-			if cust := to(d.newMail(1), "zoe@z.example"); len(cust) != 1 {
+			// The answer goes to the sender; the ticket went to every agent, so bob and carol
+			// get copies (every party but alice, who wrote it).
+			ms = d.newMail(3)
+			if cust := to(ms, "zoe@z.example"); len(cust) != 1 {
 				t.Fatal("the agent's answer did not go to the sender")
+			}
+			if len(to(ms, "bob@acme.example")) != 1 || len(to(ms, "carol@acme.example")) != 1 || len(to(ms, "alice@acme.example")) != 0 {
+				t.Fatalf("the copies of alice's answer: %v", ms)
 			}
 			d.quiet()
 			for _, m := range d.drained() {

@@ -245,7 +245,9 @@ func (env *webEnv) testCollision(t *testing.T) {
 	if st := submit(t, a, "send anyway", chromedp.Click(chromedp.ID("send-reply"))); st != 200 {
 		t.Errorf("send anyway: status %d", st)
 	}
-	m := env.waitMail(t, "the reply sent anyway", func(m relayed) bool { return strings.Contains(m.Text, draft) })
+	m := env.waitMail(t, "the reply sent anyway", func(m relayed) bool {
+		return strings.Contains(m.Text, draft) && slices.Contains(m.Rcpts, customer)
+	})
 	if !slices.Contains(m.Rcpts, customer) {
 		t.Errorf("the reply went to %v", m.Rcpts)
 	}

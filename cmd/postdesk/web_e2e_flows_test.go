@@ -224,7 +224,10 @@ func (env *webEnv) testReplyAndNote(t *testing.T) {
 		t.Fatalf("send a reply: status %d%s", st, pageState(tab))
 	}
 	step(t, tab, "the reply shows as sent", chromedp.WaitVisible(chromedp.CSS(`article.message.out`)))
-	m := env.waitMail(t, "the reply to the customer", func(m relayed) bool { return strings.Contains(m.Text, reply) })
+	// The customer's mail (the other agents get copies too).
+	m := env.waitMail(t, "the reply to the customer", func(m relayed) bool {
+		return strings.Contains(m.Text, reply) && slices.Contains(m.Rcpts, customer)
+	})
 	if !slices.Contains(m.Rcpts, customer) {
 		t.Errorf("the reply went to %v, want %s", m.Rcpts, customer)
 	}
