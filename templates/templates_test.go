@@ -15,8 +15,8 @@ import (
 
 func TestKindsAndLocales(t *testing.T) {
 	kinds := Kinds()
-	if len(kinds) != 11 {
-		t.Fatalf("Kinds() = %v, want 11 kinds", kinds)
+	if len(kinds) != 13 {
+		t.Fatalf("Kinds() = %v, want 13 kinds", kinds)
 	}
 	if len(slices.Compact(slices.Sorted(slices.Values(kinds)))) != 11 {
 		t.Errorf("Kinds() has duplicates: %v", kinds)
@@ -119,7 +119,7 @@ func TestEscaping(t *testing.T) {
 			if strings.Contains(r.HTML, "<script") || strings.Contains(r.HTML, "<b>bold") || strings.Contains(r.HTML, "<img") {
 				t.Errorf("%s %s: HTML holds unescaped user text:\n%s", loc, kind, r.HTML)
 			}
-			showsMessage := kind != Acknowledgement && kind != Assigned && kind != CommandError && kind != LoopSuspected && kind != SignInLink
+			showsMessage := kind != Acknowledgement && kind != Assigned && kind != CommandError && kind != LoopSuspected && kind != SignInLink && kind != SnoozeEnded && kind != ContactBouncing
 			if showsMessage || kind == CommandError || kind == LoopSuspected {
 				if !strings.Contains(r.HTML, "&lt;script&gt;") {
 					t.Errorf("%s %s: HTML lacks the escaped script", loc, kind)
