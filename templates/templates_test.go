@@ -18,7 +18,7 @@ func TestKindsAndLocales(t *testing.T) {
 	if len(kinds) != 13 {
 		t.Fatalf("Kinds() = %v, want 13 kinds", kinds)
 	}
-	if len(slices.Compact(slices.Sorted(slices.Values(kinds)))) != 11 {
+	if len(slices.Compact(slices.Sorted(slices.Values(kinds)))) != 13 {
 		t.Errorf("Kinds() has duplicates: %v", kinds)
 	}
 	if got := Locales(); !slices.Equal(got, []string{"en", "es", "fr", "it"}) {
