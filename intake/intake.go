@@ -55,10 +55,11 @@ type PostmasterSink interface {
 	KeepPostmasterMail(ctx context.Context, in tickets.Inbound, human bool) (stored bool, err error)
 }
 
-// BounceRecorder records that a mail postdesk sent bounced.
+// BounceRecorder records that a mail postdesk sent bounced: the mail with Message-ID messageID
+// failed (reason says for whom and why), and the addresses in hard, which bounced for good, are
+// marked bouncing — in one transaction, which tells the agents when the customer's address bounces.
 type BounceRecorder interface {
-	Bounced(ctx context.Context, propertyID int64, messageID, reason string) (ticketID int64, err error)
-	MarkBouncing(ctx context.Context, propertyID int64, emails []string) error
+	RecordBounce(ctx context.Context, propertyID int64, messageID, reason string, hard []string) error
 }
 
 // New returns a pipeline for mail addressed to domain (the forwarding domain).
@@ -171,11 +172,7 @@ func (p *Pipeline) bounced(ctx context.Context, prop tickets.Property, m *Messag
 	if reason == "" {
 		reason = m.Class.Reason
 	}
-	ticket, err := p.Bounces.Bounced(ctx, prop.ID, m.Class.OriginalMessageID, reason)
-	if err != nil || ticket == 0 {
-		return err
-	}
-	return p.Bounces.MarkBouncing(ctx, prop.ID, hard)
+	return p.Bounces.RecordBounce(ctx, prop.ID, m.Class.OriginalMessageID, reason, hard)
 }
 
 func (p *Pipeline) inbound(prop tickets.Property, rcpts []string, m *Message) tickets.Inbound {

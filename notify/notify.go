@@ -91,6 +91,9 @@ func New(store *tickets.Store, tpl *templates.Set, cfg Config) *Notifier {
 // OnChange implements tickets.Hook. It decides who gets mail and queues, for each recipient, the
 // mail rendered from the ticket as this change leaves it (render.go).
 func (n *Notifier) OnChange(ctx context.Context, tx *sqlx.Tx, c tickets.Change) error {
+	if c.Kind == tickets.ChangeSnoozeEnded || c.Kind == tickets.ChangeContactBouncing {
+		return n.away(ctx, tx, c) // to agents only (away.go)
+	}
 	if !c.Human {
 		return nil // never answer robots
 	}
@@ -136,20 +139,21 @@ func (n *Notifier) OnChange(ctx context.Context, tx *sqlx.Tx, c tickets.Change) 
 // intent is one mail a change causes: whom it is for and what to render. Its JSON is kept on the
 // outbox row (spec) as the record of why the mail was queued; the sender never reads it.
 type intent struct {
-	Kind      string          `json:"change"`
-	TicketID  int64           `json:"ticket"`
-	MessageID int64           `json:"message,omitempty"`
-	ActorID   int64           `json:"actor,omitempty"`
-	Template  string          `json:"template"`
-	ToName    string          `json:"to_name,omitempty"`
-	To        string          `json:"to"`
-	Cc        []string        `json:"cc,omitempty"`
-	AgentID   int64           `json:"agent,omitempty"` // the recipient agent, whose reply token goes in Reply-To
-	Automatic string          `json:"auto,omitempty"`
-	Errors    []string        `json:"errors,omitempty"`   // for a command-error mail
-	Files     bool            `json:"files,omitempty"`    // attach the message's attachments
-	KeepRaw   bool            `json:"keep_raw,omitempty"` // store the rendered mail on the message
-	Loop      *templates.Loop `json:"loop,omitempty"`     // for a loop notice
+	Kind      string            `json:"change"`
+	TicketID  int64             `json:"ticket"`
+	MessageID int64             `json:"message,omitempty"`
+	ActorID   int64             `json:"actor,omitempty"`
+	Template  string            `json:"template"`
+	ToName    string            `json:"to_name,omitempty"`
+	To        string            `json:"to"`
+	Cc        []string          `json:"cc,omitempty"`
+	AgentID   int64             `json:"agent,omitempty"` // the recipient agent, whose reply token goes in Reply-To
+	Automatic string            `json:"auto,omitempty"`
+	Errors    []string          `json:"errors,omitempty"`   // for a command-error mail
+	Files     bool              `json:"files,omitempty"`    // attach the message's attachments
+	KeepRaw   bool              `json:"keep_raw,omitempty"` // store the rendered mail on the message
+	Loop      *templates.Loop   `json:"loop,omitempty"`     // for a loop notice
+	Bounce    *templates.Bounce `json:"bounce,omitempty"`   // for a bounce notice
 }
 
 // batch queues the mails of one change; the first error stops it.

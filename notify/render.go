@@ -45,6 +45,9 @@ func (b *batch) render(in intent, messageID string) ([]byte, error) {
 	if in.Loop != nil {
 		d.Loop = *in.Loop
 	}
+	if in.Bounce != nil {
+		d.Bounce = *in.Bounce
+	}
 	r, err := b.n.tpl.Render(in.Template, p.Locale, d)
 	if err != nil {
 		return nil, fmt.Errorf("notify: render %s: %w: %w", in.Template, errRender, err)

@@ -385,25 +385,35 @@ func (q *Queue) SetRaw(ctx context.Context, tx *sqlx.Tx, id int64, raw []byte) e
 // Recording the same bounce again changes nothing.
 func (q *Queue) Bounced(ctx context.Context, propertyID int64, messageID, reason string) (ticketID int64, err error) {
 	err = q.db.Batch(ctx, func(tx *sqlx.Tx) error {
-		ctx := context.WithoutCancel(ctx) // a shared transaction (see db.Batch)
-		var rows []Mail
-		if err := q.db.Select(ctx, tx, &rows, q.qs.Bounced,
-			Failed, "bounced: "+reason, propertyID, messageID, Failed); err != nil {
-			return err
-		}
+		rows, err := q.BouncedIn(context.WithoutCancel(ctx), tx, propertyID, messageID, reason) // a shared transaction (see db.Batch)
 		for _, m := range rows {
-			if m.TicketID == nil {
-				continue
-			}
-			ticketID = *m.TicketID
-			if err := q.addEvent(ctx, tx, ticketID, event{"mail-bounced", fmt.Sprintf("%s mail %s to %s bounced: %s", m.Kind, m.MessageID, m.RcptList, reason)}); err != nil {
-				return err
+			if m.TicketID != nil {
+				ticketID = *m.TicketID
 			}
 		}
-		return nil
+		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("outbox: record bounce: %w", err)
+		return 0, err
 	}
 	return ticketID, nil
+}
+
+// BouncedIn is Bounced inside tx, for a caller that does more in the bounce's transaction (tell
+// the agents): it returns the rows it marked failed, none when the bounce was recorded before.
+func (q *Queue) BouncedIn(ctx context.Context, tx *sqlx.Tx, propertyID int64, messageID, reason string) ([]Mail, error) {
+	var rows []Mail
+	if err := q.db.Select(ctx, tx, &rows, q.qs.Bounced,
+		Failed, "bounced: "+reason, propertyID, messageID, Failed); err != nil {
+		return nil, fmt.Errorf("outbox: record bounce: %w", err)
+	}
+	for _, m := range rows {
+		if m.TicketID == nil {
+			continue
+		}
+		if err := q.addEvent(ctx, tx, *m.TicketID, event{"mail-bounced", fmt.Sprintf("%s mail %s to %s bounced: %s", m.Kind, m.MessageID, m.RcptList, reason)}); err != nil {
+			return nil, fmt.Errorf("outbox: record bounce: %w", err)
+		}
+	}
+	return rows, nil
 }

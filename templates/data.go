@@ -20,6 +20,7 @@ type Data struct {
 	Errors         []string // for CommandError: what went wrong, one line each
 	Commands       []string // for CommandError: the accepted commands, e.g. "#close", "#assign <agent email | department | me>"
 	Loop           Loop     // for LoopSuspected: whose mail is held, and why
+	Bounce         Bounce   // for ContactBouncing: which address bounced, and why
 	// For SignInLink: the address that signs the recipient in (once), and for how many minutes it
 	// works (0: not said).
 	Link        string
@@ -40,6 +41,12 @@ type Loop struct {
 	Sender  string
 	Count   int
 	Minutes int
+}
+
+// Bounce is what a ContactBouncing notice says: mail to Address bounced, the relay said Reason.
+type Bounce struct {
+	Address string
+	Reason  string
 }
 
 // Property is the brand a ticket belongs to.
@@ -195,6 +202,13 @@ func Sample(kind string) Data {
 		assigned()
 		d.Message = Message{}
 		d.Loop = Loop{Sender: "autoreply@customer.example", Count: 11, Minutes: 10}
+	case SnoozeEnded:
+		assigned()
+		d.Message = Message{}
+	case ContactBouncing:
+		assigned()
+		d.Message = Message{}
+		d.Bounce = Bounce{Address: ann.Email, Reason: "ann@customer.example 5.1.1 smtp; 550 5.1.1 User unknown"}
 	case SignInLink:
 		// About no ticket: the agent asked the web inbox for a link.
 		d.Ticket = Ticket{}

@@ -57,6 +57,12 @@ const (
 	Export          = "export"          // to an agent: the export of tickets they asked for, attached (automatic mail, about no ticket)
 )
 
+// Kinds of mail about what happened while the agents were away.
+const (
+	SnoozeEnded     = "snooze-ended"     // to the assignee or audience: the snooze of ticket #N ended, it is open again
+	ContactBouncing = "contact-bouncing" // to the assignee or audience: a mail to the customer of ticket #N bounced; the address is now bouncing
+)
+
 // DefaultLocale is the locale used when no other matches.
 const DefaultLocale = "en"
 
@@ -65,7 +71,7 @@ var builtin embed.FS
 
 // Kinds lists every kind, in a stable order.
 func Kinds() []string {
-	return []string{Acknowledgement, NewTicket, CustomerReply, Reopened, FollowUp, AgentReply, AgentCopy, Assigned, CommandError, LoopSuspected, SignInLink, Export}
+	return []string{Acknowledgement, NewTicket, CustomerReply, Reopened, FollowUp, AgentReply, AgentCopy, Assigned, CommandError, LoopSuspected, SignInLink, Export, SnoozeEnded, ContactBouncing}
 }
 
 // AboutTicket reports whether mail of kind is about a ticket: its subject carries the ticket's

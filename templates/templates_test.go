@@ -15,8 +15,8 @@ import (
 
 func TestKindsAndLocales(t *testing.T) {
 	kinds := Kinds()
-	if len(kinds) < 12 || !slices.Contains(kinds, Export) || !slices.Contains(kinds, SignInLink) {
-		t.Fatalf("Kinds() = %v, want at least the 12 kinds up to export", kinds)
+	if len(kinds) < 14 || !slices.Contains(kinds, Export) || !slices.Contains(kinds, SignInLink) || !slices.Contains(kinds, SnoozeEnded) || !slices.Contains(kinds, ContactBouncing) {
+		t.Fatalf("Kinds() = %v, want at least the 14 kinds up to contact-bouncing", kinds)
 	}
 	if len(slices.Compact(slices.Sorted(slices.Values(kinds)))) != len(kinds) {
 		t.Errorf("Kinds() has duplicates: %v", kinds)
@@ -119,7 +119,7 @@ func TestEscaping(t *testing.T) {
 			if strings.Contains(r.HTML, "<script") || strings.Contains(r.HTML, "<b>bold") || strings.Contains(r.HTML, "<img") {
 				t.Errorf("%s %s: HTML holds unescaped user text:\n%s", loc, kind, r.HTML)
 			}
-			showsMessage := kind != Acknowledgement && kind != Assigned && kind != CommandError && kind != LoopSuspected && kind != SignInLink && kind != Export
+			showsMessage := kind != Acknowledgement && kind != Assigned && kind != CommandError && kind != LoopSuspected && kind != SignInLink && kind != Export && kind != SnoozeEnded && kind != ContactBouncing
 			if showsMessage || kind == CommandError || kind == LoopSuspected {
 				if !strings.Contains(r.HTML, "&lt;script&gt;") {
 					t.Errorf("%s %s: HTML lacks the escaped script", loc, kind)

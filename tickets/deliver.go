@@ -107,6 +107,8 @@ type Change struct {
 	Received bool
 	// Errors is, for "command-error", what was wrong with an agent's commands by mail.
 	Errors []string
+	// Detail is, for "contact-bouncing", why the mail bounced (the relay's words).
+	Detail string
 }
 
 // DedupKey is what makes a delivery the same as an earlier one: the Message-ID, or a hash of the

@@ -61,7 +61,8 @@ type Woken struct {
 
 // WakeSnoozed returns to the open views every ticket whose snooze has ended — once, whichever
 // instance gets there first: the UPDATE claims the rows it changes. Call it periodically; a
-// restart loses nothing, the time is in the database.
+// restart loses nothing, the time is in the database. The hooks are told of each woken ticket
+// (ChangeSnoozeEnded) in the same transaction.
 func (s *Store) WakeSnoozed(ctx context.Context) ([]Woken, error) {
 	var woken []Woken
 	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
@@ -70,8 +71,21 @@ func (s *Store) WakeSnoozed(ctx context.Context) ([]Woken, error) {
 		if err := s.db.Select(ctx, tx, &woken, s.qs.TicketsWakeSnoozed, StatusOpen, now, now); err != nil {
 			return fmt.Errorf("tickets: wake snoozed: %w", err)
 		}
+		props := map[int64]Property{}
 		for _, w := range woken {
 			if err := s.addEvent(ctx, tx, w.TicketID, "woke", ActorSystem, "the snooze ended", now); err != nil {
+				return err
+			}
+			p, ok := props[w.PropertyID]
+			if !ok {
+				var err error
+				if p, err = s.propertyIn(ctx, tx, w.PropertyID); err != nil {
+					return err
+				}
+				props[w.PropertyID] = p
+			}
+			// The audience is told in this transaction: one mail per woken ticket, once.
+			if err := s.runHooks(ctx, tx, Change{Kind: ChangeSnoozeEnded, Property: p, TicketID: w.TicketID}); err != nil {
 				return err
 			}
 		}

@@ -307,9 +307,16 @@ func TestTwoAutoAcknowledgersStop(t *testing.T) {
 }
 
 // A bounce of postdesk's acknowledgement marks it failed on the ticket and the address as
-// bouncing; it opens no ticket, and no more automatic mail goes to that address.
+// bouncing; it opens no ticket, the ticket's audience is told once, and no more automatic mail
+// goes to that address.
 func TestBounceOfOurMail(t *testing.T) {
-	d := newDesk(t, dbtest.Engines()[0].DSN(t))
+	for _, e := range dbtest.Engines() {
+		t.Run(e.Name, func(t *testing.T) { bounceOfOurMail(t, e.DSN(t)) })
+	}
+}
+
+func bounceOfOurMail(t *testing.T, dsn string) {
+	d := newDesk(t, dsn)
 	d.customerMail("From: ann@customer.example\nTo: support@acme.example\nSubject: Hello\nMessage-ID: <h1@customer.example>\n\nHi.\n")
 	ack := to(d.sent(4), "ann@customer.example")[0]
 	ackID := strings.Trim(ack.h.Get("Message-Id"), "<>")
@@ -327,16 +334,47 @@ func TestBounceOfOurMail(t *testing.T) {
 	if !strings.Contains(out, `"mail-bounced"`) || !strings.Contains(out, "5.1.1") || !strings.Contains(out, `"kind": "bounce"`) {
 		t.Fatalf("ticket after the bounce:\n%s", out)
 	}
+	if od, err := db.Open(context.Background(), d.dsn); err != nil {
+		t.Fatal(err)
+	} else {
+		var bouncing bool
+		err := od.Get(context.Background(), nil, &bouncing, od.Rebind("SELECT bouncing FROM contacts WHERE email = ?"), "ann@customer.example")
+		od.Close()
+		if err != nil || !bouncing {
+			t.Fatalf("the contact is not bouncing after the bounce (%v)", err)
+		}
+	}
 	if list := must(t, d.dsn, "tickets", "list", "--property", "acme", "--status", "all", "--json"); strings.Count(list, `"number"`) != 1 {
 		t.Fatalf("the bounce opened a ticket:\n%s", list)
 	}
+	// The ticket's audience (all three agents: it is unassigned) is told, once each, by automatic
+	// mail; nothing goes back to the robot or to the bouncing address.
+	notices := d.sent(7)[4:]
+	for _, a := range []string{"alice", "bob", "carol"} {
+		got := to(notices, a+"@acme.example")
+		if len(got) != 1 {
+			t.Fatalf("%s got %d bounce notices, want 1", a, len(got))
+		}
+		h := got[0].h
+		if subj := h.Get("Subject"); subj != "[#1] Mail to the customer bounced: Hello" {
+			t.Errorf("notice subject %q", subj)
+		}
+		body := strings.ReplaceAll(strings.ReplaceAll(got[0].raw, "=\r\n", ""), "=\n", "") // quoted-printable soft breaks
+		if h.Get("Auto-Submitted") != "auto-generated" || !strings.Contains(body, "5.1.1") || !strings.Contains(body, "is now marked as bouncing") {
+			t.Errorf("notice to %s:\n%s", a, got[0].raw)
+		}
+	}
+	// The same bounce again changes nothing and tells nobody.
+	if err := sendMail(t, d.smtp, "", []string{"acme@desk.example"}, strings.Replace(bounce, "<b1@mx", "<b2@mx", 1)); err != nil {
+		t.Fatal(err)
+	}
 	// Ann writes again: agents hear of it, but no acknowledgement goes to a bouncing address.
 	d.customerMail("From: ann@customer.example\nTo: support@acme.example\nSubject: Other\nMessage-ID: <h2@customer.example>\n\nAgain.\n")
-	d.sent(7)
-	if got := d.drained(); len(got) != 7 {
-		t.Fatalf("%d mails in all, want the first 4 and the 3 notifications of the second mail", len(got))
+	d.sent(10)
+	if got := d.drained(); len(got) != 10 {
+		t.Fatalf("%d mails in all, want the first 4, the 3 bounce notices and the 3 notifications of the second mail", len(got))
 	}
-	if n := len(to(d.sent(7), "ann@customer.example")); n != 1 {
+	if n := len(to(d.sent(10), "ann@customer.example")); n != 1 {
 		t.Fatalf("%d mails to the bouncing address, want only the first acknowledgement", n)
 	}
 	if out := must(t, d.dsn, "tickets", "show", "--property", "acme", "2"); !strings.Contains(out, "Again.") {

@@ -35,16 +35,6 @@ import (
 	"github.com/postdesk/postdesk/webwire"
 )
 
-// bounces records bounces of postdesk's mail in the outbox and on the contact.
-type bounces struct {
-	*outbox.Queue
-	s *tickets.Store
-}
-
-func (b bounces) MarkBouncing(ctx context.Context, propertyID int64, emails []string) error {
-	return b.s.MarkContactsBouncing(ctx, propertyID, emails)
-}
-
 // postmaster keeps mail to postmaster@ and forwards it to the admins, in one transaction.
 type postmaster struct {
 	s *tickets.Store
