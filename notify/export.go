@@ -62,8 +62,8 @@ func QueueExport(ctx context.Context, d *db.DB, e Export) (string, error) {
 		Automatic: "auto-generated",
 		Loop:      "export",
 		Text:      r.Text, HTML: r.HTML,
-		Files:     []compose.File{{Filename: e.Filename, ContentType: "application/json; charset=utf-8", Data: e.Body}},
-		Date:      e.Now,
+		Files: []compose.File{{Filename: e.Filename, ContentType: "application/json; charset=utf-8", Data: e.Body}},
+		Date:  e.Now,
 	})
 	if err != nil {
 		return "", fmt.Errorf("notify: export mail: %w", err)
