@@ -74,4 +74,3 @@ func TestEventStreamCarriesChangesAndEndsWithTheSession(t *testing.T) {
 		}
 	})
 }
-
