@@ -196,18 +196,3 @@ func (s *Store) SetRaw(ctx context.Context, tx *sqlx.Tx, messageID int64, raw []
 	}
 	return nil
 }
-
-// MarkContactsBouncing flags addresses of a property's contacts as bouncing.
-func (s *Store) MarkContactsBouncing(ctx context.Context, propertyID int64, emails []string) error {
-	if len(emails) == 0 {
-		return nil
-	}
-	return s.db.Tx(ctx, func(tx *sqlx.Tx) error {
-		for _, e := range emails {
-			if err := s.MarkBouncing(ctx, tx, propertyID, e); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
