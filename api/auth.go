@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/postdesk/postdesk/tickets"
@@ -36,7 +35,7 @@ func (s *Server) agent(h agentHandler) http.HandlerFunc {
 }
 
 // rank orders roles: support < manager < admin < owner; -1 for anything else.
-func rank(role string) int { return slices.Index(tickets.Roles, role) }
+func rank(role string) int { return tickets.RoleRank(role) }
 
 // authorize checks the bearer token, that it belongs to the property of the path, and that the
 // agent's role on it is at least minRole. A token of another property gets 404, exactly like a

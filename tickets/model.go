@@ -4,6 +4,7 @@ package tickets
 
 import (
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/postdesk/postdesk/tickets/rules"
@@ -31,6 +32,9 @@ const (
 
 // Roles of an agent on a property, weakest first.
 var Roles = []string{"support", "manager", "admin", "owner"}
+
+// RoleRank orders roles: support < manager < admin < owner; -1 for anything else.
+func RoleRank(role string) int { return slices.Index(Roles, role) }
 
 // Priorities, lowest first (the rule's list: see rules.Priorities).
 var Priorities = rules.Priorities

@@ -35,16 +35,8 @@ type call struct {
 func (c *call) base() string { return "/p/" + c.prop.Slug }
 
 // can tells whether the agent's role on the property is at least min.
-func (c *call) can(min string) bool { return rank(c.role) >= rank(min) }
+func (c *call) can(min string) bool { return tickets.RoleRank(c.role) >= tickets.RoleRank(min) }
 
-func rank(role string) int {
-	for i, r := range tickets.Roles {
-		if r == role {
-			return i
-		}
-	}
-	return -1
-}
 
 // handler is a page of a property: it returns its error, which becomes an error page.
 type handler func(w http.ResponseWriter, r *http.Request, c *call) error
