@@ -37,7 +37,6 @@ func (c *call) base() string { return "/p/" + c.prop.Slug }
 // can tells whether the agent's role on the property is at least min.
 func (c *call) can(min string) bool { return tickets.RoleRank(c.role) >= tickets.RoleRank(min) }
 
-
 // handler is a page of a property: it returns its error, which becomes an error page.
 type handler func(w http.ResponseWriter, r *http.Request, c *call) error
 
