@@ -73,9 +73,13 @@ func (d *DB) leadBatch() {
 	c.mu.Unlock()
 
 	d.runBatch(batch)
+	// The slots share the queue's array: cleared, the batch's work (attachment bytes, say) is not
+	// kept alive by it.
+	clear(batch)
 
 	c.mu.Lock()
 	if len(c.pending) == 0 {
+		c.pending = nil // a fresh array next time, not the tail of this one
 		c.leading = false
 		c.mu.Unlock()
 		return
