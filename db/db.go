@@ -8,11 +8,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -171,6 +173,36 @@ func (d *DB) Tx(ctx context.Context, fn func(*sqlx.Tx) error) error {
 		return fmt.Errorf("db: commit: %w", err)
 	}
 	return nil
+}
+
+// IsRetryable reports whether err is PostgreSQL's answer to a deadlock (40P01) or a serialization
+// failure (40001): the transaction was rolled back whole, and running it again may succeed.
+func IsRetryable(err error) bool {
+	var pe *pq.Error
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
+}
+
+// txAttempts bounds TxRetry.
+const txAttempts = 4
+
+// TxRetry is Tx for work that may be run more than once — fn resets whatever it gathers at its
+// start and has no effect outside the transaction. A transaction PostgreSQL rolled back to break
+// a deadlock is run again, a few times, after a short random pause. Statements that change many
+// tickets at once use it: the triggers counting tickets lock counter rows in the order the rows
+// come, so two such transactions can deadlock; neither is lost.
+func (d *DB) TxRetry(ctx context.Context, fn func(*sqlx.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := d.Tx(ctx, fn)
+		if err == nil || !IsRetryable(err) || attempt == txAttempts {
+			return err
+		}
+		pause := time.Duration(1+rand.IntN(10*attempt)) * time.Millisecond
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(pause):
+		}
+	}
 }
 
 // IsUniqueViolation reports whether err is a unique-constraint violation on either engine.

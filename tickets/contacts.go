@@ -182,7 +182,7 @@ func (s *Store) Block(ctx context.Context, p Property, domain, email string, act
 		return BlockResult{}, err
 	}
 	var res BlockResult
-	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+	err := s.db.TxRetry(ctx, func(tx *sqlx.Tx) error {
 		res = BlockResult{}
 		now := s.Now()
 		var contactID int64

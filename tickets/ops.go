@@ -65,7 +65,7 @@ type Woken struct {
 // (ChangeSnoozeEnded) in the same transaction.
 func (s *Store) WakeSnoozed(ctx context.Context) ([]Woken, error) {
 	var woken []Woken
-	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+	err := s.db.TxRetry(ctx, func(tx *sqlx.Tx) error {
 		woken = nil
 		now := s.Now()
 		if err := s.db.Select(ctx, tx, &woken, s.qs.TicketsWakeSnoozed, StatusOpen, now, now); err != nil {
