@@ -41,6 +41,8 @@ type Config struct {
 	RelayPasswordEnv string `toml:"relay_password_env" help:"name of the environment variable holding the relay password"`
 	RelayCAFile      string `toml:"relay_ca_file" help:"PEM file of the CA certificates to trust for the relay's TLS certificate (default: the system's)"`
 	RelayTLSInsecure bool   `toml:"relay_tls_insecure" help:"accept any relay certificate (a self-signed relay on a trusted network only)"`
+	RelayAuth        string `toml:"relay_auth" help:"relay AUTH: password (relay_user and relay_password_env) or oauth2 (relay_user signed in with relay_oauth_provider: postdesk relay signin)"`
+	RelayOAuth       string `toml:"relay_oauth_provider" help:"with relay_auth = oauth2: google or microsoft"`
 	OutboxWorkers    int64  `toml:"outbox_workers" help:"concurrent deliveries to the relay"`
 	Templates        string `toml:"templates" help:"folder of template overrides (<locale>/<kind>.{subject,text,html}.tmpl)"`
 	AutoPerHour      int64  `toml:"auto_per_hour" help:"most automatic mails to one customer address per hour (loop breaker)"`
@@ -50,6 +52,9 @@ type Config struct {
 	Postmaster      string        `toml:"postmaster" help:"property (slug) that receives mail to postmaster@DOMAIN as tickets; empty: it is kept and forwarded to the admins"`
 	LoopMax         int64         `toml:"loop_max" help:"mails one address may send on one ticket within loop_window before its mail there is held as a suspected loop (0: 10)"`
 	LoopWindow      time.Duration `toml:"loop_window" help:"the window of loop_max (0: 10m)"`
+
+	// OAuth holds the apps registered with Google and Microsoft (see oauth.go).
+	OAuth OAuth `toml:"oauth"`
 }
 
 // Defaults is the zero-configuration setup.
@@ -67,6 +72,7 @@ func Defaults() Config {
 		OutboxWorkers:   8,
 		AutoPerHour:     10,
 		DeliveryTimeout: 30 * time.Second,
+		OAuth:           defaultOAuth(),
 	}
 }
 
@@ -132,23 +138,35 @@ func (c *Config) validate() error {
 	if c.RelayCAFile != "" && c.RelayTLSInsecure {
 		return errors.New("config: relay_ca_file and relay_tls_insecure exclude each other")
 	}
-	return nil
+	return c.validateOAuth()
 }
 
-// fields walks the settable fields with their keys.
+// fields walks the settable fields with their keys; a table's keys are dotted
+// ("oauth.google.client_id").
 func (c *Config) fields(fn func(key, help string, v reflect.Value)) {
-	rv := reflect.ValueOf(c).Elem()
+	walkFields(reflect.ValueOf(c).Elem(), "", fn)
+}
+
+func walkFields(rv reflect.Value, prefix string, fn func(key, help string, v reflect.Value)) {
 	rt := rv.Type()
 	for i := range rt.NumField() {
 		f := rt.Field(i)
-		fn(f.Tag.Get("toml"), f.Tag.Get("help"), rv.Field(i))
+		key := prefix + f.Tag.Get("toml")
+		if f.Type.Kind() == reflect.Struct {
+			walkFields(rv.Field(i), key+".", fn)
+			continue
+		}
+		fn(key, f.Tag.Get("help"), rv.Field(i))
 	}
 }
+
+// envName is the variable of a key: POSTDESK_OAUTH_GOOGLE_CLIENT_ID for oauth.google.client_id.
+func envName(key string) string { return EnvPrefix + strings.ToUpper(strings.ReplaceAll(key, ".", "_")) }
 
 func (c *Config) fromEnv(env func(string) string) error {
 	var err error
 	c.fields(func(key, _ string, v reflect.Value) {
-		name := EnvPrefix + strings.ToUpper(key)
+		name := envName(key)
 		s := env(name)
 		if s == "" || err != nil {
 			return
@@ -210,7 +228,7 @@ func (c *Config) bindFlags(fs *flag.FlagSet, keys []string) {
 	}
 	c.fields(func(key, help string, v reflect.Value) {
 		if len(keys) == 0 || want[key] {
-			fs.Var(value{v: v, secret: key == "db"}, strings.ReplaceAll(key, "_", "-"), help+" (env "+EnvPrefix+strings.ToUpper(key)+")")
+			fs.Var(value{v: v, secret: key == "db" || strings.HasSuffix(key, "client_secret")}, strings.NewReplacer("_", "-", ".", "-").Replace(key), help+" (env "+envName(key)+")")
 		}
 	})
 }
