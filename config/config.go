@@ -161,7 +161,9 @@ func walkFields(rv reflect.Value, prefix string, fn func(key, help string, v ref
 }
 
 // envName is the variable of a key: POSTDESK_OAUTH_GOOGLE_CLIENT_ID for oauth.google.client_id.
-func envName(key string) string { return EnvPrefix + strings.ToUpper(strings.ReplaceAll(key, ".", "_")) }
+func envName(key string) string {
+	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+}
 
 func (c *Config) fromEnv(env func(string) string) error {
 	var err error
