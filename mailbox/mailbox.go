@@ -102,7 +102,16 @@ type Mailbox struct {
 	LeaseOwner  string     `db:"lease_owner"`
 	LeaseUntil  *time.Time `db:"lease_until"`
 	CreatedAt   time.Time  `db:"created_at"`
+	// GrantID is the OAuth2 grant the mailbox logs in with (nil: its password); OAuthProvider,
+	// OAuthUser and SignInNeededAt are the grant's.
+	GrantID        *int64     `db:"oauth_grant_id"`
+	OAuthProvider  string     `db:"oauth_provider"`
+	OAuthUser      string     `db:"oauth_user"`
+	SignInNeededAt *time.Time `db:"signin_needed_at"`
 }
+
+// OAuth reports whether the mailbox logs in with an OAuth2 grant.
+func (m Mailbox) OAuth() bool { return m.GrantID != nil }
 
 // After returns the parsed after-action (a stored one is always valid).
 func (m Mailbox) After() After {
@@ -127,7 +136,11 @@ type New struct {
 	TLS        string // "": implicit
 	Username   string
 	Password   string
-	Folder     string // "": INBOX
+	// OAuth: the mailbox logs in with GrantID's access token (SASL XOAUTH2 or OAUTHBEARER) as
+	// Username, and has no password. GrantID is set before Add.
+	OAuth   bool
+	GrantID int64
+	Folder  string // "": INBOX
 	After      string // "": seen
 	// Since, when set, imports the mail already there that was received on or after it; by default
 	// only mail arriving after the first poll is imported.
@@ -159,7 +172,10 @@ func (n *New) Normalise() error {
 	if n.Username == "" || strings.ContainsAny(n.Username, "\r\n\x00") {
 		return fmt.Errorf("%w: user name must be one non-empty line", ErrInvalid)
 	}
-	if n.Password == "" || strings.ContainsAny(n.Password, "\r\n\x00") {
+	switch {
+	case n.OAuth && n.Password != "":
+		return fmt.Errorf("%w: a mailbox signed in with OAuth2 has no password", ErrInvalid)
+	case !n.OAuth && (n.Password == "" || strings.ContainsAny(n.Password, "\r\n\x00")):
 		return fmt.Errorf("%w: password must be one non-empty line", ErrInvalid)
 	}
 	n.Folder = strings.TrimSpace(n.Folder)

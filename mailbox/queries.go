@@ -25,6 +25,13 @@ type queries struct {
 	Advance              string `query:"mailbox-advance"`
 	Polled               string `query:"mailbox-polled"`
 	PolledBacklogUnknown string `query:"mailbox-polled-backlog-unknown"`
+	OfGrant              string `query:"mailboxes-of-grant"`
+	GrantSave            string `query:"grant-save"`
+	GrantByID            string `query:"grant-by-id"`
+	GrantByAccount       string `query:"grant-by-account"`
+	GrantsAll            string `query:"grants-all"`
+	GrantRotate          string `query:"grant-rotate"`
+	GrantSignInNeeded    string `query:"grant-signin-needed"`
 }
 
 func loadQueries(files fs.FS, dialect db.Dialect) (queries, error) {

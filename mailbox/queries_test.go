@@ -33,7 +33,11 @@ func TestABrokenQueryFailsTheStoreAtStart(t *testing.T) {
 		if broken == string(b) {
 			t.Fatal("the statement to break is not there")
 		}
-		files := fstest.MapFS{"queries/mailboxes.sql": &fstest.MapFile{Data: []byte(broken)}}
+		grants, err := fs.ReadFile(queryFiles, "queries/oauth.sql")
+		if err != nil {
+			t.Fatal(err)
+		}
+		files := fstest.MapFS{"queries/mailboxes.sql": &fstest.MapFile{Data: []byte(broken)}, "queries/oauth.sql": &fstest.MapFile{Data: grants}}
 		_, err = openStore(context.Background(), d, files, []byte("a server secret of enough length"))
 		if err == nil || !strings.Contains(err.Error(), `"mailbox-release"`) {
 			t.Fatalf("open with a broken statement = %v, want an error naming mailbox-release", err)

@@ -17,6 +17,8 @@ type Store struct {
 	key []byte
 	now func() time.Time
 	qs  queries
+	// signInNeeded tells the admins when a grant starts needing sign-in (WithSignInNeeded).
+	signInNeeded SignInNeededFunc
 }
 
 // Option configures a Store.
@@ -78,9 +80,17 @@ func (s *Store) Add(ctx context.Context, n New) (Mailbox, error) {
 	if n.PropertyID == 0 {
 		return Mailbox{}, fmt.Errorf("%w: no property", ErrInvalid)
 	}
-	sealed, err := seal(s.key, []byte(n.Password), aad(n.Host, n.Username))
-	if err != nil {
-		return Mailbox{}, err
+	sealed, grant := []byte{}, (*int64)(nil)
+	if n.OAuth {
+		if n.GrantID == 0 {
+			return Mailbox{}, fmt.Errorf("%w: no OAuth2 grant", ErrInvalid)
+		}
+		grant = &n.GrantID
+	} else {
+		var err error
+		if sealed, err = seal(s.key, []byte(n.Password), aad(n.Host, n.Username)); err != nil {
+			return Mailbox{}, err
+		}
 	}
 	var since *time.Time
 	if n.Since != nil {
@@ -88,9 +98,9 @@ func (s *Store) Add(ctx context.Context, n New) (Mailbox, error) {
 		since = &t
 	}
 	var id int64
-	err = s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
 		return s.db.Get(ctx, tx, &id, s.qs.Insert,
-			n.PropertyID, n.Host, n.Port, n.TLS, n.Username, sealed, n.Folder, n.After, since, s.Now())
+			n.PropertyID, n.Host, n.Port, n.TLS, n.Username, sealed, n.Folder, n.After, since, s.Now(), grant)
 	})
 	if db.IsUniqueViolation(err) {
 		return Mailbox{}, fmt.Errorf("%w: %s@%s/%s is already polled for this property", ErrExists, n.Username, n.Host, n.Folder)
@@ -130,7 +140,7 @@ func (s *Store) List(ctx context.Context, propertyID int64) ([]Mailbox, error) {
 }
 
 func (m Mailbox) utc() Mailbox {
-	for _, t := range []*time.Time{m.Since, m.LastPollAt, m.LeaseUntil, &m.CreatedAt} {
+	for _, t := range []*time.Time{m.Since, m.LastPollAt, m.LeaseUntil, &m.CreatedAt, m.SignInNeededAt} {
 		if t != nil {
 			*t = t.UTC()
 		}

@@ -1,26 +1,29 @@
 -- IMAP mailboxes polled for a property, and the lease that lets one instance poll each.
 
 -- name: mailbox-insert
-INSERT INTO mailboxes (property_id, host, port, tls_mode, username, secret, folder, after_action, since_at, created_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+INSERT INTO mailboxes (property_id, host, port, tls_mode, username, secret, folder, after_action, since_at, created_at, oauth_grant_id)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
 
 -- name: mailbox-by-id
 SELECT m.id, m.property_id, p.slug AS property, m.host, m.port, m.tls_mode, m.username, m.secret,
 	m.folder, m.after_action, m.since_at, m.uidvalidity, m.last_uid, m.scan_until, m.imported, m.backlog,
-	m.last_poll_at, m.last_error, m.lease_owner, m.lease_until, m.created_at
-	FROM mailboxes m JOIN properties p ON p.id = m.property_id WHERE m.id = ?
+	m.last_poll_at, m.last_error, m.lease_owner, m.lease_until, m.created_at,
+	m.oauth_grant_id, COALESCE(g.provider, '') AS oauth_provider, COALESCE(g.username, '') AS oauth_user, g.signin_needed_at
+	FROM mailboxes m JOIN properties p ON p.id = m.property_id LEFT JOIN oauth_grants g ON g.id = m.oauth_grant_id WHERE m.id = ?
 
 -- name: mailboxes-all
 SELECT m.id, m.property_id, p.slug AS property, m.host, m.port, m.tls_mode, m.username, m.secret,
 	m.folder, m.after_action, m.since_at, m.uidvalidity, m.last_uid, m.scan_until, m.imported, m.backlog,
-	m.last_poll_at, m.last_error, m.lease_owner, m.lease_until, m.created_at
-	FROM mailboxes m JOIN properties p ON p.id = m.property_id ORDER BY m.id
+	m.last_poll_at, m.last_error, m.lease_owner, m.lease_until, m.created_at,
+	m.oauth_grant_id, COALESCE(g.provider, '') AS oauth_provider, COALESCE(g.username, '') AS oauth_user, g.signin_needed_at
+	FROM mailboxes m JOIN properties p ON p.id = m.property_id LEFT JOIN oauth_grants g ON g.id = m.oauth_grant_id ORDER BY m.id
 
 -- name: mailboxes-of-property
 SELECT m.id, m.property_id, p.slug AS property, m.host, m.port, m.tls_mode, m.username, m.secret,
 	m.folder, m.after_action, m.since_at, m.uidvalidity, m.last_uid, m.scan_until, m.imported, m.backlog,
-	m.last_poll_at, m.last_error, m.lease_owner, m.lease_until, m.created_at
-	FROM mailboxes m JOIN properties p ON p.id = m.property_id WHERE m.property_id = ? ORDER BY m.id
+	m.last_poll_at, m.last_error, m.lease_owner, m.lease_until, m.created_at,
+	m.oauth_grant_id, COALESCE(g.provider, '') AS oauth_provider, COALESCE(g.username, '') AS oauth_user, g.signin_needed_at
+	FROM mailboxes m JOIN properties p ON p.id = m.property_id LEFT JOIN oauth_grants g ON g.id = m.oauth_grant_id WHERE m.property_id = ? ORDER BY m.id
 
 -- name: mailbox-claim
 -- A lease is free when nobody holds it or its holder let it expire: one conditional UPDATE decides.
@@ -44,3 +47,10 @@ UPDATE mailboxes SET last_poll_at = ?, last_error = ?, backlog = ? WHERE id = ? 
 
 -- name: mailbox-polled-backlog-unknown
 UPDATE mailboxes SET last_poll_at = ?, last_error = ? WHERE id = ? AND lease_owner = ? RETURNING id
+
+-- name: mailboxes-of-grant
+SELECT m.id, m.property_id, p.slug AS property, m.host, m.port, m.tls_mode, m.username, m.secret,
+	m.folder, m.after_action, m.since_at, m.uidvalidity, m.last_uid, m.scan_until, m.imported, m.backlog,
+	m.last_poll_at, m.last_error, m.lease_owner, m.lease_until, m.created_at,
+	m.oauth_grant_id, COALESCE(g.provider, '') AS oauth_provider, COALESCE(g.username, '') AS oauth_user, g.signin_needed_at
+	FROM mailboxes m JOIN properties p ON p.id = m.property_id LEFT JOIN oauth_grants g ON g.id = m.oauth_grant_id WHERE m.oauth_grant_id = ? ORDER BY m.id
