@@ -141,7 +141,7 @@ type New struct {
 	OAuth   bool
 	GrantID int64
 	Folder  string // "": INBOX
-	After      string // "": seen
+	After   string // "": seen
 	// Since, when set, imports the mail already there that was received on or after it; by default
 	// only mail arriving after the first poll is imported.
 	Since *time.Time
