@@ -24,6 +24,9 @@ type Account struct {
 	TLS      string // mailbox.TLSImplicit, TLSStartTLS or TLSNone
 	Username string
 	Password string
+	// Token, when set, logs in with OAuth2 (SASL OAUTHBEARER or XOAUTH2) as Username instead of
+	// the password.
+	Token TokenSource
 	// TLSConfig, when set, is used instead of the system roots (a private CA; tests).
 	TLSConfig *tls.Config
 	// Debug, when set, receives the raw protocol, password included: for debugging only.
@@ -95,7 +98,7 @@ func dialIMAP(ctx context.Context, a Account, folder string) (*imapConn, error) 
 	default:
 		ic.c = imapclient.New(conn, opts)
 	}
-	if err := ic.login(a); err != nil {
+	if err := ic.login(ctx, a); err != nil {
 		ic.close()
 		return nil, fmt.Errorf("imapfetch: %s: %w", addr, err)
 	}
@@ -126,7 +129,7 @@ func (ic *imapConn) close() {
 	ic.c.Close()
 }
 
-func (ic *imapConn) login(a Account) error {
+func (ic *imapConn) login(ctx context.Context, a Account) error {
 	if err := ic.c.WaitGreeting(); err != nil {
 		return fmt.Errorf("greeting: %w", err)
 	}
@@ -137,6 +140,8 @@ func (ic *imapConn) login(a Account) error {
 	caps := ic.c.Caps()
 	var err error
 	switch {
+	case a.Token != nil:
+		err = ic.loginOAuth(ctx, a)
 	case caps.Has(imap.AuthCap("PLAIN")):
 		// SASL PLAIN (RFC 4616) copes with any character in a password; LOGIN's quoting does not
 		// everywhere.

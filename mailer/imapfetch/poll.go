@@ -52,6 +52,7 @@ type pollConfig struct {
 	NoIdle    bool
 	TLSConfig *tls.Config
 	Debug     io.Writer
+	Tokens    Tokens
 }
 
 // PollersOption configures Pollers.
@@ -188,6 +189,9 @@ func (p *Pollers) scan(ctx context.Context) {
 	present := make(map[int64]bool, len(mbs))
 	for _, mb := range mbs {
 		present[mb.ID] = true
+		if mb.SignInNeededAt != nil {
+			continue // stopped until an admin signs in again (a running poller stops by itself)
+		}
 		p.mu.Lock()
 		_, running := p.running[mb.ID]
 		p.mu.Unlock()

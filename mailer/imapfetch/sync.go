@@ -14,6 +14,7 @@ import (
 
 	"github.com/postdesk/postdesk/mailbox"
 	"github.com/postdesk/postdesk/mailer/inbound"
+	"github.com/postdesk/postdesk/mailer/oauth"
 	"github.com/postdesk/postdesk/tickets"
 )
 
@@ -49,6 +50,13 @@ func (pl *poller) run(ctx context.Context) {
 			pl.log.Warn("imap: another instance polls this mailbox now")
 			return
 		}
+		if errors.Is(err, oauth.ErrSignInNeeded) {
+			// Asking the provider again would not help: the mailbox stops until an admin signs
+			// in again (postdesk mailbox signin), and the scans leave it alone meanwhile.
+			pl.log.Error("imap: the mailbox needs sign-in again: stopped", slog.Any("err", err))
+			pl.p.store.Polled(ctx, pl.mb.ID, pl.p.owner, -1, err)
+			return
+		}
 		if pl.synced {
 			backoff = cfg.MinBackoff
 		}
@@ -77,14 +85,21 @@ func (pl *poller) session(ctx context.Context) error {
 	if pl.prop, err = pl.p.property(ctx, mb.PropertyID); err != nil {
 		return err
 	}
-	password, err := pl.p.store.Password(mb)
-	if err != nil {
+	acct := Account{Host: mb.Host, Port: mb.Port, TLS: mb.TLS, Username: mb.Username, TLSConfig: pl.p.cfg.TLSConfig, Debug: pl.p.cfg.Debug}
+	if mb.OAuth() {
+		if mb.SignInNeededAt != nil {
+			return fmt.Errorf("%w: %s account %s", oauth.ErrSignInNeeded, mb.OAuthProvider, mb.OAuthUser)
+		}
+		if pl.p.cfg.Tokens == nil {
+			return fmt.Errorf("imapfetch: the mailbox signs in with %s, and OAuth2 is not set up here", mb.OAuthProvider)
+		}
+		if acct.Token, err = pl.p.cfg.Tokens(mb.OAuthProvider, *mb.GrantID); err != nil {
+			return fmt.Errorf("imapfetch: %w", err)
+		}
+	} else if acct.Password, err = pl.p.store.Password(mb); err != nil {
 		return err
 	}
-	ic, err := dialIMAP(ctx, Account{
-		Host: mb.Host, Port: mb.Port, TLS: mb.TLS, Username: mb.Username, Password: password,
-		TLSConfig: pl.p.cfg.TLSConfig, Debug: pl.p.cfg.Debug,
-	}, mb.Folder)
+	ic, err := dialIMAP(ctx, acct, mb.Folder)
 	if err != nil {
 		return err
 	}

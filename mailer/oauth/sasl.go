@@ -52,5 +52,21 @@ func (c *xoauth2Client) Next(challenge []byte) ([]byte, error) {
 // NewOAuthBearerClient is OAUTHBEARER (RFC 7628) from go-sasl: user is the authorization
 // identity (a shared mailbox), host and port the server's.
 func NewOAuthBearerClient(user, token, host string, port int) sasl.Client {
-	return sasl.NewOAuthBearerClient(&sasl.OAuthBearerOptions{Username: user, Token: token, Host: host, Port: port})
+	return &bearerClient{Client: sasl.NewOAuthBearerClient(&sasl.OAuthBearerOptions{Username: user, Token: token, Host: host, Port: port})}
+}
+
+// bearerClient answers the server's error challenge with the dummy response RFC 7628 §3.2.3 asks
+// for (%x01), so that the server ends the exchange with its failure. go-sasl's client returns the
+// error instead, which leaves an IMAP or SMTP client waiting for a command the server never ends.
+type bearerClient struct {
+	sasl.Client
+	refused bool
+}
+
+func (c *bearerClient) Next(challenge []byte) ([]byte, error) {
+	if c.refused {
+		return nil, errors.New("oauth: OAUTHBEARER: unexpected second challenge")
+	}
+	c.refused = true
+	return []byte{0x01}, nil
 }

@@ -1,0 +1,359 @@
+package imapfetch_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
+	"github.com/emersion/go-sasl"
+	"github.com/jmoiron/sqlx"
+
+	"github.com/postdesk/postdesk/db"
+	"github.com/postdesk/postdesk/dbtest"
+	"github.com/postdesk/postdesk/mailbox"
+	"github.com/postdesk/postdesk/mailer/imapfetch"
+	"github.com/postdesk/postdesk/mailer/oauth"
+	"github.com/postdesk/postdesk/mailer/oauth/oauthtest"
+)
+
+const sharedUser = "shared@acme.example"
+
+// oauthIMAP is go-imap's server logging in with bearer tokens the stand-in provider issued: the
+// token's owner may open their own mailbox and the shared mailbox.
+type oauthIMAP struct {
+	*memIMAP
+	fp *oauthtest.Provider
+
+	mu       sync.Mutex
+	attempts []authAttempt
+}
+
+type authAttempt struct {
+	mech, user string
+	ok         bool
+}
+
+func startOAuthIMAP(t testing.TB, fp *oauthtest.Provider, mechs ...string) *oauthIMAP {
+	t.Helper()
+	mem := imapmemserver.New()
+	for _, name := range []string{imapUser, sharedUser} {
+		u := imapmemserver.NewUser(name, imapPassword)
+		if err := u.Create("INBOX", nil); err != nil {
+			t.Fatal(err)
+		}
+		mem.AddUser(u)
+	}
+	s := &oauthIMAP{fp: fp}
+	srv := imapserver.New(&imapserver.Options{
+		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+			return &oauthSession{flushingIdle: flushingIdle{mem.NewSession().(imapserver.SessionIMAP4rev2)}, srv: s, mechs: mechs}, nil, nil
+		},
+		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapMove: {}, imap.CapUIDPlus: {}},
+		InsecureAuth: true,
+		Logger:       testLogger{t},
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	px := startProxy(t, ln.Addr().String())
+	s.memIMAP = &memIMAP{account: account{host: "127.0.0.1", port: px.port(), tls: mailbox.TLSNone, user: imapUser, pass: imapPassword}, proxy: px}
+	return s
+}
+
+func (s *oauthIMAP) tried() []authAttempt {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]authAttempt(nil), s.attempts...)
+}
+
+func (s *oauthIMAP) failures() int {
+	n := 0
+	for _, a := range s.tried() {
+		if !a.ok {
+			n++
+		}
+	}
+	return n
+}
+
+type oauthSession struct {
+	flushingIdle
+	srv   *oauthIMAP
+	mechs []string
+}
+
+func (s *oauthSession) AuthenticateMechanisms() []string { return s.mechs }
+
+var errBadToken = &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeAuthenticationFailed, Text: "invalid token"}
+
+// check logs the session in as user when token is valid and its owner may open user's mailbox.
+func (s *oauthSession) check(mech, user, token string) error {
+	owner, ok := s.srv.fp.Check(token)
+	ok = ok && (user == owner || (owner == imapUser && user == sharedUser))
+	s.srv.mu.Lock()
+	s.srv.attempts = append(s.srv.attempts, authAttempt{mech, user, ok})
+	s.srv.mu.Unlock()
+	if !ok {
+		return errBadToken
+	}
+	return s.SessionIMAP4rev2.Login(user, imapPassword)
+}
+
+func (s *oauthSession) Authenticate(mech string) (sasl.Server, error) {
+	switch mech {
+	case oauth.XOAuth2:
+		return &xoauth2Server{check: func(user, token string) error { return s.check(mech, user, token) }}, nil
+	case sasl.OAuthBearer:
+		return noOnFailure{sasl.NewOAuthBearerServer(func(o sasl.OAuthBearerOptions) *sasl.OAuthBearerError {
+			if s.check(mech, o.Username, o.Token) != nil {
+				return &sasl.OAuthBearerError{Status: "invalid_token", Schemes: "bearer"}
+			}
+			return nil
+		})}, nil
+	}
+	return nil, &imap.Error{Type: imap.StatusResponseTypeNo, Text: "unsupported mechanism"}
+}
+
+// noOnFailure ends a failed exchange with NO [AUTHENTICATIONFAILED], as servers do.
+type noOnFailure struct{ sasl.Server }
+
+func (n noOnFailure) Next(resp []byte) ([]byte, bool, error) {
+	ch, done, err := n.Server.Next(resp)
+	if err != nil {
+		return nil, true, errBadToken
+	}
+	return ch, done, nil
+}
+
+// xoauth2Server is the server side of XOAUTH2: an error challenge, then NO.
+type xoauth2Server struct {
+	check  func(user, token string) error
+	failed bool
+}
+
+func (x *xoauth2Server) Next(resp []byte) ([]byte, bool, error) {
+	if x.failed {
+		return nil, true, errBadToken
+	}
+	if resp == nil {
+		return []byte{}, false, nil
+	}
+	var user, token string
+	for _, f := range bytes.Split(resp, []byte{1}) {
+		if v, ok := bytes.CutPrefix(f, []byte("user=")); ok {
+			user = string(v)
+		}
+		if v, ok := bytes.CutPrefix(f, []byte("auth=Bearer ")); ok {
+			token = string(v)
+		}
+	}
+	if err := x.check(user, token); err != nil {
+		x.failed = true
+		return []byte(`{"status":"401","schemes":"bearer","scope":"https://mail.google.com/"}`), false, nil
+	}
+	return nil, true, nil
+}
+
+// oauthFixture adds what an OAuth2 mailbox needs: the provider, the grant, the token sources.
+type oauthFixture struct {
+	*fixture
+	fp      *oauthtest.Provider
+	sources *oauth.Sources
+	told    chan mailbox.Grant
+}
+
+func newOAuthFixture(t testing.TB, d *db.DB) *oauthFixture {
+	f := newFixture(t, d)
+	of := &oauthFixture{fixture: f, fp: oauthtest.Start(t), told: make(chan mailbox.Grant, 10)}
+	secret, err := f.ts.Secret(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.boxes = mailbox.NewStore(d, secret, mailbox.WithSignInNeeded(func(_ context.Context, _ *sqlx.Tx, g mailbox.Grant, _ []mailbox.Mailbox) error {
+		of.told <- g
+		return nil
+	}))
+	ms := oauth.NewMicrosoft(oauth.MicrosoftConfig{ClientID: oauthtest.ClientID, Tenant: oauthtest.Tenant, Authority: of.fp.URL})
+	of.sources = oauth.NewSources(oauth.Providers{oauth.Microsoft: ms}, f.boxes, nil, f.log)
+	return of
+}
+
+func (f *oauthFixture) withOAuth() imapfetch.PollersOption {
+	return imapfetch.WithOAuth(func(provider string, id int64) (imapfetch.TokenSource, error) {
+		s, err := f.sources.For(provider, id)
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	})
+}
+
+// addOAuthMailbox signs imapUser in and adds the mailbox of user (theirs, or the shared one).
+func (f *oauthFixture) addOAuthMailbox(t testing.TB, a account, user string) mailbox.Mailbox {
+	t.Helper()
+	ctx := context.Background()
+	g, err := f.boxes.SaveGrant(ctx, oauth.Microsoft, imapUser, f.fp.Grant(imapUser))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := f.boxes.Add(ctx, mailbox.New{PropertyID: f.prop.ID, Host: a.host, Port: a.port, TLS: a.tls, Username: user, OAuth: true, GrantID: g.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestOAuthMailboxLogsInWithTheOfferedMechanism(t *testing.T) {
+	for _, tc := range []struct {
+		offered []string
+		want    string
+		user    string
+	}{
+		{[]string{"XOAUTH2"}, "XOAUTH2", imapUser},                    // Microsoft 365
+		{[]string{"XOAUTH2", "OAUTHBEARER"}, "OAUTHBEARER", imapUser}, // Gmail
+		{[]string{"XOAUTH2"}, "XOAUTH2", sharedUser},                  // a Microsoft 365 shared mailbox
+		{[]string{"OAUTHBEARER"}, "OAUTHBEARER", sharedUser},
+	} {
+		t.Run(tc.want+" as "+tc.user, func(t *testing.T) {
+			dbtest.Each(t, func(t *testing.T, d *db.DB) {
+				f := newOAuthFixture(t, d)
+				srv := startOAuthIMAP(t, f.fp, tc.offered...)
+				f.fp.Rotate = true
+				m := f.addOAuthMailbox(t, srv.account, tc.user)
+				_, stop := f.run(t, f.deliverer(), f.withOAuth())
+				f.waitPolled(t, m.ID)
+				box := srv.account
+				box.user = tc.user
+				box.appendMail(t, nil, "INBOX", mail("c1-1", "Printer on fire"), time.Now())
+				waitFor(t, 10*time.Second, "the mail imported", func() bool { return f.messageCount(t) == 1 })
+				stop()
+				tried := srv.tried()
+				if len(tried) != 1 || tried[0] != (authAttempt{tc.want, tc.user, true}) {
+					t.Errorf("logins %+v, want one %s as %s", tried, tc.want, tc.user)
+				}
+				// The rotated refresh token was kept, and it works.
+				rt, needed, err := f.boxes.OAuthToken(context.Background(), *m.GrantID)
+				if err != nil || needed || !strings.HasPrefix(rt, "rt-") {
+					t.Fatalf("grant: %v %v", needed, err)
+				}
+				if f.fp.Refreshes() != 1 {
+					t.Errorf("%d refreshes, want 1", f.fp.Refreshes())
+				}
+			})
+		})
+	}
+}
+
+func TestOAuthMailboxRefreshesOnRefusalThenStopsWhenRevoked(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newOAuthFixture(t, d)
+		srv := startOAuthIMAP(t, f.fp, "XOAUTH2")
+		m := f.addOAuthMailbox(t, srv.account, imapUser)
+		p, _ := f.run(t, f.deliverer(), f.withOAuth())
+		f.waitPolled(t, m.ID)
+		srv.appendMail(t, nil, "INBOX", mail("c1-1", "Printer on fire"), time.Now())
+		waitFor(t, 10*time.Second, "the first mail", func() bool { return f.messageCount(t) == 1 })
+
+		// The provider ends the access token early and the connection drops: the poller's token
+		// is refused once, refreshed, and the next login works.
+		f.fp.ExpireAccessTokens()
+		srv.proxy.cut()
+		waitFor(t, 10*time.Second, "a login after a refresh", func() bool { return len(srv.tried()) == 3 })
+		if tried := srv.tried(); tried[1].ok || !tried[2].ok || f.fp.Refreshes() != 2 {
+			t.Fatalf("logins %+v, %d refreshes", tried, f.fp.Refreshes())
+		}
+		srv.appendMail(t, nil, "INBOX", mail("c2-1", "Toner everywhere"), time.Now())
+		waitFor(t, 10*time.Second, "the second mail", func() bool { return f.messageCount(t) == 2 })
+
+		// The admin's consent is revoked: the refresh fails for good, the mailbox stops and
+		// says why, the admins are told once, and the provider is not asked again.
+		f.fp.Revoke()
+		srv.proxy.cut()
+		var g mailbox.Grant
+		select {
+		case g = <-f.told:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the admins were not told")
+		}
+		if g.Username != imapUser || g.Provider != oauth.Microsoft {
+			t.Errorf("told about %v", g)
+		}
+		waitFor(t, 10*time.Second, "the poller to stop", func() bool { return len(p.Running()) == 0 })
+		asked, failed := f.fp.Refreshes(), srv.failures()
+		for range 3 {
+			if err := p.Sync(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if f.fp.Refreshes() != asked || srv.failures() != failed || len(p.Running()) != 0 {
+			t.Errorf("after the stop: %d more refreshes, %d more logins, running %v", f.fp.Refreshes()-asked, srv.failures()-failed, p.Running())
+		}
+		got := f.mailbox(t, m.ID)
+		if got.SignInNeededAt == nil || !strings.Contains(got.LastError, "needs sign-in again") || !strings.Contains(got.LastError, "invalid_grant") {
+			t.Errorf("mailbox: signin needed %v, last error %q", got.SignInNeededAt, got.LastError)
+		}
+		select {
+		case g := <-f.told:
+			t.Errorf("told twice (%v)", g)
+		default:
+		}
+
+		// The admin signs in again: the mailbox is polled again.
+		if _, err := f.boxes.SaveGrant(context.Background(), oauth.Microsoft, imapUser, f.fp.Grant(imapUser)); err != nil {
+			t.Fatal(err)
+		}
+		srv.appendMail(t, nil, "INBOX", mail("c3-1", "Paper jam"), time.Now())
+		waitFor(t, 10*time.Second, "the mail after the new sign-in", func() bool { return f.messageCount(t) == 3 })
+	})
+}
+
+func TestOAuthCheckSaysWhatIsWrong(t *testing.T) {
+	f := newOAuthFixture(t, dbtest.Open(t, dbtest.Engines()[0]))
+	ctx := context.Background()
+	t.Run("no mechanism", func(t *testing.T) {
+		srv := startOAuthIMAP(t, f.fp, "PLAIN")
+		_, err := imapfetch.Check(ctx, imapfetch.Account{Host: srv.host, Port: srv.port, TLS: srv.tls, Username: imapUser, Token: staticToken("x")}, "INBOX")
+		if err == nil || !strings.Contains(err.Error(), "neither AUTH=OAUTHBEARER nor AUTH=XOAUTH2") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("a refused token is tried twice, and not shown", func(t *testing.T) {
+		srv := startOAuthIMAP(t, f.fp, "XOAUTH2")
+		tok := staticToken("at-not-a-valid-token")
+		_, err := imapfetch.Check(ctx, imapfetch.Account{Host: srv.host, Port: srv.port, TLS: srv.tls, Username: imapUser, Token: tok}, "INBOX")
+		if err == nil || !strings.Contains(err.Error(), "XOAUTH2 refused") || strings.Contains(err.Error(), string(tok)) {
+			t.Fatalf("err = %v", err)
+		}
+		if len(srv.tried()) != 2 {
+			t.Errorf("%d attempts, want 2", len(srv.tried()))
+		}
+	})
+	t.Run("sign-in needed", func(t *testing.T) {
+		srv := startOAuthIMAP(t, f.fp, "XOAUTH2")
+		_, err := imapfetch.Check(ctx, imapfetch.Account{Host: srv.host, Port: srv.port, TLS: srv.tls, Username: imapUser, Token: deadToken{}}, "INBOX")
+		if !errors.Is(err, oauth.ErrSignInNeeded) {
+			t.Fatalf("err = %v", err)
+		}
+	})
+}
+
+type staticToken string
+
+func (s staticToken) AccessToken(context.Context) (string, error) { return string(s), nil }
+func (staticToken) Invalidate()                                   {}
+
+type deadToken struct{}
+
+func (deadToken) AccessToken(context.Context) (string, error) { return "", oauth.ErrSignInNeeded }
+func (deadToken) Invalidate()                                 {}
