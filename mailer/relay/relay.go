@@ -27,6 +27,9 @@ type Config struct {
 	TLS      string // "none", "starttls" or "implicit"
 	User     string // AUTH PLAIN/LOGIN when set
 	Password string
+	// Token, when set, authenticates as User with OAuth2 (XOAUTH2, OAUTHBEARER) instead of the
+	// password (see oauth.go).
+	Token    TokenSource
 	HeloName string
 	Timeout  time.Duration // per command; default 1 minute
 	// AttemptTimeout bounds one whole attempt, dial to the end of DATA; default 4 minutes. It
@@ -134,6 +137,13 @@ func LoadCAFile(path string) (*x509.CertPool, error) {
 }
 
 func (t *SMTPTransport) dial(ctx context.Context) (*smtp.Client, error) {
+	if t.cfg.Token != nil {
+		// No access token, no session: a grant that needs sign-in does not cost the relay a
+		// connection per mail.
+		if _, err := t.cfg.Token.AccessToken(ctx); err != nil {
+			return nil, fmt.Errorf("AUTH: %w", err)
+		}
+	}
 	d := &net.Dialer{Timeout: 30 * time.Second}
 	var conn net.Conn
 	var err error
@@ -151,7 +161,7 @@ func (t *SMTPTransport) dial(ctx context.Context) (*smtp.Client, error) {
 	var hung atomic.Bool
 	watchdog := time.AfterFunc(handshakeCommands*t.cfg.Timeout, func() { hung.Store(true); conn.Close() })
 	unwatch := context.AfterFunc(ctx, func() { conn.Close() })
-	c, err := t.handshake(conn)
+	c, err := t.handshake(ctx, conn)
 	watchdog.Stop()
 	unwatch()
 	if err != nil {
@@ -172,7 +182,7 @@ func (t *SMTPTransport) dial(ctx context.Context) (*smtp.Client, error) {
 const handshakeCommands = 4
 
 // handshake greets, secures and authenticates a fresh connection.
-func (t *SMTPTransport) handshake(conn net.Conn) (*smtp.Client, error) {
+func (t *SMTPTransport) handshake(ctx context.Context, conn net.Conn) (*smtp.Client, error) {
 	var c *smtp.Client
 	var err error
 	if t.cfg.TLS == "starttls" {
@@ -190,7 +200,11 @@ func (t *SMTPTransport) handshake(conn net.Conn) (*smtp.Client, error) {
 	}
 	c.CommandTimeout = t.cfg.Timeout
 	c.SubmissionTimeout = t.cfg.AttemptTimeout
-	if t.cfg.User != "" {
+	if t.cfg.Token != nil {
+		if err := t.authOAuth(ctx, c); err != nil {
+			return nil, err
+		}
+	} else if t.cfg.User != "" {
 		var auth sasl.Client
 		if c.SupportsAuth("PLAIN") {
 			auth = sasl.NewPlainClient("", t.cfg.User, t.cfg.Password)

@@ -1,0 +1,58 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+
+	"github.com/postdesk/postdesk/mailer/oauth"
+)
+
+// TokenSource hands out OAuth2 access tokens (oauth.Source): AccessToken refreshes one about to
+// expire; Invalidate says the relay refused the last one.
+type TokenSource interface {
+	AccessToken(ctx context.Context) (string, error)
+	Invalidate()
+}
+
+// authOAuth authenticates as user with the access token: OAUTHBEARER (RFC 7628) when the relay
+// offers it, else XOAUTH2 (smtp.office365.com, smtp.gmail.com). A refused token is refreshed and
+// tried once more. Its failures are temporary: the mail is not at fault, and it waits in the
+// outbox until the sign-in works again (a grant that needs sign-in wraps oauth.ErrSignInNeeded).
+func (t *SMTPTransport) authOAuth(ctx context.Context, c *smtp.Client) error {
+	host, portStr, _ := net.SplitHostPort(t.cfg.Addr)
+	port, _ := strconv.Atoi(portStr)
+	var client func(token string) sasl.Client
+	mech := ""
+	switch {
+	case c.SupportsAuth(sasl.OAuthBearer):
+		mech, client = sasl.OAuthBearer, func(token string) sasl.Client { return oauth.NewOAuthBearerClient(t.cfg.User, token, host, port) }
+	case c.SupportsAuth(oauth.XOAuth2):
+		mech, client = oauth.XOAuth2, func(token string) sasl.Client { return oauth.NewXOAuth2Client(t.cfg.User, token) }
+	default:
+		return errors.New("the relay offers neither AUTH OAUTHBEARER nor AUTH XOAUTH2")
+	}
+	for attempt := 0; ; attempt++ {
+		token, err := t.cfg.Token.AccessToken(ctx)
+		if err != nil {
+			return fmt.Errorf("AUTH %s: %w", mech, err)
+		}
+		err = c.Auth(client(token))
+		if err == nil {
+			return nil
+		}
+		var se *smtp.SMTPError
+		// 535 (RFC 4954 §6) from most relays; 454 from some (go-smtp) for a refused bearer token.
+		if attempt == 0 && errors.As(err, &se) && (se.Code == 535 || se.Code == 454) {
+			t.cfg.Token.Invalidate()
+			continue
+		}
+		// Not classified: a 5xx here is about our sign-in, not about the mail.
+		return fmt.Errorf("AUTH %s as %s refused: %s", mech, t.cfg.User, err.Error())
+	}
+}
