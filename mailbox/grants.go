@@ -29,8 +29,11 @@ func (g Grant) String() string { return g.Provider + ":" + g.Username }
 // (once per transition), which mailboxes use it: it queues the mail to their properties' admins.
 type SignInNeededFunc func(ctx context.Context, tx *sqlx.Tx, g Grant, boxes []Mailbox) error
 
-// WithSignInNeeded sets what tells the admins that a grant needs sign-in again.
-func WithSignInNeeded(fn SignInNeededFunc) Option { return func(s *Store) { s.signInNeeded = fn } }
+// WithSignInNeeded sets what tells the admins that a grant needs sign-in again; after, when set,
+// runs once that is committed (it wakes the sender).
+func WithSignInNeeded(fn SignInNeededFunc, after func()) Option {
+	return func(s *Store) { s.signInNeeded, s.signInAfter = fn, after }
+}
 
 // grantAAD binds a sealed refresh token to its account.
 func grantAAD(provider, username string) []byte {
@@ -137,7 +140,9 @@ func (s *Store) RotateOAuthToken(ctx context.Context, id int64, refreshToken str
 // the admins (WithSignInNeeded) in the same transaction; later ones change nothing.
 func (s *Store) OAuthSignInNeeded(ctx context.Context, id int64, reason string) error {
 	now := s.Now()
+	told := false
 	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+		told = false
 		var ids []int64
 		if err := s.db.Select(ctx, tx, &ids, s.qs.GrantSignInNeeded, now, reason, now, id); err != nil {
 			return err
@@ -156,10 +161,14 @@ func (s *Store) OAuthSignInNeeded(ctx context.Context, id int64, reason string) 
 		for i := range boxes {
 			boxes[i] = boxes[i].utc()
 		}
+		told = true
 		return s.signInNeeded(ctx, tx, gs[0].utc(), boxes)
 	})
 	if err != nil {
 		return fmt.Errorf("mailbox: grant %d needs sign-in: %w", id, err)
+	}
+	if told && s.signInAfter != nil {
+		s.signInAfter()
 	}
 	return nil
 }

@@ -34,7 +34,7 @@ func TestGrantsSealRotateAndNeedSignInOnce(t *testing.T) {
 		s, err := mailbox.Open(ctx, d, secret, mailbox.WithSignInNeeded(func(ctx context.Context, tx *sqlx.Tx, g mailbox.Grant, boxes []mailbox.Mailbox) error {
 			tells = append(tells, told{g, boxes})
 			return nil
-		}))
+		}, nil))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -19,6 +19,7 @@ type Store struct {
 	qs  queries
 	// signInNeeded tells the admins when a grant starts needing sign-in (WithSignInNeeded).
 	signInNeeded SignInNeededFunc
+	signInAfter  func()
 }
 
 // Option configures a Store.

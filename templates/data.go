@@ -26,6 +26,18 @@ type Data struct {
 	Link        string
 	LinkMinutes int
 	Export      ExportFile // for Export: the file attached
+	SignIn      SignIn     // for MailboxSignInNeeded: which sign-in stopped working
+}
+
+// SignIn is what a MailboxSignInNeeded notice says: the OAuth2 sign-in of Account with Provider
+// ("Microsoft 365", "Google") stopped working (Reason, the provider's words), so Mailboxes are
+// not polled until an admin runs Command.
+type SignIn struct {
+	Provider  string
+	Account   string
+	Mailboxes []string
+	Reason    string
+	Command   string
 }
 
 // ExportFile is the export of tickets an Export mail brings: Tickets tickets in the attached
@@ -220,6 +232,14 @@ func Sample(kind string) Data {
 		d.Ticket = Ticket{}
 		d.Message = Message{}
 		d.Export = ExportFile{Tickets: 42, Filename: "acme-support-tickets-2026-03-02.json", By: bob}
+	case MailboxSignInNeeded:
+		// About no ticket: the consent for the support mailbox was revoked.
+		d.Ticket = Ticket{}
+		d.Message = Message{}
+		d.SignIn = SignIn{Provider: "Microsoft 365", Account: "support@acme.example",
+			Mailboxes: []string{"support@acme.example (INBOX)", "billing@acme.example (INBOX)"},
+			Reason:    "invalid_grant: AADSTS50173: The grant was revoked.",
+			Command:   "postdesk mailbox signin 1"}
 	case CommandError:
 		assigned()
 		d.Actor = alice

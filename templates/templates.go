@@ -55,6 +55,9 @@ const (
 	LoopSuspected   = "loop-suspected"  // to the agents concerned and the admins: one address's mail on ticket #N is held as a loop
 	SignInLink      = "sign-in-link"    // to an agent: a one-time link that signs them in to the web inbox (automatic mail, about no ticket)
 	Export          = "export"          // to an agent: the export of tickets they asked for, attached (automatic mail, about no ticket)
+	// MailboxSignInNeeded: to a property's admins: a mailbox signed in with OAuth2 needs an admin
+	// to sign in again, and is not polled until then (automatic mail, about no ticket).
+	MailboxSignInNeeded = "mailbox-signin-needed"
 )
 
 // Kinds of mail about what happened while the agents were away.
@@ -71,12 +74,14 @@ var builtin embed.FS
 
 // Kinds lists every kind, in a stable order.
 func Kinds() []string {
-	return []string{Acknowledgement, NewTicket, CustomerReply, Reopened, FollowUp, AgentReply, AgentCopy, Assigned, CommandError, LoopSuspected, SignInLink, Export, SnoozeEnded, ContactBouncing}
+	return []string{Acknowledgement, NewTicket, CustomerReply, Reopened, FollowUp, AgentReply, AgentCopy, Assigned, CommandError, LoopSuspected, SignInLink, Export, SnoozeEnded, ContactBouncing, MailboxSignInNeeded}
 }
 
 // AboutTicket reports whether mail of kind is about a ticket: its subject carries the ticket's
 // tag "[#N]". SignInLink (about the agent's account) and Export (about many tickets) are not.
-func AboutTicket(kind string) bool { return kind != SignInLink && kind != Export }
+func AboutTicket(kind string) bool {
+	return kind != SignInLink && kind != Export && kind != MailboxSignInNeeded
+}
 
 // Locales lists the built-in locales ("en", "es", "fr", "it").
 func Locales() []string { return []string{"en", "es", "fr", "it"} }

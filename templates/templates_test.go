@@ -112,6 +112,9 @@ func TestEscaping(t *testing.T) {
 			if kind == LoopSuspected {
 				d.Loop.Sender = script // an address is the sender's text too
 			}
+			if kind == MailboxSignInNeeded {
+				d.SignIn.Reason = script // the provider's words
+			}
 			r, err := s.Render(kind, loc, d)
 			if err != nil {
 				t.Fatal(err)
@@ -119,8 +122,8 @@ func TestEscaping(t *testing.T) {
 			if strings.Contains(r.HTML, "<script") || strings.Contains(r.HTML, "<b>bold") || strings.Contains(r.HTML, "<img") {
 				t.Errorf("%s %s: HTML holds unescaped user text:\n%s", loc, kind, r.HTML)
 			}
-			showsMessage := kind != Acknowledgement && kind != Assigned && kind != CommandError && kind != LoopSuspected && kind != SignInLink && kind != Export && kind != SnoozeEnded && kind != ContactBouncing
-			if showsMessage || kind == CommandError || kind == LoopSuspected {
+			showsMessage := kind != Acknowledgement && kind != Assigned && kind != CommandError && kind != LoopSuspected && kind != SignInLink && kind != Export && kind != SnoozeEnded && kind != ContactBouncing && kind != MailboxSignInNeeded
+			if showsMessage || kind == CommandError || kind == LoopSuspected || kind == MailboxSignInNeeded {
 				if !strings.Contains(r.HTML, "&lt;script&gt;") {
 					t.Errorf("%s %s: HTML lacks the escaped script", loc, kind)
 				}
@@ -331,6 +334,8 @@ func TestContent(t *testing.T) {
 				want = []string{"Acme Support", "Alice Martin", "alice@acme.example", d.Link, "15"}
 			case Export:
 				want = []string{"Acme Support", "Alice Martin", "Bob Dupont", "42", d.Export.Filename}
+			case MailboxSignInNeeded:
+				want = append([]string{"Acme Support", "Alice Martin", d.SignIn.Provider, d.SignIn.Account, d.SignIn.Reason, d.SignIn.Command}, d.SignIn.Mailboxes...)
 			case NewTicket, CustomerReply, Reopened:
 				want = append(want, d.Ticket.Customer.Email)
 			case FollowUp:
@@ -342,7 +347,7 @@ func TestContent(t *testing.T) {
 			case CommandError:
 				want = append(want, "#clsoe", "hardwre", "#close", "#note (")
 			}
-			if kind != Acknowledgement && kind != SignInLink && kind != Export {
+			if kind != Acknowledgement && kind != SignInLink && kind != Export && kind != MailboxSignInNeeded {
 				want = append(want, strings.Split(d.Message.Text, "\n")...)
 			}
 			for _, w := range want {
@@ -357,7 +362,7 @@ func TestContent(t *testing.T) {
 			if kind == AgentReply && strings.Contains(lower, "automat") {
 				t.Errorf("%s %s: an agent's reply must not look automatic:\n%s", loc, kind, r.Text)
 			}
-			if (kind == Acknowledgement || kind == NewTicket || kind == SignInLink || kind == Export) && !strings.Contains(lower, "automat") {
+			if (kind == Acknowledgement || kind == NewTicket || kind == SignInLink || kind == Export || kind == MailboxSignInNeeded) && !strings.Contains(lower, "automat") {
 				t.Errorf("%s %s: automatic mail does not say so", loc, kind)
 			}
 		}

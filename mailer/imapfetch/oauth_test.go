@@ -183,7 +183,7 @@ func newOAuthFixture(t testing.TB, d *db.DB) *oauthFixture {
 	f.boxes = mailbox.NewStore(d, secret, mailbox.WithSignInNeeded(func(_ context.Context, _ *sqlx.Tx, g mailbox.Grant, _ []mailbox.Mailbox) error {
 		of.told <- g
 		return nil
-	}))
+	}, nil))
 	ms := oauth.NewMicrosoft(oauth.MicrosoftConfig{ClientID: oauthtest.ClientID, Tenant: oauthtest.Tenant, Authority: of.fp.URL})
 	of.sources = oauth.NewSources(oauth.Providers{oauth.Microsoft: ms}, f.boxes, nil, f.log)
 	return of

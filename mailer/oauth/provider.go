@@ -119,9 +119,26 @@ func (ps Providers) Get(name string) (*Provider, error) {
 	return p, nil
 }
 
-// classify turns a token endpoint's refusal into ErrSignInNeeded where signing in again is the only
-// cure (RFC 6749 §5.2: invalid_grant is an invalid, expired or revoked grant); anything else is
-// temporary. The error names the provider's code and description, never a token.
+// RefusedError is a token endpoint's refusal: What is the provider's code and description, never
+// a token. SignIn says only signing in again cures it (RFC 6749 §5.2: invalid_grant is an
+// invalid, expired or revoked grant); it then matches ErrSignInNeeded.
+type RefusedError struct {
+	What   string
+	SignIn bool
+}
+
+func (e *RefusedError) Error() string {
+	if e.SignIn {
+		return ErrSignInNeeded.Error() + " (the provider says " + e.What + ")"
+	}
+	return "oauth: token endpoint refused: " + e.What
+}
+
+// Is makes a refusal that needs sign-in match ErrSignInNeeded.
+func (e *RefusedError) Is(target error) bool { return e.SignIn && target == ErrSignInNeeded }
+
+// classify turns a token endpoint's refusal into a RefusedError; anything else (the network) is
+// temporary.
 func classify(err error) error {
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) {
@@ -136,9 +153,9 @@ func classify(err error) error {
 	}
 	switch re.ErrorCode {
 	case "invalid_grant", "interaction_required", "consent_required", "login_required":
-		return fmt.Errorf("%w (the provider says %s)", ErrSignInNeeded, what)
+		return &RefusedError{What: what, SignIn: true}
 	}
-	return fmt.Errorf("oauth: token endpoint refused: %s", what)
+	return &RefusedError{What: what}
 }
 
 func firstLine(s string) string {

@@ -75,7 +75,12 @@ func (s *Source) AccessToken(ctx context.Context) (string, error) {
 		err = classify(err)
 		if errors.Is(err, ErrSignInNeeded) {
 			s.log.Warn("oauth: the grant needs sign-in again", slog.String("provider", s.p.Name), slog.Int64("grant", s.id), slog.Any("err", err))
-			if serr := s.store.OAuthSignInNeeded(context.WithoutCancel(ctx), s.id, err.Error()); serr != nil {
+			reason := err.Error()
+			var re *RefusedError
+			if errors.As(err, &re) {
+				reason = re.What
+			}
+			if serr := s.store.OAuthSignInNeeded(context.WithoutCancel(ctx), s.id, reason); serr != nil {
 				return "", fmt.Errorf("%w; and recording it failed: %w", err, serr)
 			}
 		}
