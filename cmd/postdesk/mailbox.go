@@ -14,6 +14,7 @@ import (
 	"github.com/postdesk/postdesk/mailbox"
 	"github.com/postdesk/postdesk/mailer/imapfetch"
 	"github.com/postdesk/postdesk/mailer/inbound"
+	"github.com/postdesk/postdesk/mailer/oauth"
 	"github.com/postdesk/postdesk/tickets"
 )
 
@@ -24,18 +25,15 @@ func mailboxCmd(ctx context.Context, c *cli, args []string) error {
 		"add":    mailboxAdd,
 		"list":   func(ctx context.Context, c *cli, args []string) error { return mailboxShow(ctx, c, args, "list") },
 		"status": func(ctx context.Context, c *cli, args []string) error { return mailboxShow(ctx, c, args, "status") },
+		"signin": mailboxSignIn,
 	})
 }
 
 // newMailboxPollers wires the IMAP pollers to the intake pipeline — the path SMTP mail takes
 // (intake uses the property's forwarding address as the recipient). serve runs the result beside
-// its servers. Its store's statements are prepared now: a broken query fails serve at start.
-func newMailboxPollers(ctx context.Context, d *db.DB, store *tickets.Store, secret []byte, r inbound.Receiver, log *slog.Logger) (*imapfetch.Pollers, error) {
-	boxes, err := mailbox.Open(ctx, d, secret)
-	if err != nil {
-		return nil, err
-	}
-	return imapfetch.NewPollers(boxes, r, store, log), nil
+// its servers (openMailboxOAuth opens boxes and sources).
+func newMailboxPollers(boxes *mailbox.Store, sources *oauth.Sources, store *tickets.Store, r inbound.Receiver, log *slog.Logger) *imapfetch.Pollers {
+	return imapfetch.NewPollers(boxes, r, store, log, pollerTokens(sources))
 }
 
 // openMailboxes opens the database, the ticket store and the mailbox store (whose passwords are
@@ -61,10 +59,12 @@ func openMailboxes(ctx context.Context, c *cli, cfg *config.Config) (*db.DB, *ti
 func mailboxAdd(ctx context.Context, c *cli, args []string) error {
 	fs := c.flags("mailbox add")
 	prop := fs.String("property", "", "property slug (required)")
-	host := fs.String("host", "", "IMAP server, e.g. imap.gmail.com, outlook.office365.com (required)")
+	provider := fs.String("provider", "", "sign in with OAuth2 instead of a password: microsoft or google (the host defaults to the provider's)")
+	listen := fs.String("listen", "", "with --provider google: the loopback address of the redirect (default 127.0.0.1, any free port)")
+	host := fs.String("host", "", "IMAP server, e.g. imap.gmail.com, outlook.office365.com (required without --provider)")
 	port := fs.Int("port", 0, "IMAP port (default: 993 with --tls implicit, else 143)")
 	tlsMode := fs.String("tls", mailbox.TLSImplicit, "implicit (IMAPS), starttls or none")
-	user := fs.String("user", "", "login name (required)")
+	user := fs.String("user", "", "login name (required); with --provider microsoft, 'ACCOUNT\\SHARED' opens a shared mailbox as ACCOUNT")
 	pwEnv := fs.String("password-env", "", "environment variable that holds the password (or an app password)")
 	pwFile := fs.String("password-file", "", "file whose first line is the password")
 	folder := fs.String("folder", "INBOX", "folder to import from")
@@ -77,6 +77,23 @@ func mailboxAdd(ctx context.Context, c *cli, args []string) error {
 	}
 	if err := noArgs(rest); err != nil {
 		return err
+	}
+	if *provider != "" {
+		if *pwEnv != "" || *pwFile != "" || *user == "" {
+			return fmt.Errorf("%w: with --provider, --user and no password", errUsage)
+		}
+		n := mailbox.New{Host: *host, Port: *port, TLS: *tlsMode, Folder: *folder, After: *after}
+		if *host == "" && *port != 0 {
+			return fmt.Errorf("%w: --port goes with --host", errUsage)
+		}
+		if *since != "" {
+			t, err := time.Parse(time.DateOnly, *since)
+			if err != nil {
+				return fmt.Errorf("%w: --since %q: use a date like 2006-01-02", errUsage, *since)
+			}
+			n.Since = &t
+		}
+		return c.mailboxAddOAuth(ctx, cfg, oauthMailbox{provider: *provider, user: *user, listen: *listen, n: n, prop: *prop, check: *check})
 	}
 	if *host == "" || *user == "" {
 		return fmt.Errorf("%w: --host and --user are required", errUsage)
@@ -167,6 +184,7 @@ type mailboxRow struct {
 	Port      int        `json:"port"`
 	TLS       string     `json:"tls"`
 	Username  string     `json:"username"`
+	Auth      string     `json:"auth"` // "password", or "microsoft as ACCOUNT" / "google as ACCOUNT"
 	Folder    string     `json:"folder"`
 	After     string     `json:"after"`
 	Since     *time.Time `json:"since"`
@@ -182,7 +200,8 @@ type statusRow struct {
 	Backlog     *int64     `json:"backlog"`
 	LastPollAt  *time.Time `json:"last_poll_at"`
 	LastError   string     `json:"last_error"`
-	PolledBy    string     `json:"polled_by"` // the instance holding the lease, "" when none
+	NeedsSignIn bool       `json:"needs_signin"` // stopped until 'postdesk mailbox signin ID'
+	PolledBy    string     `json:"polled_by"`    // the instance holding the lease, "" when none
 	LeaseUntil  *time.Time `json:"lease_until"`
 }
 
@@ -221,7 +240,11 @@ func mailboxShow(ctx context.Context, c *cli, args []string, verb string) error 
 			mailboxRow: mailboxRow{ID: m.ID, Property: m.Property, Host: m.Host, Port: m.Port, TLS: m.TLS, Username: m.Username,
 				Folder: m.Folder, After: m.AfterAction, Since: m.Since, CreatedAt: m.CreatedAt},
 			UIDValidity: m.UIDValidity, LastUID: m.LastUID, Imported: m.Imported, Backlog: m.Backlog,
-			LastPollAt: m.LastPollAt, LastError: m.LastError,
+			LastPollAt: m.LastPollAt, LastError: m.LastError, NeedsSignIn: m.SignInNeededAt != nil,
+		}
+		r.Auth = "password"
+		if m.OAuth() {
+			r.Auth = m.OAuthProvider + " as " + m.OAuthUser
 		}
 		if m.LeaseUntil != nil && m.LeaseUntil.After(now) {
 			r.PolledBy, r.LeaseUntil = m.LeaseOwner, m.LeaseUntil
@@ -247,7 +270,12 @@ func mailboxShow(ctx context.Context, c *cli, args []string, verb string) error 
 		if r.Backlog != nil {
 			backlog = fmt.Sprint(*r.Backlog)
 		}
-		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", r.ID, r.Property, account(r.mailboxRow), by, last, r.Imported, backlog, r.LastError)
+		lastErr := r.LastError
+		if r.NeedsSignIn {
+			by = "nobody: needs sign-in again"
+			lastErr = fmt.Sprintf("needs sign-in again: run 'postdesk mailbox signin %d' (%s)", r.ID, r.LastError)
+		}
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", r.ID, r.Property, account(r.mailboxRow), by, last, r.Imported, backlog, lastErr)
 	}
 	return w.Flush()
 }
@@ -261,7 +289,7 @@ func printMailboxList(c *cli, rows []statusRow, asJSON bool) error {
 		return writeJSON(c, list)
 	}
 	w := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "ID\tPROPERTY\tACCOUNT\tTLS\tFOLDER\tAFTER\tIMPORTS")
+	fmt.Fprintln(w, "ID\tPROPERTY\tACCOUNT\tAUTH\tTLS\tFOLDER\tAFTER\tIMPORTS")
 	for _, r := range rows {
 		imports := "from the first poll on"
 		if r.Since != nil {
@@ -270,7 +298,7 @@ func printMailboxList(c *cli, rows []statusRow, asJSON bool) error {
 		if r.UIDValidity != 0 && r.Since != nil {
 			imports = "since " + r.Since.Format(time.DateTime) + "Z"
 		}
-		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Property, account(r.mailboxRow), r.TLS, r.Folder, r.After, imports)
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Property, account(r.mailboxRow), r.Auth, r.TLS, r.Folder, r.After, imports)
 	}
 	return w.Flush()
 }

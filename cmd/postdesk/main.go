@@ -51,7 +51,8 @@ func commands() []command {
 		{"department", "add | list: departments of a property", department},
 		{"tickets", "list | show | create | reply | note | assign | close | reopen | priority | tag | ...: work tickets", ticketsCmd},
 		{"templates", "render: print a sample of a mail postdesk sends", templatesCmd},
-		{"mailbox", "add | list | status: IMAP mailboxes to poll", mailboxCmd},
+		{"mailbox", "add | list | status | signin: IMAP mailboxes to poll", mailboxCmd},
+		{"relay", "signin: sign the relay's account in with OAuth2 (relay_auth = \"oauth2\")", relayCmd},
 		{"system", "list | show | retention: kept mail that is no ticket (postmaster, unmatched robots)", systemCmd},
 	}
 }

@@ -154,10 +154,14 @@ func serve(ctx context.Context, c *cli, args []string) error {
 	}
 	pipeline.PostmasterProperty = cfg.Postmaster
 	pipeline.Postmaster = postmaster{store, notifier}
-	pollers, err := newMailboxPollers(ctx, d, store, secret, receiver(pipeline), log)
+	boxes, oauthSources, err := openMailboxOAuth(ctx, cfg, d, store, notifier, secret, out.Kick, log)
 	if err != nil {
 		return err
 	}
+	if err := useRelayOAuth(ctx, cfg, transport, boxes, oauthSources, log); err != nil {
+		return err
+	}
+	pollers := newMailboxPollers(boxes, oauthSources, store, receiver(pipeline), log)
 
 	var servers []*smtpd.Server
 	for _, l := range []struct {

@@ -1,19 +1,12 @@
 package imapfetch_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
-	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
-	"github.com/emersion/go-sasl"
 	"github.com/jmoiron/sqlx"
 
 	"github.com/postdesk/postdesk/db"
@@ -26,143 +19,20 @@ import (
 
 const sharedUser = "shared@acme.example"
 
-// oauthIMAP is go-imap's server logging in with bearer tokens the stand-in provider issued: the
-// token's owner may open their own mailbox and the shared mailbox.
+// oauthIMAP is the stand-in's IMAP server (it checks the provider's bearer tokens; imapUser may
+// open the shared mailbox too), behind a proxy the test can cut.
 type oauthIMAP struct {
-	*memIMAP
-	fp *oauthtest.Provider
-
-	mu       sync.Mutex
-	attempts []authAttempt
-}
-
-type authAttempt struct {
-	mech, user string
-	ok         bool
+	*oauthtest.IMAP
+	account
+	proxy *proxy
 }
 
 func startOAuthIMAP(t testing.TB, fp *oauthtest.Provider, mechs ...string) *oauthIMAP {
 	t.Helper()
-	mem := imapmemserver.New()
-	for _, name := range []string{imapUser, sharedUser} {
-		u := imapmemserver.NewUser(name, imapPassword)
-		if err := u.Create("INBOX", nil); err != nil {
-			t.Fatal(err)
-		}
-		mem.AddUser(u)
-	}
-	s := &oauthIMAP{fp: fp}
-	srv := imapserver.New(&imapserver.Options{
-		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-			return &oauthSession{flushingIdle: flushingIdle{mem.NewSession().(imapserver.SessionIMAP4rev2)}, srv: s, mechs: mechs}, nil, nil
-		},
-		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapMove: {}, imap.CapUIDPlus: {}},
-		InsecureAuth: true,
-		Logger:       testLogger{t},
-	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	px := startProxy(t, ln.Addr().String())
-	s.memIMAP = &memIMAP{account: account{host: "127.0.0.1", port: px.port(), tls: mailbox.TLSNone, user: imapUser, pass: imapPassword}, proxy: px}
-	return s
-}
-
-func (s *oauthIMAP) tried() []authAttempt {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]authAttempt(nil), s.attempts...)
-}
-
-func (s *oauthIMAP) failures() int {
-	n := 0
-	for _, a := range s.tried() {
-		if !a.ok {
-			n++
-		}
-	}
-	return n
-}
-
-type oauthSession struct {
-	flushingIdle
-	srv   *oauthIMAP
-	mechs []string
-}
-
-func (s *oauthSession) AuthenticateMechanisms() []string { return s.mechs }
-
-var errBadToken = &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeAuthenticationFailed, Text: "invalid token"}
-
-// check logs the session in as user when token is valid and its owner may open user's mailbox.
-func (s *oauthSession) check(mech, user, token string) error {
-	owner, ok := s.srv.fp.Check(token)
-	ok = ok && (user == owner || (owner == imapUser && user == sharedUser))
-	s.srv.mu.Lock()
-	s.srv.attempts = append(s.srv.attempts, authAttempt{mech, user, ok})
-	s.srv.mu.Unlock()
-	if !ok {
-		return errBadToken
-	}
-	return s.SessionIMAP4rev2.Login(user, imapPassword)
-}
-
-func (s *oauthSession) Authenticate(mech string) (sasl.Server, error) {
-	switch mech {
-	case oauth.XOAuth2:
-		return &xoauth2Server{check: func(user, token string) error { return s.check(mech, user, token) }}, nil
-	case sasl.OAuthBearer:
-		return noOnFailure{sasl.NewOAuthBearerServer(func(o sasl.OAuthBearerOptions) *sasl.OAuthBearerError {
-			if s.check(mech, o.Username, o.Token) != nil {
-				return &sasl.OAuthBearerError{Status: "invalid_token", Schemes: "bearer"}
-			}
-			return nil
-		})}, nil
-	}
-	return nil, &imap.Error{Type: imap.StatusResponseTypeNo, Text: "unsupported mechanism"}
-}
-
-// noOnFailure ends a failed exchange with NO [AUTHENTICATIONFAILED], as servers do.
-type noOnFailure struct{ sasl.Server }
-
-func (n noOnFailure) Next(resp []byte) ([]byte, bool, error) {
-	ch, done, err := n.Server.Next(resp)
-	if err != nil {
-		return nil, true, errBadToken
-	}
-	return ch, done, nil
-}
-
-// xoauth2Server is the server side of XOAUTH2: an error challenge, then NO.
-type xoauth2Server struct {
-	check  func(user, token string) error
-	failed bool
-}
-
-func (x *xoauth2Server) Next(resp []byte) ([]byte, bool, error) {
-	if x.failed {
-		return nil, true, errBadToken
-	}
-	if resp == nil {
-		return []byte{}, false, nil
-	}
-	var user, token string
-	for _, f := range bytes.Split(resp, []byte{1}) {
-		if v, ok := bytes.CutPrefix(f, []byte("user=")); ok {
-			user = string(v)
-		}
-		if v, ok := bytes.CutPrefix(f, []byte("auth=Bearer ")); ok {
-			token = string(v)
-		}
-	}
-	if err := x.check(user, token); err != nil {
-		x.failed = true
-		return []byte(`{"status":"401","schemes":"bearer","scope":"https://mail.google.com/"}`), false, nil
-	}
-	return nil, true, nil
+	s := oauthtest.StartIMAP(t, fp, mechs, imapUser, sharedUser)
+	s.Share(sharedUser, imapUser)
+	px := startProxy(t, s.Addr())
+	return &oauthIMAP{IMAP: s, account: account{host: "127.0.0.1", port: px.port(), tls: mailbox.TLSNone, user: imapUser, pass: oauthtest.IMAPPassword}, proxy: px}
 }
 
 // oauthFixture adds what an OAuth2 mailbox needs: the provider, the grant, the token sources.
@@ -238,8 +108,8 @@ func TestOAuthMailboxLogsInWithTheOfferedMechanism(t *testing.T) {
 				box.appendMail(t, nil, "INBOX", mail("c1-1", "Printer on fire"), time.Now())
 				waitFor(t, 10*time.Second, "the mail imported", func() bool { return f.messageCount(t) == 1 })
 				stop()
-				tried := srv.tried()
-				if len(tried) != 1 || tried[0] != (authAttempt{tc.want, tc.user, true}) {
+				tried := srv.Attempts()
+				if len(tried) != 1 || tried[0] != (oauthtest.Attempt{Mech: tc.want, User: tc.user, OK: true}) {
 					t.Errorf("logins %+v, want one %s as %s", tried, tc.want, tc.user)
 				}
 				// The rotated refresh token was kept, and it works.
@@ -269,8 +139,8 @@ func TestOAuthMailboxRefreshesOnRefusalThenStopsWhenRevoked(t *testing.T) {
 		// is refused once, refreshed, and the next login works.
 		f.fp.ExpireAccessTokens()
 		srv.proxy.cut()
-		waitFor(t, 10*time.Second, "a login after a refresh", func() bool { return len(srv.tried()) == 3 })
-		if tried := srv.tried(); tried[1].ok || !tried[2].ok || f.fp.Refreshes() != 2 {
+		waitFor(t, 10*time.Second, "a login after a refresh", func() bool { return len(srv.Attempts()) == 3 })
+		if tried := srv.Attempts(); tried[1].OK || !tried[2].OK || f.fp.Refreshes() != 2 {
 			t.Fatalf("logins %+v, %d refreshes", tried, f.fp.Refreshes())
 		}
 		srv.appendMail(t, nil, "INBOX", mail("c2-1", "Toner everywhere"), time.Now())
@@ -290,14 +160,14 @@ func TestOAuthMailboxRefreshesOnRefusalThenStopsWhenRevoked(t *testing.T) {
 			t.Errorf("told about %v", g)
 		}
 		waitFor(t, 10*time.Second, "the poller to stop", func() bool { return len(p.Running()) == 0 })
-		asked, failed := f.fp.Refreshes(), srv.failures()
+		asked, failed := f.fp.Refreshes(), srv.Failures()
 		for range 3 {
 			if err := p.Sync(context.Background()); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if f.fp.Refreshes() != asked || srv.failures() != failed || len(p.Running()) != 0 {
-			t.Errorf("after the stop: %d more refreshes, %d more logins, running %v", f.fp.Refreshes()-asked, srv.failures()-failed, p.Running())
+		if f.fp.Refreshes() != asked || srv.Failures() != failed || len(p.Running()) != 0 {
+			t.Errorf("after the stop: %d more refreshes, %d more logins, running %v", f.fp.Refreshes()-asked, srv.Failures()-failed, p.Running())
 		}
 		got := f.mailbox(t, m.ID)
 		if got.SignInNeededAt == nil || !strings.Contains(got.LastError, "needs sign-in again") || !strings.Contains(got.LastError, "invalid_grant") {
@@ -335,8 +205,8 @@ func TestOAuthCheckSaysWhatIsWrong(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "XOAUTH2 refused") || strings.Contains(err.Error(), string(tok)) {
 			t.Fatalf("err = %v", err)
 		}
-		if len(srv.tried()) != 2 {
-			t.Errorf("%d attempts, want 2", len(srv.tried()))
+		if len(srv.Attempts()) != 2 {
+			t.Errorf("%d attempts, want 2", len(srv.Attempts()))
 		}
 	})
 	t.Run("sign-in needed", func(t *testing.T) {

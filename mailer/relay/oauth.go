@@ -20,6 +20,10 @@ type TokenSource interface {
 	Invalidate()
 }
 
+// UseOAuth makes the transport authenticate as Config.User with ts's access tokens; call it
+// before the first Send.
+func (t *SMTPTransport) UseOAuth(ts TokenSource) { t.cfg.Token = ts }
+
 // authOAuth authenticates as user with the access token: OAUTHBEARER (RFC 7628) when the relay
 // offers it, else XOAUTH2 (smtp.office365.com, smtp.gmail.com). A refused token is refreshed and
 // tried once more. Its failures are temporary: the mail is not at fault, and it waits in the

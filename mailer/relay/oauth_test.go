@@ -1,7 +1,6 @@
 package relay_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -89,7 +88,7 @@ func (s *relaySession) AuthMechanisms() []string { return s.r.mechs }
 func (s *relaySession) Auth(mech string) (sasl.Server, error) {
 	switch mech {
 	case oauth.XOAuth2:
-		return &xoauth2Server{check: func(u, tok string) error { return s.check(mech, u, tok) }}, nil
+		return &oauthtest.XOAuth2Server{Check: func(u, tok string) error { return s.check(mech, u, tok) }, Fail: errAuth}, nil
 	case sasl.OAuthBearer:
 		return sasl.NewOAuthBearerServer(func(o sasl.OAuthBearerOptions) *sasl.OAuthBearerError {
 			if s.check(mech, o.Username, o.Token) != nil {
@@ -99,34 +98,6 @@ func (s *relaySession) Auth(mech string) (sasl.Server, error) {
 		}), nil
 	}
 	return nil, smtp.ErrAuthUnknownMechanism
-}
-
-type xoauth2Server struct {
-	check  func(user, token string) error
-	failed bool
-}
-
-func (x *xoauth2Server) Next(resp []byte) ([]byte, bool, error) {
-	if x.failed {
-		return nil, true, errAuth
-	}
-	if resp == nil {
-		return []byte{}, false, nil
-	}
-	var user, token string
-	for _, f := range bytes.Split(resp, []byte{1}) {
-		if v, ok := bytes.CutPrefix(f, []byte("user=")); ok {
-			user = string(v)
-		}
-		if v, ok := bytes.CutPrefix(f, []byte("auth=Bearer ")); ok {
-			token = string(v)
-		}
-	}
-	if x.check(user, token) != nil {
-		x.failed = true
-		return []byte(`{"status":"401","schemes":"bearer"}`), false, nil
-	}
-	return nil, true, nil
 }
 
 func (s *relaySession) Mail(from string, _ *smtp.MailOptions) error {
