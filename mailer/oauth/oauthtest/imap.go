@@ -30,6 +30,7 @@ type IMAP struct {
 	mu       sync.Mutex
 	shared   map[string]string // mailbox → the user who may open it too
 	attempts []Attempt
+	conns    []net.Conn
 }
 
 // Attempt is one AUTHENTICATE.
@@ -64,8 +65,42 @@ func StartIMAP(t testing.TB, p *Provider, mechs []string, users ...string) *IMAP
 	}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
-	s.Host, s.Port = "127.0.0.1", ln.Addr().(*net.TCPAddr).Port
+	// Clients reach it through a proxy that Cut can sever, as a network failure would.
+	front, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { front.Close(); s.Cut() })
+	go func() {
+		for {
+			c, err := front.Accept()
+			if err != nil {
+				return
+			}
+			b, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				c.Close()
+				continue
+			}
+			s.mu.Lock()
+			s.conns = append(s.conns, c, b)
+			s.mu.Unlock()
+			go func() { io.Copy(b, c); b.Close() }()
+			go func() { io.Copy(c, b); c.Close() }()
+		}
+	}()
+	s.Host, s.Port = "127.0.0.1", front.Addr().(*net.TCPAddr).Port
 	return s
+}
+
+// Cut drops every connection.
+func (s *IMAP) Cut() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.conns {
+		c.Close()
+	}
+	s.conns = nil
 }
 
 // Addr is host:port.

@@ -60,6 +60,7 @@ type Provider struct {
 	grants    map[string]*grant // refresh token → grant
 	access    map[string]accessToken
 	failNext  string // the next refresh fails with this error code
+	issued    []string
 }
 
 type authCode struct{ challenge, redirect, user string }
@@ -161,6 +162,14 @@ func (p *Provider) Grant(user string) string {
 	rt := "rt-" + random()
 	p.grants[rt] = &grant{user: user}
 	return rt
+}
+
+// Issued lists every access and refresh token handed out (tests check none shows in logs,
+// listings or mail).
+func (p *Provider) Issued() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.issued...)
 }
 
 // RefreshTokens lists the live refresh tokens (tests check none leaks into logs or listings).
@@ -304,10 +313,12 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 // issue answers with a new access token for user, and a new refresh token unless keep is one.
 func (p *Provider) issue(w http.ResponseWriter, user, keep string) {
 	at := "at-" + random()
+	p.issued = append(p.issued, at)
 	p.access[at] = accessToken{user: user, expires: time.Now().Add(p.AccessLifetime)}
 	resp := map[string]any{"access_token": at, "token_type": "Bearer", "expires_in": int(p.AccessLifetime.Seconds())}
 	if keep == "" {
 		rt := "rt-" + random()
+		p.issued = append(p.issued, rt)
 		p.grants[rt] = &grant{user: user}
 		resp["refresh_token"] = rt
 	}
