@@ -27,12 +27,14 @@ import (
 )
 
 // dovecotUsers all have imapPassword.
-var dovecotUsers = []string{"seen@acme.example", "move@acme.example", "delete@acme.example", "bench@acme.example"}
+var dovecotUsers = []string{"seen@acme.example", "move@acme.example", "delete@acme.example", "bench@acme.example", "oauth@acme.example"}
 
 // startDovecot runs a throwaway Dovecot on 127.0.0.1: its own config, state, sockets and maildirs
 // in a temporary folder, its own port — never the system's instance on port 143. Without the
 // dovecot binary the test is skipped, except in CI, where it fails.
-func startDovecot(t testing.TB) (accountFor func(user string) account) {
+//
+// extra is appended to the configuration (a later setting overrides an earlier one).
+func startDovecot(t testing.TB, extra ...string) (accountFor func(user string) account) {
 	t.Helper()
 	bin, err := exec.LookPath("dovecot")
 	if err != nil {
@@ -87,6 +89,9 @@ func startDovecot(t testing.TB) (accountFor func(user string) account) {
 	out, _ := exec.Command(bin, "--version").Output()
 	version := strings.TrimSpace(string(out))
 	conf := dovecotConf(version, dir, port, mailUID, mailGID, loginUser, internalUser)
+	for _, e := range extra {
+		conf += strings.ReplaceAll(e, "DIR", dir)
+	}
 	confPath := filepath.Join(dir, "dovecot.conf")
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)

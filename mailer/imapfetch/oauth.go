@@ -38,7 +38,7 @@ func (ic *imapConn) loginOAuth(ctx context.Context, a Account) error {
 			return oauth.NewOAuthBearerClient(a.Username, token, a.Host, a.Port)
 		}
 	case caps.Has(imap.AuthCap(oauth.XOAuth2)):
-		mech, client = oauth.XOAuth2, func(token string) sasl.Client { return oauth.NewXOAuth2Client(a.Username, token) }
+		mech, client = oauth.XOAuth2, func(token string) sasl.Client { return imapXOAuth2{oauth.NewXOAuth2Client(a.Username, token)} }
 	default:
 		return errors.New("the server offers neither AUTH=OAUTHBEARER nor AUTH=XOAUTH2: it cannot log in with OAuth2")
 	}
@@ -58,4 +58,17 @@ func (ic *imapConn) loginOAuth(ctx context.Context, a Account) error {
 		}
 		return fmt.Errorf("%s refused: %w", mech, err)
 	}
+}
+
+// imapXOAuth2 answers the error challenge with a one-byte response instead of the empty one:
+// imapclient writes an empty response as "=", which RFC 9051 allows only in an initial response
+// and Dovecot refuses ("Invalid base64 data"); any answer ends the exchange with NO.
+type imapXOAuth2 struct{ sasl.Client }
+
+func (c imapXOAuth2) Next(challenge []byte) ([]byte, error) {
+	resp, err := c.Client.Next(challenge)
+	if err == nil && len(resp) == 0 {
+		resp = []byte{0x01}
+	}
+	return resp, err
 }

@@ -71,9 +71,14 @@ func (f *oauthFixture) withOAuth() imapfetch.PollersOption {
 
 // addOAuthMailbox signs imapUser in and adds the mailbox of user (theirs, or the shared one).
 func (f *oauthFixture) addOAuthMailbox(t testing.TB, a account, user string) mailbox.Mailbox {
+	return f.addOAuthMailboxAs(t, a, imapUser, user)
+}
+
+// addOAuthMailboxAs signs signIn in and adds the mailbox of user.
+func (f *oauthFixture) addOAuthMailboxAs(t testing.TB, a account, signIn, user string) mailbox.Mailbox {
 	t.Helper()
 	ctx := context.Background()
-	g, err := f.boxes.SaveGrant(ctx, oauth.Microsoft, imapUser, f.fp.Grant(imapUser))
+	g, err := f.boxes.SaveGrant(ctx, oauth.Microsoft, signIn, f.fp.Grant(signIn))
 	if err != nil {
 		t.Fatal(err)
 	}
