@@ -33,6 +33,18 @@ func oauthEnv(dsn string, fp *oauthtest.Provider) func(string) string {
 	return func(k string) string { return vars[k] }
 }
 
+// withEnv adds variables to env.
+func withEnv(env func(string) string, kv ...string) func(string) string {
+	return func(k string) string {
+		for i := 0; i+1 < len(kv); i += 2 {
+			if kv[i] == k {
+				return kv[i+1]
+			}
+		}
+		return env(k)
+	}
+}
+
 // runEnv runs one command with env, its output streamed to out.
 func runEnv(env func(string) string, out io.Writer, args ...string) (int, string) {
 	var errb bytes.Buffer
@@ -47,7 +59,10 @@ func startServeEnv(t *testing.T, env func(string) string, relayAddr string) *syn
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &syncBuffer{}
 	done := make(chan int)
-	args := []string{"serve", "--smtp", "127.0.0.1:0", "--http", "", "--domain", "desk.example", "--data-dir", t.TempDir(), "--relay", relayAddr, "--relay-tls", "none"}
+	args := []string{"serve", "--smtp", "127.0.0.1:0", "--http", "", "--domain", "desk.example", "--data-dir", t.TempDir()}
+	if relayAddr != "" {
+		args = append(args, "--relay", relayAddr, "--relay-tls", "none")
+	}
 	go func() { done <- run(ctx, args, &bytes.Buffer{}, logs, env) }()
 	t.Cleanup(func() {
 		cancel()
@@ -56,7 +71,7 @@ func startServeEnv(t *testing.T, env func(string) string, relayAddr string) *syn
 		}
 	})
 	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(logs.String(), "imap: polling mailboxes") {
+	for !strings.Contains(logs.String(), "imap: polling mailboxes") || !listening.MatchString(logs.String()) {
 		if time.Now().After(deadline) {
 			t.Fatalf("serve did not start: %s", logs.String())
 		}
@@ -270,6 +285,51 @@ func TestGoogleMailboxAddWithTheLoopbackFlow(t *testing.T) {
 			}
 			if rows := mailboxStatus(t, env); len(rows) != 1 || rows[0].Auth != "google as "+agentAccount {
 				t.Errorf("status %+v", rows)
+			}
+		})
+	}
+}
+
+// The relay signs in with OAuth2: 'relay signin' once (the device flow), then serve sends through
+// a submission server that takes bearer tokens only.
+func TestRelayWithOAuth2EndToEnd(t *testing.T) {
+	for _, e := range dbtest.Engines() {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			dsn := e.DSN(t)
+			fp := oauthtest.Start(t)
+			fp.User = agentAccount
+			smtpRelay := oauthtest.StartSMTP(t, fp, "XOAUTH2")
+			env := withEnv(oauthEnv(dsn, fp), "POSTDESK_RELAY", smtpRelay.Addr, "POSTDESK_RELAY_TLS", "none",
+				"POSTDESK_RELAY_AUTH", "oauth2", "POSTDESK_RELAY_OAUTH_PROVIDER", "microsoft", "POSTDESK_RELAY_USER", agentAccount)
+			must(t, dsn, "property", "add", "--slug", "acme", "--name", "Acme Support", "--from", "support@acme.example", "--domain", "desk.example")
+			must(t, dsn, "agent", "add", "--property", "acme", "--email", "alice@acme.example", "--name", "Alice")
+
+			// Not signed in yet: serve says what to do, and does not start.
+			var out bytes.Buffer
+			code, errs := runEnv(env, &out, "serve", "--smtp", "127.0.0.1:0", "--http", "", "--data-dir", t.TempDir())
+			if code != 2 || !strings.Contains(errs, "postdesk relay signin") {
+				t.Fatalf("serve without a sign-in: %d %s", code, errs)
+			}
+			fp.Script("")
+			if code, errs := runEnv(env, &out, "relay", "signin"); code != 0 || !strings.Contains(out.String(), fp.UserCode) || !strings.Contains(out.String(), "signed in to Microsoft 365 as "+agentAccount) {
+				t.Fatalf("relay signin: %d %s\n%s", code, errs, out.String())
+			}
+
+			logs := startServeEnv(t, env, "")
+			m := listening.FindStringSubmatch(logs.String())
+			if err := sendMail(t, m[2], "ann@customer.example", []string{"acme@desk.example"}, "From: Ann <ann@customer.example>\nTo: support@acme.example\nSubject: Printer on fire\nMessage-ID: <r1@customer.example>\n\nIt burns.\n"); err != nil {
+				t.Fatal(err)
+			}
+			waitUntil(t, "the acknowledgement and the notice through the relay", func() bool { return len(smtpRelay.Mails()) == 2 })
+			if a := smtpRelay.Attempts(); len(a) == 0 || a[0] != (oauthtest.Attempt{Mech: "XOAUTH2", User: agentAccount, OK: true}) {
+				t.Errorf("relay logins %+v", a)
+			}
+			shown := out.String() + logs.String()
+			for _, tok := range fp.Issued() {
+				if strings.Contains(shown, tok) {
+					t.Fatal("a token shows in the output or the log")
+				}
 			}
 		})
 	}
