@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/postdesk/postdesk/mailer/oauth"
 	"github.com/postdesk/postdesk/mailer/oauth/oauthtest"
 	"github.com/postdesk/postdesk/mailer/relay"
