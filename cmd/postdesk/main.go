@@ -52,7 +52,7 @@ func commands() []command {
 		{"tickets", "list | show | create | reply | note | assign | close | reopen | priority | tag | ...: work tickets", ticketsCmd},
 		{"templates", "render: print a sample of a mail postdesk sends", templatesCmd},
 		{"mailbox", "add | list | status | signin: IMAP mailboxes to poll", mailboxCmd},
-		{"relay", "signin: sign the relay's account in with OAuth2 (relay_auth = \"oauth2\")", relayCmd},
+		{"relay", "signin | status: the relay's OAuth2 sign-in (relay_auth = \"oauth2\")", relayCmd},
 		{"system", "list | show | retention: kept mail that is no ticket (postmaster, unmatched robots)", systemCmd},
 	}
 }

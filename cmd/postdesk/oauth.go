@@ -258,9 +258,11 @@ func mailboxSignIn(ctx context.Context, c *cli, args []string) error {
 	return nil
 }
 
-// relayCmd is `relay signin`: the account the relay sends as signs in (relay_auth = "oauth2").
+// relayCmd is `relay signin`: the account the relay sends as signs in (relay_auth = "oauth2"),
+// and `relay status`: whether that sign-in works.
 func relayCmd(ctx context.Context, c *cli, args []string) error {
 	return sub(ctx, c, "relay", args, map[string]func(context.Context, *cli, []string) error{
+		"status": relayStatus,
 		"signin": func(ctx context.Context, c *cli, args []string) error {
 			fs := c.flags("relay signin")
 			listen := fs.String("listen", "", "Google: the loopback address of the redirect (default 127.0.0.1, any free port)")
@@ -283,4 +285,36 @@ func relayCmd(ctx context.Context, c *cli, args []string) error {
 			return err
 		},
 	})
+}
+
+func relayStatus(ctx context.Context, c *cli, args []string) error {
+	fs := c.flags("relay status")
+	cfg, rest, err := c.load(fs, args, "relay_auth", "relay_oauth_provider", "relay_user")
+	if err != nil {
+		return err
+	}
+	if err := noArgs(rest); err != nil {
+		return err
+	}
+	if cfg.RelayAuth != "oauth2" {
+		fmt.Fprintln(c.stdout, "the relay does not sign in with OAuth2 (relay_auth is not \"oauth2\")")
+		return nil
+	}
+	d, _, boxes, err := openMailboxes(ctx, c, cfg)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	g, err := boxes.FindGrant(ctx, cfg.RelayOAuth, cfg.RelayUser)
+	switch {
+	case errors.Is(err, mailbox.ErrNotFound):
+		fmt.Fprintf(c.stdout, "%s has not signed in to %s: run 'postdesk relay signin'\n", cfg.RelayUser, providerName(cfg.RelayOAuth))
+	case err != nil:
+		return err
+	case g.SignInNeededAt != nil:
+		fmt.Fprintf(c.stdout, "needs sign-in again since %s: run 'postdesk relay signin' (%s)\n", g.SignInNeededAt.Format(time.DateTime), g.LastError)
+	default:
+		fmt.Fprintf(c.stdout, "signed in to %s as %s (%s)\n", providerName(g.Provider), g.Username, g.UpdatedAt.Format(time.DateTime))
+	}
+	return nil
 }

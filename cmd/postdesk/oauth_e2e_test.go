@@ -316,6 +316,10 @@ func TestRelayWithOAuth2EndToEnd(t *testing.T) {
 				t.Fatalf("relay signin: %d %s\n%s", code, errs, out.String())
 			}
 
+			var st bytes.Buffer
+			if code, errs := runEnv(env, &st, "relay", "status"); code != 0 || !strings.Contains(st.String(), "signed in to Microsoft 365 as "+agentAccount) {
+				t.Fatalf("relay status: %d %s %s", code, errs, st.String())
+			}
 			logs := startServeEnv(t, env, "")
 			m := listening.FindStringSubmatch(logs.String())
 			if err := sendMail(t, m[2], "ann@customer.example", []string{"acme@desk.example"}, "From: Ann <ann@customer.example>\nTo: support@acme.example\nSubject: Printer on fire\nMessage-ID: <r1@customer.example>\n\nIt burns.\n"); err != nil {
