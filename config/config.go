@@ -50,6 +50,7 @@ type Config struct {
 	Postmaster      string        `toml:"postmaster" help:"property (slug) that receives mail to postmaster@DOMAIN as tickets; empty: it is kept and forwarded to the admins"`
 	LoopMax         int64         `toml:"loop_max" help:"mails one address may send on one ticket within loop_window before its mail there is held as a suspected loop (0: 10)"`
 	LoopWindow      time.Duration `toml:"loop_window" help:"the window of loop_max (0: 10m)"`
+	Pprof           string        `toml:"pprof" help:"address (host:port) serving Go's profiler at /debug/pprof/, for taking a profile under load; empty (the default) to disable — keep it on loopback"`
 }
 
 // Defaults is the zero-configuration setup.

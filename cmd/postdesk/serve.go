@@ -193,9 +193,19 @@ func serve(ctx context.Context, c *cli, args []string) error {
 		}
 		return err
 	}
+	prof, err := listenPprof(cfg.Pprof, log)
+	if err != nil {
+		for _, s := range servers {
+			s.Shutdown(ctx)
+		}
+		if httpSrv != nil {
+			httpSrv.ln.Close()
+		}
+		return err
+	}
 	log.Info("postdesk started", slog.String("db", d.DSN), slog.String("engine", string(d.Dialect)), slog.String("domain", cfg.Domain))
 	var wg sync.WaitGroup
-	errs := make(chan error, len(servers)+2)
+	errs := make(chan error, len(servers)+3)
 	senderCtx, stopSender := context.WithCancel(context.WithoutCancel(ctx))
 	senderDone := make(chan struct{})
 	go func() {
@@ -227,6 +237,10 @@ func serve(ctx context.Context, c *cli, args []string) error {
 				errs <- fmt.Errorf("http server: %w", err)
 			}
 		}()
+	}
+	if prof != nil {
+		go prof.serve(errs)
+		defer prof.stop()
 	}
 	feedCtx, stopFeed := context.WithCancel(context.WithoutCancel(ctx))
 	feedDone := make(chan struct{})
