@@ -157,6 +157,7 @@ type queries struct {
 	SystemMailPurge     string `query:"system-mail-purge"`
 	SettingGet          string `query:"setting-get"`
 	SettingPut          string `query:"setting-put"`
+	SettingInsert       string `query:"setting-insert"`
 	ContactIsBlocked    string `query:"contact-is-blocked"`
 
 	// tickets.sql

@@ -45,6 +45,7 @@ var errUsage = errors.New("usage")
 
 func commands() []command {
 	return []command{
+		{"init", "--domain D: set the installation's mail domain (stored in the database, used by every command)", initCmd},
 		{"serve", "run the daemon: SMTP/LMTP intake, IMAP polling, the HTTP API", serve},
 		{"property", "add | list | set: properties (brands, each with its own inbox)", property},
 		{"agent", "add | list | token | password | signature: agents of a property, their API tokens, their web inbox password, their signature", agent},
@@ -134,8 +135,27 @@ func (c *cli) loadKeys(fs *flag.FlagSet, args []string, keys []string) (*config.
 	return cfg, rest, nil
 }
 
-// open opens the database (applying migrations) and the store over it, its queries prepared.
+// open opens the database (applying migrations) and the store over it, its queries prepared, and
+// settles cfg.Domain with the database's.
 func (c *cli) open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*db.DB, *tickets.Store, error) {
+	d, s, err := c.openStore(ctx, cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	// The mail domain is the database's: stored the first time one is given, used by every
+	// command after, and a different one is refused (tickets.ResolveDomain).
+	if cfg.Domain, err = s.ResolveDomain(ctx, cfg.Domain); err != nil {
+		d.Close()
+		if errors.Is(err, tickets.ErrDomainMismatch) {
+			err = fmt.Errorf("%w: %w", errUsage, err)
+		}
+		return nil, nil, err
+	}
+	return d, s, nil
+}
+
+// openStore is open without the domain.
+func (c *cli) openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*db.DB, *tickets.Store, error) {
 	d, err := db.Open(ctx, cfg.DB)
 	if err != nil {
 		return nil, nil, err
