@@ -86,10 +86,14 @@ func conversationGUID(key []byte) [16]byte {
 	return g
 }
 
-// filetime is t as a Windows FILETIME: 100-nanosecond intervals since 1601-01-01 UTC.
+// filetime is t as a Windows FILETIME: 100-nanosecond intervals since 1601-01-01 UTC (0 before).
 func filetime(t time.Time) uint64 {
-	const epoch = 116444736000000000 // 1970-01-01 as a FILETIME; UnixNano/100 is never below -epoch
-	return uint64(t.UnixNano()/100 + epoch)
+	const offset = 11644473600 // seconds from 1601-01-01 to 1970-01-01
+	sec := t.Unix() + offset
+	if sec < 0 {
+		return 0
+	}
+	return uint64(sec)*10_000_000 + uint64(t.Nanosecond()/100)
 }
 
 // threadIndex is the conversation index ([MS-OXOMSG] 2.2.1.3, PidTagConversationIndex) of a mail

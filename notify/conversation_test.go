@@ -303,3 +303,16 @@ func TestAgentChainIsBounded(t *testing.T) {
 		}
 	})
 }
+
+// No date, however odd, breaks the index: a zero time is the FILETIME epoch.
+func TestFiletimeRange(t *testing.T) {
+	if filetime(time.Time{}) != 0 || filetime(time.Date(1601, 1, 1, 0, 0, 0, 0, time.UTC)) != 0 {
+		t.Fatal("the FILETIME epoch is not 0")
+	}
+	if got := filetime(time.Unix(0, 0)); got != 116444736000000000 {
+		t.Fatalf("1970 = %d", got)
+	}
+	if idx := threadIndex(time.Time{}, [16]byte{}, []time.Time{time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)}, nil); len(idx) != 27 || idx[22]&0x80 == 0 {
+		t.Fatalf("index %x", idx)
+	}
+}
