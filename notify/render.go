@@ -63,17 +63,27 @@ func (b *batch) render(in intent, messageID string) ([]byte, error) {
 		}
 	}
 	tok := replytoken.Sign(b.n.secret, p.ID, replytoken.Claims{TicketID: in.TicketID, AgentID: in.AgentID})
+	now := b.n.store.Now()
+	irt, refs, header := mc.InReplyTo, mc.References, map[string]string(nil)
+	if in.AgentID != 0 && templates.AgentConversation(in.Template) {
+		// One conversation per ticket in the agent's mailbox (conversation.go).
+		c, err := b.conversation(mc, in.AgentID, messageID, r.Subject, now)
+		if err != nil {
+			return nil, err
+		}
+		irt, refs, header = c.InReplyTo, c.References, c.header(in.Template)
+	}
 	raw, err := compose.Build(compose.Mail{
 		From:      mail.Address{Name: p.Name, Address: p.From(b.n.domain)},
 		To:        []mail.Address{{Name: in.ToName, Address: in.To}},
 		Cc:        cc,
 		ReplyTo:   replytoken.Address(p.Slug, tok, b.n.domain),
 		Subject:   r.Subject,
-		MessageID: messageID, InReplyTo: mc.InReplyTo, References: mc.References,
+		MessageID: messageID, InReplyTo: irt, References: refs, Header: header,
 		Automatic: in.Automatic,
 		Loop:      p.Slug + "@" + b.n.domain,
 		Text:      r.Text, HTML: r.HTML, Files: files,
-		Date: b.n.store.Now(),
+		Date: now,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("notify: build %s: %w: %w", in.Template, errRender, err)

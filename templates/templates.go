@@ -3,10 +3,16 @@
 // customers. Each kind of mail has a subject, a plain-text body and an HTML
 // body per locale.
 //
+// Mail to agents about a ticket (AgentConversation) has one subject for every
+// event, fixed here and not by a template: "[#N] <the ticket's subject>", so
+// that a mail client (Gmail and Outlook group by subject too) shows one ticket
+// as one conversation. The event is said by the first line of the body (and
+// by notify, in a header).
+//
 // The built-in templates are embedded from builtin/<locale>/ and may be
 // overridden, file by file, from a directory with the same layout:
 //
-//	<locale>/<kind>.subject.tmpl   subject (text/template), one line
+//	<locale>/<kind>.subject.tmpl   subject (text/template), one line; none for the kinds of AgentConversation
 //	<locale>/<kind>.text.tmpl      plain-text body (text/template), rendered as "body" inside layout.text.tmpl
 //	<locale>/<kind>.html.tmpl      HTML body (html/template), rendered as "body" inside layout.html.tmpl
 //	<locale>/layout.text.tmpl      text layout: footer, and the partials "ticket" and "message"
@@ -78,6 +84,21 @@ func Kinds() []string {
 // tag "[#N]". SignInLink (about the agent's account) and Export (about many tickets) are not.
 func AboutTicket(kind string) bool { return kind != SignInLink && kind != Export }
 
+// AgentConversation reports whether mail of kind goes to agents about a ticket: every such mail
+// is one more mail of the ticket's conversation in the agent's mailbox, and its subject is the
+// same for every event — "[#N] <the ticket's subject>" — in every locale, fixed by code.
+func AgentConversation(kind string) bool {
+	switch kind {
+	case NewTicket, CustomerReply, Reopened, FollowUp, AgentCopy, Assigned, CommandError, LoopSuspected, SnoozeEnded, ContactBouncing:
+		return true
+	}
+	return false
+}
+
+// agentSubject is the subject template of the AgentConversation kinds: the ticket's topic, the
+// locale's "(no subject)" when it has none (see kindSet.render); the tag is added after.
+const agentSubject = `{{template "subject" .}}`
+
 // Locales lists the built-in locales ("en", "es", "fr", "it").
 func Locales() []string { return []string{"en", "es", "fr", "it"} }
 
@@ -101,6 +122,7 @@ type localeSet struct {
 
 type kindSet struct {
 	ticket  bool // AboutTicket: the subject gets the ticket's tag
+	agents  bool // AgentConversation: the subject is fixed, "[#N] <topic>"
 	subject *texttemplate.Template
 	text    *texttemplate.Template
 	html    *htmltemplate.Template
@@ -215,9 +237,22 @@ func (k *kindSet) render(locale string, d Data) (Rendered, error) {
 	if err := k.subject.Execute(&b, v); err != nil {
 		return Rendered{}, execError(k.subjectFiles, err)
 	}
-	if k.ticket {
+	switch {
+	case k.agents:
+		// One subject for every event: the ticket's topic alone, whatever the data says (the
+		// "subject" word of common.tmpl, rendered with no data, only for a ticket without one).
+		t := topic(d.Ticket.Subject)
+		if t == "" {
+			b.Reset()
+			if err := k.subject.Execute(&b, view{Locale: locale}); err != nil {
+				return Rendered{}, execError(k.subjectFiles, err)
+			}
+			t = b.String()
+		}
+		v.Subject = threading.WithTag(t, d.Ticket.Number)
+	case k.ticket:
 		v.Subject = threading.WithTag(b.String(), d.Ticket.Number)
-	} else {
+	default:
 		v.Subject = oneLine(strings.Map(func(r rune) rune {
 			if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
 				return ' '
@@ -261,12 +296,18 @@ func knownFile(name string) bool {
 	}
 	for _, k := range Kinds() {
 		for _, f := range []string{".subject.tmpl", ".text.tmpl", ".html.tmpl"} {
-			if name == k+f {
+			if name == k+f && (f != ".subject.tmpl" || !AgentConversation(k)) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// fixedSubject reports whether name is the subject file of a kind whose subject is fixed.
+func fixedSubject(name string) bool {
+	k, ok := strings.CutSuffix(name, ".subject.tmpl")
+	return ok && AgentConversation(k)
 }
 
 // readTree reads root/<locale>/*.tmpl from fsys into files, replacing what
@@ -311,6 +352,10 @@ func readTree(fsys fs.FS, root string, label func(string) string, files map[stri
 				continue
 			}
 			frel := path.Join(rel, fname)
+			if fixedSubject(fname) {
+				return fmt.Errorf("templates: %s: the subject of mail to agents about a ticket is fixed (\"[#N] <the ticket's subject>\", one conversation per ticket in their mailbox); remove this file, the body says what happened",
+					label(frel))
+			}
 			if !knownFile(fname) {
 				return fmt.Errorf("templates: %s: unknown template file (expected <kind>.subject.tmpl, <kind>.text.tmpl, <kind>.html.tmpl, %s, %s or %s; kinds: %s)",
 					label(frel), layoutText, layoutHTML, commonFile, strings.Join(Kinds(), ", "))
@@ -354,9 +399,11 @@ func buildLocale(loc string, files map[string]map[string]source) (*localeSet, er
 	}
 	ls := &localeSet{name: loc, kinds: map[string]*kindSet{}}
 	for _, kind := range Kinds() {
-		subj, err := get(kind + ".subject.tmpl")
-		if err != nil {
-			return nil, err
+		subj := source{path: "the fixed subject of mail to agents", text: agentSubject}
+		if !AgentConversation(kind) {
+			if subj, err = get(kind + ".subject.tmpl"); err != nil {
+				return nil, err
+			}
 		}
 		text, err := get(kind + ".text.tmpl")
 		if err != nil {
@@ -368,6 +415,7 @@ func buildLocale(loc string, files map[string]map[string]source) (*localeSet, er
 		}
 		k := &kindSet{
 			ticket:       AboutTicket(kind),
+			agents:       AgentConversation(kind),
 			subjectFiles: []string{subj.path, common.path},
 			textFiles:    []string{text.path, ltext.path, common.path},
 			htmlFiles:    []string{html.path, lhtml.path, common.path},

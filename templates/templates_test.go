@@ -81,14 +81,14 @@ func TestSubjectOneLineWithTag(t *testing.T) {
 // An override subject without the tag still gets it.
 func TestSubjectTagAdded(t *testing.T) {
 	dir := t.TempDir()
-	write(t, filepath.Join(dir, "en", "new-ticket.subject.tmpl"), "{{.Ticket.Subject}}\n")
+	write(t, filepath.Join(dir, "en", "acknowledgement.subject.tmpl"), "{{.Ticket.Subject}}\n")
 	s, err := New(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := Sample(NewTicket)
+	d := Sample(Acknowledgement)
 	d.Ticket.Subject = "Line\r\nBcc: evil@x"
-	r, err := s.Render(NewTicket, "en", d)
+	r, err := s.Render(Acknowledgement, "en", d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -395,7 +395,7 @@ func TestAssignedToDepartment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(r.Subject, "Billing") || !strings.Contains(r.Text, "the Billing department by Bob Dupont") {
+	if r.Subject != "[#12] Printer on fire" || !strings.Contains(r.Text, "the Billing department by Bob Dupont") {
 		t.Errorf("assigned to a department:\n%s\n%s", r.Subject, r.Text)
 	}
 	d.Ticket.Department = ""
@@ -517,7 +517,8 @@ func TestOverrideErrors(t *testing.T) {
 	}{
 		{"parse error", "fr/new-ticket.text.tmpl", "{{.Ticket.Number", "new-ticket.text.tmpl"},
 		{"html parse error", "en/assigned.html.tmpl", "{{if}}", "assigned.html.tmpl"},
-		{"unknown field", "it/reopened.subject.tmpl", "{{.Nope}}", "reopened.subject.tmpl"},
+		{"unknown field", "it/agent-reply.subject.tmpl", "{{.Nope}}", "agent-reply.subject.tmpl"},
+		{"fixed subject", "fr/reopened.subject.tmpl", "Rouvert : {{.Ticket.Subject}}", "reopened.subject.tmpl"},
 		{"unknown function", "es/layout.text.tmpl", "{{nope}}", "layout.text.tmpl"},
 		{"broken common", "fr/common.tmpl", `{{define "subject"}}{{end}`, "common.tmpl"},
 		{"html escaping", "en/agent-copy.html.tmpl", `<a href="{{.Ticket.Subject}}`, "agent-copy.html.tmpl"},

@@ -99,6 +99,7 @@ type queries struct {
 	MessageFull                string `query:"message-full"`
 	MessageIDsOfTicket         string `query:"message-ids-of-ticket"`
 	AgentRepliesSince          string `query:"agent-replies-since"`
+	AgentMailsOfTicket         string `query:"agent-mails-of-ticket"`
 	ThreadIDRecord             string `query:"thread-id-record"`
 	ThreadIDRecordInbound      string `query:"thread-id-record-inbound"`
 	ThreadIDRecordGhost        string `query:"thread-id-record-ghost"`

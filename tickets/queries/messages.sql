@@ -53,6 +53,14 @@ SELECT message_id FROM messages WHERE ticket_id = ? AND message_id <> '' ORDER B
 -- The replies an agent's mail sent on a ticket recently (the loop brake).
 SELECT COUNT(*) FROM messages WHERE ticket_id = ? AND agent_id = ? AND direction = ? AND raw_size > 0 AND created_at > ?
 
+-- name: agent-mails-of-ticket
+-- The last mails queued to one agent about one ticket, newest first: the conversation their mail
+-- client shows (see notify). A mail is the agent's by its thread id; the virtual root of the
+-- conversation has one too, but no outbox row.
+SELECT o.message_id, o.created_at FROM outbox o
+	JOIN thread_ids ti ON ti.property_id = o.property_id AND ti.message_id = o.message_id
+	WHERE o.ticket_id = ? AND ti.ticket_id = ? AND ti.agent_id = ? ORDER BY o.id DESC LIMIT ?
+
 -- name: thread-id-record
 INSERT INTO thread_ids (property_id, message_id, ticket_id, agent_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING
 
