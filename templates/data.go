@@ -70,8 +70,8 @@ type Ticket struct {
 // Message is one message of a ticket.
 type Message struct {
 	From        Person
-	Text        string   // plain text; also used for the HTML body when HTML is ""
-	HTML        string   // HTML already sanitised by the caller, or ""
+	Text        string // plain text; also used for the HTML body when HTML is ""
+	HTML        string // HTML already sanitised by the caller, or ""
 	Attachments []File // its files, in order
 	Date        time.Time
 }
