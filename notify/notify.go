@@ -29,6 +29,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/postdesk/postdesk/db"
+	"github.com/postdesk/postdesk/filelink"
 	"github.com/postdesk/postdesk/mailer/compose"
 	"github.com/postdesk/postdesk/outbox"
 	"github.com/postdesk/postdesk/templates"
@@ -48,6 +49,10 @@ type Notifier struct {
 	loopMax    int
 	loopWindow time.Duration
 	linkTTL    time.Duration // what a sign-in link mail says of how long it works
+	// The files of the agents' copies (files.go).
+	webURL  string
+	fileTTL time.Duration
+	maxMail int64
 }
 
 // Config configures a Notifier.
@@ -63,7 +68,15 @@ type Config struct {
 	// SignInLinkTTL is how long a sign-in link works, as the mail says it (auth.Config.LinkTTL);
 	// 0 means 15 minutes, auth's default.
 	SignInLinkTTL time.Duration
-	Log           *slog.Logger
+	// WebURL is the web inbox's public address (web_url): the links to the files too big for an
+	// agent's copy point there. "": such files are only named.
+	WebURL string
+	// FileLinkTTL is how long those links work; 0 means filelink.DefaultTTL (30 days).
+	FileLinkTTL time.Duration
+	// MaxMailBytes is the largest agent's copy sent with its files attached; a larger one links
+	// them. 0 means DefaultMaxMailBytes.
+	MaxMailBytes int64
+	Log          *slog.Logger
 }
 
 // New returns a notifier. Register it with tickets.WithHook(n) on the store it is given — the store
@@ -84,8 +97,15 @@ func New(store *tickets.Store, tpl *templates.Set, cfg Config) *Notifier {
 	if cfg.SignInLinkTTL == 0 {
 		cfg.SignInLinkTTL = DefaultSignInLinkTTL
 	}
+	if cfg.FileLinkTTL == 0 {
+		cfg.FileLinkTTL = filelink.DefaultTTL
+	}
+	if cfg.MaxMailBytes == 0 {
+		cfg.MaxMailBytes = DefaultMaxMailBytes
+	}
 	return &Notifier{store: store, db: store.DB(), tpl: tpl, domain: strings.ToLower(cfg.Domain), secret: cfg.Secret, perHour: cfg.AutoPerHour, log: cfg.Log,
-		loopMax: cfg.LoopMax, loopWindow: cfg.LoopWindow, linkTTL: cfg.SignInLinkTTL}
+		loopMax: cfg.LoopMax, loopWindow: cfg.LoopWindow, linkTTL: cfg.SignInLinkTTL,
+		webURL: strings.TrimRight(cfg.WebURL, "/"), fileTTL: cfg.FileLinkTTL, maxMail: cfg.MaxMailBytes}
 }
 
 // OnChange implements tickets.Hook. It decides who gets mail and queues, for each recipient, the
@@ -149,8 +169,10 @@ type intent struct {
 	Cc        []string          `json:"cc,omitempty"`
 	AgentID   int64             `json:"agent,omitempty"` // the recipient agent, whose reply token goes in Reply-To
 	Automatic string            `json:"auto,omitempty"`
-	Errors    []string          `json:"errors,omitempty"`   // for a command-error mail
-	Files     bool              `json:"files,omitempty"`    // attach the message's attachments
+	Errors    []string          `json:"errors,omitempty"` // for a command-error mail
+	Files     bool              `json:"files,omitempty"`  // attach the message's attachments
+	Attach    bool              `json:"attach,omitempty"` // an agent's copy: attach the files within the limit, link the rest (files.go)
+	linkAll   bool              // the copy was too big with its files: link them all
 	KeepRaw   bool              `json:"keep_raw,omitempty"` // store the rendered mail on the message
 	Loop      *templates.Loop   `json:"loop,omitempty"`     // for a loop notice
 	Bounce    *templates.Bounce `json:"bounce,omitempty"`   // for a bounce notice
@@ -299,6 +321,6 @@ func (b *batch) toAgents(kind string, agents []tickets.Agent) {
 		if b.mc.SentBy(a) {
 			continue
 		}
-		b.queue(intent{Template: kind, ToName: a.Name, To: a.Email, AgentID: a.ID, Automatic: "auto-generated"}, "")
+		b.queue(intent{Template: kind, ToName: a.Name, To: a.Email, AgentID: a.ID, Automatic: "auto-generated", Attach: showsMessage(kind)}, "")
 	}
 }

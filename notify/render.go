@@ -48,6 +48,10 @@ func (b *batch) render(in intent, messageID string) ([]byte, error) {
 	if in.Bounce != nil {
 		d.Bounce = *in.Bounce
 	}
+	var files []compose.File
+	if in.Attach && mc.Message != nil {
+		files, d.Message.Attachments = b.agentFiles(p, mc.Message.Attachments, in.linkAll) // files.go
+	}
 	r, err := b.n.tpl.Render(in.Template, p.Locale, d)
 	if err != nil {
 		return nil, fmt.Errorf("notify: render %s: %w: %w", in.Template, errRender, err)
@@ -56,7 +60,6 @@ func (b *batch) render(in intent, messageID string) ([]byte, error) {
 	for _, c := range in.Cc {
 		cc = append(cc, mail.Address{Address: c})
 	}
-	var files []compose.File
 	if in.Files && mc.Message != nil {
 		for _, a := range mc.Message.Attachments {
 			files = append(files, compose.File{Filename: a.Filename, ContentType: a.ContentType, Data: a.Data})
@@ -87,6 +90,10 @@ func (b *batch) render(in intent, messageID string) ([]byte, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("notify: build %s: %w: %w", in.Template, errRender, err)
+	}
+	if in.Attach && !in.linkAll && len(files) > 0 && int64(len(raw)) > b.n.maxMail {
+		in.linkAll = true // too big to send with its files: the copy links them all
+		return b.render(in, messageID)
 	}
 	// An agent's mail by mail keeps its own raw bytes; one written in postdesk is stored as the
 	// mail sent, byte for byte, in the same transaction.
@@ -127,7 +134,7 @@ func data(mc tickets.MailContext, domain string, to templates.Person) templates.
 		d.Message = templates.Message{From: person(m.FromName, m.From), Text: text, Date: m.CreatedAt}
 		d.Note = m.Direction == tickets.DirectionNote
 		for _, a := range m.Attachments {
-			d.Message.Attachments = append(d.Message.Attachments, a.Filename)
+			d.Message.Attachments = append(d.Message.Attachments, templates.File{Name: a.Filename, Size: a.Size})
 		}
 	}
 	return d

@@ -70,10 +70,20 @@ type Ticket struct {
 // Message is one message of a ticket.
 type Message struct {
 	From        Person
-	Text        string   // plain text; also used for the HTML body when HTML is ""
-	HTML        string   // HTML already sanitised by the caller, or ""
-	Attachments []string // file names
+	Text        string // plain text; also used for the HTML body when HTML is ""
+	HTML        string // HTML already sanitised by the caller, or ""
+	Attachments []File // its files, in order
 	Date        time.Time
+}
+
+// File is one file of a message, as an agent's copy lists it: its name and size, and, when the
+// copy does not carry it attached (too big for the property's limit), a signed link to download
+// it until Expires.
+type File struct {
+	Name    string
+	Size    int64 // bytes
+	URL     string
+	Expires time.Time
 }
 
 // IsZero reports whether m is the zero Message (no message).
@@ -142,7 +152,7 @@ func Sample(kind string) Data {
 			Text: "Hello,\n\nMy printer started smoking this morning, then it caught fire.\n" +
 				"It's the LaserJet 4000 I bought from you last year. What should I do?\n\n" +
 				"Thank you,\nAnn",
-			Attachments: []string{"printer.jpg"},
+			Attachments: []File{{Name: "printer.jpg", Size: 1_240_000}},
 			Date:        date,
 		},
 		Recipient: alice,
@@ -172,7 +182,10 @@ func Sample(kind string) Data {
 		d.Ticket.Tags = nil
 		d.FollowsUp = 11
 		d.Message.Text = "Hello,\n\nThe replacement printer you sent me last month is smoking too.\n\nAnn"
-		d.Message.Attachments = []string{"smoke.mp4"}
+		// Too big to attach: a link.
+		d.Message.Attachments = []File{{Name: "smoke.mp4", Size: 24_300_000,
+			URL:     "https://desk.acme.example/files/301.1.1777653600.Xk2pV9rT4mQw7LcZ8sHy1G",
+			Expires: time.Date(2026, time.May, 1, 16, 40, 0, 0, time.UTC)}}
 		d.Message.Date = time.Date(2026, time.April, 1, 16, 40, 0, 0, time.UTC)
 	case AgentReply:
 		assigned()

@@ -27,7 +27,7 @@
 // locale rendered) and .Subject (the rendered subject, for the HTML title).
 // Functions: marker (the locale's reply marker), date (a time in the locale's
 // format, UTC), join, topic (a subject without "Re:" prefixes and "[#N]" tags),
-// nl2br, messageHTML, sameAddress.
+// nl2br, messageHTML, sameAddress, size (a file's size in bytes, written for the locale).
 package templates
 
 import (

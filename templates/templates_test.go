@@ -275,6 +275,15 @@ func TestHTMLMailSafe(t *testing.T) {
 				}
 				h = strings.ReplaceAll(h, strings.ToLower(Sample(kind).Link), "")
 			}
+			for _, f := range Sample(kind).Message.Attachments {
+				// A file too big to attach is a link (in an href).
+				if f.URL != "" {
+					if strings.Count(h, `href="`+strings.ToLower(f.URL)+`"`) != 1 {
+						t.Errorf("%s %s: HTML does not link %s once", loc, kind, f.Name)
+					}
+					h = strings.ReplaceAll(h, strings.ToLower(f.URL), "")
+				}
+			}
 			if !strings.HasPrefix(h, "<!doctype html>\n<html lang=\""+loc+"\">") || !strings.HasSuffix(h, "</body>\n</html>\n") {
 				t.Errorf("%s %s: not a complete HTML document", loc, kind)
 			}

@@ -89,8 +89,11 @@ type Property struct {
 	// IgnoreListMail makes mail that came through a mailing list a robot's: it opens no ticket
 	// and is kept only as system mail. Off by default: a support address is often a Google or
 	// Microsoft 365 group, which marks every customer's mail as list mail.
-	IgnoreListMail bool      `db:"ignore_list_mail" json:"ignore_list_mail"`
-	CreatedAt      time.Time `db:"created_at" json:"created_at"`
+	IgnoreListMail bool `db:"ignore_list_mail" json:"ignore_list_mail"`
+	// AttachLimit is the most bytes of a message's files its agents' copies carry attached (in
+	// all); above it they get signed download links. 0: always links.
+	AttachLimit int64     `db:"attach_limit" json:"attach_limit"`
+	CreatedAt   time.Time `db:"created_at" json:"created_at"`
 }
 
 // From is the address the property's mail is sent from: its from address, else its forwarding

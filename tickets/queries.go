@@ -122,6 +122,7 @@ type queries struct {
 	PropertySetIgnoreListMail    string `query:"property-set-ignore-list-mail"`
 	PropertySetLocale            string `query:"property-set-locale"`
 	PropertySetAcknowledge       string `query:"property-set-acknowledge"`
+	PropertySetAttachLimit       string `query:"property-set-attach-limit"`
 	TicketNumberNext             string `query:"ticket-number-next"`
 	PropertyNextNumber           string `query:"property-next-number"`
 	SettingSecretInsert          string `query:"setting-secret-insert"`

@@ -138,6 +138,8 @@ func checkLocale(cfg *config.Config, locale string) error {
 
 const acknowledgeUsage = "mail the customer an acknowledgement with their ticket number when their mail opens a ticket (default true)"
 
+const attachLimitUsage = "the most bytes of a message's files attached to its agents' copies, in all (10MB, 512KB, 0 = always links; default 10MB); above it the files are download links"
+
 const ignoreListUsage = "treat mail that came through a mailing list (List-Id, List-Post, Precedence: list) as a robot's: no ticket, kept as system mail only"
 
 // propertySet changes a property's settings: only those given.
@@ -147,6 +149,7 @@ func propertySet(ctx context.Context, c *cli, args []string) error {
 	ignoreList := fs.Bool("ignore-list-mail", false, ignoreListUsage)
 	locale := fs.String("locale", "", localeUsage)
 	ack := fs.Bool("acknowledge", true, acknowledgeUsage)
+	attach := fs.String("attach-limit", "", attachLimitUsage)
 	cfg, rest, err := c.load(fs, args, "domain", "templates")
 	if err != nil {
 		return err
@@ -156,8 +159,14 @@ func propertySet(ctx context.Context, c *cli, args []string) error {
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	if *slug == "" || (!given["ignore-list-mail"] && !given["locale"] && !given["acknowledge"]) {
-		return fmt.Errorf("%w: postdesk property set --slug S [--ignore-list-mail=true|false] [--locale L] [--acknowledge=true|false]", errUsage)
+	if *slug == "" || (!given["ignore-list-mail"] && !given["locale"] && !given["acknowledge"] && !given["attach-limit"]) {
+		return fmt.Errorf("%w: postdesk property set --slug S [--ignore-list-mail=true|false] [--locale L] [--acknowledge=true|false] [--attach-limit SIZE]", errUsage)
+	}
+	var limit int64
+	if given["attach-limit"] {
+		if limit, err = tickets.ParseSize(*attach); err != nil {
+			return fmt.Errorf("%w: --attach-limit: %w", errUsage, err)
+		}
 	}
 	if given["locale"] {
 		if err := checkLocale(cfg, *locale); err != nil {
@@ -180,6 +189,11 @@ func propertySet(ctx context.Context, c *cli, args []string) error {
 	}
 	if given["acknowledge"] {
 		if err := s.SetAcknowledge(ctx, p.ID, *ack); err != nil {
+			return err
+		}
+	}
+	if given["attach-limit"] {
+		if err := s.SetAttachLimit(ctx, p.ID, limit); err != nil {
 			return err
 		}
 	}

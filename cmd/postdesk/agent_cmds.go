@@ -33,11 +33,14 @@ func (c *cli) mailingStore(ctx context.Context, cfg *config.Config) (*tickets.St
 		d.Close()
 		return nil, nil, err
 	}
-	s.AddHook(notify.New(s, tpl, notify.Config{Domain: cfg.Domain, Secret: secret, AutoPerHour: int(cfg.AutoPerHour)}))
+	// The links to files too big for an agent's copy need web_url here: a command knows no
+	// listen address.
+	s.AddHook(notify.New(s, tpl, notify.Config{Domain: cfg.Domain, Secret: secret, AutoPerHour: int(cfg.AutoPerHour),
+		WebURL: cfg.WebURL, MaxMailBytes: cfg.MaxMessageBytes}))
 	return s, func() { d.Close() }, nil
 }
 
-var mailKeys = []string{"domain", "templates", "auto_per_hour"}
+var mailKeys = []string{"domain", "templates", "auto_per_hour", "web_url", "max_message_bytes"}
 
 func readBody(path string) (string, error) {
 	if path == "" {

@@ -19,6 +19,7 @@ import (
 	"github.com/postdesk/postdesk/auth"
 	"github.com/postdesk/postdesk/config"
 	"github.com/postdesk/postdesk/db"
+	"github.com/postdesk/postdesk/download"
 	"github.com/postdesk/postdesk/intake"
 	"github.com/postdesk/postdesk/live"
 	"github.com/postdesk/postdesk/mailer/inbound"
@@ -121,7 +122,18 @@ func serve(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	notifier := notify.New(store, tpl, notify.Config{Domain: cfg.Domain, Secret: secret, AutoPerHour: int(cfg.AutoPerHour), LoopMax: int(cfg.LoopMax), LoopWindow: cfg.LoopWindow, Log: log})
+	// The HTTP listener comes first: the agents' copies link files to the web inbox's address.
+	var httpLn net.Listener
+	publicURL := strings.TrimRight(cfg.WebURL, "/")
+	if cfg.HTTP != "" {
+		if httpLn, err = net.Listen("tcp", cfg.HTTP); err != nil {
+			return fmt.Errorf("http: %w", err)
+		}
+		defer httpLn.Close() // closed by the server's shutdown once it serves; this is for an early return
+		publicURL = webURL(cfg, httpLn.Addr().String())
+	}
+	notifier := notify.New(store, tpl, notify.Config{Domain: cfg.Domain, Secret: secret, AutoPerHour: int(cfg.AutoPerHour), LoopMax: int(cfg.LoopMax), LoopWindow: cfg.LoopWindow, Log: log,
+		WebURL: publicURL, MaxMailBytes: cfg.MaxMessageBytes})
 	store.AddHook(notifier)
 	transport, err := newTransport(c, cfg, log)
 	if err != nil {
@@ -185,7 +197,7 @@ func serve(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	httpSrv, err := newHTTPAPI(httpDeps{cfg: cfg, d: d, store: store, pipeline: pipeline, kick: out.Kick, metrics: stats, log: log,
+	httpSrv, err := newHTTPAPI(httpDeps{cfg: cfg, ln: httpLn, d: d, store: store, pipeline: pipeline, kick: out.Kick, metrics: stats, log: log,
 		auth: signins, feed: feed, notifier: notifier, secret: secret})
 	if err != nil {
 		for _, s := range servers {
@@ -325,6 +337,7 @@ type httpAPI struct {
 // httpDeps is what the HTTP side is built from.
 type httpDeps struct {
 	cfg      *config.Config
+	ln       net.Listener // on cfg.HTTP; nil: no HTTP
 	d        *db.DB
 	store    *tickets.Store
 	pipeline *intake.Pipeline
@@ -337,17 +350,13 @@ type httpDeps struct {
 	secret   []byte
 }
 
-// newHTTPAPI listens on cfg.HTTP (nil, nil when it is empty): the API under /api/, the web inbox
-// at /. Contact form posts go through the pipeline like mail; kick wakes the sender when the API
-// or the web queues mail.
+// newHTTPAPI serves on h.ln (nil, nil when there is none): the API under /api/, the links to
+// files under /files/, the web inbox at /. Contact form posts go through the pipeline like mail;
+// kick wakes the sender when the API or the web queues mail.
 func newHTTPAPI(h httpDeps) (*httpAPI, error) {
-	cfg := h.cfg
-	if cfg.HTTP == "" {
+	cfg, ln := h.cfg, h.ln
+	if ln == nil {
 		return nil, nil
-	}
-	ln, err := net.Listen("tcp", cfg.HTTP)
-	if err != nil {
-		return nil, fmt.Errorf("http: %w", err)
 	}
 	apiHandler := api.New(api.Config{Store: h.store, Domain: cfg.Domain, Deliver: receiver(h.pipeline), Kick: h.kick, Metrics: h.metrics.Handler(), Observe: h.metrics.ObserveHTTP, Log: h.log,
 		Templates: h.notifier.Templates()})
@@ -357,11 +366,11 @@ func newHTTPAPI(h httpDeps) (*httpAPI, error) {
 		Now: h.store.Now,
 	})
 	if err != nil {
-		ln.Close()
 		return nil, err
 	}
+	files := download.Handler{Files: h.store, Secret: h.secret, Now: h.store.Now, Log: h.log}
 	srv := &http.Server{
-		Handler:           site(apiHandler, inbox),
+		Handler:           site(apiHandler, inbox, files),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute, // a reply with 10 MiB of attachments on a slow line
 		WriteTimeout:      2 * time.Minute, // the event streams lift it for themselves
