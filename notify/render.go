@@ -48,6 +48,7 @@ func (b *batch) render(in intent, messageID string) ([]byte, error) {
 	if in.Bounce != nil {
 		d.Bounce = *in.Bounce
 	}
+	d.Since = in.Since
 	r, err := b.n.tpl.Render(in.Template, p.Locale, d)
 	if err != nil {
 		return nil, fmt.Errorf("notify: render %s: %w: %w", in.Template, errRender, err)
