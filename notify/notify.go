@@ -156,7 +156,8 @@ type intent struct {
 	KeepRaw   bool              `json:"keep_raw,omitempty"` // store the rendered mail on the message
 	Loop      *templates.Loop   `json:"loop,omitempty"`     // for a loop notice
 	Bounce    *templates.Bounce `json:"bounce,omitempty"`   // for a bounce notice
-	Since     []templates.Message `json:"since,omitempty"`  // for a held reply's notice: what was sent since
+
+	Since []templates.Message `json:"since,omitempty"` // for a held reply's notice: what was sent since
 }
 
 // batch queues the mails of one change; the first error stops it.

@@ -178,10 +178,11 @@ type Message struct {
 	RawSize     int64        `db:"raw_size" json:"raw_size"`
 	Date        *time.Time   `db:"date_header" json:"date"`
 	CreatedAt   time.Time    `db:"created_at" json:"created_at"`
+	Attachments []Attachment `db:"-" json:"attachments"`
+
 	// Held is an agent's reply by mail kept, not sent: it answered a copy older than a
 	// colleague's reply or note (Arrived). It is a note until the agent sends it anyway (#send).
-	Held        bool         `db:"held" json:"held,omitempty"`
-	Attachments []Attachment `db:"-" json:"attachments"`
+	Held bool `db:"held" json:"held,omitempty"`
 }
 
 // Attachment is a file that came with a message. Data is loaded only on request.
