@@ -26,12 +26,13 @@ SELECT id, to_list, cc_list, dedup_key FROM messages WHERE ticket_id = ? AND age
 UPDATE messages SET held = ?, dedup_key = ? WHERE id = ? AND held = ? RETURNING id
 
 -- name: message-release-copy
--- The released reply, as a new message: sent now, after everything the ticket holds.
+-- The released reply, as a new message: sent now, after everything the ticket holds (its
+-- dedup key set back by message-release-finish once the held one has made way).
 INSERT INTO messages (property_id, ticket_id, direction, kind, agent_id, contact_id,
 	from_name, from_email, to_list, cc_list, envelope_from, subject, message_id, dedup_key, content_hash, in_reply_to, refs,
 	text_body, trimmed_text, html_body, raw, raw_size, threading, problems, date_header, created_at)
 	SELECT property_id, ticket_id, 'out', kind, agent_id, contact_id,
-	from_name, from_email, to_list, cc_list, envelope_from, subject, message_id, dedup_key, content_hash, in_reply_to, refs,
+	from_name, from_email, to_list, cc_list, envelope_from, subject, message_id, 'sending ' || dedup_key, content_hash, in_reply_to, refs,
 	text_body, trimmed_text, html_body, raw, raw_size, threading, problems, date_header, created_at
 	FROM messages WHERE id = ? RETURNING id
 
