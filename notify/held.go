@@ -13,8 +13,12 @@ import (
 // copies must not turn into a storm (its replies stay held all the same).
 const heldNoticesPerHour = 10
 
-// sinceText is how much of each message sent since a held notice shows.
-const sinceText = 600
+// A held notice shows the last sinceMax messages sent since, sinceText runes of each: enough to
+// see what a colleague answered; the ticket holds the rest.
+const (
+	sinceMax  = 10
+	sinceText = 600
+)
 
 // replyHeld tells the agent whose reply by mail was held as stale what was sent since the copy
 // they answered, quoting their reply; answering "#send" sends it anyway. Only to that agent, and
@@ -33,7 +37,7 @@ func (b *batch) replyHeld() {
 		return
 	}
 	var since []templates.Message
-	for _, m := range b.change.Since {
+	for _, m := range b.change.Since[max(0, len(b.change.Since)-sinceMax):] {
 		text := m.Trimmed
 		if strings.TrimSpace(text) == "" {
 			text = m.Text

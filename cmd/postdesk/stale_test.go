@@ -74,7 +74,7 @@ func TestStaleReplyByMailIsHeld(t *testing.T) {
 
 			// Alice answers the notice with #send: Ann (and her boss in Cc) get the held reply, with
 			// the Message-ID Alice's client gave it; Bob a copy; Alice nothing.
-			d.answer("alice", n, "alice-send@acme.example", "#send\n")
+			d.answer("alice", n, "alice-send@acme.example", "#send"+quoted)
 			ms = d.newMail(2)
 			cust := to(ms, "ann@customer.example")
 			if len(cust) != 1 || !slices_contains(cust[0].rcpts, "boss@customer.example") || !strings.Contains(cust[0].raw, "We will refund you in full.") ||
