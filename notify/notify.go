@@ -147,6 +147,8 @@ func (n *Notifier) OnChange(ctx context.Context, tx *sqlx.Tx, c tickets.Change) 
 		m.toAgents(templates.AgentCopy, mc.Parties())
 	case tickets.ChangeCommandError:
 		m.commandError()
+	case tickets.ChangeReplyHeld:
+		m.replyHeld() // held.go
 	case tickets.ChangeAgentCreated:
 		m.toCustomer()
 		m.toAgents(templates.AgentCopy, mc.Audience)
@@ -176,6 +178,8 @@ type intent struct {
 	KeepRaw   bool              `json:"keep_raw,omitempty"` // store the rendered mail on the message
 	Loop      *templates.Loop   `json:"loop,omitempty"`     // for a loop notice
 	Bounce    *templates.Bounce `json:"bounce,omitempty"`   // for a bounce notice
+
+	Since []templates.Message `json:"since,omitempty"` // for a held reply's notice: what was sent since
 }
 
 // batch queues the mails of one change; the first error stops it.
@@ -220,7 +224,7 @@ func (b *batch) queue(in intent, messageID string) {
 		return
 	}
 	b.err = b.n.store.RecordThreadID(b.ctx, b.tx, b.mc.Property.ID, messageID, b.mc.Ticket.ID, in.AgentID)
-	if b.err == nil && (in.Template == templates.CommandError || in.Template == templates.LoopSuspected || b.change.Kind == tickets.ChangeAgentNote) {
+	if b.err == nil && (in.Template == templates.CommandError || in.Template == templates.LoopSuspected || in.Template == templates.ReplyHeld || b.change.Kind == tickets.ChangeAgentNote) {
 		// A reply to a note's copy or to an error mail is internal too: never sent to the customer.
 		b.err = b.n.store.MarkInternal(b.ctx, b.tx, b.mc.Property.ID, messageID)
 	}

@@ -52,6 +52,7 @@ func (b *batch) render(in intent, messageID string) ([]byte, error) {
 	if in.Attach && mc.Message != nil {
 		files, d.Message.Attachments = b.agentFiles(p, mc.Message.Attachments, in.linkAll) // files.go
 	}
+	d.Since = in.Since
 	r, err := b.n.tpl.Render(in.Template, p.Locale, d)
 	if err != nil {
 		return nil, fmt.Errorf("notify: render %s: %w: %w", in.Template, errRender, err)

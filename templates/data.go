@@ -26,6 +26,9 @@ type Data struct {
 	Link        string
 	LinkMinutes int
 	Export      ExportFile // for Export: the file attached
+	// For ReplyHeld: the colleagues' replies and notes sent since the copy the agent answered,
+	// oldest first (Message is the held reply).
+	Since []Message
 }
 
 // ExportFile is the export of tickets an Export mail brings: Tickets tickets in the attached
@@ -74,6 +77,7 @@ type Message struct {
 	HTML        string // HTML already sanitised by the caller, or ""
 	Attachments []File // its files, in order
 	Date        time.Time
+	Note        bool // an internal note, never sent to the customer (in Since)
 }
 
 // File is one file of a message, as an agent's copy lists it: its name and size, and, when the
@@ -233,6 +237,19 @@ func Sample(kind string) Data {
 		d.Ticket = Ticket{}
 		d.Message = Message{}
 		d.Export = ExportFile{Tickets: 42, Filename: "acme-support-tickets-2026-03-02.json", By: bob}
+	case ReplyHeld:
+		assigned()
+		d.Recipient = alice
+		d.Actor = alice
+		d.Message = Message{
+			From: alice,
+			Text: "Hello Ann,\n\nWe will refund the printer in full.",
+			Date: date.Add(40 * time.Minute),
+		}
+		d.Since = []Message{
+			{From: bob, Text: "Hello Ann,\n\nA technician will replace the printer tomorrow.", Date: date.Add(20 * time.Minute)},
+			{From: bob, Text: "Replacement booked; no refund.", Date: date.Add(21 * time.Minute), Note: true},
+		}
 	case CommandError:
 		assigned()
 		d.Actor = alice

@@ -61,6 +61,7 @@ const (
 	LoopSuspected   = "loop-suspected"  // to the agents concerned and the admins: one address's mail on ticket #N is held as a loop
 	SignInLink      = "sign-in-link"    // to an agent: a one-time link that signs them in to the web inbox (automatic mail, about no ticket)
 	Export          = "export"          // to an agent: the export of tickets they asked for, attached (automatic mail, about no ticket)
+	ReplyHeld       = "reply-held"      // to an agent: their reply by mail answered an old copy; kept, not sent, until they answer #send
 )
 
 // Kinds of mail about what happened while the agents were away.
@@ -77,7 +78,7 @@ var builtin embed.FS
 
 // Kinds lists every kind, in a stable order.
 func Kinds() []string {
-	return []string{Acknowledgement, NewTicket, CustomerReply, Reopened, FollowUp, AgentReply, AgentCopy, Assigned, CommandError, LoopSuspected, SignInLink, Export, SnoozeEnded, ContactBouncing}
+	return []string{Acknowledgement, NewTicket, CustomerReply, Reopened, FollowUp, AgentReply, AgentCopy, Assigned, CommandError, LoopSuspected, SignInLink, Export, SnoozeEnded, ContactBouncing, ReplyHeld}
 }
 
 // AboutTicket reports whether mail of kind is about a ticket: its subject carries the ticket's

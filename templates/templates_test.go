@@ -350,6 +350,9 @@ func TestContent(t *testing.T) {
 				want = append(want, "Bob Dupont")
 			case CommandError:
 				want = append(want, "#clsoe", "hardwre", "#close", "#note (")
+			case ReplyHeld:
+				// What was sent since, each message, and how to send the held reply anyway.
+				want = append(want, "#send", "Bob Dupont", "A technician will replace the printer tomorrow.", "Replacement booked; no refund.")
 			}
 			if kind != Acknowledgement && kind != SignInLink && kind != Export {
 				want = append(want, strings.Split(d.Message.Text, "\n")...)

@@ -58,6 +58,7 @@ const (
 	ChangeAgentCommands    ChangeKind = "agent-commands"     // commands only: nothing to send for the mail itself
 	ChangeCommandError     ChangeKind = "command-error"      // commands could not be read: error mail to the agent
 	ChangeAgentMail        ChangeKind = "agent-mail"         // other agent mail on a ticket: the audience is told
+	ChangeReplyHeld        ChangeKind = "reply-held"         // a stale reply by mail, kept: its author is told what was sent since
 )
 
 // Actor is who did something, as a ticket's log names them: "agent:<email>" for an agent (see
@@ -181,6 +182,10 @@ type Message struct {
 	Date        *time.Time   `db:"date_header" json:"date"`
 	CreatedAt   time.Time    `db:"created_at" json:"created_at"`
 	Attachments []Attachment `db:"-" json:"attachments"`
+
+	// Held is an agent's reply by mail kept, not sent: it answered a copy older than a
+	// colleague's reply or note (Arrived). It is a note until the agent sends it anyway (#send).
+	Held bool `db:"held" json:"held,omitempty"`
 }
 
 // Attachment is a file that came with a message. Data is loaded only on request.

@@ -111,6 +111,18 @@ type queries struct {
 	LookupBranchOf             string `query:"lookup-branch-of"`
 	LookupIsParticipant        string `query:"lookup-is-participant"`
 
+	// stale.sql
+	ThreadIDRecordCopy  string `query:"thread-id-record-copy"`
+	ThreadIDSeenIn      string `query:"thread-id-seen-in"`
+	MessagesAfter       string `query:"messages-after"`
+	MessageHeldOfAgent  string `query:"message-held-of-agent"`
+	MessageReleaseClaim string `query:"message-release-claim"`
+	MessageReleaseCopy  string `query:"message-release-copy"`
+	MessageReleaseDone  string `query:"message-release-finish"`
+	AttachmentsMove     string `query:"attachments-move"`
+	MessageDelete       string `query:"message-delete"`
+	MessageSetHeld      string `query:"message-set-held"`
+
 	// properties.sql
 	PropertyInsert               string `query:"property-insert"`
 	PropertyBySlug               string `query:"property-by-slug"`

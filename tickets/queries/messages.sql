@@ -33,7 +33,7 @@ SELECT html_body FROM messages WHERE property_id = ? AND id = ?
 
 -- name: messages-of-ticket
 SELECT id, direction, kind, from_name, from_email, to_list, cc_list, subject, message_id, in_reply_to, refs,
-	text_body, trimmed_text, html_body, threading, problems, raw_size, date_header, created_at
+	text_body, trimmed_text, html_body, threading, problems, raw_size, date_header, created_at, held
 	FROM messages WHERE ticket_id = ? ORDER BY created_at, id
 
 -- name: message-brief
@@ -42,7 +42,7 @@ SELECT id, direction, from_name, from_email, message_id, threading, created_at F
 
 -- name: message-full
 SELECT id, direction, kind, from_name, from_email, to_list, cc_list, subject, message_id, in_reply_to, refs,
-	text_body, trimmed_text, html_body, threading, problems, raw_size, date_header, created_at
+	text_body, trimmed_text, html_body, threading, problems, raw_size, date_header, created_at, held
 	FROM messages WHERE id = ?
 
 -- name: message-ids-of-ticket
