@@ -304,6 +304,8 @@ func TestCountsMigrationBackfills(t *testing.T) {
 		}
 		// Back to version 11: no ticket_counts, no triggers (and nothing of the migrations after).
 		w.exec(t, `ALTER TABLE property_agents DROP COLUMN signature`) // 0013
+		w.exec(t, `ALTER TABLE properties DROP COLUMN close_mail`)     // 0016
+		w.exec(t, `DROP TABLE property_texts`)                         // 0016
 		drop := []string{`DROP TRIGGER ticket_counts_insert`, `DROP TRIGGER ticket_counts_delete`, `DROP TRIGGER ticket_counts_update`,
 			`DROP TABLE ticket_counts`, `UPDATE schema_version SET version = 11`}
 		if d.Dialect == db.Postgres {

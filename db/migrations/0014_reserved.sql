@@ -1,0 +1,2 @@
+-- Reserved: migration 0014 belongs to another branch (i13-files). This file only keeps the
+-- numbers contiguous on this branch; the merge replaces it with the real 0014.
