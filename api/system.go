@@ -16,6 +16,7 @@ type propertyBody struct {
 	IgnoreListMail *bool   `json:"ignore_list_mail"`
 	Locale         *string `json:"locale"` // the language of the property's mails: a locale of the templates
 	Acknowledge    *bool   `json:"acknowledge"`
+	CloseMail      *bool   `json:"close_mail"` // "your ticket was closed" to the customer
 }
 
 // setProperty changes the settings given, and returns the property as it is then.
@@ -24,8 +25,13 @@ func (s *Server) setProperty(w http.ResponseWriter, r *http.Request, c *call) er
 	if err := decode(w, r, &b, maxJSONBody); err != nil {
 		return err
 	}
-	if b.IgnoreListMail == nil && b.Locale == nil && b.Acknowledge == nil {
-		return invalid("ignore_list_mail", "nothing to change: the settings are ignore_list_mail, locale and acknowledge")
+	if b.IgnoreListMail == nil && b.Locale == nil && b.Acknowledge == nil && b.CloseMail == nil {
+		return invalid("ignore_list_mail", "nothing to change: the settings are ignore_list_mail, locale, acknowledge and close_mail")
+	}
+	if b.CloseMail != nil {
+		if err := s.store.SetCloseMail(r.Context(), c.prop.ID, *b.CloseMail); err != nil {
+			return err
+		}
 	}
 	if b.Acknowledge != nil {
 		if err := s.store.SetAcknowledge(r.Context(), c.prop.ID, *b.Acknowledge); err != nil {

@@ -48,6 +48,9 @@ func (b *batch) render(in intent, messageID string) ([]byte, error) {
 	if in.Bounce != nil {
 		d.Bounce = *in.Bounce
 	}
+	if d.CustomText, err = b.customText(in.Template, p); err != nil { // customer.go
+		return nil, err
+	}
 	r, err := b.n.tpl.Render(in.Template, p.Locale, d)
 	if err != nil {
 		return nil, fmt.Errorf("notify: render %s: %w: %w", in.Template, errRender, err)

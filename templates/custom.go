@@ -245,3 +245,18 @@ func (k *kindSet) customValues(v view) (map[string]string, error) {
 	}
 	return values, nil
 }
+
+// NormalizeLocale is locale as custom texts are stored under it: "fr_CA.UTF-8" → "fr-ca".
+func NormalizeLocale(locale string) string { return normalizeLocale(locale) }
+
+// CustomLocales lists, in order, the locales whose custom text a property in locale uses: the
+// locale itself ("fr-ca"), then its base language ("fr"). Never another language: with no text in
+// the property's language the mail is the built-in one.
+func CustomLocales(locale string) []string {
+	l := normalizeLocale(locale)
+	out := []string{l}
+	if b := baseLanguage(l); b != l && b != "" {
+		out = append(out, b)
+	}
+	return out
+}

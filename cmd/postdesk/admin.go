@@ -42,6 +42,7 @@ func property(ctx context.Context, c *cli, args []string) error {
 		"add":  propertyAdd,
 		"list": propertyList,
 		"set":  propertySet,
+		"text": propertyText, // property_text.go
 	})
 }
 
@@ -138,6 +139,8 @@ func checkLocale(cfg *config.Config, locale string) error {
 
 const acknowledgeUsage = "mail the customer an acknowledgement with their ticket number when their mail opens a ticket (default true)"
 
+const closeMailUsage = "mail the customer \"your ticket was closed\" when an agent closes their ticket (default false)"
+
 const ignoreListUsage = "treat mail that came through a mailing list (List-Id, List-Post, Precedence: list) as a robot's: no ticket, kept as system mail only"
 
 // propertySet changes a property's settings: only those given.
@@ -147,6 +150,7 @@ func propertySet(ctx context.Context, c *cli, args []string) error {
 	ignoreList := fs.Bool("ignore-list-mail", false, ignoreListUsage)
 	locale := fs.String("locale", "", localeUsage)
 	ack := fs.Bool("acknowledge", true, acknowledgeUsage)
+	closeMail := fs.Bool("close-mail", false, closeMailUsage)
 	cfg, rest, err := c.load(fs, args, "domain", "templates")
 	if err != nil {
 		return err
@@ -156,8 +160,8 @@ func propertySet(ctx context.Context, c *cli, args []string) error {
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	if *slug == "" || (!given["ignore-list-mail"] && !given["locale"] && !given["acknowledge"]) {
-		return fmt.Errorf("%w: postdesk property set --slug S [--ignore-list-mail=true|false] [--locale L] [--acknowledge=true|false]", errUsage)
+	if *slug == "" || (!given["ignore-list-mail"] && !given["locale"] && !given["acknowledge"] && !given["close-mail"]) {
+		return fmt.Errorf("%w: postdesk property set --slug S [--ignore-list-mail=true|false] [--locale L] [--acknowledge=true|false] [--close-mail=true|false]", errUsage)
 	}
 	if given["locale"] {
 		if err := checkLocale(cfg, *locale); err != nil {
@@ -180,6 +184,11 @@ func propertySet(ctx context.Context, c *cli, args []string) error {
 	}
 	if given["acknowledge"] {
 		if err := s.SetAcknowledge(ctx, p.ID, *ack); err != nil {
+			return err
+		}
+	}
+	if given["close-mail"] {
+		if err := s.SetCloseMail(ctx, p.ID, *closeMail); err != nil {
 			return err
 		}
 	}
