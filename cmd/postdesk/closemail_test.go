@@ -245,3 +245,60 @@ func outboxKinds(t *testing.T, dsn string, kinds ...string) string {
 	}
 	return strings.Join(got, ",")
 }
+
+// The acknowledgement's text is the property's own in its locale (or the locale's base language);
+// with none in that language, the built-in one.
+func TestAcknowledgementTextPerLocale(t *testing.T) {
+	for _, e := range dbtest.Engines() {
+		t.Run(e.Name, func(t *testing.T) {
+			d := newDesk(t, e.DSN(t))
+			ad := &agentDesk{desk: d}
+			dir := t.TempDir()
+			write := func(name, body string) string {
+				f := filepath.Join(dir, name)
+				if err := os.WriteFile(f, []byte(body), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return f
+			}
+			must(t, d.dsn, "property", "text", "--slug", "acme", "--kind", "acknowledgement", "--file", write("en.txt", "{greeting}\n\nGot it: {ticket}, \"{subject}\".\nWe answer within a day.\n"))
+			must(t, d.dsn, "property", "text", "--slug", "acme", "--kind", "acknowledgement", "--locale", "fr", "--subject", "Bien reçu : {subject}",
+				"--file", write("fr.txt", "{greeting}\n\nNous avons bien reçu votre demande {ticket} à {property}.\n"))
+			n := 0
+			ack := func(subject string) string {
+				t.Helper()
+				n++
+				d.customerMail("From: Ann <ann@customer.example>\nTo: support@acme.example\nSubject: " + subject + "\nMessage-ID: <ack" + string(rune('0'+n)) + "@customer.example>\n\nHello.\n")
+				ms := to(ad.rest(), "ann@customer.example")
+				if len(ms) != 1 {
+					t.Fatalf("%d acknowledgements of %q", len(ms), subject)
+				}
+				return readable(ms[0])
+			}
+			if text := ack("Printer"); !strings.Contains(text, "[#1] Printer\n") || !strings.Contains(text, "Hello Ann,\n\nGot it: #1, \"Printer\".\nWe answer within a day.") ||
+				strings.Contains(text, "Thank you for contacting") || strings.Contains(text, "Bien reçu") {
+				t.Errorf("English acknowledgement:\n%s", text)
+			}
+			// A regional locale takes its base language's text.
+			must(t, d.dsn, "property", "set", "--slug", "acme", "--locale", "fr-CA", "--domain", "desk.example")
+			if text := ack("Imprimante"); !strings.Contains(text, "[#2] Bien reçu : Imprimante") || !strings.Contains(text, "Bonjour Ann,\n\nNous avons bien reçu votre demande #2 à Acme Support.") ||
+				!strings.Contains(text, "Veuillez écrire votre réponse") {
+				t.Errorf("French acknowledgement:\n%s", text)
+			}
+			// No text in Italian: the built-in Italian one, never another language's text.
+			must(t, d.dsn, "property", "set", "--slug", "acme", "--locale", "it", "--domain", "desk.example")
+			if text := ack("Stampante"); !strings.Contains(text, "grazie per aver contattato Acme Support") || strings.Contains(text, "Got it") {
+				t.Errorf("Italian acknowledgement:\n%s", text)
+			}
+			// Reset: the built-in French text again.
+			must(t, d.dsn, "property", "set", "--slug", "acme", "--locale", "fr", "--domain", "desk.example")
+			must(t, d.dsn, "property", "text", "--slug", "acme", "--kind", "acknowledgement", "--locale", "fr", "--default")
+			if text := ack("Encore"); !strings.Contains(text, "Merci d'avoir contacté Acme Support") || strings.Contains(text, "Bien reçu") {
+				t.Errorf("French acknowledgement after --default:\n%s", text)
+			}
+			if code, _, errs := postdesk(t, d.dsn, "property", "text", "--slug", "acme", "--kind", "acknowledgement", "--locale", "de", "--file", write("de.txt", "Hallo")); code != 2 || !strings.Contains(errs, "en, es, fr, it") {
+				t.Errorf("--locale de: exit %d: %s", code, errs)
+			}
+		})
+	}
+}
