@@ -21,7 +21,12 @@
 // locale rendered) and .Subject (the rendered subject, for the HTML title).
 // Functions: marker (the locale's reply marker), date (a time in the locale's
 // format, UTC), join, topic (a subject without "Re:" prefixes and "[#N]" tags),
-// nl2br, messageHTML, sameAddress.
+// nl2br, messageHTML, sameAddress. docs/templates.md documents every one of
+// them (docs_test.go keeps it true).
+//
+// A property's own text for its acknowledgement and close mail (Data.CustomText,
+// plain text with {placeholders}, no template) replaces the kind's subject and
+// body inside the same layouts: custom.go.
 package templates
 
 import (
