@@ -60,12 +60,14 @@ func (s *Server) setText(w http.ResponseWriter, r *http.Request, c *call) error 
 	if err := decode(w, r, &b, maxJSONBody); err != nil {
 		return err
 	}
-	if err := templates.CheckCustomText(kind, templates.CustomText{Subject: b.Subject, Body: b.Body}); err != nil {
-		field := "body"
-		if strings.Contains(err.Error(), ": subject") {
-			field = "subject"
+	// The subject alone first, so that the error names the field at fault.
+	for _, f := range []struct {
+		field string
+		text  templates.CustomText
+	}{{"subject", templates.CustomText{Subject: b.Subject, Body: "-"}}, {"body", templates.CustomText{Subject: b.Subject, Body: b.Body}}} {
+		if err := templates.CheckCustomText(kind, f.text); err != nil {
+			return apiErr(http.StatusUnprocessableEntity, codeInvalid, f.field, "%s", strings.TrimPrefix(err.Error(), "templates: "))
 		}
-		return apiErr(http.StatusUnprocessableEntity, codeInvalid, field, "%s", strings.TrimPrefix(err.Error(), "templates: "))
 	}
 	t := tickets.PropertyText{Kind: kind, Locale: locale, Subject: b.Subject, Body: b.Body}
 	if err := s.store.SetPropertyText(r.Context(), c.prop.ID, t); err != nil {

@@ -161,6 +161,9 @@ func TestCloseMail(t *testing.T) {
 			if code, out := api("PUT", "/texts/closed/en", `{"body": "Ticket {{.Ticket.Number}} closed"}`); code != 422 || !strings.Contains(out, "not a Go template") {
 				t.Fatalf("Go template braces: %d %s", code, out)
 			}
+			if code, out := api("PUT", "/texts/closed/en", `{"subject": "{Subject}", "body": "x"}`); code != 422 || !strings.Contains(out, `"field": "subject"`) || !strings.Contains(out, "unknown placeholder {Subject}") {
+				t.Fatalf("unknown placeholder in the subject: %d %s", code, out)
+			}
 			if code, out := api("PUT", "/texts/new-ticket/en", `{"body": "x"}`); code != 400 || !strings.Contains(out, "acknowledgement, closed") {
 				t.Fatalf("a kind whose text cannot be set: %d %s", code, out)
 			}
