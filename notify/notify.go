@@ -12,7 +12,9 @@
 //     (tickets.MailContext.Parties); a note: the same copies, nothing to the customer;
 //   - an agent opens a ticket: the first message to the customer, a copy to the assignee or the
 //     department members;
-//   - a ticket is assigned: a notification to the new assignee or department members.
+//   - a ticket is assigned: a notification to the new assignee or department members;
+//   - an agent closes a ticket: "your ticket was closed" to the customer, when the property asks
+//     for it (customer.go).
 //
 // Nobody is ever sent their own action, and nothing is sent in answer to robots.
 package notify
@@ -154,6 +156,8 @@ func (n *Notifier) OnChange(ctx context.Context, tx *sqlx.Tx, c tickets.Change) 
 		m.toAgents(templates.AgentCopy, mc.Audience)
 	case tickets.ChangeAssigned:
 		m.toAgents(templates.Assigned, mc.Audience)
+	case tickets.ChangeClosed:
+		m.closeMail() // customer.go
 	}
 	return m.err
 }
@@ -237,24 +241,9 @@ func (b *batch) acknowledge() {
 	if b.err != nil || !b.mc.Property.Acknowledge || c.Email == "" || b.mc.Actor != nil {
 		return
 	}
-	why := ""
-	switch {
-	case b.change.List:
-		// RFC 3834 §2: no automatic answer to list mail; it would go to the list or its members.
-		why = "the mail came through a mailing list"
-	case c.Bouncing:
-		why = "the address bounces"
-	case c.Blocked:
-		why = "the sender is blocked"
-	default:
-		n, err := outbox.RecentAutomatic(b.ctx, b.n.db, b.tx, c.Email, b.n.store.Now().Add(-time.Hour))
-		if err != nil {
-			b.err = err
-			return
-		}
-		if n >= b.n.perHour {
-			why = fmt.Sprintf("%d automatic mails to this address in the last hour (loop protection)", n)
-		}
+	why := b.whyNotAutomatic(b.change.List) // customer.go
+	if b.err != nil {
+		return
 	}
 	if why != "" {
 		b.n.log.Warn("acknowledgement not sent", slog.String("to", c.Email), slog.String("why", why))

@@ -53,6 +53,9 @@ func (b *batch) render(in intent, messageID string) ([]byte, error) {
 		files, d.Message.Attachments = b.agentFiles(p, mc.Message.Attachments, in.linkAll) // files.go
 	}
 	d.Since = in.Since
+	if d.CustomText, err = b.customText(in.Template, p); err != nil { // customer.go
+		return nil, err
+	}
 	r, err := b.n.tpl.Render(in.Template, p.Locale, d)
 	if err != nil {
 		return nil, fmt.Errorf("notify: render %s: %w: %w", in.Template, errRender, err)

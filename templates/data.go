@@ -29,6 +29,10 @@ type Data struct {
 	// For ReplyHeld: the colleagues' replies and notes sent since the copy the agent answered,
 	// oldest first (Message is the held reply).
 	Since []Message
+	// CustomText is, for Acknowledgement and Closed, the property's own text in the locale (set
+	// with "postdesk property text"), as written, placeholders and all: when it has a body, it
+	// replaces the kind's built-in subject and body (custom.go). Zero: the built-in text.
+	CustomText CustomText
 }
 
 // ExportFile is the export of tickets an Export mail brings: Tickets tickets in the attached
@@ -168,6 +172,12 @@ func Sample(kind string) Data {
 	switch kind {
 	case Acknowledgement:
 		d.Recipient = ann
+	case Closed:
+		assigned()
+		d.Recipient = ann
+		d.Actor = alice
+		d.Ticket.Status = "closed"
+		d.Message = Message{}
 	case CustomerReply:
 		assigned()
 		d.Message.Text = "It's unplugged now, and the fire is out.\n" +

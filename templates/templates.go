@@ -28,6 +28,11 @@
 // Functions: marker (the locale's reply marker), date (a time in the locale's
 // format, UTC), join, topic (a subject without "Re:" prefixes and "[#N]" tags),
 // nl2br, messageHTML, sameAddress, size (a file's size in bytes, written for the locale).
+// docs/templates.md documents every one of them (docs_test.go keeps it true).
+//
+// A property's own text for its acknowledgement and close mail (Data.CustomText,
+// plain text with {placeholders}, no template) replaces the kind's subject and
+// body inside the same layouts: custom.go.
 package templates
 
 import (
@@ -62,6 +67,7 @@ const (
 	SignInLink      = "sign-in-link"    // to an agent: a one-time link that signs them in to the web inbox (automatic mail, about no ticket)
 	Export          = "export"          // to an agent: the export of tickets they asked for, attached (automatic mail, about no ticket)
 	ReplyHeld       = "reply-held"      // to an agent: their reply by mail answered an old copy; kept, not sent, until they answer #send
+	Closed          = "closed"          // to the customer: ticket #N was closed, reply if you need more (automatic mail, when the property asks for it)
 )
 
 // Kinds of mail about what happened while the agents were away.
@@ -78,7 +84,7 @@ var builtin embed.FS
 
 // Kinds lists every kind, in a stable order.
 func Kinds() []string {
-	return []string{Acknowledgement, NewTicket, CustomerReply, Reopened, FollowUp, AgentReply, AgentCopy, Assigned, CommandError, LoopSuspected, SignInLink, Export, SnoozeEnded, ContactBouncing, ReplyHeld}
+	return []string{Acknowledgement, NewTicket, CustomerReply, Reopened, FollowUp, AgentReply, AgentCopy, Assigned, CommandError, LoopSuspected, SignInLink, Export, SnoozeEnded, ContactBouncing, ReplyHeld, Closed}
 }
 
 // AboutTicket reports whether mail of kind is about a ticket: its subject carries the ticket's
@@ -129,6 +135,10 @@ type kindSet struct {
 	html    *htmltemplate.Template
 	// files used by each format, for error messages
 	subjectFiles, textFiles, htmlFiles []string
+	// For the kinds whose text a property may set (CustomKinds): the custom bodies in the
+	// layouts (custom.go).
+	customText *texttemplate.Template
+	customHTML *htmltemplate.Template
 }
 
 // view is what the templates are executed with.
@@ -136,6 +146,9 @@ type view struct {
 	Data
 	Locale  string // the locale rendered, e.g. "fr"
 	Subject string // the rendered subject; empty while the subject itself renders
+	// Custom is the property's own text (Data.CustomText) with its placeholders filled, for the
+	// custom bodies; zero otherwise.
+	Custom customView
 }
 
 // source is the text of one template file and where it came from.
@@ -234,8 +247,20 @@ func (s *Set) match(locale string) *localeSet {
 
 func (k *kindSet) render(locale string, d Data) (Rendered, error) {
 	v := view{Data: d, Locale: locale}
+	custom := k.customText != nil && !d.CustomText.IsZero()
+	var values map[string]string
+	if custom {
+		var err error
+		if values, err = k.customValues(v); err != nil {
+			return Rendered{}, err
+		}
+		v.Custom.Text = strings.TrimSpace(unixNewlines(expandCustom(d.CustomText.Body, values)))
+		v.Custom.HTML = paragraphs(v.Custom.Text)
+	}
 	var b strings.Builder
-	if err := k.subject.Execute(&b, v); err != nil {
+	if custom && strings.TrimSpace(d.CustomText.Subject) != "" {
+		b.WriteString(expandCustom(d.CustomText.Subject, values))
+	} else if err := k.subject.Execute(&b, v); err != nil {
 		return Rendered{}, execError(k.subjectFiles, err)
 	}
 	switch {
@@ -262,13 +287,17 @@ func (k *kindSet) render(locale string, d Data) (Rendered, error) {
 		}, b.String()))
 	}
 	r := Rendered{Subject: v.Subject}
+	text, html := k.text, k.html
+	if custom {
+		text, html = k.customText, k.customHTML
+	}
 	b.Reset()
-	if err := k.text.Execute(&b, v); err != nil {
+	if err := text.Execute(&b, v); err != nil {
 		return Rendered{}, execError(k.textFiles, err)
 	}
 	r.Text = finish(unixNewlines(b.String()))
 	b.Reset()
-	if err := k.html.Execute(&b, v); err != nil {
+	if err := html.Execute(&b, v); err != nil {
 		return Rendered{}, execError(k.htmlFiles, err)
 	}
 	r.HTML = finish(b.String())
@@ -433,9 +462,23 @@ func buildLocale(loc string, files map[string]map[string]source) (*localeSet, er
 		if k.html, err = parseHTML(funcs, lhtml, common, html); err != nil {
 			return nil, err
 		}
+		samples := []Data{Sample(kind), {}}
+		if slices.Contains(CustomKinds(), kind) {
+			body := source{path: "the custom text's body (templates/custom.go)", text: customTextBody}
+			if k.customText, err = parseText("layout", funcs, ltext, common, body); err != nil {
+				return nil, err
+			}
+			body.text = customHTMLBody
+			if k.customHTML, err = parseHTML(funcs, lhtml, common, body); err != nil {
+				return nil, err
+			}
+			d := Sample(kind)
+			d.CustomText = sampleCustom
+			samples = append(samples, d)
+		}
 		// Render once now, so that errors only execution finds (html/template's
 		// escaping, missing fields) fail New rather than a mail.
-		for _, d := range []Data{Sample(kind), {}} {
+		for _, d := range samples {
 			if _, err := k.render(loc, d); err != nil {
 				return nil, fmt.Errorf("locale %s, kind %s: %w", loc, kind, err)
 			}

@@ -119,7 +119,7 @@ func TestEscaping(t *testing.T) {
 			if strings.Contains(r.HTML, "<script") || strings.Contains(r.HTML, "<b>bold") || strings.Contains(r.HTML, "<img") {
 				t.Errorf("%s %s: HTML holds unescaped user text:\n%s", loc, kind, r.HTML)
 			}
-			showsMessage := kind != Acknowledgement && kind != Assigned && kind != CommandError && kind != LoopSuspected && kind != SignInLink && kind != Export && kind != SnoozeEnded && kind != ContactBouncing
+			showsMessage := kind != Acknowledgement && kind != Assigned && kind != CommandError && kind != LoopSuspected && kind != SignInLink && kind != Export && kind != SnoozeEnded && kind != ContactBouncing && kind != Closed
 			if showsMessage || kind == CommandError || kind == LoopSuspected {
 				if !strings.Contains(r.HTML, "&lt;script&gt;") {
 					t.Errorf("%s %s: HTML lacks the escaped script", loc, kind)

@@ -47,9 +47,10 @@ func (s *Store) deliverAgentMail(ctx context.Context, tx *sqlx.Tx, p Property, i
 		return Delivery{}, err
 	}
 	var plan []func() error
+	var then []Change // told after the mail's own change (a #close)
 	if m.CommandsMayRun() {
 		var errs []string
-		if plan, errs, err = s.planCommands(ctx, tx, p, d.TicketID, a, in.Domain, parsed.Commands); err != nil {
+		if plan, errs, err = s.planCommands(ctx, tx, p, d.TicketID, a, in.Domain, parsed.Commands, &then); err != nil {
 			return Delivery{}, err
 		}
 		m.CommandErrors = append(append([]string(nil), parsed.Errors...), errs...)
@@ -127,8 +128,10 @@ func (s *Store) deliverAgentMail(ctx context.Context, tx *sqlx.Tx, p Property, i
 	}
 	c := Change{Kind: kind, Property: p, TicketID: d.TicketID, MessageID: d.MessageID, AgentID: a.ID, Human: true, Received: true, Errors: v.Notices}
 	c.Since = since
-	if err := s.runHooks(ctx, tx, c); err != nil {
-		return Delivery{}, fmt.Errorf("tickets: after delivery: %w", err)
+	for _, c := range append([]Change{c}, then...) {
+		if err := s.runHooks(ctx, tx, c); err != nil {
+			return Delivery{}, fmt.Errorf("tickets: after delivery: %w", err)
+		}
 	}
 	return d, nil
 }
@@ -218,13 +221,20 @@ func Unquoted(text string) string {
 }
 
 // planCommands checks every command before any runs: it returns what to run, or what is wrong.
-func (s *Store) planCommands(ctx context.Context, tx *sqlx.Tx, p Property, ticketID int64, a Agent, domain string, cmds []mailcmd.Command) (plan []func() error, errs []string, err error) {
+// What running it leaves for the hooks to be told after the mail's own change goes to then.
+func (s *Store) planCommands(ctx context.Context, tx *sqlx.Tx, p Property, ticketID int64, a Agent, domain string, cmds []mailcmd.Command, then *[]Change) (plan []func() error, errs []string, err error) {
 	actor := AgentActor(a)
 	for _, c := range cmds {
 		st := rules.PlanCommand(rules.Command{Name: c.Name, Arg: c.Arg, Until: c.Until}, a.Email)
 		switch st.Op {
 		case rules.OpStatus:
-			plan = append(plan, func() error { return s.setStatus(ctx, tx, ticketID, actor, st.Value) })
+			plan = append(plan, func() error {
+				c, err := s.setStatus(ctx, tx, p, ticketID, actor, a.ID, st.Value)
+				if c != nil {
+					*then = append(*then, *c)
+				}
+				return err
+			})
 		case rules.OpPriority:
 			plan = append(plan, func() error { return s.setPriority(ctx, tx, ticketID, actor, st.Value) })
 		case rules.OpTag:

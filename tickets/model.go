@@ -50,6 +50,7 @@ const (
 	ChangeRobotMessage   ChangeKind = "robot-message"   // an auto-reply, bounce or list mail: never answered
 	ChangeAgentCreated   ChangeKind = "agent-created"   // an agent opened a ticket: the first message goes to the customer
 	ChangeAssigned       ChangeKind = "assigned"        // the new assignee is told
+	ChangeClosed         ChangeKind = "closed"          // an agent (mail #close, CLI, API, web, bulk) closed the ticket: the customer may be told
 
 	// What an agent's mail, or reply, causes.
 	ChangeAgentReply       ChangeKind = "agent-reply"        // sent to the customer and Cc, copies to agents
@@ -87,6 +88,9 @@ type Property struct {
 	ReopenSecs   int64         `db:"reopen_window_secs" json:"reopen_window_secs"`
 	Locale       string        `db:"locale" json:"locale"`
 	Acknowledge  bool          `db:"acknowledge" json:"acknowledge"`
+	// CloseMail mails the customer "your ticket was closed" when an agent closes it (off by
+	// default).
+	CloseMail bool `db:"close_mail" json:"close_mail"`
 	// IgnoreListMail makes mail that came through a mailing list a robot's: it opens no ticket
 	// and is kept only as system mail. Off by default: a support address is often a Google or
 	// Microsoft 365 group, which marks every customer's mail as list mail.

@@ -135,10 +135,18 @@ type queries struct {
 	PropertySetLocale            string `query:"property-set-locale"`
 	PropertySetAcknowledge       string `query:"property-set-acknowledge"`
 	PropertySetAttachLimit       string `query:"property-set-attach-limit"`
-	TicketNumberNext             string `query:"ticket-number-next"`
-	PropertyNextNumber           string `query:"property-next-number"`
-	SettingSecretInsert          string `query:"setting-secret-insert"`
-	SettingSecret                string `query:"setting-secret"`
+	PropertySetCloseMail         string `query:"property-set-close-mail"`
+
+	// texts.sql
+	PropertyTextUpsert  string `query:"property-text-upsert"`
+	PropertyTextDelete  string `query:"property-text-delete"`
+	PropertyTextGet     string `query:"property-text-get"`
+	PropertyTexts       string `query:"property-texts"`
+	TicketViaList       string `query:"ticket-via-list"`
+	TicketNumberNext    string `query:"ticket-number-next"`
+	PropertyNextNumber  string `query:"property-next-number"`
+	SettingSecretInsert string `query:"setting-secret-insert"`
+	SettingSecret       string `query:"setting-secret"`
 
 	// purge.sql
 	PurgeAttachments     string `query:"purge-attachments"`

@@ -42,6 +42,7 @@ func property(ctx context.Context, c *cli, args []string) error {
 		"add":  propertyAdd,
 		"list": propertyList,
 		"set":  propertySet,
+		"text": propertyText, // property_text.go
 	})
 }
 
@@ -140,6 +141,8 @@ const acknowledgeUsage = "mail the customer an acknowledgement with their ticket
 
 const attachLimitUsage = "the most bytes of a message's files attached to its agents' copies, in all (10MB, 512KB, 0 = always links; default 10MB); above it the files are download links"
 
+const closeMailUsage = "mail the customer \"your ticket was closed\" when an agent closes their ticket (default false)"
+
 const ignoreListUsage = "treat mail that came through a mailing list (List-Id, List-Post, Precedence: list) as a robot's: no ticket, kept as system mail only"
 
 // propertySet changes a property's settings: only those given.
@@ -150,6 +153,7 @@ func propertySet(ctx context.Context, c *cli, args []string) error {
 	locale := fs.String("locale", "", localeUsage)
 	ack := fs.Bool("acknowledge", true, acknowledgeUsage)
 	attach := fs.String("attach-limit", "", attachLimitUsage)
+	closeMail := fs.Bool("close-mail", false, closeMailUsage)
 	cfg, rest, err := c.load(fs, args, "domain", "templates")
 	if err != nil {
 		return err
@@ -159,8 +163,8 @@ func propertySet(ctx context.Context, c *cli, args []string) error {
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	if *slug == "" || (!given["ignore-list-mail"] && !given["locale"] && !given["acknowledge"] && !given["attach-limit"]) {
-		return fmt.Errorf("%w: postdesk property set --slug S [--ignore-list-mail=true|false] [--locale L] [--acknowledge=true|false] [--attach-limit SIZE]", errUsage)
+	if *slug == "" || (!given["ignore-list-mail"] && !given["locale"] && !given["acknowledge"] && !given["attach-limit"] && !given["close-mail"]) {
+		return fmt.Errorf("%w: postdesk property set --slug S [--ignore-list-mail=true|false] [--locale L] [--acknowledge=true|false] [--attach-limit SIZE] [--close-mail=true|false]", errUsage)
 	}
 	var limit int64
 	if given["attach-limit"] {
@@ -194,6 +198,11 @@ func propertySet(ctx context.Context, c *cli, args []string) error {
 	}
 	if given["attach-limit"] {
 		if err := s.SetAttachLimit(ctx, p.ID, limit); err != nil {
+			return err
+		}
+	}
+	if given["close-mail"] {
+		if err := s.SetCloseMail(ctx, p.ID, *closeMail); err != nil {
 			return err
 		}
 	}
