@@ -1,0 +1,2 @@
+-- Reserved: migration 0016 belongs to another branch. This file only keeps the numbers
+-- contiguous on this branch (i17-dkim); the merge replaces it with the real 0016.
