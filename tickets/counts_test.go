@@ -303,7 +303,7 @@ func TestCountsMigrationBackfills(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Back to version 11: no ticket_counts, no triggers (and nothing of the migrations after).
-		w.exec(t, `DROP TABLE dkim_keys`)                                 // 0017
+		w.exec(t, `DROP TABLE dkim_keys`)                              // 0017
 		w.exec(t, `ALTER TABLE property_agents DROP COLUMN signature`) // 0013
 		drop := []string{`DROP TRIGGER ticket_counts_insert`, `DROP TRIGGER ticket_counts_delete`, `DROP TRIGGER ticket_counts_update`,
 			`DROP TABLE ticket_counts`, `UPDATE schema_version SET version = 11`}
