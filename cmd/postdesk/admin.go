@@ -42,6 +42,7 @@ func property(ctx context.Context, c *cli, args []string) error {
 		"add":  propertyAdd,
 		"list": propertyList,
 		"set":  propertySet,
+		"dkim": propertyDKIM,
 	})
 }
 
