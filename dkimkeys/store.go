@@ -127,7 +127,8 @@ func (s *Store) Generate(ctx context.Context, propertyID int64, domain, selector
 		return s.db.Exec(ctx, tx, s.qs.Insert, propertyID, selector, domain, algorithm, sealed, k.Active, now)
 	})
 	if db.IsUniqueViolation(err) {
-		return Key{}, fmt.Errorf("%w: the property has a key with selector %q (choose another with --selector)", ErrExists, selector)
+		// The same property and selector, or the same DNS name as another property's key.
+		return Key{}, fmt.Errorf("%w: the selector %q is taken for %s (choose another with --selector)", ErrExists, selector, domain)
 	}
 	if err != nil {
 		return Key{}, fmt.Errorf("dkimkeys: generate: %w", err)
@@ -199,31 +200,34 @@ func (s *Store) open(k Key) (crypto.Signer, error) {
 	return parsePrivate(k.Algorithm, der)
 }
 
-// signer is the property's active key and its opened private half, or ok false when the
-// property signs nothing.
-func (s *Store) signer(ctx context.Context, propertyID int64) (Key, crypto.Signer, bool, error) {
+// active reads the property's active key, ok false when it has none.
+func (s *Store) active(ctx context.Context, propertyID int64) (Key, bool, error) {
 	var ks []Key
 	if err := s.db.Select(ctx, nil, &ks, s.qs.Active, propertyID); err != nil {
-		return Key{}, nil, false, fmt.Errorf("dkimkeys: read the key: %w", err)
+		return Key{}, false, fmt.Errorf("dkimkeys: read the key: %w", err)
 	}
 	if len(ks) == 0 {
-		return Key{}, nil, false, nil
+		return Key{}, false, nil
 	}
-	k := ks[0]
+	return ks[0], true, nil
+}
+
+// signer is k's opened private half, from the cache while the row holds the same sealed bytes.
+func (s *Store) signer(k Key) (crypto.Signer, error) {
 	s.mu.Lock()
-	c, ok := s.signers[propertyID]
+	c, ok := s.signers[k.PropertyID]
 	s.mu.Unlock()
 	if ok && bytes.Equal(c.sealed, k.Sealed) {
-		return k, c.signer, true, nil
+		return c.signer, nil
 	}
 	signer, err := s.open(k)
 	if err != nil {
-		return Key{}, nil, false, err
+		return nil, err
 	}
 	s.mu.Lock()
-	s.signers[propertyID] = cachedSigner{sealed: k.Sealed, signer: signer}
+	s.signers[k.PropertyID] = cachedSigner{sealed: k.Sealed, signer: signer}
 	s.mu.Unlock()
-	return k, signer, true, nil
+	return signer, nil
 }
 
 // signedHeaders are the fields a signature covers (RFC 6376 §5.4.1): those a reader sees and
@@ -238,12 +242,16 @@ var signedHeaders = []string{"From", "From", "To", "Cc", "Subject", "Date", "Mes
 // domain would not align with its From, RFC 7489 §3.1.1, and says nothing). An error is one of
 // the database or of a key that does not open: the caller tries again later.
 func (s *Store) Sign(ctx context.Context, propertyID int64, raw []byte) ([]byte, error) {
-	k, signer, ok, err := s.signer(ctx, propertyID)
+	k, ok, err := s.active(ctx, propertyID)
 	if err != nil || !ok {
 		return raw, err
 	}
 	if d, ok := fromDomain(raw); !ok || d != k.Domain {
 		return raw, nil
+	}
+	signer, err := s.signer(k)
+	if err != nil {
+		return nil, err
 	}
 	return sign(raw, k, signer)
 }

@@ -72,8 +72,13 @@ func propertyDKIM(ctx context.Context, c *cli, args []string) error {
 			if len(ks) == 0 {
 				fmt.Fprintf(c.stdout, "; %s signs no mail (postdesk property dkim --property %s --generate)\n", slug, slug)
 			}
+			domain, _ := dkimkeys.DomainOf(sc.prop.From(sc.cfg.Domain))
 			for _, k := range ks {
 				printKey(c.stdout, slug, k)
+				if k.Domain != domain {
+					// The property's From address moved since: only mail from the key's domain is signed.
+					fmt.Fprintf(c.stdout, "; warning: %s sends from %s now, so this key signs nothing: generate a key for it\n", slug, sc.prop.From(sc.cfg.Domain))
+				}
 			}
 		case *activate:
 			if err := keys.Activate(ctx, sc.prop.ID, *selector); err != nil {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-msgauth/dkim"
 
@@ -155,5 +156,22 @@ func TestOutgoingMailIsSignedWithThePropertysKey(t *testing.T) {
 				t.Errorf("a bad selector: exit %d, %s", code, errs)
 			}
 		})
+	}
+}
+
+// A property without a From address signs as its forwarding domain; once it sends from another
+// domain, --show says its key signs nothing.
+func TestDKIMKeyOfAnotherDomainIsFlagged(t *testing.T) {
+	dsn := dbtest.Engines()[0].DSN(t)
+	must(t, dsn, "property", "add", "--slug", "gamma", "--name", "Gamma", "--domain", "desk.example")
+	out := must(t, dsn, "property", "dkim", "--property", "gamma", "--generate", "--algorithm", "ed25519", "--domain", "desk.example")
+	if _, ok := dkimRecords(t, out)["postdesk"+time.Now().UTC().Format("200601")+"._domainkey.desk.example"]; !ok {
+		t.Fatalf("the key of gamma@desk.example:\n%s", out)
+	}
+	if show := must(t, dsn, "property", "dkim", "--property", "gamma", "--show", "--domain", "desk.example"); strings.Contains(show, "warning") {
+		t.Errorf("a warning for the right domain:\n%s", show)
+	}
+	if show := must(t, dsn, "property", "dkim", "--property", "gamma", "--show", "--domain", "other.example"); !strings.Contains(show, "warning: gamma sends from gamma@other.example now") {
+		t.Errorf("no warning once the mail is from another domain:\n%s", show)
 	}
 }

@@ -17,3 +17,6 @@ CREATE TABLE dkim_keys (
 
 -- One key signs a property's mail.
 CREATE UNIQUE INDEX dkim_keys_active ON dkim_keys (property_id) WHERE active;
+
+-- One DNS name, one key: two properties sending from one domain need two selectors.
+CREATE UNIQUE INDEX dkim_keys_record ON dkim_keys (domain, selector);
