@@ -43,6 +43,7 @@ func property(ctx context.Context, c *cli, args []string) error {
 		"list": propertyList,
 		"set":  propertySet,
 		"text": propertyText, // property_text.go
+		"dkim": propertyDKIM,
 	})
 }
 

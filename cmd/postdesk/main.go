@@ -47,7 +47,7 @@ func commands() []command {
 	return []command{
 		{"init", "--domain D: set the installation's mail domain (stored in the database, used by every command)", initCmd},
 		{"serve", "run the daemon: SMTP/LMTP intake, IMAP polling, the HTTP API", serve},
-		{"property", "add | list | set | text: properties (brands, each with its own inbox), their acknowledgement and close mail texts", property},
+		{"property", "add | list | set | text | dkim: properties (brands, each with its own inbox), their acknowledgement and close mail texts, their DKIM keys", property},
 		{"agent", "add | list | token | password | signature: agents of a property, their API tokens, their web inbox password, their signature", agent},
 		{"department", "add | list: departments of a property", department},
 		{"tickets", "list | show | create | reply | note | assign | close | reopen | priority | tag | ...: work tickets", ticketsCmd},
@@ -105,7 +105,7 @@ func (c *cli) usage() {
 // explain strips the package prefixes that help a developer but not an admin.
 func explain(err error) string {
 	s := err.Error()
-	for _, p := range []string{"tickets: ", "auth: ", "db: ", "config: ", "mailbox: ", "smtpd: ", "relay: "} {
+	for _, p := range []string{"tickets: ", "auth: ", "db: ", "config: ", "mailbox: ", "smtpd: ", "relay: ", "dkimkeys: "} {
 		s = strings.ReplaceAll(s, p, "")
 	}
 	return strings.ReplaceAll(s, "imapfetch: ", "imap: ")

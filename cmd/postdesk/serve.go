@@ -19,6 +19,7 @@ import (
 	"github.com/postdesk/postdesk/auth"
 	"github.com/postdesk/postdesk/config"
 	"github.com/postdesk/postdesk/db"
+	"github.com/postdesk/postdesk/dkimkeys"
 	"github.com/postdesk/postdesk/download"
 	"github.com/postdesk/postdesk/intake"
 	"github.com/postdesk/postdesk/live"
@@ -150,7 +151,12 @@ func serve(ctx context.Context, c *cli, args []string) error {
 	} else if n > 0 {
 		log.Info("rendered mail queued by an older postdesk", slog.Int("mails", n))
 	}
-	out := sender.New(queue, transport, int(cfg.OutboxWorkers), time.Second, log)
+	// A property with a DKIM key (postdesk property dkim) has its mail signed as it is sent.
+	dkimKeys, err := dkimkeys.Open(ctx, d, secret)
+	if err != nil {
+		return err
+	}
+	out := sender.New(queue, transport, int(cfg.OutboxWorkers), time.Second, log).WithSigner(dkimKeys)
 	stats, err := metrics.Open(ctx, d, log)
 	if err != nil {
 		return err

@@ -36,10 +36,18 @@ type Transport interface {
 	Send(ctx context.Context, from string, rcpts []string, raw []byte, commit func() error) (refused map[string]string, err error)
 }
 
+// Signer signs a property's mail just before it is sent (dkimkeys.Store): it returns raw with
+// its signature, or raw itself when the property signs nothing. An error (the key could not be
+// read) leaves the mail queued, to try again later.
+type Signer interface {
+	Sign(ctx context.Context, propertyID int64, raw []byte) ([]byte, error)
+}
+
 // Sender delivers the outbox.
 type Sender struct {
 	q         Queue
 	t         Transport
+	signer    Signer
 	log       *slog.Logger
 	workers   int
 	poll      time.Duration
@@ -69,6 +77,11 @@ func New(q Queue, t Transport, workers int, poll time.Duration, log *slog.Logger
 // WithClock sets the clock the queue's due times are written with (the queue's own; default
 // time.Now). Call it before Run.
 func (s *Sender) WithClock(now func() time.Time) *Sender { s.now = now; return s }
+
+// WithSigner makes the sender sign each mail with signer before handing it to the transport: the
+// signature is made at send time, so the queued bytes stay as they were rendered. Call it before
+// Run.
+func (s *Sender) WithSigner(signer Signer) *Sender { s.signer = signer; return s }
 
 // Kick tells the sender that mail was queued.
 func (s *Sender) Kick() { s.claims.Kick() }
@@ -184,8 +197,20 @@ func (s *Sender) deliver(ctx context.Context, m outbox.Mail) {
 		}
 		return
 	}
+	raw := m.Raw
+	if s.signer != nil {
+		signed, err := s.signer.Sign(ctx, m.PropertyID, m.Raw)
+		if err != nil {
+			log.Warn("mail deferred: it could not be signed", slog.Any("err", err))
+			if err := s.q.Retry(ctx, m, outbox.Sending, fmt.Errorf("sender: sign: %w", err)); err != nil {
+				log.Error("could not record the attempt", slog.Any("err", err))
+			}
+			return
+		}
+		raw = signed
+	}
 	reachedData := false
-	refused, err := s.t.Send(ctx, m.From, m.Rcpts(), m.Raw, func() error {
+	refused, err := s.t.Send(ctx, m.From, m.Rcpts(), raw, func() error {
 		if err := s.q.MarkData(ctx, m); err != nil {
 			return err
 		}

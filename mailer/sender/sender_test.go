@@ -68,8 +68,11 @@ func (e *env) enqueueID(t *testing.T, messageID string, rcpts ...string) int64 {
 }
 
 // run starts a sender until the returned stop is called.
-func (e *env) run(t *testing.T, tr sender.Transport) (*sender.Sender, func()) {
+func (e *env) run(t *testing.T, tr sender.Transport, signer ...sender.Signer) (*sender.Sender, func()) {
 	s := sender.New(e.q, tr, 2, 10*time.Millisecond, nil).WithClock(e.clk.Now)
+	if len(signer) > 0 {
+		s.WithSigner(signer[0])
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { s.Run(ctx); close(done) }()
