@@ -70,7 +70,11 @@ func TestStartWarnings(t *testing.T) {
 		{"plain HTTP on every address", func(c *config.Config) { c.HTTP = "0.0.0.0:8080" }, []string{"plain HTTP on 0.0.0.0:8080", "/metrics is open"}},
 		{"plain HTTP on a LAN address, with a metrics token", func(c *config.Config) { c.HTTP = "192.0.2.7:8080"; c.MetricsToken = "t" }, []string{"plain HTTP on 192.0.2.7:8080"}},
 		{"behind a TLS proxy, no metrics token", func(c *config.Config) { c.HTTP = ":8080"; c.WebTLS = true }, []string{"/metrics is open"}},
-		{"an https web_url", func(c *config.Config) { c.HTTP = "[::]:8080"; c.WebURL = "https://desk.example.com"; c.MetricsToken = "t" }, nil},
+		{"an https web_url", func(c *config.Config) {
+			c.HTTP = "[::]:8080"
+			c.WebURL = "https://desk.example.com"
+			c.MetricsToken = "t"
+		}, nil},
 		{"loopback by name", func(c *config.Config) { c.HTTP = "localhost:8080" }, nil},
 		{"IPv6 loopback", func(c *config.Config) { c.HTTP = "[::1]:8080" }, nil},
 		{"HTTP off", func(c *config.Config) { c.HTTP = "" }, nil},
