@@ -141,8 +141,11 @@ func sqliteLock(dsn string) (release func(), err error) {
 		n, _ := f.ReadAt(b, 0)
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			other := strings.TrimSpace(string(b[:n]))
-			return nil, fmt.Errorf("another postdesk serve (pid %s) is running on %s (it holds %s): stop it first; to run several instances on one database, use PostgreSQL", other, dsn, path)
+			other := "another postdesk serve"
+			if pid := strings.TrimSpace(string(b[:n])); pid != "" {
+				other += " (pid " + pid + ")"
+			}
+			return nil, fmt.Errorf("%s is running on %s (it holds %s): stop it first; to run several instances on one database, use PostgreSQL", other, dsn, path)
 		}
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
