@@ -123,9 +123,13 @@ func (c *cli) load(fs *flag.FlagSet, args []string, keys ...string) (*config.Con
 	return c.loadKeys(fs, args, append(keys, "db", "data_dir"))
 }
 
+// defaultConfigFile is read when no --config or POSTDESK_CONFIG names a file and it exists (the
+// tests set it to "": a host's own file must not change them).
+var defaultConfigFile = config.DefaultFile
+
 // loadKeys is load with exactly keys (all settings when keys is empty).
 func (c *cli) loadKeys(fs *flag.FlagSet, args []string, keys []string) (*config.Config, []string, error) {
-	cfg, rest, err := config.Load(fs, args, c.env, keys...)
+	cfg, rest, err := config.LoadDefault(fs, args, c.env, defaultConfigFile, keys...)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, nil, err

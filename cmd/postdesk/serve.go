@@ -102,6 +102,14 @@ func serve(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
+	unlock, err := sqliteLock(cfg.DB)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	for _, w := range startWarnings(cfg) {
+		log.Warn(w)
+	}
 	d, store, err := c.open(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -185,7 +193,14 @@ func serve(ctx context.Context, c *cli, args []string) error {
 		if l.addr == "" {
 			continue
 		}
-		ln, err := smtpd.Listen(l.addr)
+		perm := smtpd.SocketPerm{GID: -1}
+		if l.lmtp && strings.Contains(l.addr, "/") {
+			perm, err = lmtpSocketPerm(cfg, log)
+		}
+		var ln net.Listener
+		if err == nil {
+			ln, err = smtpd.ListenSocket(l.addr, perm)
+		}
 		if err != nil {
 			for _, s := range servers {
 				s.Shutdown(ctx)
@@ -221,7 +236,7 @@ func serve(ctx context.Context, c *cli, args []string) error {
 		}
 		return err
 	}
-	log.Info("postdesk started", slog.String("db", d.DSN), slog.String("engine", string(d.Dialect)), slog.String("domain", cfg.Domain))
+	log.Info("postdesk started", slog.String("db", d.DSN), slog.String("engine", string(d.Dialect)), slog.String("domain", cfg.Domain), slog.String("config", cfg.File))
 	var wg sync.WaitGroup
 	errs := make(chan error, len(servers)+3)
 	senderCtx, stopSender := context.WithCancel(context.WithoutCancel(ctx))
@@ -291,6 +306,13 @@ func serve(ctx context.Context, c *cli, args []string) error {
 		defer close(pollersDone)
 		pollers.Run(pollCtx)
 	}()
+	probeCtx, stopProbe := context.WithCancel(context.WithoutCancel(ctx))
+	probeDone := make(chan struct{})
+	go func() {
+		defer close(probeDone)
+		probeRelay(probeCtx, transport, cfg, log)
+	}()
+	stopNotify := notifySystemd(context.WithoutCancel(ctx), log)
 	var serveErr error
 	select {
 	case <-ctx.Done():
@@ -298,6 +320,9 @@ func serve(ctx context.Context, c *cli, args []string) error {
 	case serveErr = <-errs:
 		log.Error("server failed", slog.Any("err", serveErr))
 	}
+	stopNotify()
+	stopProbe()
+	<-probeDone
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancel()
 	for _, s := range servers {
@@ -364,7 +389,7 @@ func newHTTPAPI(h httpDeps) (*httpAPI, error) {
 	if ln == nil {
 		return nil, nil
 	}
-	apiHandler := api.New(api.Config{Store: h.store, Domain: cfg.Domain, Deliver: receiver(h.pipeline), Kick: h.kick, Metrics: h.metrics.Handler(), Observe: h.metrics.ObserveHTTP, Log: h.log,
+	apiHandler := api.New(api.Config{Store: h.store, Domain: cfg.Domain, Deliver: receiver(h.pipeline), Kick: h.kick, Metrics: metricsAuth(cfg.MetricsToken, h.metrics.Handler()), Observe: h.metrics.ObserveHTTP, Log: h.log,
 		Templates: h.notifier.Templates()})
 	inbox, err := web.New(web.Config{
 		Store: h.store, Auth: webwire.Auth{A: h.auth}, Feed: webwire.Feed{F: h.feed}, Mail: webwire.Mail{N: h.notifier, D: h.d, Store: h.store, Domain: cfg.Domain},

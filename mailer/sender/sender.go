@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/postdesk/postdesk/mailer/relay"
@@ -55,6 +56,9 @@ type Sender struct {
 	claims    *scheduler.Loop
 	jobs      chan outbox.Mail
 	recovered chan struct{}
+	// noTLSSaid is set once the relay's missing STARTTLS was logged: it is the same for every
+	// mail, and said again it would only bury the first saying.
+	noTLSSaid atomic.Bool
 }
 
 // recoverEvery is how often rows whose lease ran out (a crashed instance's) are settled again.
@@ -232,6 +236,13 @@ func (s *Sender) deliver(ctx context.Context, m outbox.Mail) {
 	case errors.Is(err, relay.ErrPermanent):
 		settle = s.q.Fail(ctx, m, status, err.Error())
 		log.Warn("mail refused", slog.Any("err", err))
+	case errors.Is(err, relay.ErrNoSTARTTLS):
+		settle = s.q.Retry(ctx, m, status, err)
+		if s.noTLSSaid.CompareAndSwap(false, true) {
+			log.Error("no mail can go out: mail stays queued and is retried", slog.Any("err", err))
+		} else {
+			log.Debug("mail deferred", slog.Any("err", err))
+		}
 	default:
 		settle = s.q.Retry(ctx, m, status, err)
 		log.Warn("mail deferred", slog.Any("err", err))
