@@ -58,7 +58,7 @@ func (p *prober) run(ctx context.Context, from, to string, raw []byte) error {
 			detail += " (" + tlsState(tc) + ")"
 		}
 	}
-	if err := p.step(Step{Name: "connect " + p.t.cfg.Addr, Reply: detail, Err: err}); err != nil {
+	if err := p.step(Step{Name: "connect", Reply: detail, Err: err}); err != nil {
 		return err
 	}
 	stop := context.AfterFunc(ctx, func() { p.conn.Close() })
