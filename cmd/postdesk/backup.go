@@ -14,7 +14,7 @@ const pgBackup = `on PostgreSQL, back up with pg_dump and restore with pg_restor
     pg_restore --clean --if-exists --no-owner --dbname="$POSTDESK_DB" postdesk.dump
 The dump holds the settings table, whose server_secret signs every reply address and seals every
 mailbox password: keep the dump as secret as the database, and restore it whole (a database
-without its secret breaks every reply address already sent). Keep the configuration file with it.`
+without its secret breaks every reply address already sent). keep the configuration file with it`
 
 // backup writes a consistent copy of the SQLite database while serve runs.
 func backup(ctx context.Context, c *cli, args []string) error {
