@@ -1,11 +1,18 @@
 package main
 
 import (
+	"context"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
 
 	"github.com/postdesk/postdesk/mailer/mailertest"
 )
@@ -77,5 +84,71 @@ func TestRelayTestSecuresTheSessionWithSTARTTLS(t *testing.T) {
 	code, out, _ = postdesk(t, "", "relay", "test", "--to", "admin@acme.example", "--relay", r.Addr, "--relay-tls", "starttls")
 	if code != 1 || !regexp.MustCompile(`TLS handshake\s+FAILED.*certificate`).MatchString(out) {
 		t.Fatalf("untrusted certificate: exit %d:\n%s", code, out)
+	}
+}
+
+// authRelay is a relay that wants AUTH PLAIN as relay/secret before it takes mail.
+type authRelay struct{ got atomic.Int32 }
+
+func (a *authRelay) NewSession(*smtp.Conn) (smtp.Session, error) { return &authSession{r: a}, nil }
+
+type authSession struct {
+	r      *authRelay
+	authed bool
+}
+
+func (s *authSession) AuthMechanisms() []string { return []string{sasl.Plain} }
+func (s *authSession) Auth(string) (sasl.Server, error) {
+	return sasl.NewPlainServer(func(_, user, pass string) error {
+		if user != "relay" || pass != "secret" {
+			return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "Authentication credentials invalid"}
+		}
+		s.authed = true
+		return nil
+	}), nil
+}
+func (s *authSession) Mail(string, *smtp.MailOptions) error {
+	if !s.authed {
+		return &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Authentication required"}
+	}
+	return nil
+}
+func (s *authSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
+func (s *authSession) Data(r io.Reader) error {
+	io.Copy(io.Discard, r)
+	s.r.got.Add(1)
+	return nil
+}
+func (s *authSession) Reset()        {}
+func (s *authSession) Logout() error { return nil }
+
+func TestRelayTestLogsIn(t *testing.T) {
+	backend := &authRelay{}
+	srv := smtp.NewServer(backend)
+	srv.AllowInsecureAuth = true
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	relayTest := func(password string) (int, string) {
+		t.Helper()
+		var out, errb strings.Builder
+		env := func(k string) string {
+			if k == "RELAY_PASSWORD" {
+				return password
+			}
+			return ""
+		}
+		code := run(context.Background(), []string{"relay", "test", "--to", "admin@acme.example", "--relay", ln.Addr().String(), "--relay-tls", "none",
+			"--relay-user", "relay", "--relay-password-env", "RELAY_PASSWORD"}, &out, &errb, env)
+		return code, out.String() + errb.String()
+	}
+	if code, out := relayTest("secret"); code != 0 || !regexp.MustCompile(`AUTH PLAIN\s+ok\s+235 `).MatchString(out) || backend.got.Load() != 1 {
+		t.Fatalf("exit %d, %d mails:\n%s", code, backend.got.Load(), out)
+	}
+	if code, out := relayTest("wrong"); code != 1 || !regexp.MustCompile(`AUTH PLAIN\s+FAILED\s+535 `).MatchString(out) || strings.Contains(out, "MAIL FROM") || backend.got.Load() != 1 {
+		t.Fatalf("a wrong password: exit %d:\n%s", code, out)
 	}
 }
