@@ -17,14 +17,25 @@ import (
 	"github.com/postdesk/postdesk/tickets"
 )
 
-// sub dispatches "NOUN VERB ..." commands.
+// sub dispatches "NOUN VERB ..." commands. "NOUN -h" (or --help, help) lists the actions with
+// their flags; no action or an unknown one lists them too, as a usage error.
 func sub(ctx context.Context, c *cli, noun string, args []string, verbs map[string]func(context.Context, *cli, []string) error) error {
+	if c.probe != nil {
+		c.probe.verbs = slices.Sorted(maps.Keys(verbs))
+		return flag.ErrHelp
+	}
+	if len(args) > 0 && helpArg(args[0]) {
+		c.groupHelp(c.stderr, noun, verbs)
+		return flag.ErrHelp
+	}
 	names := strings.Join(slices.Sorted(maps.Keys(verbs)), "|")
 	if len(args) == 0 {
+		c.groupHelp(c.stderr, noun, verbs)
 		return fmt.Errorf("%w: postdesk %s %s", errUsage, noun, names)
 	}
 	f, ok := verbs[args[0]]
 	if !ok {
+		c.groupHelp(c.stderr, noun, verbs)
 		return fmt.Errorf("%w: unknown action %q: postdesk %s %s", errUsage, args[0], noun, names)
 	}
 	return f(ctx, c, args[1:])

@@ -33,6 +33,8 @@ type cli struct {
 	// now is the clock of the store (and so of snoozes, the outbox and sessions): nil is the
 	// real one; tests set a settable one (runWith).
 	now func() time.Time
+	// probe, when set, makes commands describe themselves instead of running (help.go).
+	probe *probe
 }
 
 type command struct {
@@ -47,13 +49,18 @@ func commands() []command {
 	return []command{
 		{"init", "--domain D: set the installation's mail domain (stored in the database, used by every command)", initCmd},
 		{"serve", "run the daemon: SMTP/LMTP intake, IMAP polling, the HTTP API", serve},
-		{"property", "add | list | set | text | dkim: properties (brands, each with its own inbox), their acknowledgement and close mail texts, their DKIM keys", property},
-		{"agent", "add | list | token | password | signature: agents of a property, their API tokens, their web inbox password, their signature", agent},
-		{"department", "add | list: departments of a property", department},
-		{"tickets", "list | show | create | reply | note | assign | close | reopen | priority | tag | ...: work tickets", ticketsCmd},
-		{"templates", "render: print a sample of a mail postdesk sends", templatesCmd},
-		{"mailbox", "add | list | status: IMAP mailboxes to poll", mailboxCmd},
-		{"system", "list | show | retention: kept mail that is no ticket (postmaster, unmatched robots)", systemCmd},
+		{"property", "properties (brands, each with its own inbox), their own mail texts, their DKIM keys", property},
+		{"agent", "agents of a property, their API tokens, their web inbox password, their signature", agent},
+		{"department", "departments of a property", department},
+		{"tickets", "work tickets", ticketsCmd},
+		{"templates", "print a sample of a mail postdesk sends", templatesCmd},
+		{"mailbox", "IMAP mailboxes to poll", mailboxCmd},
+		{"system", "kept mail that is no ticket (postmaster, unmatched robots)", systemCmd},
+		{"outbox", "outgoing mail by hand: what waits, failed or is uncertain", outboxCmd},
+		{"relay", "send one mail through the configured relay and show the SMTP dialogue", relayCmd},
+		{"backup", "an online copy of the SQLite database (--out FILE)", backup},
+		{"restore", "put a backup in place of the database (--from FILE)", restore},
+		{"version", "the module version and commit this binary was built from", version},
 	}
 }
 
@@ -64,7 +71,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, env func(
 // runWith is run with a clock (nil: the real one).
 func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, env func(string) string, now func() time.Time) int {
 	c := &cli{stdout: stdout, stderr: stderr, env: env, now: now}
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	if len(args) == 0 || helpArg(args[0]) {
 		c.usage()
 		if len(args) == 0 {
 			return 2
@@ -94,18 +101,10 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, env f
 	return 2
 }
 
-func (c *cli) usage() {
-	fmt.Fprintln(c.stderr, "usage: postdesk COMMAND [flags]\n\ncommands:")
-	for _, cmd := range commands() {
-		fmt.Fprintf(c.stderr, "  %-11s %s\n", cmd.name, cmd.usage)
-	}
-	fmt.Fprintln(c.stderr, "\nEvery command takes --db DSN (or POSTDESK_DB) and --config FILE; 'postdesk COMMAND -h' lists its flags.")
-}
-
 // explain strips the package prefixes that help a developer but not an admin.
 func explain(err error) string {
 	s := err.Error()
-	for _, p := range []string{"tickets: ", "auth: ", "db: ", "config: ", "mailbox: ", "smtpd: ", "relay: ", "dkimkeys: "} {
+	for _, p := range []string{"tickets: ", "auth: ", "db: ", "config: ", "mailbox: ", "smtpd: ", "relay: ", "dkimkeys: ", "outbox: "} {
 		s = strings.ReplaceAll(s, p, "")
 	}
 	return strings.ReplaceAll(s, "imapfetch: ", "imap: ")
@@ -115,6 +114,9 @@ func explain(err error) string {
 func (c *cli) flags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet("postdesk "+name, flag.ContinueOnError)
 	fs.SetOutput(c.stderr)
+	if c.probe != nil {
+		c.probe.sets = append(c.probe.sets, fs)
+	}
 	return fs
 }
 

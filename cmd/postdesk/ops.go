@@ -104,11 +104,11 @@ func metricsAuth(token string, h http.Handler) http.Handler {
 // STARTTLS, a refused login) is said once now rather than by every mail. It never stops serve:
 // the mail stays queued until the relay works.
 func probeRelay(ctx context.Context, t any, cfg *config.Config, log *slog.Logger) {
-	p, ok := t.(interface{ Probe(context.Context) error })
+	p, ok := t.(interface{ Check(context.Context) error })
 	if !ok {
 		return
 	}
-	err := p.Probe(ctx)
+	err := p.Check(ctx)
 	switch {
 	case err == nil:
 		log.Info("relay ready", slog.String("relay", cfg.Relay), slog.String("relay_tls", cfg.RelayTLS))

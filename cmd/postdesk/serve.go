@@ -107,14 +107,15 @@ func serve(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer unlock()
-	for _, w := range startWarnings(cfg) {
-		log.Warn(w)
-	}
 	d, store, err := c.open(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
+	// After open: the domain may be the database's (tickets.ResolveDomain).
+	for _, w := range startWarnings(cfg) {
+		log.Warn(w)
+	}
 	secret, err := store.Secret(ctx)
 	if err != nil {
 		return err

@@ -210,9 +210,9 @@ func (t *SMTPTransport) handshake(conn net.Conn) (*smtp.Client, error) {
 	return c, nil
 }
 
-// Probe connects to the relay as a delivery would (TLS, AUTH) and quits, so that a relay that
+// Check connects to the relay as a delivery would (TLS, AUTH) and quits, so that a relay that
 // cannot work (no STARTTLS, a refused login) is reported at start rather than by the first mail.
-func (t *SMTPTransport) Probe(ctx context.Context) error {
+func (t *SMTPTransport) Check(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, handshakeCommands*t.cfg.Timeout)
 	defer cancel()
 	c, err := t.dial(ctx)

@@ -59,6 +59,9 @@ type Sender struct {
 	// noTLSSaid is set once the relay's missing STARTTLS was logged: it is the same for every
 	// mail, and said again it would only bury the first saying.
 	noTLSSaid atomic.Bool
+	// down and recoverDown log the claim rounds' and the recoveries' failures (the database is
+	// down) once, then once a minute while they last, and once when they end: not every round.
+	down, recoverDown *outage
 }
 
 // recoverEvery is how often rows whose lease ran out (a crashed instance's) are settled again.
@@ -72,6 +75,9 @@ func New(q Queue, t Transport, workers int, poll time.Duration, log *slog.Logger
 	}
 	s := &Sender{q: q, t: t, log: log.With(slog.String("component", "sender")), workers: max(1, workers), poll: poll,
 		now: time.Now, recovered: make(chan struct{})}
+	clock := func() time.Time { return s.now() }
+	s.down = &outage{log: s.log, now: clock, what: "the outbox"}
+	s.recoverDown = &outage{log: s.log, now: clock, what: "the outbox (recovering mail left in flight)"}
 	// The loop reads the clock through s.now, which WithClock may set after New.
 	s.claims = scheduler.New(scheduler.Job{Name: "outbox-claim", Every: poll, Run: s.claim}, s.log,
 		scheduler.WithClock(func() time.Time { return s.now() }))
@@ -127,7 +133,13 @@ func (s *Sender) Run(ctx context.Context) error {
 			if requeued > 0 {
 				s.claims.Kick()
 			}
-			return time.Time{}, err
+			switch {
+			case err == nil:
+				s.recoverDown.ok()
+			case ctx.Err() == nil:
+				s.recoverDown.fail(fmt.Errorf("sender: recover: %w", err))
+			}
+			return time.Time{}, nil
 		}}, s.log)
 	recovering := make(chan struct{})
 	go func() {
@@ -140,13 +152,15 @@ func (s *Sender) Run(ctx context.Context) error {
 }
 
 // claim is one round: it claims a batch of due rows and hands them to the workers, and says when
-// the next row is due — at once after a batch (there may be more).
+// the next row is due — at once after a batch (there may be more). Its failures are logged here,
+// throttled (s.down), never by the loop: while the database is down every round fails.
 func (s *Sender) claim(ctx context.Context) (time.Time, error) {
 	ms, err := s.q.Claim(ctx, s.workers*4)
-	if err != nil && ctx.Err() == nil {
-		err = fmt.Errorf("sender: claim: %w", err)
-	} else {
-		err = nil
+	if err != nil {
+		if ctx.Err() == nil {
+			s.down.fail(fmt.Errorf("sender: claim: %w", err))
+		}
+		return time.Time{}, nil
 	}
 	for _, m := range ms {
 		select {
@@ -157,13 +171,21 @@ func (s *Sender) claim(ctx context.Context) (time.Time, error) {
 		}
 	}
 	if len(ms) > 0 {
-		return s.now(), err
+		s.down.ok()
+		return s.now(), nil
 	}
-	next, ok, nerr := s.q.NextDue(ctx)
-	if nerr != nil || !ok {
-		return time.Time{}, err
+	next, ok, err := s.q.NextDue(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.down.fail(fmt.Errorf("sender: next due: %w", err))
+		}
+		return time.Time{}, nil
 	}
-	return next, err
+	s.down.ok()
+	if !ok {
+		return time.Time{}, nil
+	}
+	return next, nil
 }
 
 // attempt delivers m; a panic in the attempt (a transport's bug, a relay's answer nobody

@@ -288,7 +288,7 @@ func TestRelayWithoutSTARTTLSIsSaidOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := tr.Probe(context.Background()); !errors.Is(err, relay.ErrNoSTARTTLS) {
+		if err := tr.Check(context.Background()); !errors.Is(err, relay.ErrNoSTARTTLS) {
 			t.Fatalf("probe: %v, want ErrNoSTARTTLS", err)
 		}
 		var logs syncLog
