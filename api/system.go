@@ -16,6 +16,10 @@ type propertyBody struct {
 	IgnoreListMail *bool   `json:"ignore_list_mail"`
 	Locale         *string `json:"locale"` // the language of the property's mails: a locale of the templates
 	Acknowledge    *bool   `json:"acknowledge"`
+	CloseMail      *bool   `json:"close_mail"` // "your ticket was closed" to the customer
+	// AttachLimit is the most bytes of a message's files attached to its agents' copies; above
+	// it, links (0: always links).
+	AttachLimit *int64 `json:"attach_limit"`
 }
 
 // setProperty changes the settings given, and returns the property as it is then.
@@ -24,13 +28,12 @@ func (s *Server) setProperty(w http.ResponseWriter, r *http.Request, c *call) er
 	if err := decode(w, r, &b, maxJSONBody); err != nil {
 		return err
 	}
-	if b.IgnoreListMail == nil && b.Locale == nil && b.Acknowledge == nil {
-		return invalid("ignore_list_mail", "nothing to change: the settings are ignore_list_mail, locale and acknowledge")
+	if b.IgnoreListMail == nil && b.Locale == nil && b.Acknowledge == nil && b.AttachLimit == nil && b.CloseMail == nil {
+		return invalid("ignore_list_mail", "nothing to change: the settings are ignore_list_mail, locale, acknowledge, attach_limit and close_mail")
 	}
-	if b.Acknowledge != nil {
-		if err := s.store.SetAcknowledge(r.Context(), c.prop.ID, *b.Acknowledge); err != nil {
-			return err
-		}
+	// Checked before anything changes: a refused body changes nothing.
+	if b.AttachLimit != nil && (*b.AttachLimit < 0 || *b.AttachLimit > tickets.MaxSize) {
+		return invalid("attach_limit", "attach_limit is a number of bytes from 0 (always links) to %d", int64(tickets.MaxSize))
 	}
 	if b.Locale != nil {
 		check := templates.CheckLocale
@@ -40,6 +43,23 @@ func (s *Server) setProperty(w http.ResponseWriter, r *http.Request, c *call) er
 		if err := check(*b.Locale); err != nil {
 			return apiErr(http.StatusUnprocessableEntity, codeInvalid, "locale", "%s", strings.TrimPrefix(err.Error(), "templates: "))
 		}
+	}
+	if b.AttachLimit != nil {
+		if err := s.store.SetAttachLimit(r.Context(), c.prop.ID, *b.AttachLimit); err != nil {
+			return err
+		}
+	}
+	if b.CloseMail != nil {
+		if err := s.store.SetCloseMail(r.Context(), c.prop.ID, *b.CloseMail); err != nil {
+			return err
+		}
+	}
+	if b.Acknowledge != nil {
+		if err := s.store.SetAcknowledge(r.Context(), c.prop.ID, *b.Acknowledge); err != nil {
+			return err
+		}
+	}
+	if b.Locale != nil {
 		if err := s.store.SetLocale(r.Context(), c.prop.ID, *b.Locale); err != nil {
 			return err
 		}

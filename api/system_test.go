@@ -91,5 +91,20 @@ func TestSetIgnoreListMail(t *testing.T) {
 		if p, err := e.store.PropertyBySlug(context.Background(), "acme"); err != nil || p.Acknowledge {
 			t.Fatalf("acknowledge is still on: %+v %v", p, err)
 		}
+		if r := e.do("GET", path, e.token["support"], nil); !strings.Contains(string(r.body), `"attach_limit": 10000000`) {
+			t.Fatalf("the default attach limit: %s", r.body)
+		}
+		r = e.do("PATCH", path, e.token["admin"], map[string]any{"attach_limit": 2_000_000})
+		if r.status != http.StatusOK || !strings.Contains(string(r.body), `"attach_limit": 2000000`) {
+			t.Fatalf("attach limit: %d %s", r.status, r.body)
+		}
+		for _, bad := range []any{-1, "10MB", 2e12} {
+			if r := e.do("PATCH", path, e.token["admin"], map[string]any{"attach_limit": bad}); r.status != http.StatusBadRequest {
+				t.Fatalf("attach limit %v: %d %s", bad, r.status, r.body)
+			}
+		}
+		if p, err := e.store.PropertyBySlug(context.Background(), "acme"); err != nil || p.AttachLimit != 2_000_000 {
+			t.Fatalf("attach limit: %+v %v", p, err)
+		}
 	})
 }

@@ -25,6 +25,8 @@ type Config struct {
 	Domain          string        `toml:"domain" help:"mail domain of the forwarding addresses (<slug>@DOMAIN)"`
 	SMTP            string        `toml:"smtp" help:"SMTP listen address (host:port), empty to disable"`
 	LMTP            string        `toml:"lmtp" help:"LMTP listen address (host:port or unix socket path), empty to disable"`
+	LMTPSocketMode  string        `toml:"lmtp_socket_mode" help:"permissions of the LMTP unix socket, in octal"`
+	LMTPSocketGroup string        `toml:"lmtp_socket_group" help:"group of the LMTP unix socket (Postfix's lmtp client runs as postfix); empty: the process's group"`
 	HTTP            string        `toml:"http" help:"HTTP listen address (host:port): the web inbox at /, the API at /api/v1, /healthz, /metrics; empty to disable"`
 	WebURL          string        `toml:"web_url" help:"the web inbox's address as agents reach it (sign-in links point there; default http://HTTP/)"`
 	WebTLS          bool          `toml:"web_tls" help:"the web inbox is reached over HTTPS (behind a TLS proxy): its cookies are Secure"`
@@ -34,6 +36,7 @@ type Config struct {
 	LogLevel        string        `toml:"log_level" help:"debug, info, warn or error"`
 	LogFormat       string        `toml:"log_format" help:"text or json"`
 	ShutdownTimeout time.Duration `toml:"shutdown_timeout" help:"how long to let sessions in progress finish on shutdown"`
+	MetricsToken    string        `toml:"metrics_token" help:"bearer token /metrics requires (Authorization: Bearer TOKEN); empty: /metrics is open"`
 
 	Relay            string `toml:"relay" help:"SMTP relay for outgoing mail (host:port); empty: write .eml files to DATA_DIR/outbox"`
 	RelayTLS         string `toml:"relay_tls" help:"relay TLS: none, starttls or implicit"`
@@ -52,9 +55,13 @@ type Config struct {
 	Postmaster      string        `toml:"postmaster" help:"property (slug) that receives mail to postmaster@DOMAIN as tickets; empty: it is kept and forwarded to the admins"`
 	LoopMax         int64         `toml:"loop_max" help:"mails one address may send on one ticket within loop_window before its mail there is held as a suspected loop (0: 10)"`
 	LoopWindow      time.Duration `toml:"loop_window" help:"the window of loop_max (0: 10m)"`
+	Pprof           string        `toml:"pprof" help:"address (host:port) serving Go's profiler at /debug/pprof/, for taking a profile under load; empty (the default) to disable — keep it on loopback"`
 
 	// OAuth holds the apps registered with Google and Microsoft (see oauth.go).
 	OAuth OAuth `toml:"oauth"`
+
+	// File is the configuration file that was read ("" when none was), for the start log.
+	File string `toml:"-"`
 }
 
 // Defaults is the zero-configuration setup.
@@ -64,6 +71,8 @@ func Defaults() Config {
 		Domain:          "localhost",
 		SMTP:            "127.0.0.1:2525",
 		HTTP:            "127.0.0.1:8080",
+		LMTPSocketMode:  "0660",
+		LMTPSocketGroup: DefaultSocketGroup,
 		MaxMessageBytes: 25 << 20,
 		LogLevel:        "info",
 		LogFormat:       "text",
@@ -76,19 +85,39 @@ func Defaults() Config {
 	}
 }
 
+// DefaultSocketGroup is the group the LMTP socket is given by default: Postfix's lmtp client runs
+// as the user postfix, of the group postfix.
+const DefaultSocketGroup = "postfix"
+
 // EnvPrefix starts every environment variable postdesk reads.
 const EnvPrefix = "POSTDESK_"
 
+// DefaultFile is the configuration file read when neither --config nor POSTDESK_CONFIG names one,
+// if it exists (the service's; see contrib/postdesk.service).
+const DefaultFile = "/etc/postdesk/postdesk.toml"
+
 // Load builds the configuration for a command whose flags are fs: defaults, the file named by
-// --config or POSTDESK_CONFIG, the environment, then the flags in args. Only the keys named in keys
-// get flags (every key when keys is empty), so each subcommand offers only what it uses. It returns
-// the remaining positional arguments.
+// --config or POSTDESK_CONFIG (else DefaultFile when it exists), the environment, then the flags
+// in args. Only the keys named in keys get flags (every key when keys is empty), so each
+// subcommand offers only what it uses. It returns the remaining positional arguments.
 func Load(fs *flag.FlagSet, args []string, env func(string) string, keys ...string) (*Config, []string, error) {
+	return LoadDefault(fs, args, env, DefaultFile, keys...)
+}
+
+// LoadDefault is Load with defaultFile in place of DefaultFile ("" reads no file unless named).
+func LoadDefault(fs *flag.FlagSet, args []string, env func(string) string, defaultFile string, keys ...string) (*Config, []string, error) {
 	c := Defaults()
 	file := env(EnvPrefix + "CONFIG")
 	if f := findFlag(args, "config"); f != "" {
 		file = f
 	}
+	shown := file // the flag's default in -h: the file named, not the one found
+	if file == "" && defaultFile != "" {
+		if _, err := os.Stat(defaultFile); err == nil {
+			file = defaultFile
+		}
+	}
+	c.File = file
 	if file != "" {
 		md, err := toml.DecodeFile(file, &c)
 		if err != nil {
@@ -101,7 +130,7 @@ func Load(fs *flag.FlagSet, args []string, env func(string) string, keys ...stri
 	if err := c.fromEnv(env); err != nil {
 		return nil, nil, err
 	}
-	fs.String("config", file, "TOML configuration file (also POSTDESK_CONFIG)")
+	fs.String("config", shown, "TOML configuration file (also POSTDESK_CONFIG; default "+DefaultFile+" when it exists)")
 	c.bindFlags(fs, keys)
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -138,7 +167,19 @@ func (c *Config) validate() error {
 	if c.RelayCAFile != "" && c.RelayTLSInsecure {
 		return errors.New("config: relay_ca_file and relay_tls_insecure exclude each other")
 	}
+	if _, err := c.SocketMode(); err != nil {
+		return err
+	}
 	return c.validateOAuth()
+}
+
+// SocketMode is lmtp_socket_mode as permission bits.
+func (c *Config) SocketMode() (os.FileMode, error) {
+	m, err := strconv.ParseUint(c.LMTPSocketMode, 8, 32)
+	if err != nil || m > 0o777 {
+		return 0, fmt.Errorf("config: lmtp_socket_mode %q: permission bits in octal, such as 0660", c.LMTPSocketMode)
+	}
+	return os.FileMode(m), nil
 }
 
 // fields walks the settable fields with their keys; a table's keys are dotted
@@ -151,6 +192,9 @@ func walkFields(rv reflect.Value, prefix string, fn func(key, help string, v ref
 	rt := rv.Type()
 	for i := range rt.NumField() {
 		f := rt.Field(i)
+		if f.Tag.Get("toml") == "-" {
+			continue
+		}
 		key := prefix + f.Tag.Get("toml")
 		if f.Type.Kind() == reflect.Struct {
 			walkFields(rv.Field(i), key+".", fn)

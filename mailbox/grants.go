@@ -47,7 +47,7 @@ func (s *Store) SaveGrant(ctx context.Context, provider, username, refreshToken 
 	if provider == "" || username == "" || strings.ContainsAny(username, "\r\n\x00") || refreshToken == "" {
 		return Grant{}, fmt.Errorf("%w: a grant needs a provider, an account and a refresh token", ErrInvalid)
 	}
-	sealed, err := seal(s.key, []byte(refreshToken), grantAAD(provider, username))
+	sealed, err := s.key.Seal([]byte(refreshToken), grantAAD(provider, username))
 	if err != nil {
 		return Grant{}, err
 	}
@@ -111,9 +111,10 @@ func (s *Store) OAuthToken(ctx context.Context, id int64) (string, bool, error) 
 	if err != nil {
 		return "", false, err
 	}
-	pt, err := open(s.key, g.Secret, grantAAD(g.Provider, g.Username))
+	pt, err := s.key.Open(g.Secret, grantAAD(g.Provider, g.Username))
 	if err != nil {
-		return "", false, err
+		// Wrong server secret (a restored database without its settings row?) or a damaged row.
+		return "", false, fmt.Errorf("mailbox: the sign-in of %s does not open with this server's secret: %w", g, err)
 	}
 	return string(pt), g.SignInNeededAt != nil, nil
 }
@@ -125,7 +126,7 @@ func (s *Store) RotateOAuthToken(ctx context.Context, id int64, refreshToken str
 	if err != nil {
 		return err
 	}
-	sealed, err := seal(s.key, []byte(refreshToken), grantAAD(g.Provider, g.Username))
+	sealed, err := s.key.Seal([]byte(refreshToken), grantAAD(g.Provider, g.Username))
 	if err != nil {
 		return err
 	}

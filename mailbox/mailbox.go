@@ -5,11 +5,6 @@
 package mailbox
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net"
@@ -196,64 +191,12 @@ func (n *New) Normalise() error {
 	return nil
 }
 
-// keyInfo separates this use of the server secret from its others (reply tokens sign with it).
+// keyInfo separates this use of the server secret from its others (reply tokens sign with it,
+// DKIM keys are sealed under another key).
 const keyInfo = "postdesk mailbox key"
-
-// sealVersion prefixes every sealed secret, so the scheme can change without guessing.
-const sealVersion = 1
-
-// deriveKey is HMAC-SHA256(serverSecret, keyInfo): a PRF keyed by the secret, which is what
-// HKDF-Expand does for a single block, without the dependency.
-func deriveKey(serverSecret []byte) []byte {
-	m := hmac.New(sha256.New, serverSecret)
-	m.Write([]byte(keyInfo))
-	return m.Sum(nil)
-}
 
 // aad binds a sealed password to the account it belongs to: a ciphertext copied into another row
 // does not open.
 func aad(host, username string) []byte {
 	return []byte("postdesk mailbox v1\x00" + strings.ToLower(host) + "\x00" + username)
-}
-
-func seal(key []byte, plaintext, ad []byte) ([]byte, error) {
-	gcm, err := newGCM(key)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]byte, 1+gcm.NonceSize(), 1+gcm.NonceSize()+len(plaintext)+gcm.Overhead())
-	out[0] = sealVersion
-	if _, err := rand.Read(out[1:]); err != nil {
-		return nil, fmt.Errorf("mailbox: nonce: %w", err)
-	}
-	return gcm.Seal(out, out[1:], plaintext, ad), nil
-}
-
-func open(key []byte, sealed, ad []byte) ([]byte, error) {
-	gcm, err := newGCM(key)
-	if err != nil {
-		return nil, err
-	}
-	if len(sealed) < 1+gcm.NonceSize()+gcm.Overhead() || sealed[0] != sealVersion {
-		return nil, fmt.Errorf("mailbox: the stored password is damaged")
-	}
-	n := 1 + gcm.NonceSize()
-	pt, err := gcm.Open(nil, sealed[1:n], sealed[n:], ad)
-	if err != nil {
-		// Wrong server secret (a restored database without its settings row?) or a damaged row.
-		return nil, fmt.Errorf("mailbox: the stored password does not open with this server's secret: %w", err)
-	}
-	return pt, nil
-}
-
-func newGCM(key []byte) (cipher.AEAD, error) {
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, fmt.Errorf("mailbox: cipher: %w", err)
-	}
-	gcm, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, fmt.Errorf("mailbox: cipher: %w", err)
-	}
-	return gcm, nil
 }

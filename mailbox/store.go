@@ -2,6 +2,7 @@ package mailbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"time"
@@ -9,12 +10,13 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/postdesk/postdesk/db"
+	"github.com/postdesk/postdesk/seal"
 )
 
 // Store keeps mailboxes in the database. It is safe for concurrent use.
 type Store struct {
 	db  *db.DB
-	key []byte
+	key seal.Key
 	now func() time.Time
 	qs  queries
 	// signInNeeded tells the admins when a grant starts needing sign-in (WithSignInNeeded).
@@ -62,7 +64,7 @@ func newStore(d *db.DB, files fs.FS, serverSecret []byte, opts ...Option) (*Stor
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{db: d, key: deriveKey(serverSecret), now: time.Now, qs: qs}
+	s := &Store{db: d, key: seal.NewKey(serverSecret, keyInfo), now: time.Now, qs: qs}
 	for _, o := range opts {
 		o(s)
 	}
@@ -89,7 +91,7 @@ func (s *Store) Add(ctx context.Context, n New) (Mailbox, error) {
 		grant = &n.GrantID
 	} else {
 		var err error
-		if sealed, err = seal(s.key, []byte(n.Password), aad(n.Host, n.Username)); err != nil {
+		if sealed, err = s.key.Seal([]byte(n.Password), aad(n.Host, n.Username)); err != nil {
 			return Mailbox{}, err
 		}
 	}
@@ -151,9 +153,13 @@ func (m Mailbox) utc() Mailbox {
 
 // Password opens m's sealed password.
 func (s *Store) Password(m Mailbox) (string, error) {
-	pt, err := open(s.key, m.Secret, aad(m.Host, m.Username))
+	pt, err := s.key.Open(m.Secret, aad(m.Host, m.Username))
+	if errors.Is(err, seal.ErrDamaged) {
+		return "", fmt.Errorf("mailbox: the stored password is damaged")
+	}
 	if err != nil {
-		return "", err
+		// Wrong server secret (a restored database without its settings row?) or a damaged row.
+		return "", fmt.Errorf("mailbox: the stored password does not open with this server's secret")
 	}
 	return string(pt), nil
 }

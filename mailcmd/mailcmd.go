@@ -18,7 +18,7 @@ import (
 
 // Command is one command line.
 type Command struct {
-	Name  string    // close, reopen, assign, priority, tag, untag, snooze, note
+	Name  string    // close, reopen, assign, priority, tag, untag, snooze, note, send
 	Arg   string    // the value as written ("" for close, reopen, note)
 	Line  string    // the line as written, for error messages
 	Until time.Time // for snooze: when the ticket returns
@@ -49,6 +49,7 @@ var Usage = []string{
 	"#untag <name>",
 	"#snooze <2h | 3d | YYYY-MM-DD>",
 	"#note",
+	"#send",
 }
 
 // Priorities are the values #priority accepts: the tickets' (see rules.Priorities).
@@ -128,7 +129,7 @@ func parseOne(name, rest, line string, now time.Time) (Command, error) {
 	arg := strings.Join(strings.Fields(rest), " ")
 	c := Command{Name: name, Arg: arg, Line: line}
 	switch name {
-	case "close", "reopen", "note":
+	case "close", "reopen", "note", "send":
 		if arg != "" {
 			return bad("#%s takes no value", name)
 		}

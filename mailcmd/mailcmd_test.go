@@ -23,6 +23,8 @@ func TestParse(t *testing.T) {
 		{"unknown command", "#frobnicate\nhi", nil, "hi", 1, false},
 		{"bad priority", "#priority asap\nhi", nil, "hi", 1, false},
 		{"close with value", "#close now", nil, "", 1, false},
+		{"send", "#send\n", []string{"send="}, "", 0, false},
+		{"send with value", "#send now", nil, "", 1, false},
 		{"assign without whom", "#assign", nil, "", 1, false},
 		{"bad tag", "#tag two words", nil, "", 1, false},
 		{"a number is not a command", "#123 is my order\nthanks", nil, "#123 is my order\nthanks", 0, false},

@@ -72,7 +72,7 @@ func TestSnoozeEndedNotice(t *testing.T) {
 		if err := d.GetContext(ctx, &raw, d.Rebind(`SELECT raw FROM outbox WHERE kind = ?`), templates.SnoozeEnded); err != nil {
 			t.Fatal(err)
 		}
-		for _, want := range []string{"Subject: [#1] Snooze ended: Printer", "Auto-Submitted: auto-generated", "<bob@acme.example>"} {
+		for _, want := range []string{"Subject: [#1] Printer\r\n", "X-Postdesk-Event: snooze-ended", "Auto-Submitted: auto-generated", "<bob@acme.example>"} {
 			if !strings.Contains(string(raw), want) {
 				t.Errorf("the notice lacks %q:\n%s", want, raw)
 			}

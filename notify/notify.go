@@ -12,7 +12,9 @@
 //     (tickets.MailContext.Parties); a note: the same copies, nothing to the customer;
 //   - an agent opens a ticket: the first message to the customer, a copy to the assignee or the
 //     department members;
-//   - a ticket is assigned: a notification to the new assignee or department members.
+//   - a ticket is assigned: a notification to the new assignee or department members;
+//   - an agent closes a ticket: "your ticket was closed" to the customer, when the property asks
+//     for it (customer.go).
 //
 // Nobody is ever sent their own action, and nothing is sent in answer to robots.
 package notify
@@ -29,6 +31,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/postdesk/postdesk/db"
+	"github.com/postdesk/postdesk/filelink"
 	"github.com/postdesk/postdesk/mailer/compose"
 	"github.com/postdesk/postdesk/outbox"
 	"github.com/postdesk/postdesk/templates"
@@ -48,6 +51,10 @@ type Notifier struct {
 	loopMax    int
 	loopWindow time.Duration
 	linkTTL    time.Duration // what a sign-in link mail says of how long it works
+	// The files of the agents' copies (files.go).
+	webURL  string
+	fileTTL time.Duration
+	maxMail int64
 }
 
 // Config configures a Notifier.
@@ -63,7 +70,15 @@ type Config struct {
 	// SignInLinkTTL is how long a sign-in link works, as the mail says it (auth.Config.LinkTTL);
 	// 0 means 15 minutes, auth's default.
 	SignInLinkTTL time.Duration
-	Log           *slog.Logger
+	// WebURL is the web inbox's public address (web_url): the links to the files too big for an
+	// agent's copy point there. "": such files are only named.
+	WebURL string
+	// FileLinkTTL is how long those links work; 0 means filelink.DefaultTTL (30 days).
+	FileLinkTTL time.Duration
+	// MaxMailBytes is the largest agent's copy sent with its files attached; a larger one links
+	// them. 0 means DefaultMaxMailBytes.
+	MaxMailBytes int64
+	Log          *slog.Logger
 }
 
 // New returns a notifier. Register it with tickets.WithHook(n) on the store it is given — the store
@@ -84,8 +99,15 @@ func New(store *tickets.Store, tpl *templates.Set, cfg Config) *Notifier {
 	if cfg.SignInLinkTTL == 0 {
 		cfg.SignInLinkTTL = DefaultSignInLinkTTL
 	}
+	if cfg.FileLinkTTL == 0 {
+		cfg.FileLinkTTL = filelink.DefaultTTL
+	}
+	if cfg.MaxMailBytes == 0 {
+		cfg.MaxMailBytes = DefaultMaxMailBytes
+	}
 	return &Notifier{store: store, db: store.DB(), tpl: tpl, domain: strings.ToLower(cfg.Domain), secret: cfg.Secret, perHour: cfg.AutoPerHour, log: cfg.Log,
-		loopMax: cfg.LoopMax, loopWindow: cfg.LoopWindow, linkTTL: cfg.SignInLinkTTL}
+		loopMax: cfg.LoopMax, loopWindow: cfg.LoopWindow, linkTTL: cfg.SignInLinkTTL,
+		webURL: strings.TrimRight(cfg.WebURL, "/"), fileTTL: cfg.FileLinkTTL, maxMail: cfg.MaxMailBytes}
 }
 
 // OnChange implements tickets.Hook. It decides who gets mail and queues, for each recipient, the
@@ -127,11 +149,15 @@ func (n *Notifier) OnChange(ctx context.Context, tx *sqlx.Tx, c tickets.Change) 
 		m.toAgents(templates.AgentCopy, mc.Parties())
 	case tickets.ChangeCommandError:
 		m.commandError()
+	case tickets.ChangeReplyHeld:
+		m.replyHeld() // held.go
 	case tickets.ChangeAgentCreated:
 		m.toCustomer()
 		m.toAgents(templates.AgentCopy, mc.Audience)
 	case tickets.ChangeAssigned:
 		m.toAgents(templates.Assigned, mc.Audience)
+	case tickets.ChangeClosed:
+		m.closeMail() // customer.go
 	}
 	return m.err
 }
@@ -149,11 +175,15 @@ type intent struct {
 	Cc        []string          `json:"cc,omitempty"`
 	AgentID   int64             `json:"agent,omitempty"` // the recipient agent, whose reply token goes in Reply-To
 	Automatic string            `json:"auto,omitempty"`
-	Errors    []string          `json:"errors,omitempty"`   // for a command-error mail
-	Files     bool              `json:"files,omitempty"`    // attach the message's attachments
+	Errors    []string          `json:"errors,omitempty"` // for a command-error mail
+	Files     bool              `json:"files,omitempty"`  // attach the message's attachments
+	Attach    bool              `json:"attach,omitempty"` // an agent's copy: attach the files within the limit, link the rest (files.go)
+	linkAll   bool              // the copy was too big with its files: link them all
 	KeepRaw   bool              `json:"keep_raw,omitempty"` // store the rendered mail on the message
 	Loop      *templates.Loop   `json:"loop,omitempty"`     // for a loop notice
 	Bounce    *templates.Bounce `json:"bounce,omitempty"`   // for a bounce notice
+
+	Since []templates.Message `json:"since,omitempty"` // for a held reply's notice: what was sent since
 }
 
 // batch queues the mails of one change; the first error stops it.
@@ -198,7 +228,7 @@ func (b *batch) queue(in intent, messageID string) {
 		return
 	}
 	b.err = b.n.store.RecordThreadID(b.ctx, b.tx, b.mc.Property.ID, messageID, b.mc.Ticket.ID, in.AgentID)
-	if b.err == nil && (in.Template == templates.CommandError || in.Template == templates.LoopSuspected || b.change.Kind == tickets.ChangeAgentNote) {
+	if b.err == nil && (in.Template == templates.CommandError || in.Template == templates.LoopSuspected || in.Template == templates.ReplyHeld || b.change.Kind == tickets.ChangeAgentNote) {
 		// A reply to a note's copy or to an error mail is internal too: never sent to the customer.
 		b.err = b.n.store.MarkInternal(b.ctx, b.tx, b.mc.Property.ID, messageID)
 	}
@@ -211,24 +241,9 @@ func (b *batch) acknowledge() {
 	if b.err != nil || !b.mc.Property.Acknowledge || c.Email == "" || b.mc.Actor != nil {
 		return
 	}
-	why := ""
-	switch {
-	case b.change.List:
-		// RFC 3834 §2: no automatic answer to list mail; it would go to the list or its members.
-		why = "the mail came through a mailing list"
-	case c.Bouncing:
-		why = "the address bounces"
-	case c.Blocked:
-		why = "the sender is blocked"
-	default:
-		n, err := outbox.RecentAutomatic(b.ctx, b.n.db, b.tx, c.Email, b.n.store.Now().Add(-time.Hour))
-		if err != nil {
-			b.err = err
-			return
-		}
-		if n >= b.n.perHour {
-			why = fmt.Sprintf("%d automatic mails to this address in the last hour (loop protection)", n)
-		}
+	why := b.whyNotAutomatic(b.change.List) // customer.go
+	if b.err != nil {
+		return
 	}
 	if why != "" {
 		b.n.log.Warn("acknowledgement not sent", slog.String("to", c.Email), slog.String("why", why))
@@ -299,6 +314,6 @@ func (b *batch) toAgents(kind string, agents []tickets.Agent) {
 		if b.mc.SentBy(a) {
 			continue
 		}
-		b.queue(intent{Template: kind, ToName: a.Name, To: a.Email, AgentID: a.ID, Automatic: "auto-generated"}, "")
+		b.queue(intent{Template: kind, ToName: a.Name, To: a.Email, AgentID: a.ID, Automatic: "auto-generated", Attach: showsMessage(kind)}, "")
 	}
 }

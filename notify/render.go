@@ -48,6 +48,14 @@ func (b *batch) render(in intent, messageID string) ([]byte, error) {
 	if in.Bounce != nil {
 		d.Bounce = *in.Bounce
 	}
+	var files []compose.File
+	if in.Attach && mc.Message != nil {
+		files, d.Message.Attachments = b.agentFiles(p, mc.Message.Attachments, in.linkAll) // files.go
+	}
+	d.Since = in.Since
+	if d.CustomText, err = b.customText(in.Template, p); err != nil { // customer.go
+		return nil, err
+	}
 	r, err := b.n.tpl.Render(in.Template, p.Locale, d)
 	if err != nil {
 		return nil, fmt.Errorf("notify: render %s: %w: %w", in.Template, errRender, err)
@@ -56,27 +64,40 @@ func (b *batch) render(in intent, messageID string) ([]byte, error) {
 	for _, c := range in.Cc {
 		cc = append(cc, mail.Address{Address: c})
 	}
-	var files []compose.File
 	if in.Files && mc.Message != nil {
 		for _, a := range mc.Message.Attachments {
 			files = append(files, compose.File{Filename: a.Filename, ContentType: a.ContentType, Data: a.Data})
 		}
 	}
 	tok := replytoken.Sign(b.n.secret, p.ID, replytoken.Claims{TicketID: in.TicketID, AgentID: in.AgentID})
+	now := b.n.store.Now()
+	irt, refs, header := mc.InReplyTo, mc.References, map[string]string(nil)
+	if in.AgentID != 0 && templates.AgentConversation(in.Template) {
+		// One conversation per ticket in the agent's mailbox (conversation.go).
+		c, err := b.conversation(mc, in.AgentID, messageID, r.Subject, now)
+		if err != nil {
+			return nil, err
+		}
+		irt, refs, header = c.InReplyTo, c.References, c.header(in.Template)
+	}
 	raw, err := compose.Build(compose.Mail{
 		From:      mail.Address{Name: p.Name, Address: p.From(b.n.domain)},
 		To:        []mail.Address{{Name: in.ToName, Address: in.To}},
 		Cc:        cc,
 		ReplyTo:   replytoken.Address(p.Slug, tok, b.n.domain),
 		Subject:   r.Subject,
-		MessageID: messageID, InReplyTo: mc.InReplyTo, References: mc.References,
+		MessageID: messageID, InReplyTo: irt, References: refs, Header: header,
 		Automatic: in.Automatic,
 		Loop:      p.Slug + "@" + b.n.domain,
 		Text:      r.Text, HTML: r.HTML, Files: files,
-		Date: b.n.store.Now(),
+		Date: now,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("notify: build %s: %w: %w", in.Template, errRender, err)
+	}
+	if in.Attach && !in.linkAll && len(files) > 0 && int64(len(raw)) > b.n.maxMail {
+		in.linkAll = true // too big to send with its files: the copy links them all
+		return b.render(in, messageID)
 	}
 	// An agent's mail by mail keeps its own raw bytes; one written in postdesk is stored as the
 	// mail sent, byte for byte, in the same transaction.
@@ -117,7 +138,7 @@ func data(mc tickets.MailContext, domain string, to templates.Person) templates.
 		d.Message = templates.Message{From: person(m.FromName, m.From), Text: text, Date: m.CreatedAt}
 		d.Note = m.Direction == tickets.DirectionNote
 		for _, a := range m.Attachments {
-			d.Message.Attachments = append(d.Message.Attachments, a.Filename)
+			d.Message.Attachments = append(d.Message.Attachments, templates.File{Name: a.Filename, Size: a.Size})
 		}
 	}
 	return d

@@ -34,6 +34,10 @@ type queries struct {
 	Bounced         string `query:"outbox-bounced"`
 	Unrendered      string `query:"outbox-unrendered"`
 	SetRaw          string `query:"outbox-set-raw"`
+	List            string `query:"outbox-list"`
+	Requeue         string `query:"outbox-requeue"`
+	RequeueAll      string `query:"outbox-requeue-all"`
+	Drop            string `query:"outbox-drop"`
 }
 
 // loadQueries reads the outbox's statements for dialect from files (queryFiles but in tests).

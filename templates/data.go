@@ -26,7 +26,14 @@ type Data struct {
 	Link        string
 	LinkMinutes int
 	Export      ExportFile // for Export: the file attached
-	SignIn      SignIn     // for MailboxSignInNeeded: which sign-in stopped working
+	// For ReplyHeld: the colleagues' replies and notes sent since the copy the agent answered,
+	// oldest first (Message is the held reply).
+	Since []Message
+	// CustomText is, for Acknowledgement and Closed, the property's own text in the locale (set
+	// with "postdesk property text"), as written, placeholders and all: when it has a body, it
+	// replaces the kind's built-in subject and body (custom.go). Zero: the built-in text.
+	CustomText CustomText
+	SignIn     SignIn // for MailboxSignInNeeded: which sign-in stopped working
 }
 
 // SignIn is what a MailboxSignInNeeded notice says: the OAuth2 sign-in of Account with Provider
@@ -82,10 +89,21 @@ type Ticket struct {
 // Message is one message of a ticket.
 type Message struct {
 	From        Person
-	Text        string   // plain text; also used for the HTML body when HTML is ""
-	HTML        string   // HTML already sanitised by the caller, or ""
-	Attachments []string // file names
+	Text        string // plain text; also used for the HTML body when HTML is ""
+	HTML        string // HTML already sanitised by the caller, or ""
+	Attachments []File // its files, in order
 	Date        time.Time
+	Note        bool // an internal note, never sent to the customer (in Since)
+}
+
+// File is one file of a message, as an agent's copy lists it: its name and size, and, when the
+// copy does not carry it attached (too big for the property's limit), a signed link to download
+// it until Expires.
+type File struct {
+	Name    string
+	Size    int64 // bytes
+	URL     string
+	Expires time.Time
 }
 
 // IsZero reports whether m is the zero Message (no message).
@@ -154,7 +172,7 @@ func Sample(kind string) Data {
 			Text: "Hello,\n\nMy printer started smoking this morning, then it caught fire.\n" +
 				"It's the LaserJet 4000 I bought from you last year. What should I do?\n\n" +
 				"Thank you,\nAnn",
-			Attachments: []string{"printer.jpg"},
+			Attachments: []File{{Name: "printer.jpg", Size: 1_240_000}},
 			Date:        date,
 		},
 		Recipient: alice,
@@ -166,6 +184,12 @@ func Sample(kind string) Data {
 	switch kind {
 	case Acknowledgement:
 		d.Recipient = ann
+	case Closed:
+		assigned()
+		d.Recipient = ann
+		d.Actor = alice
+		d.Ticket.Status = "closed"
+		d.Message = Message{}
 	case CustomerReply:
 		assigned()
 		d.Message.Text = "It's unplugged now, and the fire is out.\n" +
@@ -184,7 +208,10 @@ func Sample(kind string) Data {
 		d.Ticket.Tags = nil
 		d.FollowsUp = 11
 		d.Message.Text = "Hello,\n\nThe replacement printer you sent me last month is smoking too.\n\nAnn"
-		d.Message.Attachments = []string{"smoke.mp4"}
+		// Too big to attach: a link.
+		d.Message.Attachments = []File{{Name: "smoke.mp4", Size: 24_300_000,
+			URL:     "https://desk.acme.example/files/301.1.1777653600.Xk2pV9rT4mQw7LcZ8sHy1G",
+			Expires: time.Date(2026, time.May, 1, 16, 40, 0, 0, time.UTC)}}
 		d.Message.Date = time.Date(2026, time.April, 1, 16, 40, 0, 0, time.UTC)
 	case AgentReply:
 		assigned()
@@ -240,6 +267,19 @@ func Sample(kind string) Data {
 			Mailboxes: []string{"support@acme.example (INBOX)", "billing@acme.example (INBOX)"},
 			Reason:    "invalid_grant: AADSTS50173: The grant was revoked.",
 			Command:   "postdesk mailbox signin 1"}
+	case ReplyHeld:
+		assigned()
+		d.Recipient = alice
+		d.Actor = alice
+		d.Message = Message{
+			From: alice,
+			Text: "Hello Ann,\n\nWe will refund the printer in full.",
+			Date: date.Add(40 * time.Minute),
+		}
+		d.Since = []Message{
+			{From: bob, Text: "Hello Ann,\n\nA technician will replace the printer tomorrow.", Date: date.Add(20 * time.Minute)},
+			{From: bob, Text: "Replacement booked; no refund.", Date: date.Add(21 * time.Minute), Note: true},
+		}
 	case CommandError:
 		assigned()
 		d.Actor = alice

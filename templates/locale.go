@@ -115,7 +115,40 @@ func funcMap(loc string) map[string]any {
 		"nl2br":       nl2br,
 		"messageHTML": messageHTML,
 		"sameAddress": sameAddress,
+		"size":        func(n int64) string { return formatSize(loc, n) },
 	}
+}
+
+// formatSize writes n bytes the way locale loc reads sizes, in powers of 1000 like the limits
+// admins set: "512 bytes", "120 kB", "1.2 MB", "24 MB" ("1,2 Mo" in French, "1,2 MB" in Italian
+// and Spanish). One decimal below 10 of a unit, none above.
+func formatSize(loc string, n int64) string {
+	lang := loc
+	if i := strings.IndexByte(lang, '-'); i > 0 {
+		lang = lang[:i]
+	}
+	units := [4]string{"bytes", "kB", "MB", "GB"}
+	switch lang {
+	case "fr":
+		units = [4]string{"octets", "ko", "Mo", "Go"}
+	case "it":
+		units[0] = "byte"
+	}
+	if n < 1000 {
+		return strconv.FormatInt(max(n, 0), 10) + " " + units[0]
+	}
+	v, u := float64(n)/1000, 1
+	for v >= 999.95 && u < 3 {
+		v, u = v/1000, u+1
+	}
+	s := strconv.FormatFloat(v, 'f', 0, 64)
+	if v < 9.95 {
+		s = strconv.FormatFloat(v, 'f', 1, 64)
+	}
+	if lang == "fr" || lang == "it" || lang == "es" {
+		s = strings.ReplaceAll(s, ".", ",")
+	}
+	return s + " " + units[u]
 }
 
 // months returns the month names of lang ("fr", "it" or "es").

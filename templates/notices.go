@@ -78,6 +78,10 @@ var notices = []notice{
 		"%[1]s : aucun agent ni service %[2]s ici",
 		"%[1]s: ningún agente ni departamento %[2]s aquí",
 		"%[1]s: nessun agente né reparto %[2]s qui"),
+	noticeForm(quoted+`: no reply of yours is held on this ticket \(sent already, or never held\)`, nil,
+		"%[1]s : aucune réponse de votre part n'est retenue sur ce ticket (déjà envoyée, ou jamais retenue)",
+		"%[1]s: ninguna respuesta suya está retenida en este ticket (ya enviada, o nunca retenida)",
+		"%[1]s: nessuna vostra risposta è trattenuta su questo ticket (già inviata, o mai trattenuta)"),
 	// tickets/rules
 	noticeForm(`commands run only in a reply to your own copy of a postdesk mail \(its Reply-To address\): nothing was run or sent`, nil,
 		"les commandes ne s'exécutent que dans une réponse à votre propre copie d'un e-mail de postdesk (son adresse Reply-To) : rien n'a été exécuté ni envoyé",

@@ -25,6 +25,7 @@ func TestTranslateNotice(t *testing.T) {
 	}
 	lines = append(lines, mailcmd.Parse(strings.Repeat("#close\n", mailcmd.MaxCommands+1), now).Errors...)
 	lines = append(lines, `"#assign bob@x.example": no agent or department "bob@x.example" on this property`)
+	lines = append(lines, `"#send": no reply of yours is held on this ticket (sent already, or never held)`)
 	for _, m := range []rules.AgentMail{
 		{HasCommands: true, Unverified: "it came through a mailing list"},
 		{HasCommands: true, Unverified: "the mail has more than one From"},

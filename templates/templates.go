@@ -3,10 +3,16 @@
 // customers. Each kind of mail has a subject, a plain-text body and an HTML
 // body per locale.
 //
+// Mail to agents about a ticket (AgentConversation) has one subject for every
+// event, fixed here and not by a template: "[#N] <the ticket's subject>", so
+// that a mail client (Gmail and Outlook group by subject too) shows one ticket
+// as one conversation. The event is said by the first line of the body (and
+// by notify, in a header).
+//
 // The built-in templates are embedded from builtin/<locale>/ and may be
 // overridden, file by file, from a directory with the same layout:
 //
-//	<locale>/<kind>.subject.tmpl   subject (text/template), one line
+//	<locale>/<kind>.subject.tmpl   subject (text/template), one line; none for the kinds of AgentConversation
 //	<locale>/<kind>.text.tmpl      plain-text body (text/template), rendered as "body" inside layout.text.tmpl
 //	<locale>/<kind>.html.tmpl      HTML body (html/template), rendered as "body" inside layout.html.tmpl
 //	<locale>/layout.text.tmpl      text layout: footer, and the partials "ticket" and "message"
@@ -21,7 +27,12 @@
 // locale rendered) and .Subject (the rendered subject, for the HTML title).
 // Functions: marker (the locale's reply marker), date (a time in the locale's
 // format, UTC), join, topic (a subject without "Re:" prefixes and "[#N]" tags),
-// nl2br, messageHTML, sameAddress.
+// nl2br, messageHTML, sameAddress, size (a file's size in bytes, written for the locale).
+// docs/templates.md documents every one of them (docs_test.go keeps it true).
+//
+// A property's own text for its acknowledgement and close mail (Data.CustomText,
+// plain text with {placeholders}, no template) replaces the kind's subject and
+// body inside the same layouts: custom.go.
 package templates
 
 import (
@@ -55,6 +66,8 @@ const (
 	LoopSuspected   = "loop-suspected"  // to the agents concerned and the admins: one address's mail on ticket #N is held as a loop
 	SignInLink      = "sign-in-link"    // to an agent: a one-time link that signs them in to the web inbox (automatic mail, about no ticket)
 	Export          = "export"          // to an agent: the export of tickets they asked for, attached (automatic mail, about no ticket)
+	ReplyHeld       = "reply-held"      // to an agent: their reply by mail answered an old copy; kept, not sent, until they answer #send
+	Closed          = "closed"          // to the customer: ticket #N was closed, reply if you need more (automatic mail, when the property asks for it)
 	// MailboxSignInNeeded: to a property's admins: a mailbox signed in with OAuth2 needs an admin
 	// to sign in again, and is not polled until then (automatic mail, about no ticket).
 	MailboxSignInNeeded = "mailbox-signin-needed"
@@ -74,7 +87,7 @@ var builtin embed.FS
 
 // Kinds lists every kind, in a stable order.
 func Kinds() []string {
-	return []string{Acknowledgement, NewTicket, CustomerReply, Reopened, FollowUp, AgentReply, AgentCopy, Assigned, CommandError, LoopSuspected, SignInLink, Export, SnoozeEnded, ContactBouncing, MailboxSignInNeeded}
+	return []string{Acknowledgement, NewTicket, CustomerReply, Reopened, FollowUp, AgentReply, AgentCopy, Assigned, CommandError, LoopSuspected, SignInLink, Export, SnoozeEnded, ContactBouncing, ReplyHeld, Closed, MailboxSignInNeeded}
 }
 
 // AboutTicket reports whether mail of kind is about a ticket: its subject carries the ticket's
@@ -82,6 +95,21 @@ func Kinds() []string {
 func AboutTicket(kind string) bool {
 	return kind != SignInLink && kind != Export && kind != MailboxSignInNeeded
 }
+
+// AgentConversation reports whether mail of kind goes to agents about a ticket: every such mail
+// is one more mail of the ticket's conversation in the agent's mailbox, and its subject is the
+// same for every event — "[#N] <the ticket's subject>" — in every locale, fixed by code.
+func AgentConversation(kind string) bool {
+	switch kind {
+	case NewTicket, CustomerReply, Reopened, FollowUp, AgentCopy, Assigned, CommandError, LoopSuspected, SnoozeEnded, ContactBouncing:
+		return true
+	}
+	return false
+}
+
+// agentSubject is the subject template of the AgentConversation kinds: the ticket's topic, the
+// locale's "(no subject)" when it has none (see kindSet.render); the tag is added after.
+const agentSubject = `{{template "subject" .}}`
 
 // Locales lists the built-in locales ("en", "es", "fr", "it").
 func Locales() []string { return []string{"en", "es", "fr", "it"} }
@@ -106,11 +134,16 @@ type localeSet struct {
 
 type kindSet struct {
 	ticket  bool // AboutTicket: the subject gets the ticket's tag
+	agents  bool // AgentConversation: the subject is fixed, "[#N] <topic>"
 	subject *texttemplate.Template
 	text    *texttemplate.Template
 	html    *htmltemplate.Template
 	// files used by each format, for error messages
 	subjectFiles, textFiles, htmlFiles []string
+	// For the kinds whose text a property may set (CustomKinds): the custom bodies in the
+	// layouts (custom.go).
+	customText *texttemplate.Template
+	customHTML *htmltemplate.Template
 }
 
 // view is what the templates are executed with.
@@ -118,6 +151,9 @@ type view struct {
 	Data
 	Locale  string // the locale rendered, e.g. "fr"
 	Subject string // the rendered subject; empty while the subject itself renders
+	// Custom is the property's own text (Data.CustomText) with its placeholders filled, for the
+	// custom bodies; zero otherwise.
+	Custom customView
 }
 
 // source is the text of one template file and where it came from.
@@ -216,13 +252,38 @@ func (s *Set) match(locale string) *localeSet {
 
 func (k *kindSet) render(locale string, d Data) (Rendered, error) {
 	v := view{Data: d, Locale: locale}
+	custom := k.customText != nil && !d.CustomText.IsZero()
+	var values map[string]string
+	if custom {
+		var err error
+		if values, err = k.customValues(v); err != nil {
+			return Rendered{}, err
+		}
+		v.Custom.Text = strings.TrimSpace(unixNewlines(expandCustom(d.CustomText.Body, values)))
+		v.Custom.HTML = paragraphs(v.Custom.Text)
+	}
 	var b strings.Builder
-	if err := k.subject.Execute(&b, v); err != nil {
+	if custom && strings.TrimSpace(d.CustomText.Subject) != "" {
+		b.WriteString(expandCustom(d.CustomText.Subject, values))
+	} else if err := k.subject.Execute(&b, v); err != nil {
 		return Rendered{}, execError(k.subjectFiles, err)
 	}
-	if k.ticket {
+	switch {
+	case k.agents:
+		// One subject for every event: the ticket's topic alone, whatever the data says (the
+		// "subject" word of common.tmpl, rendered with no data, only for a ticket without one).
+		t := topic(d.Ticket.Subject)
+		if t == "" {
+			b.Reset()
+			if err := k.subject.Execute(&b, view{Locale: locale}); err != nil {
+				return Rendered{}, execError(k.subjectFiles, err)
+			}
+			t = b.String()
+		}
+		v.Subject = threading.WithTag(t, d.Ticket.Number)
+	case k.ticket:
 		v.Subject = threading.WithTag(b.String(), d.Ticket.Number)
-	} else {
+	default:
 		v.Subject = oneLine(strings.Map(func(r rune) rune {
 			if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
 				return ' '
@@ -231,13 +292,17 @@ func (k *kindSet) render(locale string, d Data) (Rendered, error) {
 		}, b.String()))
 	}
 	r := Rendered{Subject: v.Subject}
+	text, html := k.text, k.html
+	if custom {
+		text, html = k.customText, k.customHTML
+	}
 	b.Reset()
-	if err := k.text.Execute(&b, v); err != nil {
+	if err := text.Execute(&b, v); err != nil {
 		return Rendered{}, execError(k.textFiles, err)
 	}
 	r.Text = finish(unixNewlines(b.String()))
 	b.Reset()
-	if err := k.html.Execute(&b, v); err != nil {
+	if err := html.Execute(&b, v); err != nil {
 		return Rendered{}, execError(k.htmlFiles, err)
 	}
 	r.HTML = finish(b.String())
@@ -266,12 +331,18 @@ func knownFile(name string) bool {
 	}
 	for _, k := range Kinds() {
 		for _, f := range []string{".subject.tmpl", ".text.tmpl", ".html.tmpl"} {
-			if name == k+f {
+			if name == k+f && (f != ".subject.tmpl" || !AgentConversation(k)) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// fixedSubject reports whether name is the subject file of a kind whose subject is fixed.
+func fixedSubject(name string) bool {
+	k, ok := strings.CutSuffix(name, ".subject.tmpl")
+	return ok && AgentConversation(k)
 }
 
 // readTree reads root/<locale>/*.tmpl from fsys into files, replacing what
@@ -316,6 +387,10 @@ func readTree(fsys fs.FS, root string, label func(string) string, files map[stri
 				continue
 			}
 			frel := path.Join(rel, fname)
+			if fixedSubject(fname) {
+				return fmt.Errorf("templates: %s: the subject of mail to agents about a ticket is fixed (\"[#N] <the ticket's subject>\", one conversation per ticket in their mailbox); remove this file, the body says what happened",
+					label(frel))
+			}
 			if !knownFile(fname) {
 				return fmt.Errorf("templates: %s: unknown template file (expected <kind>.subject.tmpl, <kind>.text.tmpl, <kind>.html.tmpl, %s, %s or %s; kinds: %s)",
 					label(frel), layoutText, layoutHTML, commonFile, strings.Join(Kinds(), ", "))
@@ -359,9 +434,11 @@ func buildLocale(loc string, files map[string]map[string]source) (*localeSet, er
 	}
 	ls := &localeSet{name: loc, kinds: map[string]*kindSet{}}
 	for _, kind := range Kinds() {
-		subj, err := get(kind + ".subject.tmpl")
-		if err != nil {
-			return nil, err
+		subj := source{path: "the fixed subject of mail to agents", text: agentSubject}
+		if !AgentConversation(kind) {
+			if subj, err = get(kind + ".subject.tmpl"); err != nil {
+				return nil, err
+			}
 		}
 		text, err := get(kind + ".text.tmpl")
 		if err != nil {
@@ -373,6 +450,7 @@ func buildLocale(loc string, files map[string]map[string]source) (*localeSet, er
 		}
 		k := &kindSet{
 			ticket:       AboutTicket(kind),
+			agents:       AgentConversation(kind),
 			subjectFiles: []string{subj.path, common.path},
 			textFiles:    []string{text.path, ltext.path, common.path},
 			htmlFiles:    []string{html.path, lhtml.path, common.path},
@@ -389,9 +467,23 @@ func buildLocale(loc string, files map[string]map[string]source) (*localeSet, er
 		if k.html, err = parseHTML(funcs, lhtml, common, html); err != nil {
 			return nil, err
 		}
+		samples := []Data{Sample(kind), {}}
+		if slices.Contains(CustomKinds(), kind) {
+			body := source{path: "the custom text's body (templates/custom.go)", text: customTextBody}
+			if k.customText, err = parseText("layout", funcs, ltext, common, body); err != nil {
+				return nil, err
+			}
+			body.text = customHTMLBody
+			if k.customHTML, err = parseHTML(funcs, lhtml, common, body); err != nil {
+				return nil, err
+			}
+			d := Sample(kind)
+			d.CustomText = sampleCustom
+			samples = append(samples, d)
+		}
 		// Render once now, so that errors only execution finds (html/template's
 		// escaping, missing fields) fail New rather than a mail.
-		for _, d := range []Data{Sample(kind), {}} {
+		for _, d := range samples {
 			if _, err := k.render(loc, d); err != nil {
 				return nil, fmt.Errorf("locale %s, kind %s: %w", loc, kind, err)
 			}

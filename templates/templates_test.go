@@ -81,14 +81,14 @@ func TestSubjectOneLineWithTag(t *testing.T) {
 // An override subject without the tag still gets it.
 func TestSubjectTagAdded(t *testing.T) {
 	dir := t.TempDir()
-	write(t, filepath.Join(dir, "en", "new-ticket.subject.tmpl"), "{{.Ticket.Subject}}\n")
+	write(t, filepath.Join(dir, "en", "acknowledgement.subject.tmpl"), "{{.Ticket.Subject}}\n")
 	s, err := New(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := Sample(NewTicket)
+	d := Sample(Acknowledgement)
 	d.Ticket.Subject = "Line\r\nBcc: evil@x"
-	r, err := s.Render(NewTicket, "en", d)
+	r, err := s.Render(Acknowledgement, "en", d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func TestEscaping(t *testing.T) {
 			if strings.Contains(r.HTML, "<script") || strings.Contains(r.HTML, "<b>bold") || strings.Contains(r.HTML, "<img") {
 				t.Errorf("%s %s: HTML holds unescaped user text:\n%s", loc, kind, r.HTML)
 			}
-			showsMessage := kind != Acknowledgement && kind != Assigned && kind != CommandError && kind != LoopSuspected && kind != SignInLink && kind != Export && kind != SnoozeEnded && kind != ContactBouncing && kind != MailboxSignInNeeded
+			showsMessage := kind != Acknowledgement && kind != Assigned && kind != CommandError && kind != LoopSuspected && kind != SignInLink && kind != Export && kind != SnoozeEnded && kind != ContactBouncing && kind != Closed && kind != MailboxSignInNeeded
 			if showsMessage || kind == CommandError || kind == LoopSuspected || kind == MailboxSignInNeeded {
 				if !strings.Contains(r.HTML, "&lt;script&gt;") {
 					t.Errorf("%s %s: HTML lacks the escaped script", loc, kind)
@@ -278,6 +278,15 @@ func TestHTMLMailSafe(t *testing.T) {
 				}
 				h = strings.ReplaceAll(h, strings.ToLower(Sample(kind).Link), "")
 			}
+			for _, f := range Sample(kind).Message.Attachments {
+				// A file too big to attach is a link (in an href).
+				if f.URL != "" {
+					if strings.Count(h, `href="`+strings.ToLower(f.URL)+`"`) != 1 {
+						t.Errorf("%s %s: HTML does not link %s once", loc, kind, f.Name)
+					}
+					h = strings.ReplaceAll(h, strings.ToLower(f.URL), "")
+				}
+			}
 			if !strings.HasPrefix(h, "<!doctype html>\n<html lang=\""+loc+"\">") || !strings.HasSuffix(h, "</body>\n</html>\n") {
 				t.Errorf("%s %s: not a complete HTML document", loc, kind)
 			}
@@ -346,6 +355,9 @@ func TestContent(t *testing.T) {
 				want = append(want, "Bob Dupont")
 			case CommandError:
 				want = append(want, "#clsoe", "hardwre", "#close", "#note (")
+			case ReplyHeld:
+				// What was sent since, each message, and how to send the held reply anyway.
+				want = append(want, "#send", "Bob Dupont", "A technician will replace the printer tomorrow.", "Replacement booked; no refund.")
 			}
 			if kind != Acknowledgement && kind != SignInLink && kind != Export && kind != MailboxSignInNeeded {
 				want = append(want, strings.Split(d.Message.Text, "\n")...)
@@ -400,7 +412,7 @@ func TestAssignedToDepartment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(r.Subject, "Billing") || !strings.Contains(r.Text, "the Billing department by Bob Dupont") {
+	if r.Subject != "[#12] Printer on fire" || !strings.Contains(r.Text, "the Billing department by Bob Dupont") {
 		t.Errorf("assigned to a department:\n%s\n%s", r.Subject, r.Text)
 	}
 	d.Ticket.Department = ""
@@ -522,7 +534,8 @@ func TestOverrideErrors(t *testing.T) {
 	}{
 		{"parse error", "fr/new-ticket.text.tmpl", "{{.Ticket.Number", "new-ticket.text.tmpl"},
 		{"html parse error", "en/assigned.html.tmpl", "{{if}}", "assigned.html.tmpl"},
-		{"unknown field", "it/reopened.subject.tmpl", "{{.Nope}}", "reopened.subject.tmpl"},
+		{"unknown field", "it/agent-reply.subject.tmpl", "{{.Nope}}", "agent-reply.subject.tmpl"},
+		{"fixed subject", "fr/reopened.subject.tmpl", "Rouvert : {{.Ticket.Subject}}", "reopened.subject.tmpl"},
 		{"unknown function", "es/layout.text.tmpl", "{{nope}}", "layout.text.tmpl"},
 		{"broken common", "fr/common.tmpl", `{{define "subject"}}{{end}`, "common.tmpl"},
 		{"html escaping", "en/agent-copy.html.tmpl", `<a href="{{.Ticket.Subject}}`, "agent-copy.html.tmpl"},

@@ -79,9 +79,9 @@ func (s *Store) apply(ctx context.Context, p Property, a Agent, number int64, o 
 	actor := AgentActor(a)
 	switch o.Action {
 	case "close":
-		return s.Close(ctx, p.ID, number, actor)
+		return s.setStatusOf(ctx, p.ID, number, actor, a.ID, StatusClosed)
 	case "reopen":
-		return s.Reopen(ctx, p.ID, number, actor)
+		return s.setStatusOf(ctx, p.ID, number, actor, a.ID, StatusOpen)
 	case "assign":
 		target, err := AssignTarget(o.Agent, o.Department)
 		if err != nil {

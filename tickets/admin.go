@@ -87,6 +87,20 @@ func (s *Store) SetAcknowledge(ctx context.Context, propertyID int64, on bool) e
 	return nil
 }
 
+// DefaultAttachLimit is a new property's AttachLimit: 10 MB of files in all.
+const DefaultAttachLimit = 10_000_000
+
+// SetAttachLimit sets Property.AttachLimit, in bytes (0: the agents' copies always link the files).
+func (s *Store) SetAttachLimit(ctx context.Context, propertyID, limit int64) error {
+	if limit < 0 {
+		return fmt.Errorf("tickets: %w: attach limit %d is negative", ErrInvalid, limit)
+	}
+	if err := s.db.Exec(ctx, nil, s.qs.PropertySetAttachLimit, limit, propertyID); err != nil {
+		return fmt.Errorf("tickets: set attach limit: %w", err)
+	}
+	return nil
+}
+
 // SetLocale sets the language of the property's mails. The caller checks that its templates know
 // locale (templates.CheckLocale); the store only refuses an empty or multi-line one.
 func (s *Store) SetLocale(ctx context.Context, propertyID int64, locale string) error {

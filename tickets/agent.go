@@ -221,10 +221,14 @@ func (s *Store) insertOutgoing(ctx context.Context, tx *sqlx.Tx, p Property, tic
 }
 
 // RecordThreadID remembers a Message-ID postdesk sent, so that replies to it thread into the
-// ticket (and, with agentID, are known to answer that agent's copy).
+// ticket (and, with agentID, are known to answer that agent's copy, rendered as the ticket stands
+// now: a reply to it is stale when a colleague answered since — see Arrived).
 func (s *Store) RecordThreadID(ctx context.Context, tx *sqlx.Tx, propertyID int64, messageID string, ticketID, agentID int64) error {
-	if err := s.db.Exec(ctx, tx, s.qs.ThreadIDRecord,
-		propertyID, messageID, ticketID, nullID(agentID)); err != nil {
+	query, args := s.qs.ThreadIDRecord, []any{propertyID, messageID, ticketID, nullID(agentID)}
+	if agentID != 0 {
+		query, args = s.qs.ThreadIDRecordCopy, append(args, ticketID)
+	}
+	if err := s.db.Exec(ctx, tx, query, args...); err != nil {
 		return fmt.Errorf("tickets: record message-id: %w", err)
 	}
 	return nil

@@ -47,9 +47,10 @@ func (s *Store) deliverAgentMail(ctx context.Context, tx *sqlx.Tx, p Property, i
 		return Delivery{}, err
 	}
 	var plan []func() error
+	var then []Change // told after the mail's own change (a #close)
 	if m.CommandsMayRun() {
 		var errs []string
-		if plan, errs, err = s.planCommands(ctx, tx, p, d.TicketID, a, parsed.Commands); err != nil {
+		if plan, errs, err = s.planCommands(ctx, tx, p, d.TicketID, a, in.Domain, parsed.Commands, &then); err != nil {
 			return Delivery{}, err
 		}
 		m.CommandErrors = append(append([]string(nil), parsed.Errors...), errs...)
@@ -62,6 +63,14 @@ func (s *Store) deliverAgentMail(ctx context.Context, tx *sqlx.Tx, p Property, i
 			return Delivery{}, fmt.Errorf("tickets: agent mail: %w", err)
 		}
 		v = v.Brake(sent)
+	}
+	var since []Message
+	if v.Outcome == rules.Reply {
+		// Answering an old copy, after a colleague answered or wrote a note: held (Arrived).
+		if since, err = s.staleSince(ctx, tx, p, d.TicketID, a, in); err != nil {
+			return Delivery{}, err
+		}
+		v = v.Stale(len(since) > 0)
 	}
 	if !v.RunCommands {
 		plan = nil
@@ -101,6 +110,11 @@ func (s *Store) deliverAgentMail(ctx context.Context, tx *sqlx.Tx, p Property, i
 			return Delivery{}, err
 		}
 	case DirectionNote:
+		if kind == ChangeReplyHeld {
+			if err := s.db.Exec(ctx, tx, s.qs.MessageSetHeld, true, d.MessageID); err != nil {
+				return Delivery{}, fmt.Errorf("tickets: hold reply: %w", err)
+			}
+		}
 		if kind == ChangeAgentNote {
 			if err := s.addEvent(ctx, tx, d.TicketID, "noted", actor, "by mail", now); err != nil {
 				return Delivery{}, err
@@ -113,8 +127,11 @@ func (s *Store) deliverAgentMail(ctx context.Context, tx *sqlx.Tx, p Property, i
 		}
 	}
 	c := Change{Kind: kind, Property: p, TicketID: d.TicketID, MessageID: d.MessageID, AgentID: a.ID, Human: true, Received: true, Errors: v.Notices}
-	if err := s.runHooks(ctx, tx, c); err != nil {
-		return Delivery{}, fmt.Errorf("tickets: after delivery: %w", err)
+	c.Since = since
+	for _, c := range append([]Change{c}, then...) {
+		if err := s.runHooks(ctx, tx, c); err != nil {
+			return Delivery{}, fmt.Errorf("tickets: after delivery: %w", err)
+		}
 	}
 	return d, nil
 }
@@ -141,6 +158,8 @@ func agentMailKind(o rules.Outcome) ChangeKind {
 		return ChangeAgentCommands
 	case rules.Refused:
 		return ChangeCommandError
+	case rules.Held:
+		return ChangeReplyHeld
 	}
 	return ChangeAgentMail
 }
@@ -202,13 +221,20 @@ func Unquoted(text string) string {
 }
 
 // planCommands checks every command before any runs: it returns what to run, or what is wrong.
-func (s *Store) planCommands(ctx context.Context, tx *sqlx.Tx, p Property, ticketID int64, a Agent, cmds []mailcmd.Command) (plan []func() error, errs []string, err error) {
+// What running it leaves for the hooks to be told after the mail's own change goes to then.
+func (s *Store) planCommands(ctx context.Context, tx *sqlx.Tx, p Property, ticketID int64, a Agent, domain string, cmds []mailcmd.Command, then *[]Change) (plan []func() error, errs []string, err error) {
 	actor := AgentActor(a)
 	for _, c := range cmds {
 		st := rules.PlanCommand(rules.Command{Name: c.Name, Arg: c.Arg, Until: c.Until}, a.Email)
 		switch st.Op {
 		case rules.OpStatus:
-			plan = append(plan, func() error { return s.setStatus(ctx, tx, ticketID, actor, st.Value) })
+			plan = append(plan, func() error {
+				c, err := s.setStatus(ctx, tx, p, ticketID, actor, a.ID, st.Value)
+				if c != nil {
+					*then = append(*then, *c)
+				}
+				return err
+			})
 		case rules.OpPriority:
 			plan = append(plan, func() error { return s.setPriority(ctx, tx, ticketID, actor, st.Value) })
 		case rules.OpTag:
@@ -228,6 +254,16 @@ func (s *Store) planCommands(ctx context.Context, tx *sqlx.Tx, p Property, ticke
 				continue
 			}
 			plan = append(plan, func() error { return s.assign(ctx, tx, p, ticketID, a, agentID, deptID, target) })
+		case rules.OpSend:
+			h, ok, err := s.heldOf(ctx, tx, ticketID, a)
+			if err != nil {
+				return nil, nil, err
+			}
+			if !ok {
+				errs = append(errs, fmt.Sprintf("%q: no reply of yours is held on this ticket (sent already, or never held)", c.Line))
+				continue
+			}
+			plan = append(plan, func() error { return s.release(ctx, tx, p, ticketID, a, h, domain) })
 		}
 	}
 	return plan, errs, nil

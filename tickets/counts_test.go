@@ -303,9 +303,15 @@ func TestCountsMigrationBackfills(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Back to version 11: no ticket_counts, no triggers (and nothing of the migrations after).
-		w.exec(t, `ALTER TABLE mailboxes DROP COLUMN oauth_grant_id`)  // 0019
-		w.exec(t, `DROP TABLE oauth_grants`)                           // 0019
-		w.exec(t, `ALTER TABLE property_agents DROP COLUMN signature`) // 0013
+		w.exec(t, `ALTER TABLE mailboxes DROP COLUMN oauth_grant_id`)   // 0019
+		w.exec(t, `DROP TABLE oauth_grants`)                            // 0019
+		w.exec(t, `DROP TABLE dkim_keys`)                               // 0017
+		w.exec(t, `ALTER TABLE properties DROP COLUMN close_mail`)      // 0016
+		w.exec(t, `DROP TABLE property_texts`)                          // 0016
+		w.exec(t, `ALTER TABLE thread_ids DROP COLUMN seen_message_id`) // 0015
+		w.exec(t, `ALTER TABLE messages DROP COLUMN held`)              // 0015
+		w.exec(t, `ALTER TABLE properties DROP COLUMN attach_limit`)    // 0014
+		w.exec(t, `ALTER TABLE property_agents DROP COLUMN signature`)  // 0013
 		drop := []string{`DROP TRIGGER ticket_counts_insert`, `DROP TRIGGER ticket_counts_delete`, `DROP TRIGGER ticket_counts_update`,
 			`DROP TABLE ticket_counts`, `UPDATE schema_version SET version = 11`}
 		if d.Dialect == db.Postgres {

@@ -109,6 +109,9 @@ type Change struct {
 	Errors []string
 	// Detail is, for "contact-bouncing", why the mail bounced (the relay's words).
 	Detail string
+	// Since is, for "reply-held", the colleagues' replies and notes sent since the copy the
+	// held reply answered.
+	Since []Message
 }
 
 // DedupKey is what makes a delivery the same as an earlier one: the Message-ID, or a hash of the

@@ -124,3 +124,26 @@ func FuzzSearchText(f *testing.F) {
 		}
 	})
 }
+
+// ParseSize never panics, never returns a negative size or one above MaxSize, and reads back the
+// plain number of bytes it returns.
+func FuzzParseSize(f *testing.F) {
+	for _, s := range []string{"10MB", "512 kB", "2MiB", "1.5mb", "0", "", "-1", "1e6", "10 MB", "1.2.3MB", ".5MB", "5.MB", "1000000000001", "99999999999999999999GB", "1.99999999999GiB", "12b", "1.5"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := ParseSize(s)
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("ParseSize(%q): %v is not ErrInvalid", s, err)
+			}
+			return
+		}
+		if n < 0 || n > MaxSize {
+			t.Fatalf("ParseSize(%q) = %d", s, n)
+		}
+		if m, err := ParseSize(fmt.Sprint(n)); err != nil || m != n {
+			t.Fatalf("ParseSize(%d) = %d, %v", n, m, err)
+		}
+	})
+}

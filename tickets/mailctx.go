@@ -3,7 +3,9 @@ package tickets
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -195,4 +197,24 @@ func (s *Store) SetRaw(ctx context.Context, tx *sqlx.Tx, messageID int64, raw []
 		return fmt.Errorf("tickets: store rendered mail: %w", err)
 	}
 	return nil
+}
+
+// SentMail is one mail queued to an agent: its Message-ID and when it was queued (its Date).
+type SentMail struct {
+	MessageID string    `db:"message_id"`
+	At        time.Time `db:"created_at"`
+}
+
+// AgentMails is the last (at most limit) mails queued to agent agentID about ticket ticketID,
+// oldest first: the mails their mail client shows as the ticket's conversation.
+func (s *Store) AgentMails(ctx context.Context, tx *sqlx.Tx, ticketID, agentID int64, limit int) ([]SentMail, error) {
+	var ms []SentMail
+	if err := s.db.Select(ctx, tx, &ms, s.qs.AgentMailsOfTicket, ticketID, ticketID, agentID, limit); err != nil {
+		return nil, fmt.Errorf("tickets: mails to agent %d on ticket %d: %w", agentID, ticketID, err)
+	}
+	slices.Reverse(ms)
+	for i := range ms {
+		ms[i].At = ms[i].At.UTC()
+	}
+	return ms, nil
 }

@@ -50,6 +50,7 @@ const (
 	ChangeRobotMessage   ChangeKind = "robot-message"   // an auto-reply, bounce or list mail: never answered
 	ChangeAgentCreated   ChangeKind = "agent-created"   // an agent opened a ticket: the first message goes to the customer
 	ChangeAssigned       ChangeKind = "assigned"        // the new assignee is told
+	ChangeClosed         ChangeKind = "closed"          // an agent (mail #close, CLI, API, web, bulk) closed the ticket: the customer may be told
 
 	// What an agent's mail, or reply, causes.
 	ChangeAgentReply       ChangeKind = "agent-reply"        // sent to the customer and Cc, copies to agents
@@ -58,6 +59,7 @@ const (
 	ChangeAgentCommands    ChangeKind = "agent-commands"     // commands only: nothing to send for the mail itself
 	ChangeCommandError     ChangeKind = "command-error"      // commands could not be read: error mail to the agent
 	ChangeAgentMail        ChangeKind = "agent-mail"         // other agent mail on a ticket: the audience is told
+	ChangeReplyHeld        ChangeKind = "reply-held"         // a stale reply by mail, kept: its author is told what was sent since
 )
 
 // Actor is who did something, as a ticket's log names them: "agent:<email>" for an agent (see
@@ -86,11 +88,17 @@ type Property struct {
 	ReopenSecs   int64         `db:"reopen_window_secs" json:"reopen_window_secs"`
 	Locale       string        `db:"locale" json:"locale"`
 	Acknowledge  bool          `db:"acknowledge" json:"acknowledge"`
+	// CloseMail mails the customer "your ticket was closed" when an agent closes it (off by
+	// default).
+	CloseMail bool `db:"close_mail" json:"close_mail"`
 	// IgnoreListMail makes mail that came through a mailing list a robot's: it opens no ticket
 	// and is kept only as system mail. Off by default: a support address is often a Google or
 	// Microsoft 365 group, which marks every customer's mail as list mail.
-	IgnoreListMail bool      `db:"ignore_list_mail" json:"ignore_list_mail"`
-	CreatedAt      time.Time `db:"created_at" json:"created_at"`
+	IgnoreListMail bool `db:"ignore_list_mail" json:"ignore_list_mail"`
+	// AttachLimit is the most bytes of a message's files its agents' copies carry attached (in
+	// all); above it they get signed download links. 0: always links.
+	AttachLimit int64     `db:"attach_limit" json:"attach_limit"`
+	CreatedAt   time.Time `db:"created_at" json:"created_at"`
 }
 
 // From is the address the property's mail is sent from: its from address, else its forwarding
@@ -178,6 +186,10 @@ type Message struct {
 	Date        *time.Time   `db:"date_header" json:"date"`
 	CreatedAt   time.Time    `db:"created_at" json:"created_at"`
 	Attachments []Attachment `db:"-" json:"attachments"`
+
+	// Held is an agent's reply by mail kept, not sent: it answered a copy older than a
+	// colleague's reply or note (Arrived). It is a note until the agent sends it anyway (#send).
+	Held bool `db:"held" json:"held,omitempty"`
 }
 
 // Attachment is a file that came with a message. Data is loaded only on request.

@@ -218,22 +218,35 @@ func (s *Store) snooze(ctx context.Context, tx *sqlx.Tx, id int64, actor Actor, 
 	return s.addEvent(ctx, tx, id, "snoozed", actor, "until "+until.Format(time.RFC3339), now)
 }
 
-// setStatus closes or reopens a ticket inside tx; no change when it is there already.
-func (s *Store) setStatus(ctx context.Context, tx *sqlx.Tx, id int64, actor Actor, status string) error {
+// setStatus closes or reopens a ticket of p inside tx; no change when it is there already. A close
+// returns the ChangeClosed to tell the hooks of (by: the closing agent, 0 for the command line);
+// the caller tells them once the rest of its change is told, so that a reply with #close reaches
+// the customer before the close mail. A spam ticket's customer is never answered: its change is
+// not Human, like the mail of a sender marked as spam.
+func (s *Store) setStatus(ctx context.Context, tx *sqlx.Tx, p Property, id int64, actor Actor, by int64, status string) (*Change, error) {
 	now := s.Now()
 	var closedAt *time.Time
 	event := "reopened"
 	if status == StatusClosed {
 		closedAt, event = &now, "closed"
 	}
-	var ids []int64
-	if err := s.db.Select(ctx, tx, &ids, s.qs.TicketSetStatus, status, closedAt, now, id, status); err != nil {
-		return fmt.Errorf("tickets: %s: %w", event, err)
+	var rows []struct {
+		ID   int64 `db:"id"`
+		Spam bool  `db:"spam"`
 	}
-	if len(ids) == 0 {
-		return nil
+	if err := s.db.Select(ctx, tx, &rows, s.qs.TicketSetStatus, status, closedAt, now, id, status); err != nil {
+		return nil, fmt.Errorf("tickets: %s: %w", event, err)
 	}
-	return s.addEvent(ctx, tx, id, event, actor, "", now)
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	if err := s.addEvent(ctx, tx, id, event, actor, "", now); err != nil {
+		return nil, err
+	}
+	if status != StatusClosed {
+		return nil, nil
+	}
+	return &Change{Kind: ChangeClosed, Property: p, TicketID: id, AgentID: by, Human: !rows[0].Spam}, nil
 }
 
 // assign assigns a ticket inside tx to an agent or a department (IDs from assignee); the hooks

@@ -232,3 +232,48 @@ func CleanFilename(name string) string {
 	}
 	return name
 }
+
+// MaxSize is the largest size ParseSize accepts: 1 TB, far beyond any mail.
+const MaxSize = 1_000_000_000_000
+
+// ParseSize reads a size in bytes as an admin writes it: "10MB", "512 kB", "2MiB", "1500000",
+// "0". Units are B, KB, MB, GB (powers of 1000) and KiB, MiB, GiB (powers of 1024), in any case;
+// a decimal fraction is allowed with a unit ("1.5MB"). A negative size, one above MaxSize, or
+// anything else is an error that says what is accepted.
+func ParseSize(s string) (int64, error) {
+	bad := fmt.Errorf("tickets: %w: size %q: a number of bytes, or one with a unit: 10MB, 512KB, 2MiB, 0", ErrInvalid, s)
+	t := strings.TrimSpace(s)
+	i := 0
+	for i < len(t) && (t[i] >= '0' && t[i] <= '9' || t[i] == '.') {
+		i++
+	}
+	num, unit := t[:i], strings.ToLower(strings.TrimSpace(t[i:]))
+	if num == "" || num[0] == '.' || num[len(num)-1] == '.' || strings.Count(num, ".") > 1 || len(num) > 20 {
+		return 0, bad
+	}
+	mult := map[string]int64{"": 1, "b": 1, "kb": 1e3, "mb": 1e6, "gb": 1e9, "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30}[unit]
+	if mult == 0 || (mult == 1 && strings.Contains(num, ".")) {
+		return 0, bad
+	}
+	whole, frac, _ := strings.Cut(num, ".")
+	w, err := strconv.ParseInt(whole, 10, 64)
+	if err != nil || w > MaxSize/mult {
+		return 0, bad
+	}
+	n := w * mult
+	if frac != "" {
+		// The fraction counts to the byte: digits beyond the unit's precision are dropped.
+		f, scale := int64(0), int64(1)
+		for _, d := range frac {
+			if scale >= mult {
+				break
+			}
+			f, scale = f*10+int64(d-'0'), scale*10
+		}
+		n += f * mult / scale
+	}
+	if n > MaxSize {
+		return 0, bad
+	}
+	return n, nil
+}

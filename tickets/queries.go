@@ -99,6 +99,7 @@ type queries struct {
 	MessageFull                string `query:"message-full"`
 	MessageIDsOfTicket         string `query:"message-ids-of-ticket"`
 	AgentRepliesSince          string `query:"agent-replies-since"`
+	AgentMailsOfTicket         string `query:"agent-mails-of-ticket"`
 	ThreadIDRecord             string `query:"thread-id-record"`
 	ThreadIDRecordInbound      string `query:"thread-id-record-inbound"`
 	ThreadIDRecordGhost        string `query:"thread-id-record-ghost"`
@@ -109,6 +110,18 @@ type queries struct {
 	LookupTicketsByMessageIDIn string `query:"lookup-tickets-by-message-id-in"`
 	LookupBranchOf             string `query:"lookup-branch-of"`
 	LookupIsParticipant        string `query:"lookup-is-participant"`
+
+	// stale.sql
+	ThreadIDRecordCopy  string `query:"thread-id-record-copy"`
+	ThreadIDSeenIn      string `query:"thread-id-seen-in"`
+	MessagesAfter       string `query:"messages-after"`
+	MessageHeldOfAgent  string `query:"message-held-of-agent"`
+	MessageReleaseClaim string `query:"message-release-claim"`
+	MessageReleaseCopy  string `query:"message-release-copy"`
+	MessageReleaseDone  string `query:"message-release-finish"`
+	AttachmentsMove     string `query:"attachments-move"`
+	MessageDelete       string `query:"message-delete"`
+	MessageSetHeld      string `query:"message-set-held"`
 
 	// properties.sql
 	PropertyInsert               string `query:"property-insert"`
@@ -121,10 +134,19 @@ type queries struct {
 	PropertySetIgnoreListMail    string `query:"property-set-ignore-list-mail"`
 	PropertySetLocale            string `query:"property-set-locale"`
 	PropertySetAcknowledge       string `query:"property-set-acknowledge"`
-	TicketNumberNext             string `query:"ticket-number-next"`
-	PropertyNextNumber           string `query:"property-next-number"`
-	SettingSecretInsert          string `query:"setting-secret-insert"`
-	SettingSecret                string `query:"setting-secret"`
+	PropertySetAttachLimit       string `query:"property-set-attach-limit"`
+	PropertySetCloseMail         string `query:"property-set-close-mail"`
+
+	// texts.sql
+	PropertyTextUpsert  string `query:"property-text-upsert"`
+	PropertyTextDelete  string `query:"property-text-delete"`
+	PropertyTextGet     string `query:"property-text-get"`
+	PropertyTexts       string `query:"property-texts"`
+	TicketViaList       string `query:"ticket-via-list"`
+	TicketNumberNext    string `query:"ticket-number-next"`
+	PropertyNextNumber  string `query:"property-next-number"`
+	SettingSecretInsert string `query:"setting-secret-insert"`
+	SettingSecret       string `query:"setting-secret"`
 
 	// purge.sql
 	PurgeAttachments     string `query:"purge-attachments"`
@@ -157,6 +179,7 @@ type queries struct {
 	SystemMailPurge     string `query:"system-mail-purge"`
 	SettingGet          string `query:"setting-get"`
 	SettingPut          string `query:"setting-put"`
+	SettingInsert       string `query:"setting-insert"`
 	ContactIsBlocked    string `query:"contact-is-blocked"`
 
 	// tickets.sql

@@ -154,19 +154,29 @@ func (s *Store) Raw(ctx context.Context, propertyID, messageID int64) ([]byte, e
 	return raw, nil
 }
 
-// Close closes a ticket. Closing a closed ticket changes nothing.
+// Close closes a ticket, from the command line (an agent's close is Apply's "close"). Closing a
+// closed ticket changes nothing.
 func (s *Store) Close(ctx context.Context, propertyID, number int64, actor Actor) (Ticket, error) {
-	return s.setStatusOf(ctx, propertyID, number, actor, StatusClosed)
+	return s.setStatusOf(ctx, propertyID, number, actor, 0, StatusClosed)
 }
 
 // Reopen reopens a closed ticket. Reopening an open ticket changes nothing.
 func (s *Store) Reopen(ctx context.Context, propertyID, number int64, actor Actor) (Ticket, error) {
-	return s.setStatusOf(ctx, propertyID, number, actor, StatusOpen)
+	return s.setStatusOf(ctx, propertyID, number, actor, 0, StatusOpen)
 }
 
-func (s *Store) setStatusOf(ctx context.Context, propertyID, number int64, actor Actor, status string) (Ticket, error) {
+// setStatusOf sets a ticket's status as agent by (0: none) and tells the hooks of a close.
+func (s *Store) setStatusOf(ctx context.Context, propertyID, number int64, actor Actor, by int64, status string) (Ticket, error) {
 	return s.onTicketOf(ctx, propertyID, number, func(tx *sqlx.Tx, id int64) error {
-		return s.setStatus(ctx, tx, id, actor, status)
+		p, err := s.propertyIn(ctx, tx, propertyID)
+		if err != nil {
+			return err
+		}
+		c, err := s.setStatus(ctx, tx, p, id, actor, by, status)
+		if err != nil || c == nil {
+			return err
+		}
+		return s.runHooks(ctx, tx, *c)
 	})
 }
 

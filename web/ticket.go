@@ -215,10 +215,11 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, c *call, kind stri
 		if err != nil {
 			return err
 		}
-		for _, m := range d.T.Messages {
-			if m.ID > seen && !strings.EqualFold(m.From, c.agent.Email) {
-				d.Arrived = append(d.Arrived, s.messageView(c, m))
-			}
+		// The web holds on any arrival, the customer's too: the page shows it on the spot (the
+		// mail intake holds only a stale reply: tickets.Arrived).
+		arrived, _ := tickets.Arrived(d.T.Messages, seen, c.agent.Email)
+		for _, m := range arrived {
+			d.Arrived = append(d.Arrived, s.messageView(c, m))
 		}
 		if len(d.Arrived) > 0 {
 			d.Draft, d.Kind = out.Text, kind

@@ -17,14 +17,25 @@ import (
 	"github.com/postdesk/postdesk/tickets"
 )
 
-// sub dispatches "NOUN VERB ..." commands.
+// sub dispatches "NOUN VERB ..." commands. "NOUN -h" (or --help, help) lists the actions with
+// their flags; no action or an unknown one lists them too, as a usage error.
 func sub(ctx context.Context, c *cli, noun string, args []string, verbs map[string]func(context.Context, *cli, []string) error) error {
+	if c.probe != nil {
+		c.probe.verbs = slices.Sorted(maps.Keys(verbs))
+		return flag.ErrHelp
+	}
+	if len(args) > 0 && helpArg(args[0]) {
+		c.groupHelp(c.stderr, noun, verbs)
+		return flag.ErrHelp
+	}
 	names := strings.Join(slices.Sorted(maps.Keys(verbs)), "|")
 	if len(args) == 0 {
+		c.groupHelp(c.stderr, noun, verbs)
 		return fmt.Errorf("%w: postdesk %s %s", errUsage, noun, names)
 	}
 	f, ok := verbs[args[0]]
 	if !ok {
+		c.groupHelp(c.stderr, noun, verbs)
 		return fmt.Errorf("%w: unknown action %q: postdesk %s %s", errUsage, args[0], noun, names)
 	}
 	return f(ctx, c, args[1:])
@@ -42,6 +53,8 @@ func property(ctx context.Context, c *cli, args []string) error {
 		"add":  propertyAdd,
 		"list": propertyList,
 		"set":  propertySet,
+		"text": propertyText, // property_text.go
+		"dkim": propertyDKIM,
 	})
 }
 
@@ -138,6 +151,10 @@ func checkLocale(cfg *config.Config, locale string) error {
 
 const acknowledgeUsage = "mail the customer an acknowledgement with their ticket number when their mail opens a ticket (default true)"
 
+const attachLimitUsage = "the most bytes of a message's files attached to its agents' copies, in all (10MB, 512KB, 0 = always links; default 10MB); above it the files are download links"
+
+const closeMailUsage = "mail the customer \"your ticket was closed\" when an agent closes their ticket (default false)"
+
 const ignoreListUsage = "treat mail that came through a mailing list (List-Id, List-Post, Precedence: list) as a robot's: no ticket, kept as system mail only"
 
 // propertySet changes a property's settings: only those given.
@@ -147,6 +164,8 @@ func propertySet(ctx context.Context, c *cli, args []string) error {
 	ignoreList := fs.Bool("ignore-list-mail", false, ignoreListUsage)
 	locale := fs.String("locale", "", localeUsage)
 	ack := fs.Bool("acknowledge", true, acknowledgeUsage)
+	attach := fs.String("attach-limit", "", attachLimitUsage)
+	closeMail := fs.Bool("close-mail", false, closeMailUsage)
 	cfg, rest, err := c.load(fs, args, "domain", "templates")
 	if err != nil {
 		return err
@@ -156,8 +175,14 @@ func propertySet(ctx context.Context, c *cli, args []string) error {
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	if *slug == "" || (!given["ignore-list-mail"] && !given["locale"] && !given["acknowledge"]) {
-		return fmt.Errorf("%w: postdesk property set --slug S [--ignore-list-mail=true|false] [--locale L] [--acknowledge=true|false]", errUsage)
+	if *slug == "" || (!given["ignore-list-mail"] && !given["locale"] && !given["acknowledge"] && !given["attach-limit"] && !given["close-mail"]) {
+		return fmt.Errorf("%w: postdesk property set --slug S [--ignore-list-mail=true|false] [--locale L] [--acknowledge=true|false] [--attach-limit SIZE] [--close-mail=true|false]", errUsage)
+	}
+	var limit int64
+	if given["attach-limit"] {
+		if limit, err = tickets.ParseSize(*attach); err != nil {
+			return fmt.Errorf("%w: --attach-limit: %w", errUsage, err)
+		}
 	}
 	if given["locale"] {
 		if err := checkLocale(cfg, *locale); err != nil {
@@ -180,6 +205,16 @@ func propertySet(ctx context.Context, c *cli, args []string) error {
 	}
 	if given["acknowledge"] {
 		if err := s.SetAcknowledge(ctx, p.ID, *ack); err != nil {
+			return err
+		}
+	}
+	if given["attach-limit"] {
+		if err := s.SetAttachLimit(ctx, p.ID, limit); err != nil {
+			return err
+		}
+	}
+	if given["close-mail"] {
+		if err := s.SetCloseMail(ctx, p.ID, *closeMail); err != nil {
 			return err
 		}
 	}

@@ -33,11 +33,14 @@ func (c *cli) mailingStore(ctx context.Context, cfg *config.Config) (*tickets.St
 		d.Close()
 		return nil, nil, err
 	}
-	s.AddHook(notify.New(s, tpl, notify.Config{Domain: cfg.Domain, Secret: secret, AutoPerHour: int(cfg.AutoPerHour)}))
+	// The links to files too big for an agent's copy need web_url here: a command knows no
+	// listen address.
+	s.AddHook(notify.New(s, tpl, notify.Config{Domain: cfg.Domain, Secret: secret, AutoPerHour: int(cfg.AutoPerHour),
+		WebURL: cfg.WebURL, MaxMailBytes: cfg.MaxMessageBytes}))
 	return s, func() { d.Close() }, nil
 }
 
-var mailKeys = []string{"domain", "templates", "auto_per_hour"}
+var mailKeys = []string{"domain", "templates", "auto_per_hour", "web_url", "max_message_bytes"}
 
 func readBody(path string) (string, error) {
 	if path == "" {
@@ -185,13 +188,16 @@ func templatesCmd(ctx context.Context, c *cli, args []string) error {
 		"render": func(ctx context.Context, c *cli, args []string) error {
 			fs := c.flags("templates render")
 			locale := fs.String("locale", "en", "locale: "+strings.Join(templates.Locales(), ", "))
-			format := fs.String("format", "text", "text, html or both")
+			format := fs.String("format", "text", "text (with the subject), html (the HTML document alone) or both")
 			cfg, rest, err := config.Load(fs, args, c.env, "templates")
 			if err != nil {
 				return fmt.Errorf("%w: %w", errUsage, err)
 			}
 			if len(rest) != 1 {
 				return fmt.Errorf("%w: postdesk templates render KIND (one of %s)", errUsage, strings.Join(templates.Kinds(), ", "))
+			}
+			if *format != "text" && *format != "html" && *format != "both" {
+				return fmt.Errorf("%w: --format %q: text, html or both", errUsage, *format)
 			}
 			set, err := templates.New(cfg.Templates)
 			if err != nil {
@@ -201,12 +207,13 @@ func templatesCmd(ctx context.Context, c *cli, args []string) error {
 			if err != nil {
 				return fmt.Errorf("%w: %w", errUsage, err)
 			}
-			fmt.Fprintf(c.stdout, "Subject: %s\n\n", r.Subject)
-			if *format != "html" {
-				fmt.Fprintln(c.stdout, r.Text)
-			}
-			if *format != "text" {
+			switch *format {
+			case "html": // the document alone, to open in a browser
 				fmt.Fprintln(c.stdout, r.HTML)
+			case "text":
+				fmt.Fprintf(c.stdout, "Subject: %s\n\n%s\n", r.Subject, r.Text)
+			default:
+				fmt.Fprintf(c.stdout, "Subject: %s\n\n%s\n%s\n", r.Subject, r.Text, r.HTML)
 			}
 			return nil
 		},

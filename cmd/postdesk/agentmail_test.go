@@ -199,8 +199,15 @@ func TestAgentCommandsByMail(t *testing.T) {
 				t.Fatalf("a rejected command changed the ticket: %+v", tk.Ticket)
 			}
 
-			// Bob answers by mail too: the customer gets it, Alice (involved) a copy.
+			// Bob answers by mail too, from his first notification: Alice has answered since, so
+			// it is held and he is told (stale_test.go); he sends it anyway: the customer gets it,
+			// Alice (involved) a copy.
 			d.replyAs("bob", "On my way."+quoted)
+			held := to(d.newMail(1), "bob@acme.example")
+			if len(held) != 1 {
+				t.Fatalf("Bob's stale reply: %+v", held)
+			}
+			d.answer("bob", held[0], "bob-send@acme.example", "#send\n")
 			if ms = d.newMail(2); len(to(ms, "ann@customer.example")) != 1 || len(to(ms, "alice@acme.example")) != 1 {
 				t.Fatalf("Bob's reply: %+v", ms)
 			}

@@ -356,8 +356,8 @@ func bounceOfOurMail(t *testing.T, dsn string) {
 			t.Fatalf("%s got %d bounce notices, want 1", a, len(got))
 		}
 		h := got[0].h
-		if subj := h.Get("Subject"); subj != "[#1] Mail to the customer bounced: Hello" {
-			t.Errorf("notice subject %q", subj)
+		if subj, ev := h.Get("Subject"), h.Get("X-Postdesk-Event"); subj != "[#1] Hello" || ev != "contact-bouncing" {
+			t.Errorf("notice subject %q, event %q", subj, ev)
 		}
 		body := strings.ReplaceAll(strings.ReplaceAll(got[0].raw, "=\r\n", ""), "=\n", "") // quoted-printable soft breaks
 		if h.Get("Auto-Submitted") != "auto-generated" || !strings.Contains(body, "5.1.1") || !strings.Contains(body, "is now marked as bouncing") {

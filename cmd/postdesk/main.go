@@ -33,6 +33,8 @@ type cli struct {
 	// now is the clock of the store (and so of snoozes, the outbox and sessions): nil is the
 	// real one; tests set a settable one (runWith).
 	now func() time.Time
+	// probe, when set, makes commands describe themselves instead of running (help.go).
+	probe *probe
 }
 
 type command struct {
@@ -45,15 +47,20 @@ var errUsage = errors.New("usage")
 
 func commands() []command {
 	return []command{
+		{"init", "--domain D: set the installation's mail domain (stored in the database, used by every command)", initCmd},
 		{"serve", "run the daemon: SMTP/LMTP intake, IMAP polling, the HTTP API", serve},
-		{"property", "add | list | set: properties (brands, each with its own inbox)", property},
-		{"agent", "add | list | token | password | signature: agents of a property, their API tokens, their web inbox password, their signature", agent},
-		{"department", "add | list: departments of a property", department},
-		{"tickets", "list | show | create | reply | note | assign | close | reopen | priority | tag | ...: work tickets", ticketsCmd},
-		{"templates", "render: print a sample of a mail postdesk sends", templatesCmd},
-		{"mailbox", "add | list | status | signin: IMAP mailboxes to poll", mailboxCmd},
-		{"relay", "signin | status: the relay's OAuth2 sign-in (relay_auth = \"oauth2\")", relayCmd},
-		{"system", "list | show | retention: kept mail that is no ticket (postmaster, unmatched robots)", systemCmd},
+		{"property", "properties (brands, each with its own inbox), their own mail texts, their DKIM keys", property},
+		{"agent", "agents of a property, their API tokens, their web inbox password, their signature", agent},
+		{"department", "departments of a property", department},
+		{"tickets", "work tickets", ticketsCmd},
+		{"templates", "print a sample of a mail postdesk sends", templatesCmd},
+		{"mailbox", "IMAP mailboxes to poll (by password or OAuth2)", mailboxCmd},
+		{"system", "kept mail that is no ticket (postmaster, unmatched robots)", systemCmd},
+		{"outbox", "outgoing mail by hand: what waits, failed or is uncertain", outboxCmd},
+		{"relay", "send one mail through the configured relay and show the SMTP dialogue; its OAuth2 sign-in", relayCmd},
+		{"backup", "an online copy of the SQLite database (--out FILE)", backup},
+		{"restore", "put a backup in place of the database (--from FILE)", restore},
+		{"version", "the module version and commit this binary was built from", version},
 	}
 }
 
@@ -64,7 +71,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, env func(
 // runWith is run with a clock (nil: the real one).
 func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, env func(string) string, now func() time.Time) int {
 	c := &cli{stdout: stdout, stderr: stderr, env: env, now: now}
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	if len(args) == 0 || helpArg(args[0]) {
 		c.usage()
 		if len(args) == 0 {
 			return 2
@@ -94,18 +101,10 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, env f
 	return 2
 }
 
-func (c *cli) usage() {
-	fmt.Fprintln(c.stderr, "usage: postdesk COMMAND [flags]\n\ncommands:")
-	for _, cmd := range commands() {
-		fmt.Fprintf(c.stderr, "  %-11s %s\n", cmd.name, cmd.usage)
-	}
-	fmt.Fprintln(c.stderr, "\nEvery command takes --db DSN (or POSTDESK_DB) and --config FILE; 'postdesk COMMAND -h' lists its flags.")
-}
-
 // explain strips the package prefixes that help a developer but not an admin.
 func explain(err error) string {
 	s := err.Error()
-	for _, p := range []string{"tickets: ", "auth: ", "db: ", "config: ", "mailbox: ", "smtpd: ", "relay: "} {
+	for _, p := range []string{"tickets: ", "auth: ", "db: ", "config: ", "mailbox: ", "smtpd: ", "relay: ", "dkimkeys: ", "outbox: "} {
 		s = strings.ReplaceAll(s, p, "")
 	}
 	return strings.ReplaceAll(s, "imapfetch: ", "imap: ")
@@ -115,6 +114,9 @@ func explain(err error) string {
 func (c *cli) flags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet("postdesk "+name, flag.ContinueOnError)
 	fs.SetOutput(c.stderr)
+	if c.probe != nil {
+		c.probe.sets = append(c.probe.sets, fs)
+	}
 	return fs
 }
 
@@ -123,9 +125,13 @@ func (c *cli) load(fs *flag.FlagSet, args []string, keys ...string) (*config.Con
 	return c.loadKeys(fs, args, append(keys, "db", "data_dir"))
 }
 
+// defaultConfigFile is read when no --config or POSTDESK_CONFIG names a file and it exists (the
+// tests set it to "": a host's own file must not change them).
+var defaultConfigFile = config.DefaultFile
+
 // loadKeys is load with exactly keys (all settings when keys is empty).
 func (c *cli) loadKeys(fs *flag.FlagSet, args []string, keys []string) (*config.Config, []string, error) {
-	cfg, rest, err := config.Load(fs, args, c.env, keys...)
+	cfg, rest, err := config.LoadDefault(fs, args, c.env, defaultConfigFile, keys...)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, nil, err
@@ -135,8 +141,27 @@ func (c *cli) loadKeys(fs *flag.FlagSet, args []string, keys []string) (*config.
 	return cfg, rest, nil
 }
 
-// open opens the database (applying migrations) and the store over it, its queries prepared.
+// open opens the database (applying migrations) and the store over it, its queries prepared, and
+// settles cfg.Domain with the database's.
 func (c *cli) open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*db.DB, *tickets.Store, error) {
+	d, s, err := c.openStore(ctx, cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	// The mail domain is the database's: stored the first time one is given, used by every
+	// command after, and a different one is refused (tickets.ResolveDomain).
+	if cfg.Domain, err = s.ResolveDomain(ctx, cfg.Domain); err != nil {
+		d.Close()
+		if errors.Is(err, tickets.ErrDomainMismatch) {
+			err = fmt.Errorf("%w: %w", errUsage, err)
+		}
+		return nil, nil, err
+	}
+	return d, s, nil
+}
+
+// openStore is open without the domain.
+func (c *cli) openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*db.DB, *tickets.Store, error) {
 	d, err := db.Open(ctx, cfg.DB)
 	if err != nil {
 		return nil, nil, err

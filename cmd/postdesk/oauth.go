@@ -258,35 +258,30 @@ func mailboxSignIn(ctx context.Context, c *cli, args []string) error {
 	return nil
 }
 
-// relayCmd is `relay signin`: the account the relay sends as signs in (relay_auth = "oauth2"),
-// and `relay status`: whether that sign-in works.
-func relayCmd(ctx context.Context, c *cli, args []string) error {
-	return sub(ctx, c, "relay", args, map[string]func(context.Context, *cli, []string) error{
-		"status": relayStatus,
-		"signin": func(ctx context.Context, c *cli, args []string) error {
-			fs := c.flags("relay signin")
-			listen := fs.String("listen", "", "Google: the loopback address of the redirect (default 127.0.0.1, any free port)")
-			cfg, rest, err := c.load(fs, args, "relay_auth", "relay_oauth_provider", "relay_user")
-			if err != nil {
-				return err
-			}
-			if err := noArgs(rest); err != nil {
-				return err
-			}
-			if cfg.RelayAuth != "oauth2" {
-				return fmt.Errorf("%w: set relay_auth = \"oauth2\", relay_oauth_provider and relay_user first", errUsage)
-			}
-			d, _, boxes, err := openMailboxes(ctx, c, cfg)
-			if err != nil {
-				return err
-			}
-			defer d.Close()
-			_, err = c.signIn(ctx, cfg, boxes, cfg.RelayOAuth, cfg.RelayUser, *listen)
-			return err
-		},
-	})
+// relaySignIn is `relay signin`: the account the relay sends as signs in (relay_auth = "oauth2").
+func relaySignIn(ctx context.Context, c *cli, args []string) error {
+	fs := c.flags("relay signin")
+	listen := fs.String("listen", "", "Google: the loopback address of the redirect (default 127.0.0.1, any free port)")
+	cfg, rest, err := c.load(fs, args, "relay_auth", "relay_oauth_provider", "relay_user")
+	if err != nil {
+		return err
+	}
+	if err := noArgs(rest); err != nil {
+		return err
+	}
+	if cfg.RelayAuth != "oauth2" {
+		return fmt.Errorf("%w: set relay_auth = \"oauth2\", relay_oauth_provider and relay_user first", errUsage)
+	}
+	d, _, boxes, err := openMailboxes(ctx, c, cfg)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	_, err = c.signIn(ctx, cfg, boxes, cfg.RelayOAuth, cfg.RelayUser, *listen)
+	return err
 }
 
+// relayStatus is `relay status`: whether the relay's OAuth2 sign-in works.
 func relayStatus(ctx context.Context, c *cli, args []string) error {
 	fs := c.flags("relay status")
 	cfg, rest, err := c.load(fs, args, "relay_auth", "relay_oauth_provider", "relay_user")
@@ -317,4 +312,18 @@ func relayStatus(ctx context.Context, c *cli, args []string) error {
 		fmt.Fprintf(c.stdout, "signed in to %s as %s (%s)\n", providerName(g.Provider), g.Username, g.UpdatedAt.Format(time.DateTime))
 	}
 	return nil
+}
+
+// relayOAuthFor gives the relay its sign-in outside serve (relay test); close the database
+// after the relay is done with it.
+func (c *cli) relayOAuthFor(ctx context.Context, cfg *config.Config, t *relay.SMTPTransport) (closeDB func(), err error) {
+	d, _, boxes, err := openMailboxes(ctx, c, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := useRelayOAuth(ctx, cfg, t, boxes, oauth.NewSources(oauthProviders(cfg), boxes, nil, nil), slog.New(slog.DiscardHandler)); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return func() { d.Close() }, nil
 }

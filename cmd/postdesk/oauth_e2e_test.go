@@ -320,16 +320,21 @@ func TestRelayWithOAuth2EndToEnd(t *testing.T) {
 			if code, errs := runEnv(env, &st, "relay", "status"); code != 0 || !strings.Contains(st.String(), "signed in to Microsoft 365 as "+agentAccount) {
 				t.Fatalf("relay status: %d %s %s", code, errs, st.String())
 			}
+			var probe bytes.Buffer
+			if code, errs := runEnv(env, &probe, "relay", "test", "--to", "someone@example.com", "--from", agentAccount); code != 0 ||
+				!strings.Contains(probe.String(), "OAuth2 access token") || !strings.Contains(probe.String(), "AUTH XOAUTH2") || !strings.Contains(probe.String(), "the relay accepted") {
+				t.Fatalf("relay test: %d %s\n%s", code, errs, probe.String())
+			}
 			logs := startServeEnv(t, env, "")
 			m := listening.FindStringSubmatch(logs.String())
 			if err := sendMail(t, m[2], "ann@customer.example", []string{"acme@desk.example"}, "From: Ann <ann@customer.example>\nTo: support@acme.example\nSubject: Printer on fire\nMessage-ID: <r1@customer.example>\n\nIt burns.\n"); err != nil {
 				t.Fatal(err)
 			}
-			waitUntil(t, "the acknowledgement and the notice through the relay", func() bool { return len(smtpRelay.Mails()) == 2 })
+			waitUntil(t, "the acknowledgement and the notice through the relay", func() bool { return len(smtpRelay.Mails()) == 3 })
 			if a := smtpRelay.Attempts(); len(a) == 0 || a[0] != (oauthtest.Attempt{Mech: "XOAUTH2", User: agentAccount, OK: true}) {
 				t.Errorf("relay logins %+v", a)
 			}
-			shown := out.String() + logs.String()
+			shown := out.String() + logs.String() + probe.String()
 			for _, tok := range fp.Issued() {
 				if strings.Contains(shown, tok) {
 					t.Fatal("a token shows in the output or the log")

@@ -311,7 +311,7 @@ func TestTwoAgentsAutoRespondersStop(t *testing.T) {
 			}
 			notices := 0
 			for _, m := range d.relay.Messages() {
-				if strings.Contains(string(m.Data), "Mail loop suspected") {
+				if strings.Contains(string(m.Data), "\r\nX-Postdesk-Event: loop-suspected\r\n") {
 					notices++
 				}
 			}

@@ -19,6 +19,8 @@ import (
 	"github.com/postdesk/postdesk/auth"
 	"github.com/postdesk/postdesk/config"
 	"github.com/postdesk/postdesk/db"
+	"github.com/postdesk/postdesk/dkimkeys"
+	"github.com/postdesk/postdesk/download"
 	"github.com/postdesk/postdesk/intake"
 	"github.com/postdesk/postdesk/live"
 	"github.com/postdesk/postdesk/mailer/inbound"
@@ -100,11 +102,20 @@ func serve(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
+	unlock, err := sqliteLock(cfg.DB)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	d, store, err := c.open(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
+	// After open: the domain may be the database's (tickets.ResolveDomain).
+	for _, w := range startWarnings(cfg) {
+		log.Warn(w)
+	}
 	secret, err := store.Secret(ctx)
 	if err != nil {
 		return err
@@ -121,7 +132,18 @@ func serve(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	notifier := notify.New(store, tpl, notify.Config{Domain: cfg.Domain, Secret: secret, AutoPerHour: int(cfg.AutoPerHour), LoopMax: int(cfg.LoopMax), LoopWindow: cfg.LoopWindow, Log: log})
+	// The HTTP listener comes first: the agents' copies link files to the web inbox's address.
+	var httpLn net.Listener
+	publicURL := strings.TrimRight(cfg.WebURL, "/")
+	if cfg.HTTP != "" {
+		if httpLn, err = net.Listen("tcp", cfg.HTTP); err != nil {
+			return fmt.Errorf("http: %w", err)
+		}
+		defer httpLn.Close() // closed by the server's shutdown once it serves; this is for an early return
+		publicURL = webURL(cfg, httpLn.Addr().String())
+	}
+	notifier := notify.New(store, tpl, notify.Config{Domain: cfg.Domain, Secret: secret, AutoPerHour: int(cfg.AutoPerHour), LoopMax: int(cfg.LoopMax), LoopWindow: cfg.LoopWindow, Log: log,
+		WebURL: publicURL, MaxMailBytes: cfg.MaxMessageBytes})
 	store.AddHook(notifier)
 	transport, err := newTransport(c, cfg, log)
 	if err != nil {
@@ -138,7 +160,12 @@ func serve(ctx context.Context, c *cli, args []string) error {
 	} else if n > 0 {
 		log.Info("rendered mail queued by an older postdesk", slog.Int("mails", n))
 	}
-	out := sender.New(queue, transport, int(cfg.OutboxWorkers), time.Second, log)
+	// A property with a DKIM key (postdesk property dkim) has its mail signed as it is sent.
+	dkimKeys, err := dkimkeys.Open(ctx, d, secret)
+	if err != nil {
+		return err
+	}
+	out := sender.New(queue, transport, int(cfg.OutboxWorkers), time.Second, log).WithSigner(dkimKeys)
 	stats, err := metrics.Open(ctx, d, log)
 	if err != nil {
 		return err
@@ -171,7 +198,14 @@ func serve(ctx context.Context, c *cli, args []string) error {
 		if l.addr == "" {
 			continue
 		}
-		ln, err := smtpd.Listen(l.addr)
+		perm := smtpd.SocketPerm{GID: -1}
+		if l.lmtp && strings.Contains(l.addr, "/") {
+			perm, err = lmtpSocketPerm(cfg, log)
+		}
+		var ln net.Listener
+		if err == nil {
+			ln, err = smtpd.ListenSocket(l.addr, perm)
+		}
 		if err != nil {
 			for _, s := range servers {
 				s.Shutdown(ctx)
@@ -189,7 +223,7 @@ func serve(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	httpSrv, err := newHTTPAPI(httpDeps{cfg: cfg, d: d, store: store, pipeline: pipeline, kick: out.Kick, metrics: stats, log: log,
+	httpSrv, err := newHTTPAPI(httpDeps{cfg: cfg, ln: httpLn, d: d, store: store, pipeline: pipeline, kick: out.Kick, metrics: stats, log: log,
 		auth: signins, feed: feed, notifier: notifier, secret: secret})
 	if err != nil {
 		for _, s := range servers {
@@ -197,9 +231,19 @@ func serve(ctx context.Context, c *cli, args []string) error {
 		}
 		return err
 	}
-	log.Info("postdesk started", slog.String("db", d.DSN), slog.String("engine", string(d.Dialect)), slog.String("domain", cfg.Domain))
+	prof, err := listenPprof(cfg.Pprof, log)
+	if err != nil {
+		for _, s := range servers {
+			s.Shutdown(ctx)
+		}
+		if httpSrv != nil {
+			httpSrv.ln.Close()
+		}
+		return err
+	}
+	log.Info("postdesk started", slog.String("db", d.DSN), slog.String("engine", string(d.Dialect)), slog.String("domain", cfg.Domain), slog.String("config", cfg.File))
 	var wg sync.WaitGroup
-	errs := make(chan error, len(servers)+2)
+	errs := make(chan error, len(servers)+3)
 	senderCtx, stopSender := context.WithCancel(context.WithoutCancel(ctx))
 	senderDone := make(chan struct{})
 	go func() {
@@ -232,6 +276,10 @@ func serve(ctx context.Context, c *cli, args []string) error {
 			}
 		}()
 	}
+	if prof != nil {
+		go prof.serve(errs)
+		defer prof.stop()
+	}
 	feedCtx, stopFeed := context.WithCancel(context.WithoutCancel(ctx))
 	feedDone := make(chan struct{})
 	go func() {
@@ -263,6 +311,13 @@ func serve(ctx context.Context, c *cli, args []string) error {
 		defer close(pollersDone)
 		pollers.Run(pollCtx)
 	}()
+	probeCtx, stopProbe := context.WithCancel(context.WithoutCancel(ctx))
+	probeDone := make(chan struct{})
+	go func() {
+		defer close(probeDone)
+		probeRelay(probeCtx, transport, cfg, log)
+	}()
+	stopNotify := notifySystemd(context.WithoutCancel(ctx), log)
 	var serveErr error
 	select {
 	case <-ctx.Done():
@@ -270,6 +325,9 @@ func serve(ctx context.Context, c *cli, args []string) error {
 	case serveErr = <-errs:
 		log.Error("server failed", slog.Any("err", serveErr))
 	}
+	stopNotify()
+	stopProbe()
+	<-probeDone
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancel()
 	for _, s := range servers {
@@ -315,6 +373,7 @@ type httpAPI struct {
 // httpDeps is what the HTTP side is built from.
 type httpDeps struct {
 	cfg      *config.Config
+	ln       net.Listener // on cfg.HTTP; nil: no HTTP
 	d        *db.DB
 	store    *tickets.Store
 	pipeline *intake.Pipeline
@@ -327,19 +386,15 @@ type httpDeps struct {
 	secret   []byte
 }
 
-// newHTTPAPI listens on cfg.HTTP (nil, nil when it is empty): the API under /api/, the web inbox
-// at /. Contact form posts go through the pipeline like mail; kick wakes the sender when the API
-// or the web queues mail.
+// newHTTPAPI serves on h.ln (nil, nil when there is none): the API under /api/, the links to
+// files under /files/, the web inbox at /. Contact form posts go through the pipeline like mail;
+// kick wakes the sender when the API or the web queues mail.
 func newHTTPAPI(h httpDeps) (*httpAPI, error) {
-	cfg := h.cfg
-	if cfg.HTTP == "" {
+	cfg, ln := h.cfg, h.ln
+	if ln == nil {
 		return nil, nil
 	}
-	ln, err := net.Listen("tcp", cfg.HTTP)
-	if err != nil {
-		return nil, fmt.Errorf("http: %w", err)
-	}
-	apiHandler := api.New(api.Config{Store: h.store, Domain: cfg.Domain, Deliver: receiver(h.pipeline), Kick: h.kick, Metrics: h.metrics.Handler(), Observe: h.metrics.ObserveHTTP, Log: h.log,
+	apiHandler := api.New(api.Config{Store: h.store, Domain: cfg.Domain, Deliver: receiver(h.pipeline), Kick: h.kick, Metrics: metricsAuth(cfg.MetricsToken, h.metrics.Handler()), Observe: h.metrics.ObserveHTTP, Log: h.log,
 		Templates: h.notifier.Templates()})
 	inbox, err := web.New(web.Config{
 		Store: h.store, Auth: webwire.Auth{A: h.auth}, Feed: webwire.Feed{F: h.feed}, Mail: webwire.Mail{N: h.notifier, D: h.d, Store: h.store, Domain: cfg.Domain},
@@ -347,11 +402,11 @@ func newHTTPAPI(h httpDeps) (*httpAPI, error) {
 		Now: h.store.Now,
 	})
 	if err != nil {
-		ln.Close()
 		return nil, err
 	}
+	files := download.Handler{Files: h.store, Secret: h.secret, Now: h.store.Now, Log: h.log}
 	srv := &http.Server{
-		Handler:           site(apiHandler, inbox),
+		Handler:           site(apiHandler, inbox, files),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute, // a reply with 10 MiB of attachments on a slow line
 		WriteTimeout:      2 * time.Minute, // the event streams lift it for themselves

@@ -114,7 +114,8 @@ func ticketsShow(ctx context.Context, c *cli, args []string) error {
 }
 
 func ticketsSetStatus(ctx context.Context, c *cli, args []string, verb string) error {
-	return c.withProperty(ctx, "tickets "+verb, args, nil, false, nil, func(sc scoped) error {
+	// Mailing: a close mails the customer when the property asks for it.
+	return c.withProperty(ctx, "tickets "+verb, args, mailKeys, true, nil, func(sc scoped) error {
 		n, err := ticketNumber(sc.rest)
 		if err != nil {
 			return err

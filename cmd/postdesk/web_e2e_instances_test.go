@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -11,6 +12,14 @@ import (
 // reloading, a mail taken in by the first over SMTP and a change an agent makes through the
 // first. The live feed comes from the database, never from one process's memory.
 func (env *webEnv) testTwoInstances(t *testing.T) {
+	if !strings.HasPrefix(env.dsn, "postgres") {
+		// SQLite serves one instance: the second refuses to start, naming the first
+		// (TestOneServePerSQLiteFile); several instances are PostgreSQL's.
+		if code, _, errs := postdesk(t, env.dsn, "serve", "--smtp", "127.0.0.1:0", "--http", "127.0.0.1:0", "--data-dir", t.TempDir()); code != 1 || !strings.Contains(errs, "another postdesk serve") {
+			t.Fatalf("a second serve on one SQLite file: exit %d: %s", code, errs)
+		}
+		return
+	}
 	_, http2 := startServeWith(t, env.dsn, env.clock.Now, "--relay", env.relay.Addr, "--relay-tls", "none")
 	second := "http://" + http2
 	a := env.as(t, alice) // signed in on the first instance; the session is the database's

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/postdesk/postdesk/config"
+	"github.com/postdesk/postdesk/filelink"
 )
 
 // webURL is where agents reach the inbox: web_url, else the HTTP listen address.
@@ -15,10 +16,12 @@ func webURL(cfg *config.Config, addr string) string {
 	return "http://" + addr
 }
 
-// site serves the API under /api/, /healthz and /metrics, and the web inbox everywhere else.
-func site(apiHandler, webHandler http.Handler) http.Handler {
+// site serves the API under /api/, /healthz and /metrics, the signed links to files under
+// /files/ (no session: download), and the web inbox everywhere else.
+func site(apiHandler, webHandler, filesHandler http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/api/", apiHandler)
+	mux.Handle(filelink.Path, filesHandler)
 	mux.Handle("/healthz", apiHandler)
 	mux.Handle("/metrics", apiHandler)
 	mux.Handle("/", webHandler)

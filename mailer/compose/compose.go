@@ -41,7 +41,8 @@ type Mail struct {
 	// Loop is the value of LoopHeader; "" writes none (mail written as someone else's, such as
 	// the contact form's).
 	Loop string
-	// Header holds further header fields, set as given after cleaning.
+	// Header holds further header fields, set as given after cleaning (a value that is not ASCII
+	// is encoded as RFC 2047 words, as the subject is).
 	Header map[string]string
 	// Text and HTML are the bodies: with HTML, multipart/alternative; without, text/plain alone.
 	Text  string
@@ -125,7 +126,7 @@ func Build(s Mail) ([]byte, error) {
 		h.Set(LoopHeader, Clean(s.Loop))
 	}
 	for _, k := range slices.Sorted(maps.Keys(s.Header)) { // in order: the same mail, the same bytes
-		h.Set(Clean(k), Clean(s.Header[k]))
+		h.SetText(Clean(k), Clean(s.Header[k]))
 	}
 
 	var buf bytes.Buffer

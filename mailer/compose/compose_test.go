@@ -2,6 +2,7 @@ package compose
 
 import (
 	"bytes"
+	"mime"
 	"net/mail"
 	"testing"
 	"time"
@@ -96,4 +97,31 @@ func FuzzBuild(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A further header that is not ASCII (Outlook's Thread-Topic of a customer's subject) is written
+// as RFC 2047 words and reads back as given; an ASCII one is written as is.
+func TestFurtherHeadersEncoded(t *testing.T) {
+	raw, err := Build(Mail{
+		From: mail.Address{Address: "support@acme.example"}, To: []mail.Address{{Address: "bob@acme.example"}},
+		Subject: "[#1] Café", MessageID: "n1@desk.example", Text: "x", Date: time.Now(),
+		Header: map[string]string{"Thread-Topic": "Café machine\r\nBcc: evil@example.org", "X-Postdesk-Event": "new-ticket"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(raw, []byte("Café")) {
+		t.Fatalf("a raw 8-bit header:\n%s", raw)
+	}
+	m, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	topic, err := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Thread-Topic"))
+	if err != nil || topic != "Café machine Bcc: evil@example.org" || len(m.Header["Bcc"]) > 0 {
+		t.Fatalf("Thread-Topic %q (%v)", topic, err)
+	}
+	if !bytes.Contains(raw, []byte("\r\nX-Postdesk-Event: new-ticket\r\n")) {
+		t.Fatalf("X-Postdesk-Event not written as is:\n%s", raw)
+	}
 }

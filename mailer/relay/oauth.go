@@ -2,6 +2,7 @@ package relay
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
@@ -59,4 +60,23 @@ func (t *SMTPTransport) authOAuth(ctx context.Context, c *smtp.Client) error {
 		// Not classified: a 5xx here is about our sign-in, not about the mail.
 		return fmt.Errorf("AUTH %s as %s refused: %s", mech, t.cfg.User, err.Error())
 	}
+}
+
+// authOAuth is the probe's XOAUTH2: the access token (a step of its own, so that a grant needing
+// sign-in shows as such), then AUTH XOAUTH2; a refusal's JSON challenge is answered with the
+// empty response to get the relay's final reply. No step shows the token.
+func (p *prober) authOAuth(ctx context.Context, ext string) error {
+	token, err := p.t.cfg.Token.AccessToken(ctx)
+	if err := p.step(Step{Name: "OAuth2 access token", Reply: map[bool]string{true: "ok"}[err == nil], Err: err}); err != nil {
+		return err
+	}
+	if !hasAuth(ext, oauth.XOAuth2) {
+		return p.step(Step{Name: "AUTH", Err: errors.New("the relay does not offer AUTH XOAUTH2 (relay_auth = oauth2)")})
+	}
+	_, ir, _ := oauth.NewXOAuth2Client(p.t.cfg.User, token).Start()
+	code, _, err := p.exchange("AUTH XOAUTH2", 235, "AUTH XOAUTH2 %s", base64.StdEncoding.EncodeToString(ir))
+	if code == 334 {
+		_, _, err = p.exchange("AUTH XOAUTH2 (refused)", 235, "%s", "")
+	}
+	return err
 }

@@ -189,6 +189,10 @@ func (t *SMTPTransport) handshake(ctx context.Context, conn net.Conn) (*smtp.Cli
 		// go-smtp greets as "localhost" before STARTTLS; the name matters little to a relay that
 		// authenticates us.
 		if c, err = smtp.NewClientStartTLS(conn, t.tlsConfig()); err != nil {
+			// go-smtp has no sentinel for it; mailer/sender TestRelayWithoutSTARTTLSIsSaidOnce pins the text.
+			if strings.Contains(err.Error(), "support STARTTLS") {
+				return nil, fmt.Errorf("%w (relay %s)", ErrNoSTARTTLS, t.cfg.Addr)
+			}
 			return nil, fmt.Errorf("STARTTLS: %w", err)
 		}
 	} else {
@@ -218,6 +222,18 @@ func (t *SMTPTransport) handshake(ctx context.Context, conn net.Conn) (*smtp.Cli
 		}
 	}
 	return c, nil
+}
+
+// Check connects to the relay as a delivery would (TLS, AUTH) and quits, so that a relay that
+// cannot work (no STARTTLS, a refused login) is reported at start rather than by the first mail.
+func (t *SMTPTransport) Check(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, handshakeCommands*t.cfg.Timeout)
+	defer cancel()
+	c, err := t.dial(ctx)
+	if err != nil {
+		return classify(err)
+	}
+	return c.Quit()
 }
 
 // Send implements Transport. One attempt is bounded by the attempt timeout: a relay that hangs
@@ -366,6 +382,10 @@ var (
 	ErrAfterData = errors.New("interrupted after the end of DATA")
 	// ErrCommit wraps a failure of the commit callback: nothing was sent; retry.
 	ErrCommit = errors.New("could not record the attempt")
+	// ErrNoSTARTTLS is a relay_tls = starttls relay that offers no STARTTLS: no mail goes out
+	// until the relay offers it or the setting changes. It is temporary (the mail stays queued),
+	// and it is the same for every mail, so the sender says it once.
+	ErrNoSTARTTLS = errors.New("the relay offers no STARTTLS, and relay_tls is starttls: nothing is sent to it in clear; enable TLS on the relay, or set relay_tls = none for a relay on a trusted network")
 )
 
 func permanent(format string, a ...any) error {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/postdesk/postdesk/mailer/relay"
@@ -36,10 +37,18 @@ type Transport interface {
 	Send(ctx context.Context, from string, rcpts []string, raw []byte, commit func() error) (refused map[string]string, err error)
 }
 
+// Signer signs a property's mail just before it is sent (dkimkeys.Store): it returns raw with
+// its signature, or raw itself when the property signs nothing. An error (the key could not be
+// read) leaves the mail queued, to try again later.
+type Signer interface {
+	Sign(ctx context.Context, propertyID int64, raw []byte) ([]byte, error)
+}
+
 // Sender delivers the outbox.
 type Sender struct {
 	q         Queue
 	t         Transport
+	signer    Signer
 	log       *slog.Logger
 	workers   int
 	poll      time.Duration
@@ -47,6 +56,12 @@ type Sender struct {
 	claims    *scheduler.Loop
 	jobs      chan outbox.Mail
 	recovered chan struct{}
+	// noTLSSaid is set once the relay's missing STARTTLS was logged: it is the same for every
+	// mail, and said again it would only bury the first saying.
+	noTLSSaid atomic.Bool
+	// down and recoverDown log the claim rounds' and the recoveries' failures (the database is
+	// down) once, then once a minute while they last, and once when they end: not every round.
+	down, recoverDown *outage
 }
 
 // recoverEvery is how often rows whose lease ran out (a crashed instance's) are settled again.
@@ -60,6 +75,9 @@ func New(q Queue, t Transport, workers int, poll time.Duration, log *slog.Logger
 	}
 	s := &Sender{q: q, t: t, log: log.With(slog.String("component", "sender")), workers: max(1, workers), poll: poll,
 		now: time.Now, recovered: make(chan struct{})}
+	clock := func() time.Time { return s.now() }
+	s.down = &outage{log: s.log, now: clock, what: "the outbox"}
+	s.recoverDown = &outage{log: s.log, now: clock, what: "the outbox (recovering mail left in flight)"}
 	// The loop reads the clock through s.now, which WithClock may set after New.
 	s.claims = scheduler.New(scheduler.Job{Name: "outbox-claim", Every: poll, Run: s.claim}, s.log,
 		scheduler.WithClock(func() time.Time { return s.now() }))
@@ -69,6 +87,11 @@ func New(q Queue, t Transport, workers int, poll time.Duration, log *slog.Logger
 // WithClock sets the clock the queue's due times are written with (the queue's own; default
 // time.Now). Call it before Run.
 func (s *Sender) WithClock(now func() time.Time) *Sender { s.now = now; return s }
+
+// WithSigner makes the sender sign each mail with signer before handing it to the transport: the
+// signature is made at send time, so the queued bytes stay as they were rendered. Call it before
+// Run.
+func (s *Sender) WithSigner(signer Signer) *Sender { s.signer = signer; return s }
 
 // Kick tells the sender that mail was queued.
 func (s *Sender) Kick() { s.claims.Kick() }
@@ -110,7 +133,13 @@ func (s *Sender) Run(ctx context.Context) error {
 			if requeued > 0 {
 				s.claims.Kick()
 			}
-			return time.Time{}, err
+			switch {
+			case err == nil:
+				s.recoverDown.ok()
+			case ctx.Err() == nil:
+				s.recoverDown.fail(fmt.Errorf("sender: recover: %w", err))
+			}
+			return time.Time{}, nil
 		}}, s.log)
 	recovering := make(chan struct{})
 	go func() {
@@ -123,13 +152,15 @@ func (s *Sender) Run(ctx context.Context) error {
 }
 
 // claim is one round: it claims a batch of due rows and hands them to the workers, and says when
-// the next row is due — at once after a batch (there may be more).
+// the next row is due — at once after a batch (there may be more). Its failures are logged here,
+// throttled (s.down), never by the loop: while the database is down every round fails.
 func (s *Sender) claim(ctx context.Context) (time.Time, error) {
 	ms, err := s.q.Claim(ctx, s.workers*4)
-	if err != nil && ctx.Err() == nil {
-		err = fmt.Errorf("sender: claim: %w", err)
-	} else {
-		err = nil
+	if err != nil {
+		if ctx.Err() == nil {
+			s.down.fail(fmt.Errorf("sender: claim: %w", err))
+		}
+		return time.Time{}, nil
 	}
 	for _, m := range ms {
 		select {
@@ -140,13 +171,21 @@ func (s *Sender) claim(ctx context.Context) (time.Time, error) {
 		}
 	}
 	if len(ms) > 0 {
-		return s.now(), err
+		s.down.ok()
+		return s.now(), nil
 	}
-	next, ok, nerr := s.q.NextDue(ctx)
-	if nerr != nil || !ok {
-		return time.Time{}, err
+	next, ok, err := s.q.NextDue(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.down.fail(fmt.Errorf("sender: next due: %w", err))
+		}
+		return time.Time{}, nil
 	}
-	return next, err
+	s.down.ok()
+	if !ok {
+		return time.Time{}, nil
+	}
+	return next, nil
 }
 
 // attempt delivers m; a panic in the attempt (a transport's bug, a relay's answer nobody
@@ -184,8 +223,20 @@ func (s *Sender) deliver(ctx context.Context, m outbox.Mail) {
 		}
 		return
 	}
+	raw := m.Raw
+	if s.signer != nil {
+		signed, err := s.signer.Sign(ctx, m.PropertyID, m.Raw)
+		if err != nil {
+			log.Warn("mail deferred: it could not be signed", slog.Any("err", err))
+			if err := s.q.Retry(ctx, m, outbox.Sending, fmt.Errorf("sender: sign: %w", err)); err != nil {
+				log.Error("could not record the attempt", slog.Any("err", err))
+			}
+			return
+		}
+		raw = signed
+	}
 	reachedData := false
-	refused, err := s.t.Send(ctx, m.From, m.Rcpts(), m.Raw, func() error {
+	refused, err := s.t.Send(ctx, m.From, m.Rcpts(), raw, func() error {
 		if err := s.q.MarkData(ctx, m); err != nil {
 			return err
 		}
@@ -207,6 +258,13 @@ func (s *Sender) deliver(ctx context.Context, m outbox.Mail) {
 	case errors.Is(err, relay.ErrPermanent):
 		settle = s.q.Fail(ctx, m, status, err.Error())
 		log.Warn("mail refused", slog.Any("err", err))
+	case errors.Is(err, relay.ErrNoSTARTTLS):
+		settle = s.q.Retry(ctx, m, status, err)
+		if s.noTLSSaid.CompareAndSwap(false, true) {
+			log.Error("no mail can go out: mail stays queued and is retried", slog.Any("err", err))
+		} else {
+			log.Debug("mail deferred", slog.Any("err", err))
+		}
 	default:
 		settle = s.q.Retry(ctx, m, status, err)
 		log.Warn("mail deferred", slog.Any("err", err))

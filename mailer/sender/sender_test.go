@@ -2,9 +2,12 @@ package sender_test
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -68,8 +71,11 @@ func (e *env) enqueueID(t *testing.T, messageID string, rcpts ...string) int64 {
 }
 
 // run starts a sender until the returned stop is called.
-func (e *env) run(t *testing.T, tr sender.Transport) (*sender.Sender, func()) {
+func (e *env) run(t *testing.T, tr sender.Transport, signer ...sender.Signer) (*sender.Sender, func()) {
 	s := sender.New(e.q, tr, 2, 10*time.Millisecond, nil).WithClock(e.clk.Now)
+	if len(signer) > 0 {
+		s.WithSigner(signer[0])
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { s.Run(ctx); close(done) }()
@@ -270,3 +276,51 @@ func TestWithoutARelayMailIsWrittenToFiles(t *testing.T) {
 		}
 	})
 }
+
+// A relay_tls = starttls relay that offers no STARTTLS: every mail stays queued with that reason
+// as its last error, and the log says so once, as an error, not once a mail as a deferral.
+func TestRelayWithoutSTARTTLSIsSaidOnce(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := setup(t, d)
+		a := e.enqueueID(t, "out-a@desk.example", "ann@customer.example")
+		b := e.enqueueID(t, "out-b@desk.example", "bob@customer.example")
+		tr, err := relay.NewSMTPTransport(relay.Config{Addr: e.relay.Addr, TLS: "starttls", Timeout: 5 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tr.Check(context.Background()); !errors.Is(err, relay.ErrNoSTARTTLS) {
+			t.Fatalf("probe: %v, want ErrNoSTARTTLS", err)
+		}
+		var logs syncLog
+		s := sender.New(e.q, tr, 2, 10*time.Millisecond, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))).WithClock(e.clk.Now)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { s.Run(ctx); close(done) }()
+		defer func() { cancel(); <-done }()
+		for _, id := range []int64{a, b} {
+			m := e.waitStatus(t, id, outbox.Queued)
+			for m.Attempts < 1 || m.LastError == "" {
+				m = e.waitStatus(t, id, outbox.Queued)
+			}
+			if !strings.Contains(m.LastError, "offers no STARTTLS") {
+				t.Fatalf("mail %d: last error %q", id, m.LastError)
+			}
+		}
+		cancel()
+		<-done
+		if got := strings.Count(logs.String(), "offers no STARTTLS"); got != 1 || !strings.Contains(logs.String(), "level=ERROR") || strings.Contains(logs.String(), "mail deferred") {
+			t.Fatalf("the missing STARTTLS logged %d times:\n%s", got, logs.String())
+		}
+		if e.relay.Attempts() != 0 || len(e.relay.Messages()) != 0 {
+			t.Fatalf("the relay got %d transactions in clear", e.relay.Attempts())
+		}
+	})
+}
+
+type syncLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *syncLog) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Write(p) }
+func (l *syncLog) String() string              { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }

@@ -81,6 +81,34 @@ func Listen(addr string) (net.Listener, error) {
 	return ln, nil
 }
 
+// SocketPerm says who may connect to a unix socket: connecting needs write permission on the
+// socket file, so an MTA running as another user (Postfix's lmtp client runs as postfix) needs
+// the group or the other bits.
+type SocketPerm struct {
+	Mode os.FileMode // permission bits, e.g. 0660
+	GID  int         // the socket's group; -1 leaves the group it was created with
+}
+
+// ListenSocket is Listen, and a unix socket then gets perm's mode and group (a TCP address
+// ignores perm). Every start creates the socket anew, so the permissions hold across restarts.
+func ListenSocket(addr string, perm SocketPerm) (net.Listener, error) {
+	ln, err := Listen(addr)
+	if err != nil || !strings.Contains(addr, "/") {
+		return ln, err
+	}
+	if perm.GID >= 0 {
+		if err := os.Chown(addr, -1, perm.GID); err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("smtpd: give %s the group %d (the user must be a member of the group): %w", addr, perm.GID, err)
+		}
+	}
+	if err := os.Chmod(addr, perm.Mode.Perm()); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("smtpd: chmod %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
 // NewServer returns a server for r listening on ln.
 func NewServer(cfg ServerConfig, ln net.Listener, r Receiver) *Server {
 	log := cfg.Log

@@ -83,3 +83,25 @@ SELECT id, property_id, ticket_id, message_id, kind, automatic, mail_from, rcpts
 
 -- name: outbox-set-raw
 UPDATE outbox SET raw = ? WHERE id = ? AND status IN (?, ?) AND (raw IS NULL OR LENGTH(raw) = 0)
+
+-- The outbox by hand (postdesk outbox list | retry | drop; see admin.go).
+
+-- name: outbox-list
+-- The rows in the given statuses (six slots, repeated to fill), newest first; without their bytes.
+SELECT id, property_id, ticket_id, message_id, kind, automatic, mail_from, rcpts, spec, status, attempts, next_attempt_at, last_error, created_at, sent_at
+	FROM outbox WHERE status IN (?, ?, ?, ?, ?, ?) ORDER BY id DESC LIMIT ?
+
+-- name: outbox-requeue
+-- A failed or uncertain row queued again by hand, due now; its attempts count on (they fence
+-- stale claims).
+UPDATE outbox SET status = ?, next_attempt_at = ?, lease_until = NULL WHERE id = ? AND status = ?
+	RETURNING id, property_id, ticket_id, message_id, kind, automatic, mail_from, rcpts, spec, status, attempts, next_attempt_at, last_error, created_at, sent_at
+
+-- name: outbox-requeue-all
+UPDATE outbox SET status = ?, next_attempt_at = ?, lease_until = NULL WHERE status = ?
+	RETURNING id, property_id, ticket_id, message_id, kind, automatic, mail_from, rcpts, spec, status, attempts, next_attempt_at, last_error, created_at, sent_at
+
+-- name: outbox-drop
+-- Only a row nobody is sending: queued, failed or uncertain.
+DELETE FROM outbox WHERE id = ? AND status IN (?, ?, ?)
+	RETURNING id, property_id, ticket_id, message_id, kind, automatic, mail_from, rcpts, spec, status, attempts, next_attempt_at, last_error, created_at, sent_at

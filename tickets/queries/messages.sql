@@ -33,7 +33,7 @@ SELECT html_body FROM messages WHERE property_id = ? AND id = ?
 
 -- name: messages-of-ticket
 SELECT id, direction, kind, from_name, from_email, to_list, cc_list, subject, message_id, in_reply_to, refs,
-	text_body, trimmed_text, html_body, threading, problems, raw_size, date_header, created_at
+	text_body, trimmed_text, html_body, threading, problems, raw_size, date_header, created_at, held
 	FROM messages WHERE ticket_id = ? ORDER BY created_at, id
 
 -- name: message-brief
@@ -42,7 +42,7 @@ SELECT id, direction, from_name, from_email, message_id, threading, created_at F
 
 -- name: message-full
 SELECT id, direction, kind, from_name, from_email, to_list, cc_list, subject, message_id, in_reply_to, refs,
-	text_body, trimmed_text, html_body, threading, problems, raw_size, date_header, created_at
+	text_body, trimmed_text, html_body, threading, problems, raw_size, date_header, created_at, held
 	FROM messages WHERE id = ?
 
 -- name: message-ids-of-ticket
@@ -52,6 +52,14 @@ SELECT message_id FROM messages WHERE ticket_id = ? AND message_id <> '' ORDER B
 -- name: agent-replies-since
 -- The replies an agent's mail sent on a ticket recently (the loop brake).
 SELECT COUNT(*) FROM messages WHERE ticket_id = ? AND agent_id = ? AND direction = ? AND raw_size > 0 AND created_at > ?
+
+-- name: agent-mails-of-ticket
+-- The last mails queued to one agent about one ticket, newest first: the conversation their mail
+-- client shows (see notify). A mail is the agent's by its thread id; the virtual root of the
+-- conversation has one too, but no outbox row.
+SELECT o.message_id, o.created_at FROM outbox o
+	JOIN thread_ids ti ON ti.property_id = o.property_id AND ti.message_id = o.message_id
+	WHERE o.ticket_id = ? AND ti.ticket_id = ? AND ti.agent_id = ? ORDER BY o.id DESC LIMIT ?
 
 -- name: thread-id-record
 INSERT INTO thread_ids (property_id, message_id, ticket_id, agent_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING

@@ -4,16 +4,16 @@
 INSERT INTO properties (slug, name, from_address, reopen_window_secs, locale, ignore_list_mail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
 
 -- name: property-by-slug
-SELECT id, slug, name, from_address, reopen_window_secs, locale, acknowledge, ignore_list_mail, created_at FROM properties WHERE slug = ?
+SELECT id, slug, name, from_address, reopen_window_secs, locale, acknowledge, ignore_list_mail, attach_limit, close_mail, created_at FROM properties WHERE slug = ?
 
 -- name: property-by-id
-SELECT id, slug, name, from_address, reopen_window_secs, locale, acknowledge, ignore_list_mail, created_at FROM properties WHERE id = ?
+SELECT id, slug, name, from_address, reopen_window_secs, locale, acknowledge, ignore_list_mail, attach_limit, close_mail, created_at FROM properties WHERE id = ?
 
 -- name: properties-by-from-address
-SELECT id, slug, name, from_address, reopen_window_secs, locale, acknowledge, ignore_list_mail, created_at FROM properties WHERE from_address = ? ORDER BY id
+SELECT id, slug, name, from_address, reopen_window_secs, locale, acknowledge, ignore_list_mail, attach_limit, close_mail, created_at FROM properties WHERE from_address = ? ORDER BY id
 
 -- name: properties-all
-SELECT id, slug, name, from_address, reopen_window_secs, locale, acknowledge, ignore_list_mail, created_at FROM properties ORDER BY slug
+SELECT id, slug, name, from_address, reopen_window_secs, locale, acknowledge, ignore_list_mail, attach_limit, close_mail, created_at FROM properties ORDER BY slug
 
 -- name: property-set-ignore-list-mail
 UPDATE properties SET ignore_list_mail = ? WHERE id = ?
@@ -42,7 +42,7 @@ SELECT value FROM settings WHERE name = 'server_secret'
 
 -- name: properties-of-agent
 -- The properties an agent works on, by their email, in slug order.
-SELECT p.id, p.slug, p.name, p.from_address, p.reopen_window_secs, p.locale, p.acknowledge, p.ignore_list_mail, p.created_at
+SELECT p.id, p.slug, p.name, p.from_address, p.reopen_window_secs, p.locale, p.acknowledge, p.ignore_list_mail, p.attach_limit, p.close_mail, p.created_at
 	FROM properties p JOIN property_agents pa ON pa.property_id = p.id JOIN agents a ON a.id = pa.agent_id
 	WHERE a.email = ? ORDER BY p.slug
 
@@ -51,3 +51,9 @@ UPDATE properties SET acknowledge = ? WHERE id = ?
 
 -- name: property-set-locale
 UPDATE properties SET locale = ? WHERE id = ?
+
+-- name: property-set-attach-limit
+UPDATE properties SET attach_limit = ? WHERE id = ?
+
+-- name: property-set-close-mail
+UPDATE properties SET close_mail = ? WHERE id = ?

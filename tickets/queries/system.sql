@@ -35,3 +35,7 @@ INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SE
 
 -- name: contact-is-blocked
 SELECT COUNT(*) FROM contacts WHERE property_id = ? AND email = ? AND blocked = ?
+
+-- name: setting-insert
+-- The first value wins; an existing one is kept.
+INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING

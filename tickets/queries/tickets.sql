@@ -110,7 +110,7 @@ UPDATE tickets SET status = ?, closed_at = NULL, snoozed_until = NULL, updated_a
 -- name: ticket-set-status
 -- No change (and no event) when the ticket is in that status already, or in the trash.
 UPDATE tickets SET status = ?, closed_at = ?, snoozed_until = NULL, updated_at = ?
-	WHERE id = ? AND deleted_at IS NULL AND status <> ? RETURNING id
+	WHERE id = ? AND deleted_at IS NULL AND status <> ? RETURNING id, spam
 
 -- name: ticket-set-priority
 UPDATE tickets SET priority = ?, updated_at = ? WHERE id = ? AND priority <> ? RETURNING id

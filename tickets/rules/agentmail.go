@@ -51,6 +51,7 @@ const (
 	InternalNote                // an internal note: copies to agents
 	CommandsOnly                // commands only: nothing to send for the mail itself
 	Refused                     // held: nothing runs or is sent; the agent is told why
+	Held                        // a stale reply: kept as a held note until the agent sends it (see Stale)
 )
 
 // Verdict is what the rules decide of an agent's mail.

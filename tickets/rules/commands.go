@@ -8,7 +8,7 @@ import (
 // Command is one command of an agent's mail, as read (mailcmd.Command, which this package cannot
 // import: mailcmd takes its priorities from here).
 type Command struct {
-	Name  string // close, reopen, assign, priority, tag, untag, snooze, note
+	Name  string // close, reopen, assign, priority, tag, untag, snooze, note, send
 	Arg   string
 	Until time.Time
 }
@@ -31,6 +31,7 @@ const (
 	OpUntag
 	OpSnooze
 	OpAssign // Value is an agent's email or a department's name
+	OpSend   // send the agent's held reply on the ticket anyway
 )
 
 // PlanCommand is what command c of agent agentEmail does.
@@ -48,6 +49,8 @@ func PlanCommand(c Command, agentEmail string) Step {
 		return Step{Op: OpUntag, Value: c.Arg}
 	case "snooze":
 		return Step{Op: OpSnooze, Until: c.Until}
+	case "send":
+		return Step{Op: OpSend}
 	case "assign":
 		if strings.EqualFold(c.Arg, "me") {
 			return Step{Op: OpAssign, Value: agentEmail}
