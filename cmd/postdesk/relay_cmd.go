@@ -26,7 +26,7 @@ func relayTest(ctx context.Context, c *cli, args []string) error {
 	fs := c.flags("relay test")
 	to := fs.String("to", "", "the address to send the test mail to (required)")
 	from := fs.String("from", "", "the envelope sender and From (default: postmaster@DOMAIN)")
-	cfg, rest, err := c.loadKeys(fs, args, []string{"relay", "relay_tls", "relay_user", "relay_password_env", "relay_ca_file", "relay_tls_insecure", "domain"})
+	cfg, rest, err := c.loadKeys(fs, args, []string{"relay", "relay_tls", "relay_user", "relay_password_env", "relay_ca_file", "relay_tls_insecure", "domain", "db", "data_dir"})
 	if err != nil {
 		return err
 	}
@@ -36,6 +36,12 @@ func relayTest(ctx context.Context, c *cli, args []string) error {
 	if *to == "" || strings.ContainsAny(*to, "\r\n<> ,") || !strings.Contains(*to, "@") {
 		return fmt.Errorf("%w: --to ADDRESS is required (one address)", errUsage)
 	}
+	// The domain is the installation's (HELO, the sender, the Message-ID), as serve has it.
+	d, _, err := c.open(ctx, cfg, nil)
+	if err != nil {
+		return err
+	}
+	d.Close()
 	if *from == "" {
 		*from = "postmaster@" + cfg.Domain
 	}

@@ -61,7 +61,7 @@ func TestStaleReplyByMailIsHeld(t *testing.T) {
 				t.Fatalf("held notice: %+v", ms)
 			}
 			n := notice[0]
-			if !strings.Contains(n.h.Get("Subject"), "Your reply was not sent") || !strings.Contains(n.raw, "A technician comes tomorrow") ||
+			if n.h.Get("X-Postdesk-Event") != "reply-held" || n.h.Get("Subject") != "[#1] Printer on fire" || !strings.Contains(n.raw, "was not sent") || !strings.Contains(n.raw, "A technician comes tomorrow") ||
 				!strings.Contains(n.raw, "We will refund you in full.") || !strings.Contains(n.raw, "#send") || n.h.Get("Auto-Submitted") == "" {
 				t.Fatalf("held notice:\n%s", n.raw)
 			}
