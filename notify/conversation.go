@@ -139,7 +139,7 @@ func (b *batch) conversation(mc tickets.MailContext, agentID int64, messageID, s
 	t := mc.Ticket
 	key := conversationKey(b.n.secret, mc.Property.ID, t.ID, agentID)
 	c := conversation{Root: rootID(key, t.Number, b.n.domain), Topic: threading.StripTags(subject)}
-	if err := b.n.store.RecordThreadID(b.ctx, b.tx, mc.Property.ID, c.Root, t.ID, agentID); err != nil {
+	if err := b.n.store.RecordConversationRoot(b.ctx, b.tx, mc.Property.ID, c.Root, t.ID, agentID); err != nil {
 		return c, err
 	}
 	chain, err := b.n.store.AgentMails(b.ctx, b.tx, t.ID, agentID, chainMax)

@@ -101,7 +101,7 @@ func AboutTicket(kind string) bool {
 // same for every event — "[#N] <the ticket's subject>" — in every locale, fixed by code.
 func AgentConversation(kind string) bool {
 	switch kind {
-	case NewTicket, CustomerReply, Reopened, FollowUp, AgentCopy, Assigned, CommandError, LoopSuspected, SnoozeEnded, ContactBouncing:
+	case NewTicket, CustomerReply, Reopened, FollowUp, AgentCopy, Assigned, CommandError, LoopSuspected, SnoozeEnded, ContactBouncing, ReplyHeld:
 		return true
 	}
 	return false

@@ -220,6 +220,16 @@ func (s *Store) insertOutgoing(ctx context.Context, tx *sqlx.Tx, p Property, tic
 	return id, nil
 }
 
+// RecordConversationRoot records an agent's conversation root of a ticket (notify's virtual
+// References root): a thread id that joins the ticket as that agent's, but stands for no copy, so
+// a reply that names only it is never held as stale (nothing says what the agent had seen).
+func (s *Store) RecordConversationRoot(ctx context.Context, tx *sqlx.Tx, propertyID int64, root string, ticketID, agentID int64) error {
+	if err := s.db.Exec(ctx, tx, s.qs.ThreadIDRecord, propertyID, root, ticketID, nullID(agentID)); err != nil {
+		return fmt.Errorf("tickets: record conversation root: %w", err)
+	}
+	return nil
+}
+
 // RecordThreadID remembers a Message-ID postdesk sent, so that replies to it thread into the
 // ticket (and, with agentID, are known to answer that agent's copy, rendered as the ticket stands
 // now: a reply to it is stale when a colleague answered since — see Arrived).

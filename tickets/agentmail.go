@@ -224,6 +224,7 @@ func Unquoted(text string) string {
 // What running it leaves for the hooks to be told after the mail's own change goes to then.
 func (s *Store) planCommands(ctx context.Context, tx *sqlx.Tx, p Property, ticketID int64, a Agent, domain string, cmds []mailcmd.Command, then *[]Change) (plan []func() error, errs []string, err error) {
 	actor := AgentActor(a)
+	sending := false
 	for _, c := range cmds {
 		st := rules.PlanCommand(rules.Command{Name: c.Name, Arg: c.Arg, Until: c.Until}, a.Email)
 		switch st.Op {
@@ -255,6 +256,10 @@ func (s *Store) planCommands(ctx context.Context, tx *sqlx.Tx, p Property, ticke
 			}
 			plan = append(plan, func() error { return s.assign(ctx, tx, p, ticketID, a, agentID, deptID, target) })
 		case rules.OpSend:
+			if sending {
+				continue // one mail sends the held reply once, however many #send lines it has
+			}
+			sending = true
 			h, ok, err := s.heldOf(ctx, tx, ticketID, a)
 			if err != nil {
 				return nil, nil, err

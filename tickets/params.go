@@ -262,10 +262,11 @@ func ParseSize(s string) (int64, error) {
 	}
 	n := w * mult
 	if frac != "" {
-		// The fraction counts to the byte: digits beyond the unit's precision are dropped.
+		// The fraction counts to about the byte: digits beyond the unit's precision are dropped
+		// (at most 9, so f*mult cannot overflow: under 1e9 × 2^30).
 		f, scale := int64(0), int64(1)
 		for _, d := range frac {
-			if scale >= mult {
+			if scale*10 > mult {
 				break
 			}
 			f, scale = f*10+int64(d-'0'), scale*10

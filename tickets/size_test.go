@@ -17,3 +17,13 @@ func TestParseSize(t *testing.T) {
 		}
 	}
 }
+
+// Long fractions of the big units come to about the byte, and never overflow.
+func TestParseSizeLongFractions(t *testing.T) {
+	for in, want := range map[string]int64{"0.9999999999GiB": 1<<30 - 1, "1.9999999999GiB": 2<<30 - 1, "0.123456789123GB": 123_456_789, "1.0000000001GiB": 1 << 30} {
+		got, err := ParseSize(in)
+		if err != nil || got < want-2 || got > want+2 {
+			t.Errorf("ParseSize(%q) = %d, %v; want about %d", in, got, err, want)
+		}
+	}
+}

@@ -116,8 +116,9 @@ func (s *Store) release(ctx context.Context, tx *sqlx.Tx, p Property, ticketID i
 		return fmt.Errorf("tickets: send held reply: %w", err)
 	}
 	if len(claimed) == 0 {
-		// Sent meanwhile by a concurrent #send: this delivery is tried again, and then says so.
-		return fmt.Errorf("tickets: send held reply %d: sent meanwhile", h.ID)
+		// Sent meanwhile, by a concurrent #send that committed first: it is sent once, and this
+		// mail is stored like any other (an error would refuse it for good, retry after retry).
+		return s.addEvent(ctx, tx, ticketID, "reply-released", AgentActor(a), "sent already by another #send", now)
 	}
 	var id int64
 	if err := s.db.Get(ctx, tx, &id, s.qs.MessageReleaseCopy, h.ID); err != nil {

@@ -65,6 +65,13 @@ func restore(ctx context.Context, c *cli, args []string) error {
 	if *from == "" {
 		return fmt.Errorf("%w: --from FILE is required", errUsage)
 	}
+	// A serve running on the database holds its lock: replacing the file under it would lose what
+	// it has in its WAL and leave it writing to a deleted file.
+	unlock, err := sqliteLock(cfg.DB)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	v, err := db.Restore(ctx, *from, cfg.DB, *force)
 	if err != nil {
 		return err

@@ -45,6 +45,10 @@ func TestABackupTakenWhileServingRestoresTheDesk(t *testing.T) {
 		if code, _, errs := postdesk(t, live, "backup", "--out", bak); code != 1 || !strings.Contains(errs, "exists") {
 			t.Fatalf("a backup over an existing file: exit %d: %s", code, errs)
 		}
+		// Not under a running serve, even with --force.
+		if code, _, errs := postdesk(t, live, "restore", "--from", bak, "--force"); code != 1 || !strings.Contains(errs, "stop it first") {
+			t.Fatalf("a restore under a running serve: exit %d: %s", code, errs)
+		}
 	}) // serve stops here
 
 	fresh := filepath.Join(t.TempDir(), "restored", "postdesk.db")

@@ -65,6 +65,10 @@ func TestAgentMailboxConversation(t *testing.T) {
 			step()
 			d.replyAs("alice", "We are looking into it.\n") // she takes part: Bob's reply is copied to her
 			step()
+			// Bob answers his latest copy (Alice's reply): an answer to his first one would be
+			// stale now, and held.
+			bobs := agentChain(d.sent(d.seen), "bob@acme.example")
+			d.copies["bob"] = bobs[len(bobs)-1]
 			d.replyAs("bob", "#priority asap\nOn it.\n")
 			step()
 			d.replyAs("bob", "Unplug it, please.\n")

@@ -41,7 +41,7 @@ func initCmd(ctx context.Context, c *cli, args []string) error {
 	case stored == cfg.Domain:
 		fmt.Fprintf(c.stdout, "mail domain: %s (unchanged)\n", cfg.Domain)
 	case stored != "":
-		fmt.Fprintf(c.stdout, "mail domain: %s (was %s: mail to addresses under %s no longer reaches postdesk; replies to old mail carry them)\n", cfg.Domain, stored, stored)
+		fmt.Fprintf(c.stdout, "mail domain: %s (was %s: mail to addresses under %s no longer reaches postdesk; replies to old mail carry them); restart every postdesk serve\n", cfg.Domain, stored, stored)
 	default:
 		fmt.Fprintf(c.stdout, "mail domain: %s\n", cfg.Domain)
 	}

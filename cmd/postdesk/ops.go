@@ -66,6 +66,9 @@ func startWarnings(cfg *config.Config) []string {
 		if cfg.MetricsToken == "" {
 			w = append(w, "/metrics is open to anyone who reaches "+cfg.HTTP+": set metrics_token (scrapers then send Authorization: Bearer TOKEN)")
 		}
+		if host, _, err := net.SplitHostPort(cfg.HTTP); err == nil && cfg.WebURL == "" && (host == "" || net.ParseIP(host).IsUnspecified()) {
+			w = append(w, "web_url is not set and http listens on every address ("+cfg.HTTP+"): the links in mail (sign-in links, files of agents' copies) cannot name an address agents reach; set web_url")
+		}
 	}
 	return w
 }

@@ -67,9 +67,9 @@ func TestStartWarnings(t *testing.T) {
 		{"zero configuration", func(*config.Config) {}, nil},
 		{"localhost with a relay", func(c *config.Config) { c.Relay = "smtp.example.com:587" }, []string{"domain is localhost while a relay is set"}},
 		{"a real domain with a relay", func(c *config.Config) { c.Relay = "smtp.example.com:587"; c.Domain = "desk.example.com" }, nil},
-		{"plain HTTP on every address", func(c *config.Config) { c.HTTP = "0.0.0.0:8080" }, []string{"plain HTTP on 0.0.0.0:8080", "/metrics is open"}},
+		{"plain HTTP on every address", func(c *config.Config) { c.HTTP = "0.0.0.0:8080" }, []string{"plain HTTP on 0.0.0.0:8080", "/metrics is open", "web_url is not set"}},
 		{"plain HTTP on a LAN address, with a metrics token", func(c *config.Config) { c.HTTP = "192.0.2.7:8080"; c.MetricsToken = "t" }, []string{"plain HTTP on 192.0.2.7:8080"}},
-		{"behind a TLS proxy, no metrics token", func(c *config.Config) { c.HTTP = ":8080"; c.WebTLS = true }, []string{"/metrics is open"}},
+		{"behind a TLS proxy, no metrics token", func(c *config.Config) { c.HTTP = ":8080"; c.WebTLS = true }, []string{"/metrics is open", "web_url is not set"}},
 		{"an https web_url", func(c *config.Config) {
 			c.HTTP = "[::]:8080"
 			c.WebURL = "https://desk.example.com"

@@ -32,8 +32,9 @@ func listenPprof(addr string, log *slog.Logger) (*profiler, error) {
 		log.Warn("pprof is served on a non-loopback address: anyone who reaches it can read profiles of this process", slog.String("addr", ln.Addr().String()))
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index) // the named profiles: heap, goroutine, allocs, block, mutex...
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	// The named profiles (heap, goroutine, allocs, block, mutex...), CPU, symbols and traces — not
+	// cmdline: the command line may hold a database password.
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)

@@ -56,6 +56,9 @@ func TestServePprof(t *testing.T) {
 	if code, body := get("http://" + prof + "/debug/pprof/goroutine?debug=1"); code != 200 || !strings.Contains(body, "goroutine profile") {
 		t.Errorf("goroutine profile: %d %.200s", code, body)
 	}
+	if code, _ := get("http://" + prof + "/debug/pprof/cmdline"); code == 200 {
+		t.Errorf("pprof serves the command line (it may hold a database password)")
+	}
 	if code, _ := get("http://" + web + "/debug/pprof/heap?debug=1"); code == 200 {
 		t.Errorf("the web inbox's port serves pprof")
 	}

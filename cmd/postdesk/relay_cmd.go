@@ -38,6 +38,12 @@ func relayTest(ctx context.Context, c *cli, args []string) error {
 	if *to == "" || strings.ContainsAny(*to, "\r\n<> ,") || !strings.Contains(*to, "@") {
 		return fmt.Errorf("%w: --to ADDRESS is required (one address)", errUsage)
 	}
+	// The domain is the installation's (HELO, the sender, the Message-ID), as serve has it.
+	d, _, err := c.open(ctx, cfg, nil)
+	if err != nil {
+		return err
+	}
+	d.Close()
 	if *from == "" {
 		*from = "postmaster@" + cfg.Domain
 	}

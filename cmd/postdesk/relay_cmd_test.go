@@ -19,8 +19,11 @@ import (
 
 // relay test speaks to the configured relay directly and shows every step with its reply code.
 func TestRelayTestShowsTheDialogue(t *testing.T) {
+	relayDB := filepath.Join(t.TempDir(), "postdesk.db")
 	r := mailertest.Start(t)
-	code, out, errs := postdesk(t, "", "relay", "test", "--to", "admin@acme.example", "--relay", r.Addr, "--relay-tls", "none", "--domain", "desk.example")
+	must(t, relayDB, "init", "--domain", "desk.example")
+	// The domain is the installation's: the stored one, without --domain.
+	code, out, errs := postdesk(t, relayDB, "relay", "test", "--to", "admin@acme.example", "--relay", r.Addr, "--relay-tls", "none")
 	if code != 0 {
 		t.Fatalf("exit %d: %s\n%s", code, out, errs)
 	}
@@ -37,7 +40,7 @@ func TestRelayTestShowsTheDialogue(t *testing.T) {
 
 	// A refused recipient: the step, the relay's code, a failure.
 	r.RefuseRcpt("nobody@acme.example")
-	code, out, errs = postdesk(t, "", "relay", "test", "--to", "nobody@acme.example", "--relay", r.Addr, "--relay-tls", "none")
+	code, out, errs = postdesk(t, relayDB, "relay", "test", "--to", "nobody@acme.example", "--relay", r.Addr, "--relay-tls", "none")
 	if code != 1 || !regexp.MustCompile(`RCPT TO\s+FAILED\s+550 `).MatchString(out) || !strings.Contains(errs, "550") || strings.Contains(out, "DATA ") {
 		t.Fatalf("refused recipient: exit %d:\n%s\n%s", code, out, errs)
 	}
@@ -47,33 +50,34 @@ func TestRelayTestShowsTheDialogue(t *testing.T) {
 
 	// A refused message after DATA.
 	r.Script(mailertest.Refuse)
-	code, out, _ = postdesk(t, "", "relay", "test", "--to", "admin@acme.example", "--relay", r.Addr, "--relay-tls", "none")
+	code, out, _ = postdesk(t, relayDB, "relay", "test", "--to", "admin@acme.example", "--relay", r.Addr, "--relay-tls", "none")
 	if code != 1 || !regexp.MustCompile(`end of DATA\s+FAILED\s+550 `).MatchString(out) {
 		t.Fatalf("refused after DATA: exit %d:\n%s", code, out)
 	}
 
 	// Nobody listening: the connect step fails.
-	code, out, _ = postdesk(t, "", "relay", "test", "--to", "admin@acme.example", "--relay", "127.0.0.1:1", "--relay-tls", "none")
+	code, out, _ = postdesk(t, relayDB, "relay", "test", "--to", "admin@acme.example", "--relay", "127.0.0.1:1", "--relay-tls", "none")
 	if code != 1 || !regexp.MustCompile(`connect\s+FAILED\s+127\.0\.0\.1:1: .*refused`).MatchString(out) {
 		t.Fatalf("no relay: exit %d:\n%s", code, out)
 	}
 
 	// No relay configured, no --to: said so.
-	if code, _, errs := postdesk(t, "", "relay", "test", "--to", "admin@acme.example"); code != 1 || !strings.Contains(errs, "no relay is configured") {
+	if code, _, errs := postdesk(t, relayDB, "relay", "test", "--to", "admin@acme.example"); code != 1 || !strings.Contains(errs, "no relay is configured") {
 		t.Fatalf("without a relay: exit %d: %s", code, errs)
 	}
-	if code, _, _ := postdesk(t, "", "relay", "test", "--relay", r.Addr); code != 2 {
+	if code, _, _ := postdesk(t, relayDB, "relay", "test", "--relay", r.Addr); code != 2 {
 		t.Fatalf("without --to: exit %d", code)
 	}
 }
 
 func TestRelayTestSecuresTheSessionWithSTARTTLS(t *testing.T) {
+	relayDB := filepath.Join(t.TempDir(), "postdesk.db")
 	r, ca := mailertest.StartTLS(t, false)
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
 	if err := os.WriteFile(caFile, ca, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	code, out, errs := postdesk(t, "", "relay", "test", "--to", "admin@acme.example", "--relay", r.Addr, "--relay-tls", "starttls", "--relay-ca-file", caFile)
+	code, out, errs := postdesk(t, relayDB, "relay", "test", "--to", "admin@acme.example", "--relay", r.Addr, "--relay-tls", "starttls", "--relay-ca-file", caFile)
 	if code != 0 || !regexp.MustCompile(`STARTTLS\s+ok\s+220 `).MatchString(out) || !regexp.MustCompile(`TLS handshake\s+ok\s+TLS 1\.[23]`).MatchString(out) {
 		t.Fatalf("exit %d:\n%s\n%s", code, out, errs)
 	}
@@ -81,7 +85,7 @@ func TestRelayTestSecuresTheSessionWithSTARTTLS(t *testing.T) {
 		t.Fatalf("%d of %d sessions secured", secured, all)
 	}
 	// Without the CA, the certificate is not trusted: the handshake fails, nothing is sent.
-	code, out, _ = postdesk(t, "", "relay", "test", "--to", "admin@acme.example", "--relay", r.Addr, "--relay-tls", "starttls")
+	code, out, _ = postdesk(t, relayDB, "relay", "test", "--to", "admin@acme.example", "--relay", r.Addr, "--relay-tls", "starttls")
 	if code != 1 || !regexp.MustCompile(`TLS handshake\s+FAILED.*certificate`).MatchString(out) {
 		t.Fatalf("untrusted certificate: exit %d:\n%s", code, out)
 	}
@@ -123,6 +127,7 @@ func (s *authSession) Reset()        {}
 func (s *authSession) Logout() error { return nil }
 
 func TestRelayTestLogsIn(t *testing.T) {
+	relayDB := filepath.Join(t.TempDir(), "postdesk.db")
 	backend := &authRelay{}
 	srv := smtp.NewServer(backend)
 	srv.AllowInsecureAuth = true
@@ -136,8 +141,11 @@ func TestRelayTestLogsIn(t *testing.T) {
 		t.Helper()
 		var out, errb strings.Builder
 		env := func(k string) string {
-			if k == "RELAY_PASSWORD" {
+			switch k {
+			case "RELAY_PASSWORD":
 				return password
+			case "POSTDESK_DB":
+				return relayDB
 			}
 			return ""
 		}

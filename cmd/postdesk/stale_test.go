@@ -61,7 +61,7 @@ func TestStaleReplyByMailIsHeld(t *testing.T) {
 				t.Fatalf("held notice: %+v", ms)
 			}
 			n := notice[0]
-			if !strings.Contains(n.h.Get("Subject"), "Your reply was not sent") || !strings.Contains(n.raw, "A technician comes tomorrow") ||
+			if n.h.Get("X-Postdesk-Event") != "reply-held" || n.h.Get("Subject") != "[#1] Printer on fire" || !strings.Contains(n.raw, "was not sent") || !strings.Contains(n.raw, "A technician comes tomorrow") ||
 				!strings.Contains(n.raw, "We will refund you in full.") || !strings.Contains(n.raw, "#send") || n.h.Get("Auto-Submitted") == "" {
 				t.Fatalf("held notice:\n%s", n.raw)
 			}
@@ -72,9 +72,10 @@ func TestStaleReplyByMailIsHeld(t *testing.T) {
 				t.Fatalf("held reply stored as %+v, events %+v", held, tk.Events)
 			}
 
-			// Alice answers the notice with #send: Ann (and her boss in Cc) get the held reply, with
-			// the Message-ID Alice's client gave it; Bob a copy; Alice nothing.
-			d.answer("alice", n, "alice-send@acme.example", "#send"+quoted)
+			// Alice answers the notice with #send (twice over: one mail sends it once): Ann (and her
+			// boss in Cc) get the held reply, with the Message-ID Alice's client gave it; Bob a
+			// copy; Alice nothing.
+			d.answer("alice", n, "alice-send@acme.example", "#send\n#send"+quoted)
 			ms = d.newMail(2)
 			cust := to(ms, "ann@customer.example")
 			if len(cust) != 1 || !slices_contains(cust[0].rcpts, "boss@customer.example") || !strings.Contains(cust[0].raw, "We will refund you in full.") ||

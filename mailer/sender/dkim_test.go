@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-msgauth/dkim"
 	"github.com/jmoiron/sqlx"
@@ -98,8 +99,11 @@ func TestUnsignableMailIsDeferred(t *testing.T) {
 		_, stop := e.run(t, e.relayTransport(t), failingSigner{})
 		defer stop()
 		m := e.waitStatus(t, id, outbox.Queued)
-		for m.Attempts < 1 || m.LastError == "" {
-			m = e.waitStatus(t, id, outbox.Queued)
+		for deadline := time.Now().Add(15 * time.Second); m.Attempts < 1 || m.LastError == ""; m = e.waitStatus(t, id, outbox.Queued) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no attempt recorded after 15 s: %+v", m)
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
 		if !strings.Contains(m.LastError, "the key does not open") || e.relay.Attempts() != 0 {
 			t.Fatalf("after a signing failure: %+v, relay attempts %d", m, e.relay.Attempts())

@@ -102,6 +102,9 @@ func ListenSocket(addr string, perm SocketPerm) (net.Listener, error) {
 			return nil, fmt.Errorf("smtpd: give %s the group %d (the user must be a member of the group): %w", addr, perm.GID, err)
 		}
 	}
+	if perm.Mode == 0 {
+		return ln, nil // no mode asked for: the socket keeps what the umask gave it
+	}
 	if err := os.Chmod(addr, perm.Mode.Perm()); err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("smtpd: chmod %s: %w", addr, err)
