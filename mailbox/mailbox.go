@@ -97,6 +97,8 @@ type Mailbox struct {
 	LeaseOwner  string     `db:"lease_owner"`
 	LeaseUntil  *time.Time `db:"lease_until"`
 	CreatedAt   time.Time  `db:"created_at"`
+	// Paused: an admin paused it (Store.Pause); nobody polls it until it is resumed.
+	Paused bool `db:"-"`
 }
 
 // After returns the parsed after-action (a stored one is always valid).

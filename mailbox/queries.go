@@ -25,6 +25,9 @@ type queries struct {
 	Advance              string `query:"mailbox-advance"`
 	Polled               string `query:"mailbox-polled"`
 	PolledBacklogUnknown string `query:"mailbox-polled-backlog-unknown"`
+	Pause                string `query:"mailbox-pause"`
+	Resume               string `query:"mailbox-resume"`
+	Delete               string `query:"mailbox-delete"`
 }
 
 func loadQueries(files fs.FS, dialect db.Dialect) (queries, error) {

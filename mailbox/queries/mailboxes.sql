@@ -44,3 +44,14 @@ UPDATE mailboxes SET last_poll_at = ?, last_error = ?, backlog = ? WHERE id = ? 
 
 -- name: mailbox-polled-backlog-unknown
 UPDATE mailboxes SET last_poll_at = ?, last_error = ? WHERE id = ? AND lease_owner = ? RETURNING id
+
+-- name: mailbox-pause
+-- A paused mailbox holds a lease nobody can take: no scan claims it, and the instance polling it
+-- fails its next renewal and stops (see Pause).
+UPDATE mailboxes SET lease_owner = ?, lease_until = ? WHERE id = ? AND property_id = ? RETURNING id
+
+-- name: mailbox-resume
+UPDATE mailboxes SET lease_owner = '', lease_until = NULL WHERE id = ? AND property_id = ? AND lease_owner = ? RETURNING id
+
+-- name: mailbox-delete
+DELETE FROM mailboxes WHERE id = ? AND property_id = ? RETURNING id
