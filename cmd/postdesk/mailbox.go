@@ -22,6 +22,9 @@ import (
 func mailboxCmd(ctx context.Context, c *cli, args []string) error {
 	return sub(ctx, c, "mailbox", args, map[string]func(context.Context, *cli, []string) error{
 		"add":    mailboxAdd,
+		"remove": func(ctx context.Context, c *cli, args []string) error { return mailboxChange(ctx, c, args, "remove") },
+		"pause":  func(ctx context.Context, c *cli, args []string) error { return mailboxChange(ctx, c, args, "pause") },
+		"resume": func(ctx context.Context, c *cli, args []string) error { return mailboxChange(ctx, c, args, "resume") },
 		"list":   func(ctx context.Context, c *cli, args []string) error { return mailboxShow(ctx, c, args, "list") },
 		"status": func(ctx context.Context, c *cli, args []string) error { return mailboxShow(ctx, c, args, "status") },
 	})

@@ -16,7 +16,9 @@ func ticketsCmd(ctx context.Context, c *cli, args []string) error {
 		"list":   ticketsList,
 		"create": ticketsCreate,
 		"reply":  ticketsReply,
-		"assign": ticketsAssign,
+		"assign":   ticketsAssign,
+		"unassign": ticketsUnassign, // lifecycle.go
+		"purge":    ticketsPurge,
 		"show":   ticketsShow,
 		"close":  func(ctx context.Context, c *cli, args []string) error { return ticketsSetStatus(ctx, c, args, "close") },
 		"reopen": func(ctx context.Context, c *cli, args []string) error {
