@@ -54,8 +54,8 @@ func property(ctx context.Context, c *cli, args []string) error {
 		"list":   propertyList,
 		"edit":   func(ctx context.Context, c *cli, args []string) error { return propertyEdit(ctx, c, args, "edit") },
 		"set":    func(ctx context.Context, c *cli, args []string) error { return propertyEdit(ctx, c, args, "set") }, // edit's older name
-		"remove": propertyRemove, // lifecycle.go
-		"text":   propertyText,   // property_text.go
+		"remove": propertyRemove,                                                                                      // lifecycle.go
+		"text":   propertyText,                                                                                        // property_text.go
 		"dkim":   propertyDKIM,
 	})
 }
