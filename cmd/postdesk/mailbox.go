@@ -185,6 +185,7 @@ type statusRow struct {
 	Backlog     *int64     `json:"backlog"`
 	LastPollAt  *time.Time `json:"last_poll_at"`
 	LastError   string     `json:"last_error"`
+	Paused      bool       `json:"paused"`    // 'mailbox pause': nobody polls it until 'mailbox resume'
 	PolledBy    string     `json:"polled_by"` // the instance holding the lease, "" when none
 	LeaseUntil  *time.Time `json:"lease_until"`
 }
@@ -226,7 +227,7 @@ func mailboxShow(ctx context.Context, c *cli, args []string, verb string) error 
 			UIDValidity: m.UIDValidity, LastUID: m.LastUID, Imported: m.Imported, Backlog: m.Backlog,
 			LastPollAt: m.LastPollAt, LastError: m.LastError,
 		}
-		if m.LeaseUntil != nil && m.LeaseUntil.After(now) {
+		if r.Paused = m.Paused; !m.Paused && m.LeaseUntil != nil && m.LeaseUntil.After(now) {
 			r.PolledBy, r.LeaseUntil = m.LeaseOwner, m.LeaseUntil
 		}
 		rows = append(rows, r)
@@ -241,7 +242,10 @@ func mailboxShow(ctx context.Context, c *cli, args []string, verb string) error 
 	fmt.Fprintln(w, "ID\tPROPERTY\tACCOUNT\tPOLLED BY\tLAST POLL\tIMPORTED\tBACKLOG\tLAST ERROR")
 	for _, r := range rows {
 		by, last, backlog := r.PolledBy, "never", "?"
-		if by == "" {
+		switch {
+		case r.Paused:
+			by = "nobody: paused ('postdesk mailbox resume')"
+		case by == "":
 			by = "nobody (is 'postdesk serve' running?)"
 		}
 		if r.LastPollAt != nil {
