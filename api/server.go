@@ -92,7 +92,7 @@ func New(cfg Config) *Server {
 	s.forms = newLimiter(cfg.FormPerMinute, time.Minute, cfg.Now)
 	s.formNets = newLimiter(4*cfg.FormPerMinute, time.Minute, cfg.Now)
 	s.formAll = newLimiter(60*cfg.FormPerMinute, time.Minute, cfg.Now)
-	const support, manager, admin = "support", "manager", "admin"
+	const support, manager, admin, owner = "support", "manager", "admin", "owner"
 	s.routes = []Route{
 		{"GET", "/healthz", Public, s.healthz},
 		{"GET", base, support, s.agent(s.getProperty)},
@@ -128,7 +128,12 @@ func New(cfg Config) *Server {
 		{"POST", base + "/agents", admin, s.agent(s.addAgent)},
 		{"GET", base + "/departments", admin, s.agent(s.listDepartments)},
 		{"POST", base + "/departments", admin, s.agent(s.addDepartment)},
+		{"DELETE", base + "/agents/{email}", admin, s.agent(s.removeAgent)},
+		{"PATCH", base + "/departments/{name}", admin, s.agent(s.renameDepartment)},
+		{"DELETE", base + "/departments/{name}", admin, s.agent(s.removeDepartment)},
+		{"DELETE", base + "/departments/{name}/members/{email}", admin, s.agent(s.removeDepartmentMember)},
 		{"PATCH", base, admin, s.agent(s.setProperty)},
+		{"DELETE", base, owner, s.agent(s.removeProperty)},
 		{"GET", base + "/texts", admin, s.agent(s.listTexts)},
 		{"PUT", base + "/texts/{kind}/{locale}", admin, s.agent(s.setText)},
 		{"DELETE", base + "/texts/{kind}/{locale}", admin, s.agent(s.deleteText)},
