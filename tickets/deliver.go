@@ -58,6 +58,9 @@ type Inbound struct {
 	// ListPost is the List-Post address of mail that came through a list, "" otherwise: it never
 	// becomes a participant, or every reply would be copied to the whole list.
 	ListPost string
+	// ListMail: the mail came through a mailing list; the addresses in its To and Cc are the
+	// list's, and none becomes a contact of the property.
+	ListMail bool
 }
 
 // Forwarded is a mail embedded in another.
@@ -500,9 +503,10 @@ func (s *Store) addParticipants(ctx context.Context, tx *sqlx.Tx, p Property, ti
 		if err := s.addParticipant(ctx, tx, ticketID, pt.email, pt.role); err != nil {
 			return err
 		}
-		// The people a customer copies are the property's contacts too (not its agents): the
-		// contact list finds them, and their history shows the tickets they were copied on.
-		if pt.role == "cc" && !fromAgent && pt.email != normEmail(in.From.Email) {
+		// The people a customer copies are the property's contacts too (not its agents, nor a
+		// list's addresses): the contact list finds them, and their history shows the tickets
+		// they were copied on.
+		if pt.role == "cc" && !fromAgent && !in.ListMail && pt.email != normEmail(in.From.Email) {
 			if err := s.db.Exec(ctx, tx, s.qs.ContactUpsertCopied, p.ID, pt.email, strings.TrimSpace(pt.name), now, p.ID, pt.email); err != nil {
 				return fmt.Errorf("tickets: contact of a copied address: %w", err)
 			}
