@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -9,6 +10,11 @@ import (
 )
 
 const maxBulk = tickets.MaxBulk
+
+// actionPurge deletes tickets in the trash for good, as DELETE …/tickets/{number}/purge does one:
+// the API's bulk action beyond tickets.Actions (the web asks first, on a page of its own), for
+// managers and above.
+const actionPurge = "purge"
 
 type bulkBody struct {
 	Numbers    []int64  `json:"numbers"`
@@ -39,8 +45,8 @@ func (b bulkBody) check() error {
 			return invalid("numbers", "%d is not a ticket number", n)
 		}
 	}
-	if !slices.Contains(tickets.Actions, b.Action) {
-		return invalid("action", "action %q: one of %s", b.Action, strings.Join(tickets.Actions, ", "))
+	if !slices.Contains(tickets.Actions, b.Action) && b.Action != actionPurge {
+		return invalid("action", "action %q: one of %s, %s", b.Action, strings.Join(tickets.Actions, ", "), actionPurge)
 	}
 	given := map[string]bool{"agent": b.Agent != "", "department": b.Department != "", "priority": b.Priority != "", "tags": len(b.Tags) > 0, "until": b.Until != ""}
 	takes := map[string][]string{"assign": {"agent", "department"}, "priority": {"priority"}, "tag": {"tags"}, "untag": {"tags"}, "snooze": {"until"}}[b.Action]
@@ -48,6 +54,9 @@ func (b bulkBody) check() error {
 		if ok && !slices.Contains(takes, f) {
 			return invalid(f, "%s does not go with action %s", f, b.Action)
 		}
+	}
+	if b.Action == actionPurge {
+		return nil // takes nothing
 	}
 	if b.Action == "snooze" {
 		if _, err := parseUntil(b.Until); err != nil {
@@ -73,10 +82,22 @@ func (s *Server) bulk(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err := b.check(); err != nil {
 		return err
 	}
+	if b.Action == actionPurge && rank(c.agent.Role) < rank("manager") {
+		return apiErr(http.StatusForbidden, codeForbidden, "action", "you are %s: purging takes a manager, admin or owner", c.agent.Role)
+	}
 	ctx, op := r.Context(), b.op()
 	results := make([]bulkResult, 0, len(b.Numbers))
 	for _, n := range b.Numbers {
-		t, err := s.store.Apply(ctx, c.prop, c.agent, n, op)
+		var t tickets.Ticket
+		var err error
+		if b.Action == actionPurge {
+			// Only from the trash; a ticket outside it is a conflict, as when purging one.
+			if err = s.store.Purge(ctx, c.prop, n, c.actor()); errors.Is(err, tickets.ErrInvalid) {
+				err = apiErr(http.StatusConflict, codeConflict, "", "%s", storeMessage(err))
+			}
+		} else {
+			t, err = s.store.Apply(ctx, c.prop, c.agent, n, op)
+		}
 		res := bulkResult{Number: n, OK: err == nil}
 		switch {
 		case err != nil:

@@ -42,6 +42,9 @@ type Config struct {
 	MaxUpload int64
 	// Now is the clock of the form's rate limit (default time.Now).
 	Now func() time.Time
+	// Mailboxes are the IMAP mailboxes, paused, resumed and removed by admins; nil: those routes
+	// answer 503.
+	Mailboxes Mailboxes
 	// Templates renders the mails the API queues (an export) and knows the locales a property
 	// may have; nil: the built-in templates.
 	Templates *templates.Set
@@ -92,7 +95,7 @@ func New(cfg Config) *Server {
 	s.forms = newLimiter(cfg.FormPerMinute, time.Minute, cfg.Now)
 	s.formNets = newLimiter(4*cfg.FormPerMinute, time.Minute, cfg.Now)
 	s.formAll = newLimiter(60*cfg.FormPerMinute, time.Minute, cfg.Now)
-	const support, manager, admin = "support", "manager", "admin"
+	const support, manager, admin, owner = "support", "manager", "admin", "owner"
 	s.routes = []Route{
 		{"GET", "/healthz", Public, s.healthz},
 		{"GET", base, support, s.agent(s.getProperty)},
@@ -128,7 +131,16 @@ func New(cfg Config) *Server {
 		{"POST", base + "/agents", admin, s.agent(s.addAgent)},
 		{"GET", base + "/departments", admin, s.agent(s.listDepartments)},
 		{"POST", base + "/departments", admin, s.agent(s.addDepartment)},
+		{"DELETE", base + "/agents/{email}", admin, s.agent(s.removeAgent)},
+		{"PATCH", base + "/departments/{name}", admin, s.agent(s.renameDepartment)},
+		{"DELETE", base + "/departments/{name}", admin, s.agent(s.removeDepartment)},
+		{"DELETE", base + "/departments/{name}/members/{email}", admin, s.agent(s.removeDepartmentMember)},
+		{"GET", base + "/mailboxes", admin, s.agent(s.listMailboxes)},
+		{"POST", base + "/mailboxes/{id}/pause", admin, s.agent(s.changeMailbox(func(m Mailboxes) func(context.Context, int64, int64) error { return m.Pause }))},
+		{"POST", base + "/mailboxes/{id}/resume", admin, s.agent(s.changeMailbox(func(m Mailboxes) func(context.Context, int64, int64) error { return m.Resume }))},
+		{"DELETE", base + "/mailboxes/{id}", admin, s.agent(s.changeMailbox(func(m Mailboxes) func(context.Context, int64, int64) error { return m.Remove }))},
 		{"PATCH", base, admin, s.agent(s.setProperty)},
+		{"DELETE", base, owner, s.agent(s.removeProperty)},
 		{"GET", base + "/texts", admin, s.agent(s.listTexts)},
 		{"PUT", base + "/texts/{kind}/{locale}", admin, s.agent(s.setText)},
 		{"DELETE", base + "/texts/{kind}/{locale}", admin, s.agent(s.deleteText)},

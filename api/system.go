@@ -13,10 +13,13 @@ import (
 // The property's settings and the mail kept outside its tickets, for admins and owners.
 
 type propertyBody struct {
-	IgnoreListMail *bool   `json:"ignore_list_mail"`
-	Locale         *string `json:"locale"` // the language of the property's mails: a locale of the templates
-	Acknowledge    *bool   `json:"acknowledge"`
-	CloseMail      *bool   `json:"close_mail"` // "your ticket was closed" to the customer
+	Name             *string `json:"name"`
+	FromAddress      *string `json:"from_address"` // "" : none
+	ReopenWindowSecs *int64  `json:"reopen_window_secs"`
+	IgnoreListMail   *bool   `json:"ignore_list_mail"`
+	Locale           *string `json:"locale"` // the language of the property's mails: a locale of the templates
+	Acknowledge      *bool   `json:"acknowledge"`
+	CloseMail        *bool   `json:"close_mail"` // "your ticket was closed" to the customer
 	// AttachLimit is the most bytes of a message's files attached to its agents' copies; above
 	// it, links (0: always links).
 	AttachLimit *int64 `json:"attach_limit"`
@@ -28,8 +31,9 @@ func (s *Server) setProperty(w http.ResponseWriter, r *http.Request, c *call) er
 	if err := decode(w, r, &b, maxJSONBody); err != nil {
 		return err
 	}
-	if b.IgnoreListMail == nil && b.Locale == nil && b.Acknowledge == nil && b.AttachLimit == nil && b.CloseMail == nil {
-		return invalid("ignore_list_mail", "nothing to change: the settings are ignore_list_mail, locale, acknowledge, attach_limit and close_mail")
+	if b.IgnoreListMail == nil && b.Locale == nil && b.Acknowledge == nil && b.AttachLimit == nil && b.CloseMail == nil &&
+		b.Name == nil && b.FromAddress == nil && b.ReopenWindowSecs == nil {
+		return invalid("ignore_list_mail", "nothing to change: the settings are name, from_address, reopen_window_secs, ignore_list_mail, locale, acknowledge, attach_limit and close_mail")
 	}
 	// Checked before anything changes: a refused body changes nothing.
 	if b.AttachLimit != nil && (*b.AttachLimit < 0 || *b.AttachLimit > tickets.MaxSize) {
@@ -42,6 +46,11 @@ func (s *Server) setProperty(w http.ResponseWriter, r *http.Request, c *call) er
 		}
 		if err := check(*b.Locale); err != nil {
 			return apiErr(http.StatusUnprocessableEntity, codeInvalid, "locale", "%s", strings.TrimPrefix(err.Error(), "templates: "))
+		}
+	}
+	if b.Name != nil || b.FromAddress != nil || b.ReopenWindowSecs != nil {
+		if err := s.editProperty(r, c, b); err != nil {
+			return err
 		}
 	}
 	if b.AttachLimit != nil {

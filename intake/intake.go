@@ -208,6 +208,7 @@ func (p *Pipeline) inbound(prop tickets.Property, rcpts []string, m *Message) ti
 		}
 	}
 	if listMail(m) {
+		in.ListMail = true
 		in.ListPost = listPost(pm.Header)
 		if a, rewritten := p.listAuthor(prop, m, in.From, in.ListPost); rewritten {
 			in.From = a

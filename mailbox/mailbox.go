@@ -103,6 +103,8 @@ type Mailbox struct {
 	OAuthProvider  string     `db:"oauth_provider"`
 	OAuthUser      string     `db:"oauth_user"`
 	SignInNeededAt *time.Time `db:"signin_needed_at"`
+	// Paused: an admin paused it (Store.Pause); nobody polls it until it is resumed.
+	Paused bool `db:"-"`
 }
 
 // OAuth reports whether the mailbox logs in with an OAuth2 grant.

@@ -32,6 +32,9 @@ type queries struct {
 	GrantsAll            string `query:"grants-all"`
 	GrantRotate          string `query:"grant-rotate"`
 	GrantSignInNeeded    string `query:"grant-signin-needed"`
+	Pause                string `query:"mailbox-pause"`
+	Resume               string `query:"mailbox-resume"`
+	Delete               string `query:"mailbox-delete"`
 }
 
 func loadQueries(files fs.FS, dialect db.Dialect) (queries, error) {

@@ -143,6 +143,7 @@ func (s *Store) List(ctx context.Context, propertyID int64) ([]Mailbox, error) {
 }
 
 func (m Mailbox) utc() Mailbox {
+	m.Paused = m.LeaseOwner == PausedOwner
 	for _, t := range []*time.Time{m.Since, m.LastPollAt, m.LeaseUntil, &m.CreatedAt, m.SignInNeededAt} {
 		if t != nil {
 			*t = t.UTC()

@@ -281,7 +281,9 @@ func (s *Store) DepartmentByName(ctx context.Context, propertyID int64, name str
 	if err != nil {
 		return Department{}, fmt.Errorf("tickets: department members: %w", err)
 	}
-	return d, nil
+	def, err := s.defaultDepartment(ctx, propertyID)
+	d.Default = def == d.ID
+	return d, err
 }
 
 // Departments lists a property's departments, by name, with their members.
@@ -297,10 +299,15 @@ func (s *Store) Departments(ctx context.Context, propertyID int64) ([]Department
 	if err := s.db.Select(ctx, nil, &members, s.qs.DepartmentMembersOfProperty, propertyID); err != nil {
 		return nil, fmt.Errorf("tickets: list department members: %w", err)
 	}
+	def, err := s.defaultDepartment(ctx, propertyID)
+	if err != nil {
+		return nil, err
+	}
 	idx := map[int64]int{}
 	for i := range ds {
 		idx[ds[i].ID] = i
 		ds[i].Members = []string{}
+		ds[i].Default = ds[i].ID == def
 	}
 	for _, m := range members {
 		if i, ok := idx[m.DepartmentID]; ok {

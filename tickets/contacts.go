@@ -131,7 +131,7 @@ func (s *Store) ContactHistory(ctx context.Context, p Property, email string) (C
 		return ContactHistory{}, err
 	}
 	var rows []ticketWithState
-	if err := s.db.Select(ctx, nil, &rows, s.qs.TicketsOfContact, p.ID, c.ID); err != nil {
+	if err := s.db.Select(ctx, nil, &rows, s.qs.TicketsOfContact, p.ID, c.ID, c.Email); err != nil {
 		return ContactHistory{}, fmt.Errorf("tickets: history of %q: %w", email, err)
 	}
 	h := ContactHistory{Contact: c, Tickets: make([]HistoryTicket, len(rows))}

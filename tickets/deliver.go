@@ -58,6 +58,9 @@ type Inbound struct {
 	// ListPost is the List-Post address of mail that came through a list, "" otherwise: it never
 	// becomes a participant, or every reply would be copied to the whole list.
 	ListPost string
+	// ListMail: the mail came through a mailing list; the addresses in its To and Cc are the
+	// list's, and none becomes a contact of the property.
+	ListMail bool
 }
 
 // Forwarded is a mail embedded in another.
@@ -479,25 +482,34 @@ func (s *Store) insertAttachment(ctx context.Context, tx *sqlx.Tx, messageID int
 // addParticipants records the sender and every other person on the mail (not the property's own
 // addresses), so a later mail from them may thread by subject tag and receives replies.
 func (s *Store) addParticipants(ctx context.Context, tx *sqlx.Tx, p Property, ticketID int64, fromAgent bool, in Inbound) error {
-	type party struct{ email, role string }
+	type party struct{ email, name, role string }
 	var ps []party
 	if e := normEmail(in.From.Email); e != "" {
 		role := "customer"
 		if fromAgent {
 			role = "agent"
 		}
-		ps = append(ps, party{e, role})
+		ps = append(ps, party{e, "", role})
 	}
 	for _, a := range append(append([]Address{}, in.To...), in.Cc...) {
 		e := normEmail(a.Email)
 		if e == "" || p.Addresses(in.Domain).Own(e) || (in.ListPost != "" && e == normEmail(in.ListPost)) {
 			continue
 		}
-		ps = append(ps, party{e, "cc"})
+		ps = append(ps, party{e, a.Name, "cc"})
 	}
+	now := s.Now()
 	for _, pt := range ps {
 		if err := s.addParticipant(ctx, tx, ticketID, pt.email, pt.role); err != nil {
 			return err
+		}
+		// The people a customer copies are the property's contacts too (not its agents, nor a
+		// list's addresses): the contact list finds them, and their history shows the tickets
+		// they were copied on.
+		if pt.role == "cc" && !fromAgent && !in.ListMail && pt.email != normEmail(in.From.Email) {
+			if err := s.db.Exec(ctx, tx, s.qs.ContactUpsertCopied, p.ID, pt.email, strings.TrimSpace(pt.name), now, p.ID, pt.email); err != nil {
+				return fmt.Errorf("tickets: contact of a copied address: %w", err)
+			}
 		}
 	}
 	return nil

@@ -133,6 +133,7 @@ type Department struct {
 	PropertyID int64    `db:"property_id" json:"-"`
 	Name       string   `db:"name" json:"name"`
 	Members    []string `db:"-" json:"members"`
+	Default    bool     `db:"-" json:"default"` // told about unassigned tickets
 }
 
 // Contact is a customer of a property, known by email.

@@ -229,6 +229,26 @@ type queries struct {
 	TokenByHash  string `query:"token-by-hash"`
 	TokenUsed    string `query:"token-used"`
 	TokensRevoke string `query:"tokens-revoke"`
+
+	// lifecycle.sql
+	PropertySetName           string `query:"property-set-name"`
+	PropertySetFromAddress    string `query:"property-set-from-address"`
+	PropertySetReopenWindow   string `query:"property-set-reopen-window"`
+	PropertyContents          string `query:"property-contents"`
+	PropertyDelete            string `query:"property-delete"`
+	PropertyDeleteCounts      string `query:"property-delete-counts"`
+	PropertyDeleteChanges     string `query:"property-delete-changes"`
+	PropertyOwners            string `query:"property-owners"`
+	AgentTicketsUnassign      string `query:"agent-tickets-unassign"`
+	AgentDepartmentsLeave     string `query:"agent-departments-leave"`
+	AgentLeaveProperty        string `query:"agent-leave-property"`
+	DepartmentRename          string `query:"department-rename"`
+	DepartmentTicketsUnassign string `query:"department-tickets-unassign"`
+	DepartmentClearDefault    string `query:"department-clear-default"`
+	DepartmentDelete          string `query:"department-delete"`
+	DepartmentMemberRemove    string `query:"department-member-remove"`
+	DepartmentDefault         string `query:"department-default"`
+	ContactUpsertCopied       string `query:"contact-upsert-copied"`
 }
 
 // loadQueries reads the store's statements for dialect from files (queryFiles but in tests).

@@ -50,11 +50,13 @@ func noArgs(rest []string) error {
 
 func property(ctx context.Context, c *cli, args []string) error {
 	return sub(ctx, c, "property", args, map[string]func(context.Context, *cli, []string) error{
-		"add":  propertyAdd,
-		"list": propertyList,
-		"set":  propertySet,
-		"text": propertyText, // property_text.go
-		"dkim": propertyDKIM,
+		"add":    propertyAdd,
+		"list":   propertyList,
+		"edit":   func(ctx context.Context, c *cli, args []string) error { return propertyEdit(ctx, c, args, "edit") },
+		"set":    func(ctx context.Context, c *cli, args []string) error { return propertyEdit(ctx, c, args, "set") }, // edit's older name
+		"remove": propertyRemove,                                                                                      // lifecycle.go
+		"text":   propertyText,                                                                                        // property_text.go
+		"dkim":   propertyDKIM,
 	})
 }
 
@@ -157,73 +159,6 @@ const closeMailUsage = "mail the customer \"your ticket was closed\" when an age
 
 const ignoreListUsage = "treat mail that came through a mailing list (List-Id, List-Post, Precedence: list) as a robot's: no ticket, kept as system mail only"
 
-// propertySet changes a property's settings: only those given.
-func propertySet(ctx context.Context, c *cli, args []string) error {
-	fs := c.flags("property set")
-	slug := fs.String("slug", "", "the property (required)")
-	ignoreList := fs.Bool("ignore-list-mail", false, ignoreListUsage)
-	locale := fs.String("locale", "", localeUsage)
-	ack := fs.Bool("acknowledge", true, acknowledgeUsage)
-	attach := fs.String("attach-limit", "", attachLimitUsage)
-	closeMail := fs.Bool("close-mail", false, closeMailUsage)
-	cfg, rest, err := c.load(fs, args, "domain", "templates")
-	if err != nil {
-		return err
-	}
-	if err := noArgs(rest); err != nil {
-		return err
-	}
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	if *slug == "" || (!given["ignore-list-mail"] && !given["locale"] && !given["acknowledge"] && !given["attach-limit"] && !given["close-mail"]) {
-		return fmt.Errorf("%w: postdesk property set --slug S [--ignore-list-mail=true|false] [--locale L] [--acknowledge=true|false] [--attach-limit SIZE] [--close-mail=true|false]", errUsage)
-	}
-	var limit int64
-	if given["attach-limit"] {
-		if limit, err = tickets.ParseSize(*attach); err != nil {
-			return fmt.Errorf("%w: --attach-limit: %w", errUsage, err)
-		}
-	}
-	if given["locale"] {
-		if err := checkLocale(cfg, *locale); err != nil {
-			return err
-		}
-	}
-	d, s, err := c.open(ctx, cfg, nil)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	p, err := propertyArg(ctx, s, *slug)
-	if err != nil {
-		return err
-	}
-	if given["locale"] {
-		if err := s.SetLocale(ctx, p.ID, *locale); err != nil {
-			return err
-		}
-	}
-	if given["acknowledge"] {
-		if err := s.SetAcknowledge(ctx, p.ID, *ack); err != nil {
-			return err
-		}
-	}
-	if given["attach-limit"] {
-		if err := s.SetAttachLimit(ctx, p.ID, limit); err != nil {
-			return err
-		}
-	}
-	if given["close-mail"] {
-		if err := s.SetCloseMail(ctx, p.ID, *closeMail); err != nil {
-			return err
-		}
-	}
-	if given["ignore-list-mail"] {
-		return s.SetIgnoreListMail(ctx, p.ID, *ignoreList)
-	}
-	return nil
-}
-
 // multi is a repeatable string flag.
 type multi []string
 
@@ -235,6 +170,8 @@ func agent(ctx context.Context, c *cli, args []string) error {
 		"token":     agentToken,
 		"password":  agentPassword,
 		"signature": agentSignature,
+		"remove":    agentRemove, // lifecycle.go
+		"role":      agentRole,
 		"add": func(ctx context.Context, c *cli, args []string) error {
 			var email, name, role *string
 			return c.withProperty(ctx, "agent add", args, nil, false, func(fs *flag.FlagSet) {
@@ -284,6 +221,10 @@ func agent(ctx context.Context, c *cli, args []string) error {
 
 func department(ctx context.Context, c *cli, args []string) error {
 	return sub(ctx, c, "department", args, map[string]func(context.Context, *cli, []string) error{
+		"list":          departmentList, // lifecycle.go
+		"rename":        departmentRename,
+		"remove":        departmentRemove,
+		"remove-member": departmentRemoveMember,
 		"add": func(ctx context.Context, c *cli, args []string) error {
 			var name *string
 			var isDefault *bool

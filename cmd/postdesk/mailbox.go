@@ -23,6 +23,9 @@ import (
 func mailboxCmd(ctx context.Context, c *cli, args []string) error {
 	return sub(ctx, c, "mailbox", args, map[string]func(context.Context, *cli, []string) error{
 		"add":    mailboxAdd,
+		"remove": func(ctx context.Context, c *cli, args []string) error { return mailboxChange(ctx, c, args, "remove") },
+		"pause":  func(ctx context.Context, c *cli, args []string) error { return mailboxChange(ctx, c, args, "pause") },
+		"resume": func(ctx context.Context, c *cli, args []string) error { return mailboxChange(ctx, c, args, "resume") },
 		"list":   func(ctx context.Context, c *cli, args []string) error { return mailboxShow(ctx, c, args, "list") },
 		"status": func(ctx context.Context, c *cli, args []string) error { return mailboxShow(ctx, c, args, "status") },
 		"signin": mailboxSignIn,
@@ -201,6 +204,7 @@ type statusRow struct {
 	LastPollAt  *time.Time `json:"last_poll_at"`
 	LastError   string     `json:"last_error"`
 	NeedsSignIn bool       `json:"needs_signin"` // stopped until 'postdesk mailbox signin ID'
+	Paused      bool       `json:"paused"`       // 'mailbox pause': nobody polls it until 'mailbox resume'
 	PolledBy    string     `json:"polled_by"`    // the instance holding the lease, "" when none
 	LeaseUntil  *time.Time `json:"lease_until"`
 }
@@ -246,7 +250,7 @@ func mailboxShow(ctx context.Context, c *cli, args []string, verb string) error 
 		if m.OAuth() {
 			r.Auth = m.OAuthProvider + " as " + m.OAuthUser
 		}
-		if m.LeaseUntil != nil && m.LeaseUntil.After(now) {
+		if r.Paused = m.Paused; !m.Paused && m.LeaseUntil != nil && m.LeaseUntil.After(now) {
 			r.PolledBy, r.LeaseUntil = m.LeaseOwner, m.LeaseUntil
 		}
 		rows = append(rows, r)
@@ -261,7 +265,10 @@ func mailboxShow(ctx context.Context, c *cli, args []string, verb string) error 
 	fmt.Fprintln(w, "ID\tPROPERTY\tACCOUNT\tPOLLED BY\tLAST POLL\tIMPORTED\tBACKLOG\tLAST ERROR")
 	for _, r := range rows {
 		by, last, backlog := r.PolledBy, "never", "?"
-		if by == "" {
+		switch {
+		case r.Paused:
+			by = "nobody: paused ('postdesk mailbox resume')"
+		case by == "":
 			by = "nobody (is 'postdesk serve' running?)"
 		}
 		if r.LastPollAt != nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/postdesk/postdesk/download"
 	"github.com/postdesk/postdesk/intake"
 	"github.com/postdesk/postdesk/live"
+	"github.com/postdesk/postdesk/mailbox"
 	"github.com/postdesk/postdesk/mailer/inbound"
 	"github.com/postdesk/postdesk/mailer/relay"
 	"github.com/postdesk/postdesk/mailer/sender"
@@ -395,7 +396,7 @@ func newHTTPAPI(h httpDeps) (*httpAPI, error) {
 		return nil, nil
 	}
 	apiHandler := api.New(api.Config{Store: h.store, Domain: cfg.Domain, Deliver: receiver(h.pipeline), Kick: h.kick, Metrics: metricsAuth(cfg.MetricsToken, h.metrics.Handler()), Observe: h.metrics.ObserveHTTP, Log: h.log,
-		Templates: h.notifier.Templates()})
+		Templates: h.notifier.Templates(), Mailboxes: mailbox.NewStore(h.d, h.secret)})
 	inbox, err := web.New(web.Config{
 		Store: h.store, Auth: webwire.Auth{A: h.auth}, Feed: webwire.Feed{F: h.feed}, Mail: webwire.Mail{N: h.notifier, D: h.d, Store: h.store, Domain: cfg.Domain},
 		BaseURL: webURL(cfg, ln.Addr().String()), Domain: cfg.Domain, Secret: h.secret, Secure: cfg.WebTLS, Kick: h.kick, Log: h.log,

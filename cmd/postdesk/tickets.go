@@ -13,12 +13,14 @@ import (
 
 func ticketsCmd(ctx context.Context, c *cli, args []string) error {
 	return sub(ctx, c, "tickets", args, map[string]func(context.Context, *cli, []string) error{
-		"list":   ticketsList,
-		"create": ticketsCreate,
-		"reply":  ticketsReply,
-		"assign": ticketsAssign,
-		"show":   ticketsShow,
-		"close":  func(ctx context.Context, c *cli, args []string) error { return ticketsSetStatus(ctx, c, args, "close") },
+		"list":     ticketsList,
+		"create":   ticketsCreate,
+		"reply":    ticketsReply,
+		"assign":   ticketsAssign,
+		"unassign": ticketsUnassign, // lifecycle.go
+		"purge":    ticketsPurge,
+		"show":     ticketsShow,
+		"close":    func(ctx context.Context, c *cli, args []string) error { return ticketsSetStatus(ctx, c, args, "close") },
 		"reopen": func(ctx context.Context, c *cli, args []string) error {
 			return ticketsSetStatus(ctx, c, args, "reopen")
 		},

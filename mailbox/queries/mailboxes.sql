@@ -54,3 +54,14 @@ SELECT m.id, m.property_id, p.slug AS property, m.host, m.port, m.tls_mode, m.us
 	m.last_poll_at, m.last_error, m.lease_owner, m.lease_until, m.created_at,
 	m.oauth_grant_id, COALESCE(g.provider, '') AS oauth_provider, COALESCE(g.username, '') AS oauth_user, g.signin_needed_at
 	FROM mailboxes m JOIN properties p ON p.id = m.property_id LEFT JOIN oauth_grants g ON g.id = m.oauth_grant_id WHERE m.oauth_grant_id = ? ORDER BY m.id
+
+-- name: mailbox-pause
+-- A paused mailbox holds a lease nobody can take: no scan claims it, and the instance polling it
+-- fails its next renewal and stops (see Pause).
+UPDATE mailboxes SET lease_owner = ?, lease_until = ? WHERE id = ? AND property_id = ? RETURNING id
+
+-- name: mailbox-resume
+UPDATE mailboxes SET lease_owner = '', lease_until = NULL WHERE id = ? AND property_id = ? AND lease_owner = ? RETURNING id
+
+-- name: mailbox-delete
+DELETE FROM mailboxes WHERE id = ? AND property_id = ? RETURNING id

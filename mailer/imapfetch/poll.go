@@ -193,8 +193,16 @@ func (p *Pollers) scan(ctx context.Context) {
 			continue // stopped until an admin signs in again (a running poller stops by itself)
 		}
 		p.mu.Lock()
-		_, running := p.running[mb.ID]
+		stop, running := p.running[mb.ID]
 		p.mu.Unlock()
+		if mb.Paused {
+			if running {
+				// Paused while we poll it: stop now (the renewal would fail anyway).
+				p.log.Info("imap: mailbox paused: stopping", slog.Int64("mailbox", mb.ID))
+				stop()
+			}
+			continue
+		}
 		if running || (mb.LeaseOwner != p.owner && mb.LeaseUntil != nil && mb.LeaseUntil.After(now)) {
 			continue // ours already, or another live instance's: no need to ask the database
 		}

@@ -52,7 +52,7 @@ SELECT t.id, t.property_id, t.number, t.subject, t.status, t.priority,
 	WHERE t.property_id = ? AND t.number = ?
 
 -- name: tickets-of-contact
--- A contact's history: their tickets outside the trash, newest first.
+-- A contact's history: their tickets outside the trash, and those they were copied on, newest first.
 SELECT t.id, t.property_id, t.number, t.subject, t.status, t.priority,
 	COALESCE(c.email, '') AS customer, COALESCE(c.name, '') AS customer_name,
 	a.email AS assignee, d.name AS department, t.message_count, f.number AS follows_up,
@@ -62,7 +62,9 @@ SELECT t.id, t.property_id, t.number, t.subject, t.status, t.priority,
 	LEFT JOIN agents a ON a.id = t.assignee_agent_id
 	LEFT JOIN departments d ON d.id = t.assignee_department_id
 	LEFT JOIN tickets f ON f.id = t.follows_up_ticket_id
-	WHERE t.property_id = ? AND t.deleted_at IS NULL AND t.contact_id = ? ORDER BY t.created_at DESC, t.id DESC
+	WHERE t.property_id = ? AND t.deleted_at IS NULL
+		AND (t.contact_id = ? OR t.id IN (SELECT tp.ticket_id FROM ticket_participants tp WHERE tp.email = ? AND tp.role = 'cc'))
+	ORDER BY t.created_at DESC, t.id DESC
 
 -- name: ticket-id-by-number
 SELECT id FROM tickets WHERE property_id = ? AND number = ? AND deleted_at IS NULL
