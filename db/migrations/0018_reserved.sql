@@ -1,0 +1,2 @@
+-- Reserved for another branch's migration; the merger deletes this file.
+SELECT 1;
