@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -102,66 +103,104 @@ func (s *Store) Merge(ctx context.Context, p Property, into, from int64, by Acto
 		if err != nil {
 			return err
 		}
-		now := s.Now()
-		// Both rows first, each only while still neither merged nor trashed: a concurrent merge
-		// or trash is seen here (the engine re-checks the condition on the row it waited for).
-		var ids []int64
-		if err := s.db.Select(ctx, tx, &ids, s.qs.MergePoint, a.ID, now, now, b.ID); err != nil {
-			return fmt.Errorf("tickets: merge #%d: %w", from, err)
-		}
-		if len(ids) == 0 {
-			return fmt.Errorf("tickets: %w: merge #%d: it changed meanwhile; try again", ErrInvalid, from)
-		}
-		ids = nil
-		if err := s.db.Select(ctx, tx, &ids, s.qs.MergeTouchInto, now, b.ID, a.ID); err != nil {
-			return fmt.Errorf("tickets: merge into #%d: %w", into, err)
-		}
-		if len(ids) == 0 {
-			return fmt.Errorf("tickets: %w: merge into #%d: it changed meanwhile; try again", ErrInvalid, into)
-		}
-		steps := []struct{ what, query string }{
-			{"messages", s.qs.MergeMessages},
-			{"message-ids", s.qs.MergeThreadIDs},
-			{"events", s.qs.MergeEvents},
-			{"mail", s.qs.MergeOutbox},
-			{"tags", s.qs.MergeTags},
-			{"participants", s.qs.MergeParticipants},
-			{"loop holds", s.qs.MergeLoopHolds},
-			{"pointers", s.qs.MergePointers},
-		}
-		for _, st := range steps {
-			if err := s.db.Exec(ctx, tx, st.query, a.ID, b.ID); err != nil {
-				return fmt.Errorf("tickets: merge #%d: %s: %w", from, st.what, err)
-			}
-		}
-		for _, st := range []struct{ what, query string }{
-			{"tags", s.qs.MergeTagsDrop},
-			{"participants", s.qs.MergeParticipantsDrop},
-			{"loop holds", s.qs.MergeLoopHoldsDrop},
-			{"read state", s.qs.MergeReadsDrop},
-		} {
-			if err := s.db.Exec(ctx, tx, st.query, b.ID); err != nil {
-				return fmt.Errorf("tickets: merge #%d: %s: %w", from, st.what, err)
-			}
-		}
-		if err := s.db.Exec(ctx, tx, s.qs.MergeFollowUps, a.ID, b.ID, a.ID); err != nil {
-			return fmt.Errorf("tickets: merge #%d: follow-ups: %w", from, err)
-		}
-		if err := s.db.Exec(ctx, tx, s.qs.MergeCount, a.ID, a.ID); err != nil {
-			return fmt.Errorf("tickets: merge into #%d: count: %w", into, err)
-		}
-		if err := s.addEvent(ctx, tx, b.ID, "merged-into", by, fmt.Sprintf("#%d", into), now); err != nil {
-			return err
-		}
-		if err := s.addEvent(ctx, tx, a.ID, "merged", by, fmt.Sprintf("#%d %s", from, b.Subject), now); err != nil {
-			return err
-		}
-		s.log.Info("ticket merged", "property", p.Slug, "ticket", from, "into", into, "actor", by)
-		// Not Human: nobody is mailed of a merge (notify answers only people's changes).
-		return s.runHooks(ctx, tx, Change{Kind: ChangeMerged, Property: p, TicketID: a.ID})
+		return s.merge(ctx, tx, p, a.ID, into, b, by)
 	})
 	if err != nil {
 		return Ticket{}, err
 	}
 	return s.Ticket(ctx, p.ID, into)
+}
+
+// merge merges ticket b into the ticket of ID aID (number into) inside tx, both read and checked
+// (mergeSideOf) by the caller: Merge, or a #merge command in an agent's reply to A.
+func (s *Store) merge(ctx context.Context, tx *sqlx.Tx, p Property, aID, into int64, b mergeSide, by Actor) error {
+	a := mergeSide{ID: aID, Number: into}
+	from := b.Number
+	now := s.Now()
+	// Both rows first, each only while still neither merged nor trashed: a concurrent merge
+	// or trash is seen here (the engine re-checks the condition on the row it waited for).
+	var ids []int64
+	if err := s.db.Select(ctx, tx, &ids, s.qs.MergePoint, a.ID, now, now, b.ID); err != nil {
+		return fmt.Errorf("tickets: merge #%d: %w", from, err)
+	}
+	if len(ids) == 0 {
+		return fmt.Errorf("tickets: %w: merge #%d: it changed meanwhile; try again", ErrInvalid, from)
+	}
+	ids = nil
+	if err := s.db.Select(ctx, tx, &ids, s.qs.MergeTouchInto, now, b.ID, a.ID); err != nil {
+		return fmt.Errorf("tickets: merge into #%d: %w", into, err)
+	}
+	if len(ids) == 0 {
+		return fmt.Errorf("tickets: %w: merge into #%d: it changed meanwhile; try again", ErrInvalid, into)
+	}
+	steps := []struct{ what, query string }{
+		{"messages", s.qs.MergeMessages},
+		{"message-ids", s.qs.MergeThreadIDs},
+		{"events", s.qs.MergeEvents},
+		{"mail", s.qs.MergeOutbox},
+		{"tags", s.qs.MergeTags},
+		{"participants", s.qs.MergeParticipants},
+		{"loop holds", s.qs.MergeLoopHolds},
+		{"pointers", s.qs.MergePointers},
+	}
+	for _, st := range steps {
+		if err := s.db.Exec(ctx, tx, st.query, a.ID, b.ID); err != nil {
+			return fmt.Errorf("tickets: merge #%d: %s: %w", from, st.what, err)
+		}
+	}
+	for _, st := range []struct{ what, query string }{
+		{"tags", s.qs.MergeTagsDrop},
+		{"participants", s.qs.MergeParticipantsDrop},
+		{"loop holds", s.qs.MergeLoopHoldsDrop},
+		{"read state", s.qs.MergeReadsDrop},
+	} {
+		if err := s.db.Exec(ctx, tx, st.query, b.ID); err != nil {
+			return fmt.Errorf("tickets: merge #%d: %s: %w", from, st.what, err)
+		}
+	}
+	if err := s.db.Exec(ctx, tx, s.qs.MergeFollowUps, a.ID, b.ID, a.ID); err != nil {
+		return fmt.Errorf("tickets: merge #%d: follow-ups: %w", from, err)
+	}
+	if err := s.db.Exec(ctx, tx, s.qs.MergeCount, a.ID, a.ID); err != nil {
+		return fmt.Errorf("tickets: merge into #%d: count: %w", into, err)
+	}
+	if err := s.addEvent(ctx, tx, b.ID, "merged-into", by, fmt.Sprintf("#%d", into), now); err != nil {
+		return err
+	}
+	if err := s.addEvent(ctx, tx, a.ID, "merged", by, fmt.Sprintf("#%d %s", from, b.Subject), now); err != nil {
+		return err
+	}
+	s.log.Info("ticket merged", "property", p.Slug, "ticket", from, "into", into, "actor", by)
+	// Not Human: nobody is mailed of a merge (notify answers only people's changes).
+	return s.runHooks(ctx, tx, Change{Kind: ChangeMerged, Property: p, TicketID: a.ID})
+}
+
+// planMerge checks a "#merge N" in an agent's reply to ticket ticketID: what to run, or the line
+// saying why not (English; templates/notices.go translates it).
+func (s *Store) planMerge(ctx context.Context, tx *sqlx.Tx, p Property, ticketID int64, line, arg string, by Actor) (func() error, string, error) {
+	n, err := strconv.ParseInt(arg, 10, 64)
+	if err != nil {
+		return nil, fmt.Sprintf("%q: no ticket #%s on this property", line, arg), nil
+	}
+	var rows []mergeSide
+	if err := s.db.Select(ctx, tx, &rows, s.qs.MergeTicket, p.ID, n); err != nil {
+		return nil, "", fmt.Errorf("tickets: merge: ticket #%d: %w", n, err)
+	}
+	if len(rows) == 0 {
+		return nil, fmt.Sprintf("%q: no ticket #%d on this property", line, n), nil
+	}
+	b := rows[0]
+	switch {
+	case b.ID == ticketID:
+		return nil, fmt.Sprintf("%q: a ticket cannot be merged into itself", line), nil
+	case b.MergedInto != nil:
+		return nil, fmt.Sprintf("%q: #%d was merged into #%d already", line, n, *b.MergedInto), nil
+	case b.DeletedAt != nil:
+		return nil, fmt.Sprintf("%q: ticket #%d is in the trash; restore it first", line, n), nil
+	}
+	var into int64
+	if err := s.db.Get(ctx, tx, &into, s.qs.TicketNumberOf, ticketID); err != nil {
+		return nil, "", fmt.Errorf("tickets: merge: %w", err)
+	}
+	return func() error { return s.merge(ctx, tx, p, ticketID, into, b, by) }, "", nil
 }

@@ -88,6 +88,7 @@ type queries struct {
 	// merge.sql
 	TicketMergedInto      string `query:"ticket-merged-into"`
 	MergeTicket           string `query:"merge-ticket"`
+	TicketNumberOf        string `query:"ticket-number-of"`
 	MergePoint            string `query:"merge-point"`
 	MergeTouchInto        string `query:"merge-touch-into"`
 	MergeMessages         string `query:"merge-messages"`

@@ -10,6 +10,9 @@ SELECT t.id, t.number, t.subject, t.contact_id, t.deleted_at, m.number AS merged
 	FROM tickets t LEFT JOIN tickets m ON m.id = t.merged_into_ticket_id
 	WHERE t.property_id = ? AND t.number = ?
 
+-- name: ticket-number-of
+SELECT number FROM tickets WHERE id = ?
+
 -- name: merge-point
 -- The merged ticket becomes a pointer, closed, unsnoozed: only while it is neither merged nor in
 -- the trash (a concurrent change re-checked by the engine).
