@@ -92,7 +92,7 @@ func TestSnoozeUntil(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{"#close\nhi", "#snooze 3d", "#assign a@b.c\n#tag x", "#", "#\xff", "# \n#note"} {
+	for _, s := range []string{"#close\nhi", "#snooze 3d", "#assign a@b.c\n#tag x", "#", "#\xff", "# \n#note", "#merge 12\n#merge #x"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

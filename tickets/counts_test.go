@@ -326,11 +326,11 @@ func TestCountsMigrationBackfills(t *testing.T) {
 		w.exec(t, `ALTER TABLE properties DROP COLUMN attach_limit`)    // 0014
 		w.exec(t, `ALTER TABLE property_agents DROP COLUMN signature`)  // 0013
 		drop := []string{`DROP TRIGGER ticket_counts_insert`, `DROP TRIGGER ticket_counts_delete`, `DROP TRIGGER ticket_counts_update`,
-			`DROP TRIGGER ticket_counts_merge`, `ALTER TABLE tickets DROP COLUMN merged_into_ticket_id`, // 0020
+			`DROP TRIGGER ticket_counts_merge`, `DROP TRIGGER tickets_pointer_guard`, `ALTER TABLE tickets DROP COLUMN merged_into_ticket_id`, // 0020
 			`DROP TABLE ticket_counts`, `UPDATE schema_version SET version = 11`}
 		if d.Dialect == db.Postgres {
 			drop = []string{`DROP TRIGGER ticket_counts_insert_delete ON tickets`, `DROP TRIGGER ticket_counts_update ON tickets`,
-				`ALTER TABLE tickets DROP COLUMN merged_into_ticket_id`, // 0020
+				`DROP TRIGGER tickets_pointer_guard ON tickets`, `DROP FUNCTION tickets_pointer_guard()`, `ALTER TABLE tickets DROP COLUMN merged_into_ticket_id`, // 0020
 				`DROP FUNCTION ticket_counts_track()`, `DROP FUNCTION ticket_counts_add(BIGINT, TEXT, BIGINT, BOOLEAN, BOOLEAN, BOOLEAN, BOOLEAN, SMALLINT, BIGINT)`,
 				`DROP TABLE ticket_counts`, `UPDATE schema_version SET version = 11`}
 		}

@@ -282,3 +282,23 @@ func TestMergeChainsAndPurge(t *testing.T) {
 		m.checkCounts(t, "purged")
 	})
 }
+
+// A message counted on a merged ticket — a delivery that found it before the merge committed and
+// stores its message after — fails, to be retried (and thread to the ticket merged into): the
+// database refuses it, whichever path stores the message.
+func TestAMessageCannotLandOnAMergedTicket(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		m := newMergeWorld(t, d)
+		m.merge(t)
+		_, err := d.ExecContext(m.ctx, d.Rebind(`UPDATE tickets SET message_count = message_count + 1 WHERE id = ?`), m.b.TicketID)
+		if err == nil {
+			t.Fatal("a message was counted on the merged ticket")
+		}
+		if d.Dialect == db.Postgres && !db.IsRetryable(err) {
+			t.Errorf("%v: want a serialization failure, retried", err)
+		}
+		if _, err := d.ExecContext(m.ctx, d.Rebind(`UPDATE tickets SET message_count = message_count + 1 WHERE id = ?`), m.a.TicketID); err != nil {
+			t.Errorf("the ticket merged into: %v", err)
+		}
+	})
+}

@@ -61,3 +61,18 @@ CREATE TRIGGER ticket_counts_update AFTER UPDATE ON tickets FOR EACH ROW
         OR (OLD.snoozed_until IS NULL) <> (NEW.snoozed_until IS NULL)
         OR (OLD.merged_into_ticket_id IS NULL) <> (NEW.merged_into_ticket_id IS NULL))
     EXECUTE FUNCTION ticket_counts_track();
+
+-- A message stored on a ticket after it became a pointer would be hidden: a delivery (or a reply)
+-- that found the ticket before the merge committed and stores its message after. Every path that
+-- stores a message counts it on its ticket, and that update waits for the merge's lock on the row,
+-- then sees the pointer: it fails here as a serialization failure, so the delivery is retried
+-- (451 to SMTP; TxRetry) and threads to the ticket merged into.
+CREATE FUNCTION tickets_pointer_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'ticket % was merged into ticket %: try again', OLD.id, OLD.merged_into_ticket_id
+        USING ERRCODE = '40001';
+END;
+$$;
+CREATE TRIGGER tickets_pointer_guard BEFORE UPDATE OF message_count ON tickets FOR EACH ROW
+    WHEN (OLD.merged_into_ticket_id IS NOT NULL AND NEW.message_count IS DISTINCT FROM OLD.message_count)
+    EXECUTE FUNCTION tickets_pointer_guard();
