@@ -21,6 +21,9 @@ type Error struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Field   string `json:"field,omitempty"`
+	// MergedInto is, for a ticket that was merged (404, or the 301 of a read), the number of the
+	// ticket it was merged into.
+	MergedInto int64 `json:"merged_into,omitempty"`
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -89,7 +92,12 @@ func toError(err error) *Error {
 		field = fe.field
 	}
 	var mbe *http.MaxBytesError
+	var merged *tickets.MergedError
 	switch {
+	case errors.As(err, &merged):
+		e := apiErr(http.StatusNotFound, codeNotFound, "", "%s", storeMessage(err))
+		e.MergedInto = merged.Into
+		return e
 	case errors.As(err, &mbe):
 		return apiErr(http.StatusRequestEntityTooLarge, codeTooLarge, field, "the request body is larger than %d bytes", mbe.Limit)
 	case errors.Is(err, tickets.ErrNotFound):

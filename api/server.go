@@ -120,6 +120,7 @@ func New(cfg Config) *Server {
 		{"POST", base + "/tickets/{number}/unspam", support, s.agent(s.unspam)},
 		{"POST", base + "/tickets/{number}/reply", support, s.agent(s.reply)},
 		{"POST", base + "/tickets/{number}/note", support, s.agent(s.note)},
+		{"POST", base + "/tickets/{number}/merge", support, s.agent(s.merge)},
 		{"GET", base + "/messages/{id}/html", support, s.agent(s.messageHTML)},
 		{"GET", base + "/attachments/{id}", support, s.agent(s.attachment)},
 		{"GET", base + "/contacts", support, s.agent(s.contacts)},

@@ -117,6 +117,9 @@ func (s *Server) getTicket(w http.ResponseWriter, r *http.Request, c *call) erro
 		}
 	}
 	d, err := s.store.Detail(r.Context(), c.prop.ID, n)
+	if s.redirectMerged(w, r, c, err) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}

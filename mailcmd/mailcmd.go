@@ -18,7 +18,7 @@ import (
 
 // Command is one command line.
 type Command struct {
-	Name  string    // close, reopen, assign, priority, tag, untag, snooze, note, send
+	Name  string    // close, reopen, assign, priority, tag, untag, snooze, note, send, merge
 	Arg   string    // the value as written ("" for close, reopen, note)
 	Line  string    // the line as written, for error messages
 	Until time.Time // for snooze: when the ticket returns
@@ -50,6 +50,7 @@ var Usage = []string{
 	"#snooze <2h | 3d | YYYY-MM-DD>",
 	"#note",
 	"#send",
+	"#merge <ticket number>",
 }
 
 // Priorities are the values #priority accepts: the tickets' (see rules.Priorities).
@@ -146,6 +147,12 @@ func parseOne(name, rest, line string, now time.Time) (Command, error) {
 		c.Arg = strings.ToLower(arg)
 		if !tagRE.MatchString(c.Arg) || len(c.Arg) > MaxTagBytes {
 			return bad("a tag is one word of letters, digits or . _ : / - (at most %d bytes)", MaxTagBytes)
+		}
+	case "merge":
+		// The ticket to merge into the one replied to: "123" or "#123".
+		c.Arg = strings.TrimPrefix(arg, "#")
+		if n, err := strconv.ParseInt(c.Arg, 10, 64); err != nil || n <= 0 {
+			return bad("give the number of the ticket to merge into this one")
 		}
 	case "snooze":
 		until, err := SnoozeUntil(arg, now)

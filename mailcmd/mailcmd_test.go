@@ -25,6 +25,10 @@ func TestParse(t *testing.T) {
 		{"close with value", "#close now", nil, "", 1, false},
 		{"send", "#send\n", []string{"send="}, "", 0, false},
 		{"send with value", "#send now", nil, "", 1, false},
+		{"merge", "#merge 123\nsame issue", []string{"merge=123"}, "same issue", 0, false},
+		{"merge with a hash", "#merge #12", []string{"merge=12"}, "", 0, false},
+		{"merge without a number", "#merge", nil, "", 1, false},
+		{"merge of a word", "#merge the other one", nil, "", 1, false},
 		{"assign without whom", "#assign", nil, "", 1, false},
 		{"bad tag", "#tag two words", nil, "", 1, false},
 		{"a number is not a command", "#123 is my order\nthanks", nil, "#123 is my order\nthanks", 0, false},
@@ -88,7 +92,7 @@ func TestSnoozeUntil(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{"#close\nhi", "#snooze 3d", "#assign a@b.c\n#tag x", "#", "#\xff", "# \n#note"} {
+	for _, s := range []string{"#close\nhi", "#snooze 3d", "#assign a@b.c\n#tag x", "#", "#\xff", "# \n#note", "#merge 12\n#merge #x"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -16,7 +16,7 @@ func TestTranslateNotice(t *testing.T) {
 	now := time.Date(2026, time.March, 2, 10, 0, 0, 0, time.UTC)
 	var lines []string
 	for _, cmd := range []string{"#frobnicate", "#close now", "#assign", "#priority whenever", "#tag a b", "#snooze", "#snooze 3y",
-		"#snooze 2020-01-01", "#snooze 2030-01-01", "#note.", "#reopen x"} {
+		"#snooze 2020-01-01", "#snooze 2030-01-01", "#note.", "#reopen x", "#merge", "#merge twelve"} {
 		p := mailcmd.Parse(cmd+"\n\nHello", now)
 		if len(p.Errors) != 1 {
 			t.Fatalf("%q: errors %v", cmd, p.Errors)
@@ -26,6 +26,9 @@ func TestTranslateNotice(t *testing.T) {
 	lines = append(lines, mailcmd.Parse(strings.Repeat("#close\n", mailcmd.MaxCommands+1), now).Errors...)
 	lines = append(lines, `"#assign bob@x.example": no agent or department "bob@x.example" on this property`)
 	lines = append(lines, `"#send": no reply of yours is held on this ticket (sent already, or never held)`)
+	// tickets.planMerge
+	lines = append(lines, `"#merge 9": no ticket #9 on this property`, `"#merge 1": a ticket cannot be merged into itself`,
+		`"#merge 2": #2 was merged into #1 already`, `"#merge 3": ticket #3 is in the trash; restore it first`)
 	for _, m := range []rules.AgentMail{
 		{HasCommands: true, Unverified: "it came through a mailing list"},
 		{HasCommands: true, Unverified: "the mail has more than one From"},

@@ -269,6 +269,16 @@ func (s *Store) planCommands(ctx context.Context, tx *sqlx.Tx, p Property, ticke
 				continue
 			}
 			plan = append(plan, func() error { return s.release(ctx, tx, p, ticketID, a, h, domain) })
+		case rules.OpMerge:
+			run, refused, err := s.planMerge(ctx, tx, p, ticketID, c.Line, st.Value, actor)
+			if err != nil {
+				return nil, nil, err
+			}
+			if refused != "" {
+				errs = append(errs, refused)
+				continue
+			}
+			plan = append(plan, run)
 		}
 	}
 	return plan, errs, nil

@@ -100,7 +100,8 @@ func (w *swWorld) checkBuckets(t *testing.T, step string) {
 	}
 	if err := w.d.SelectContext(w.ctx, &want, `SELECT property_id, status, COALESCE(assignee_agent_id, 0) AS assignee_agent_id,
 		assignee_department_id IS NOT NULL AS has_department, spam, deleted_at IS NOT NULL AS deleted,
-		snoozed_until IS NOT NULL AS snoozed, COUNT(*) AS n FROM tickets GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 2, 3, 4, 5, 6, 7`); err != nil {
+		snoozed_until IS NOT NULL AS snoozed, COUNT(*) AS n FROM tickets WHERE merged_into_ticket_id IS NULL
+		GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 2, 3, 4, 5, 6, 7`); err != nil {
 		t.Fatal(err)
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
@@ -172,6 +173,7 @@ func TestCountViewsFollowEveryChange(t *testing.T) {
 		do("spam", func() (tickets.Ticket, error) { return w.s.MarkSpam(w.ctx, w.p, nums[5], alice) })
 		do("spam an assigned ticket", func() (tickets.Ticket, error) { return w.s.MarkSpam(w.ctx, w.p, nums[0], alice) })
 		do("unspam", func() (tickets.Ticket, error) { return w.s.UnmarkSpam(w.ctx, w.p, nums[0], alice) })
+		do("merge", func() (tickets.Ticket, error) { return w.s.Merge(w.ctx, w.p, nums[2], nums[4], alice) })
 		do("trash", func() (tickets.Ticket, error) { return w.s.Trash(w.ctx, w.p, nums[3], alice) })
 		do("trash spam", func() (tickets.Ticket, error) { return w.s.Trash(w.ctx, w.p, nums[5], alice) })
 		do("restore", func() (tickets.Ticket, error) { return w.s.Restore(w.ctx, w.p, nums[3], alice) })
@@ -223,13 +225,13 @@ func TestCountViewsRandomWalk(t *testing.T) {
 			num int64
 		}
 		var all []tk
-		mails := 0
+		mails, merges := 0, 0
 		for step := range 50 { // each step checks every view of two agents on two properties against its list
 			p := w.p
 			if rnd.Intn(4) == 0 {
 				p = w.other
 			}
-			op := rnd.Intn(14)
+			op := rnd.Intn(15)
 			if len(all) == 0 || op == 0 {
 				mails++
 				n := w.mail(t, p, fmt.Sprintf("r%d@customer.example", mails), fmt.Sprintf("cust%d@customer.example", rnd.Intn(5)), "Random", "body").TicketNumber
@@ -284,11 +286,24 @@ func TestCountViewsRandomWalk(t *testing.T) {
 			case 13:
 				name = "unsnooze"
 				_, err = w.s.Unsnooze(w.ctx, x.p, x.num, w.alice)
+			case 14:
+				// Into another ticket of the same property; a pointer, or one in the trash, is
+				// refused, which changes nothing either.
+				y := all[rnd.Intn(len(all))]
+				name = fmt.Sprintf("merge into #%d", y.num)
+				if y.p.ID == x.p.ID {
+					if _, err = w.s.Merge(w.ctx, x.p, y.num, x.num, alice); err == nil {
+						merges++
+					}
+				}
 			}
 			// An operation the ticket's state refuses (restore what is not in the trash, a ticket
 			// purged before) changes nothing, which the check confirms as well.
 			_ = err
 			w.checkCounts(t, fmt.Sprintf("step %d: %s #%d on %s (%v)", step, name, x.num, x.p.Slug, err))
+		}
+		if merges == 0 {
+			t.Error("the walk merged no ticket: it tests no merge")
 		}
 	})
 }
@@ -313,9 +328,11 @@ func TestCountsMigrationBackfills(t *testing.T) {
 		w.exec(t, `ALTER TABLE properties DROP COLUMN attach_limit`)    // 0014
 		w.exec(t, `ALTER TABLE property_agents DROP COLUMN signature`)  // 0013
 		drop := []string{`DROP TRIGGER ticket_counts_insert`, `DROP TRIGGER ticket_counts_delete`, `DROP TRIGGER ticket_counts_update`,
+			`DROP TRIGGER ticket_counts_merge`, `DROP TRIGGER tickets_pointer_guard`, `ALTER TABLE tickets DROP COLUMN merged_into_ticket_id`, // 0020
 			`DROP TABLE ticket_counts`, `UPDATE schema_version SET version = 11`}
 		if d.Dialect == db.Postgres {
 			drop = []string{`DROP TRIGGER ticket_counts_insert_delete ON tickets`, `DROP TRIGGER ticket_counts_update ON tickets`,
+				`DROP TRIGGER tickets_pointer_guard ON tickets`, `DROP FUNCTION tickets_pointer_guard()`, `ALTER TABLE tickets DROP COLUMN merged_into_ticket_id`, // 0020
 				`DROP FUNCTION ticket_counts_track()`, `DROP FUNCTION ticket_counts_add(BIGINT, TEXT, BIGINT, BOOLEAN, BOOLEAN, BOOLEAN, BOOLEAN, SMALLINT, BIGINT)`,
 				`DROP TABLE ticket_counts`, `UPDATE schema_version SET version = 11`}
 		}

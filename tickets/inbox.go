@@ -37,7 +37,7 @@ func (s *Store) ticketAnyState(ctx context.Context, propertyID, number int64) (t
 		return ticketWithState{}, fmt.Errorf("tickets: ticket #%d: %w", number, err)
 	}
 	if len(ts) == 0 {
-		return ticketWithState{}, fmt.Errorf("tickets: ticket #%d: %w", number, ErrNotFound)
+		return ticketWithState{}, s.notFound(ctx, nil, propertyID, number)
 	}
 	plain := []Ticket{ts[0].Ticket}
 	if err := s.loadTags(ctx, s.db.DB, plain); err != nil {
@@ -65,7 +65,7 @@ func (s *Store) lockTicket(ctx context.Context, tx *sqlx.Tx, propertyID, number 
 		return ticketKey{}, fmt.Errorf("tickets: ticket #%d: %w", number, err)
 	}
 	if len(ks) == 0 {
-		return ticketKey{}, fmt.Errorf("tickets: ticket #%d: %w", number, ErrNotFound)
+		return ticketKey{}, s.notFound(ctx, tx, propertyID, number)
 	}
 	return ks[0], nil
 }
@@ -230,6 +230,9 @@ func (s *Store) purgeTicket(ctx context.Context, tx *sqlx.Tx, p Property, ticket
 		if err := s.addEvent(ctx, tx, f, "unlinked", actor, fmt.Sprintf("ticket #%d, which this one followed up, was deleted for good", number), now); err != nil {
 			return err
 		}
+	}
+	if err := s.db.Exec(ctx, tx, s.qs.MergePurgePointers, ticketID, p.ID); err != nil {
+		return fmt.Errorf("tickets: purge #%d: the tickets merged into it: %w", number, err)
 	}
 	if err := s.db.Exec(ctx, tx, s.qs.PurgeTicket, ticketID, p.ID); err != nil {
 		return fmt.Errorf("tickets: purge #%d: %w", number, err)

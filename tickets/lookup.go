@@ -24,10 +24,11 @@ type txLookup struct {
 }
 
 type lookupRow struct {
-	ID       int64        `db:"id"`
-	Number   int64        `db:"number"`
-	Status   string       `db:"status"`
-	ClosedAt sql.NullTime `db:"closed_at"`
+	ID         int64         `db:"id"`
+	Number     int64         `db:"number"`
+	Status     string        `db:"status"`
+	ClosedAt   sql.NullTime  `db:"closed_at"`
+	MergedInto sql.NullInt64 `db:"merged_into_ticket_id"` // by ID and number only
 }
 
 func (r lookupRow) ticket() threading.Ticket {
@@ -39,6 +40,9 @@ func (r lookupRow) ticket() threading.Ticket {
 }
 
 // one runs a lookup of one ticket (trashed tickets are not threading targets: see its query).
+// A merged ticket's evidence — a reply token naming it, its [#N] — is the evidence of the ticket
+// it was merged into: the one place threading follows the pointer (Message-IDs moved with the
+// messages, merge.go). A pointer is one hop; the target is looked up as any ticket is.
 func (l txLookup) one(query string, arg any) (threading.Ticket, bool, error) {
 	var rows []lookupRow
 	if err := l.db.Select(l.ctx, l.tx, &rows, query, l.propertyID, arg); err != nil {
@@ -46,6 +50,15 @@ func (l txLookup) one(query string, arg any) (threading.Ticket, bool, error) {
 	}
 	if len(rows) == 0 {
 		return threading.Ticket{}, false, nil
+	}
+	if into := rows[0].MergedInto; into.Valid {
+		rows = nil
+		if err := l.db.Select(l.ctx, l.tx, &rows, l.qs.LookupTicketByID, l.propertyID, into.Int64); err != nil {
+			return threading.Ticket{}, false, err
+		}
+		if len(rows) == 0 || rows[0].MergedInto.Valid {
+			return threading.Ticket{}, false, nil
+		}
 	}
 	return rows[0].ticket(), true, nil
 }

@@ -136,7 +136,7 @@ func (s *Store) onTicketOf(ctx context.Context, propertyID, number int64, fn fun
 			return fmt.Errorf("tickets: ticket #%d: %w", number, err)
 		}
 		if len(ids) == 0 {
-			return fmt.Errorf("tickets: ticket #%d: %w", number, ErrNotFound)
+			return s.notFound(ctx, tx, propertyID, number)
 		}
 		return fn(tx, ids[0])
 	})

@@ -85,6 +85,28 @@ type queries struct {
 	LoopMailsFrom       string `query:"loop-mails-from"`
 	LoopSystemMailsFrom string `query:"loop-system-mails-from"`
 
+	// merge.sql
+	TicketMergedInto      string `query:"ticket-merged-into"`
+	MergeTicket           string `query:"merge-ticket"`
+	TicketNumberOf        string `query:"ticket-number-of"`
+	MergePoint            string `query:"merge-point"`
+	MergeTouchInto        string `query:"merge-touch-into"`
+	MergeMessages         string `query:"merge-messages"`
+	MergeThreadIDs        string `query:"merge-thread-ids"`
+	MergeEvents           string `query:"merge-events"`
+	MergeOutbox           string `query:"merge-outbox"`
+	MergeTags             string `query:"merge-tags"`
+	MergeTagsDrop         string `query:"merge-tags-drop"`
+	MergeParticipants     string `query:"merge-participants"`
+	MergeParticipantsDrop string `query:"merge-participants-drop"`
+	MergeLoopHolds        string `query:"merge-loop-holds"`
+	MergeLoopHoldsDrop    string `query:"merge-loop-holds-drop"`
+	MergeReadsDrop        string `query:"merge-reads-drop"`
+	MergeFollowUps        string `query:"merge-follow-ups"`
+	MergePointers         string `query:"merge-pointers"`
+	MergeCount            string `query:"merge-count"`
+	MergePurgePointers    string `query:"merge-purge-pointers"`
+
 	// messages.sql
 	MessageDedup               string `query:"message-dedup"`
 	MessagesByMessageID        string `query:"messages-by-message-id"`

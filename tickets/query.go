@@ -89,7 +89,7 @@ func (s *Store) Ticket(ctx context.Context, propertyID, number int64) (Ticket, e
 		return Ticket{}, fmt.Errorf("tickets: ticket #%d: %w", number, err)
 	}
 	if len(ts) == 0 {
-		return Ticket{}, fmt.Errorf("tickets: ticket #%d: %w", number, ErrNotFound)
+		return Ticket{}, s.notFound(ctx, nil, propertyID, number)
 	}
 	if err := s.loadTags(ctx, s.db.DB, ts); err != nil {
 		return Ticket{}, err

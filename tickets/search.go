@@ -342,6 +342,7 @@ func pageQuery(w where, propertyID int64, sortExpr, sort, dir string, limit int)
 
 // viewWhere adds the conditions of an inbox view.
 func (s *Store) viewWhere(w *where, view string, viewerID int64, now time.Time) error {
+	w.add(`t.merged_into_ticket_id IS NULL`) // a merged ticket is a pointer, in no view (merge.go)
 	visible := func() {
 		w.add(`t.deleted_at IS NULL`)
 		w.add(`t.spam = ?`, false)

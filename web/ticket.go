@@ -61,6 +61,9 @@ func (s *Server) ticket(w http.ResponseWriter, r *http.Request, c *call) error {
 		return err
 	}
 	d, err := s.ticketData(r, c, n, r.URL.Query().Get("all") == "1")
+	if s.redirectMerged(w, r, c, err) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -279,6 +282,8 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, c *call) error {
 		return nil
 	case "purge":
 		return s.purge(w, r, c, []int64{n}, c.base()+"/?view=trash")
+	case "merge":
+		return s.merge(w, r, c, n)
 	}
 	o, err := s.op(r, c)
 	if err != nil {

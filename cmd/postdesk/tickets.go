@@ -37,6 +37,7 @@ func ticketsCmd(ctx context.Context, c *cli, args []string) error {
 		"block":    func(ctx context.Context, c *cli, args []string) error { return ticketsBlock(ctx, c, args, false) },
 		"unblock":  func(ctx context.Context, c *cli, args []string) error { return ticketsBlock(ctx, c, args, true) },
 		"export":   ticketsExport,
+		"merge":    ticketsMerge,
 	})
 }
 
@@ -87,7 +88,7 @@ func ticketsShow(ctx context.Context, c *cli, args []string) error {
 		if err != nil {
 			return err
 		}
-		t, err := sc.store.Detail(ctx, sc.prop.ID, n)
+		t, err := followMerged(ctx, sc, c, n, *asJSON)
 		if err != nil {
 			return err
 		}

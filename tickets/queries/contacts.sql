@@ -4,14 +4,14 @@
 -- The contact list; Contacts adds the search, the cursor, the order and the limit. Last seen goes
 -- through the customer's own tickets (indexed by contact), not every message of the property.
 SELECT c.id, c.email, c.name, c.bouncing, c.blocked, c.spam,
-	(SELECT COUNT(*) FROM tickets t WHERE t.contact_id = c.id AND t.deleted_at IS NULL) AS tickets,
+	(SELECT COUNT(*) FROM tickets t WHERE t.contact_id = c.id AND t.deleted_at IS NULL AND t.merged_into_ticket_id IS NULL) AS tickets,
 	(SELECT MAX(m.created_at) FROM tickets t JOIN messages m ON m.ticket_id = t.id
 		WHERE t.contact_id = c.id AND m.contact_id = c.id) AS last_seen
 	FROM contacts c WHERE c.property_id = ?
 
 -- name: contact-summary-by-email
 SELECT c.id, c.email, c.name, c.bouncing, c.blocked, c.spam,
-	(SELECT COUNT(*) FROM tickets t WHERE t.contact_id = c.id AND t.deleted_at IS NULL) AS tickets,
+	(SELECT COUNT(*) FROM tickets t WHERE t.contact_id = c.id AND t.deleted_at IS NULL AND t.merged_into_ticket_id IS NULL) AS tickets,
 	(SELECT MAX(m.created_at) FROM tickets t JOIN messages m ON m.ticket_id = t.id
 		WHERE t.contact_id = c.id AND m.contact_id = c.id) AS last_seen
 	FROM contacts c WHERE c.property_id = ? AND c.email = ?

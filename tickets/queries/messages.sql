@@ -79,11 +79,12 @@ SELECT COUNT(*) FROM thread_ids WHERE property_id = ? AND message_id = ? AND int
 UPDATE thread_ids SET internal = ? WHERE property_id = ? AND message_id = ?
 
 -- name: lookup-ticket-by-id
--- Trashed tickets are not threading targets: an answer to one opens a new ticket.
-SELECT id, number, status, closed_at FROM tickets WHERE property_id = ? AND deleted_at IS NULL AND id = ?
+-- Trashed tickets are not threading targets: an answer to one opens a new ticket. A merged one
+-- names the ticket it was merged into (txLookup.one follows it).
+SELECT id, number, status, closed_at, merged_into_ticket_id FROM tickets WHERE property_id = ? AND deleted_at IS NULL AND id = ?
 
 -- name: lookup-ticket-by-number
-SELECT id, number, status, closed_at FROM tickets WHERE property_id = ? AND deleted_at IS NULL AND number = ?
+SELECT id, number, status, closed_at, merged_into_ticket_id FROM tickets WHERE property_id = ? AND deleted_at IS NULL AND number = ?
 
 -- name: lookup-tickets-by-message-id-in
 -- Expanded with sqlx.In.
@@ -96,7 +97,7 @@ SELECT ti.message_id, ti.agent_id, t.id, t.number, t.status, t.closed_at
 -- it) that an address takes part in.
 SELECT t.id, t.number, t.status, t.closed_at
 	FROM tickets t JOIN ticket_participants tp ON tp.ticket_id = t.id
-	WHERE t.property_id = ? AND t.deleted_at IS NULL AND t.follows_up_ticket_id = ? AND tp.email = ?
+	WHERE t.property_id = ? AND t.deleted_at IS NULL AND t.merged_into_ticket_id IS NULL AND t.follows_up_ticket_id = ? AND tp.email = ?
 	ORDER BY t.id DESC LIMIT 1
 
 -- name: lookup-is-participant

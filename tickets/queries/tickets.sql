@@ -11,7 +11,7 @@ SELECT t.id, t.property_id, t.number, t.subject, t.status, t.priority,
 	LEFT JOIN agents a ON a.id = t.assignee_agent_id
 	LEFT JOIN departments d ON d.id = t.assignee_department_id
 	LEFT JOIN tickets f ON f.id = t.follows_up_ticket_id
-	WHERE t.property_id = ? AND t.deleted_at IS NULL
+	WHERE t.property_id = ? AND t.deleted_at IS NULL AND t.merged_into_ticket_id IS NULL
 
 -- name: ticket-by-number
 SELECT t.id, t.property_id, t.number, t.subject, t.status, t.priority,
@@ -23,7 +23,7 @@ SELECT t.id, t.property_id, t.number, t.subject, t.status, t.priority,
 	LEFT JOIN agents a ON a.id = t.assignee_agent_id
 	LEFT JOIN departments d ON d.id = t.assignee_department_id
 	LEFT JOIN tickets f ON f.id = t.follows_up_ticket_id
-	WHERE t.property_id = ? AND t.deleted_at IS NULL AND t.number = ?
+	WHERE t.property_id = ? AND t.deleted_at IS NULL AND t.merged_into_ticket_id IS NULL AND t.number = ?
 
 -- name: ticket-by-id-any-state
 -- A ticket moved to the trash after its mail was queued still gets that mail sent.
@@ -39,7 +39,7 @@ SELECT t.id, t.property_id, t.number, t.subject, t.status, t.priority,
 	WHERE t.property_id = ? AND t.id = ?
 
 -- name: ticket-with-state-by-number
--- In the trash or not, with the trash and spam state.
+-- In the trash or not, with the trash and spam state; never a merged ticket's pointer (merge.go).
 SELECT t.id, t.property_id, t.number, t.subject, t.status, t.priority,
 	COALESCE(c.email, '') AS customer, COALESCE(c.name, '') AS customer_name,
 	a.email AS assignee, d.name AS department, t.message_count, f.number AS follows_up,
@@ -49,7 +49,7 @@ SELECT t.id, t.property_id, t.number, t.subject, t.status, t.priority,
 	LEFT JOIN agents a ON a.id = t.assignee_agent_id
 	LEFT JOIN departments d ON d.id = t.assignee_department_id
 	LEFT JOIN tickets f ON f.id = t.follows_up_ticket_id
-	WHERE t.property_id = ? AND t.number = ?
+	WHERE t.property_id = ? AND t.number = ? AND t.merged_into_ticket_id IS NULL
 
 -- name: tickets-of-contact
 -- A contact's history: their tickets outside the trash, and those they were copied on, newest first.
@@ -62,15 +62,15 @@ SELECT t.id, t.property_id, t.number, t.subject, t.status, t.priority,
 	LEFT JOIN agents a ON a.id = t.assignee_agent_id
 	LEFT JOIN departments d ON d.id = t.assignee_department_id
 	LEFT JOIN tickets f ON f.id = t.follows_up_ticket_id
-	WHERE t.property_id = ? AND t.deleted_at IS NULL
+	WHERE t.property_id = ? AND t.deleted_at IS NULL AND t.merged_into_ticket_id IS NULL
 		AND (t.contact_id = ? OR t.id IN (SELECT tp.ticket_id FROM ticket_participants tp WHERE tp.email = ? AND tp.role = 'cc'))
 	ORDER BY t.created_at DESC, t.id DESC
 
 -- name: ticket-id-by-number
-SELECT id FROM tickets WHERE property_id = ? AND number = ? AND deleted_at IS NULL
+SELECT id FROM tickets WHERE property_id = ? AND number = ? AND deleted_at IS NULL AND merged_into_ticket_id IS NULL
 
 -- name: ticket-key-by-number
-SELECT id, number, contact_id, spam, deleted_at, updated_at FROM tickets WHERE property_id = ? AND number = ?
+SELECT id, number, contact_id, spam, deleted_at, updated_at FROM tickets WHERE property_id = ? AND number = ? AND merged_into_ticket_id IS NULL
 
 -- name: ticket-subject
 SELECT subject FROM tickets WHERE id = ?

@@ -8,7 +8,7 @@ import (
 // Command is one command of an agent's mail, as read (mailcmd.Command, which this package cannot
 // import: mailcmd takes its priorities from here).
 type Command struct {
-	Name  string // close, reopen, assign, priority, tag, untag, snooze, note, send
+	Name  string // close, reopen, assign, priority, tag, untag, snooze, note, send, merge
 	Arg   string
 	Until time.Time
 }
@@ -32,6 +32,7 @@ const (
 	OpSnooze
 	OpAssign // Value is an agent's email or a department's name
 	OpSend   // send the agent's held reply on the ticket anyway
+	OpMerge  // merge the ticket numbered Value into this one
 )
 
 // PlanCommand is what command c of agent agentEmail does.
@@ -51,6 +52,8 @@ func PlanCommand(c Command, agentEmail string) Step {
 		return Step{Op: OpSnooze, Until: c.Until}
 	case "send":
 		return Step{Op: OpSend}
+	case "merge":
+		return Step{Op: OpMerge, Value: c.Arg}
 	case "assign":
 		if strings.EqualFold(c.Arg, "me") {
 			return Step{Op: OpAssign, Value: agentEmail}
