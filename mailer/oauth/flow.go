@@ -133,15 +133,26 @@ func (p *Provider) loopbackFlow(ctx context.Context, o SignInOptions) (*oauth2.T
 			res = result{err: fmt.Errorf("oauth: %s: the sign-in failed: %s", p.Name, firstLine(e+" "+q.Get("error_description")))}
 			msg = "The sign-in failed: " + e
 		}
+		// The page is written before the code is handed on, and the server is shut down
+		// gracefully below, so the browser always gets its answer.
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, "<!doctype html><title>postdesk</title><p>%s</p>\n", html.EscapeString(msg))
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
+		}
 		select {
 		case got <- res:
 		default:
 		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprintf(w, "<!doctype html><title>postdesk</title><p>%s</p>\n", html.EscapeString(msg))
 	})}
 	go srv.Serve(ln)
-	defer srv.Close()
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if srv.Shutdown(sctx) != nil {
+			srv.Close()
+		}
+	}()
 	var res result
 	select {
 	case res = <-got:
