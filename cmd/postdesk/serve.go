@@ -17,6 +17,7 @@ import (
 
 	"github.com/postdesk/postdesk/api"
 	"github.com/postdesk/postdesk/auth"
+	"github.com/postdesk/postdesk/clientip"
 	"github.com/postdesk/postdesk/config"
 	"github.com/postdesk/postdesk/db"
 	"github.com/postdesk/postdesk/dkimkeys"
@@ -406,8 +407,12 @@ func newHTTPAPI(h httpDeps) (*httpAPI, error) {
 		return nil, err
 	}
 	files := download.Handler{Files: h.store, Secret: h.secret, Now: h.store.Now, Log: h.log}
+	proxies, err := clientip.Parse(cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
 	srv := &http.Server{
-		Handler:           site(apiHandler, inbox, files),
+		Handler:           proxies.Handler(site(apiHandler, inbox, files)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute, // a reply with 10 MiB of attachments on a slow line
 		WriteTimeout:      2 * time.Minute, // the event streams lift it for themselves
