@@ -34,8 +34,14 @@ type Mailboxes interface {
 	SignedIn(ctx context.Context, provider, redirect, code, verifier, account string, n *mailbox.New) (mailbox.Mailbox, error)
 }
 
-// ErrMailboxCheck means a mailbox was tried and does not work: nothing was saved.
-var ErrMailboxCheck = errors.New("the mailbox does not work")
+// Errors a Mailboxes returns, which the page tells apart.
+var (
+	// ErrMailboxCheck means a mailbox was tried and does not work: nothing was saved.
+	ErrMailboxCheck = errors.New("the mailbox does not work")
+	// ErrSignInFailed means the provider did not give a grant for the code (it was used or
+	// expired, or the app's registration is wrong).
+	ErrSignInFailed = errors.New("the sign-in failed")
+)
 
 // mailboxRow is a mailbox as the page shows it: never its password.
 type mailboxRow struct {

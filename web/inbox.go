@@ -268,8 +268,8 @@ type confirmData struct {
 	// Yes is the button's text ("Yes, delete for good" when empty); Type, when set, must be
 	// typed to confirm (a property's slug).
 	Yes, Type string
-	Numbers               []int64
-	Fields                map[string]string
+	Numbers   []int64
+	Fields    map[string]string
 }
 
 // purge deletes tickets in the trash for good, after a confirmation naming how many.

@@ -210,6 +210,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, c *call, err error
 		s.errorPage(w, r, c, http.StatusForbidden, "err_forbidden", fe.Msg)
 	case errors.Is(err, ErrMailboxCheck):
 		s.errorPage(w, r, c, http.StatusUnprocessableEntity, "err_mailbox_check", strings.TrimPrefix(err.Error(), ErrMailboxCheck.Error()+": "))
+	case errors.Is(err, ErrSignInFailed):
+		s.errorPage(w, r, c, http.StatusBadGateway, "err_signin_failed", strings.TrimPrefix(err.Error(), ErrSignInFailed.Error()+": "))
 	case errors.Is(err, mailbox.ErrNotFound):
 		s.errorPage(w, r, c, http.StatusNotFound, "err_not_found")
 	case errors.Is(err, mailbox.ErrInvalid), errors.Is(err, mailbox.ErrExists):
