@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -84,6 +85,15 @@ func (s *Server) connect(w http.ResponseWriter, r *http.Request, c *call) error 
 		return err
 	}
 	n.PropertyID = c.prop.ID
+	// The provider's IMAP server unless another is given (a proxy, or a test's server).
+	if n.Host = strings.TrimSpace(r.PostFormValue("host")); n.Host != "" {
+		n.TLS = r.PostFormValue("tls")
+		if v := strings.TrimSpace(r.PostFormValue("port")); v != "" {
+			if n.Port, err = strconv.Atoi(v); err != nil {
+				return &tickets.ParamError{Field: "port", Msg: "the port is a number"}
+			}
+		}
+	}
 	account := strings.TrimSpace(r.PostFormValue("account"))
 	signIn, imapUser := mailbox.SplitSharedUser(account)
 	if !tickets.ValidEmail(signIn) || imapUser == "" {
