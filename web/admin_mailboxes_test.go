@@ -28,12 +28,21 @@ type mailboxSite struct {
 	imap  *oauthtest.IMAP
 }
 
-const boxUser = "support@acme.example"
+const (
+	boxUser   = "support@acme.example"
+	sharedBox = "help@acme.example" // a Microsoft 365 shared mailbox support@ may open
+)
 
-func newMailboxSite(t *testing.T, d *db.DB) *mailboxSite {
+func newMailboxSite(t *testing.T, d *db.DB) *mailboxSite { return newMailboxSiteWith(t, d, oauth.MicrosoftConfig{}) }
+
+// newMailboxSiteWith is newMailboxSite with Microsoft's app ms (none when its client id is "").
+func newMailboxSiteWith(t *testing.T, d *db.DB, ms oauth.MicrosoftConfig) *mailboxSite {
 	t.Helper()
 	fp := oauthtest.Start(t)
-	m := &mailboxSite{fp: fp, imap: oauthtest.StartIMAP(t, fp, []string{"XOAUTH2", "OAUTHBEARER"}, boxUser)}
+	if ms.ClientID != "" {
+		ms.Authority = fp.URL
+	}
+	m := &mailboxSite{fp: fp, imap: oauthtest.StartIMAP(t, fp, []string{"XOAUTH2", "OAUTHBEARER"}, boxUser, sharedBox)}
 	m.site = adminSite(t, d, func(c *web.Config) {
 		m.boxes = mailbox.NewStore(d, c.Secret)
 		// The stand-in sends the browser back to 127.0.0.1 only: the test takes the redirect
@@ -41,8 +50,8 @@ func newMailboxSite(t *testing.T, d *db.DB) *mailboxSite {
 		c.BaseURL = "http://127.0.0.1:1"
 		c.Mailboxes = webwire.Mailboxes{Boxes: m.boxes, OAuth: oauth.Providers{
 			oauth.Google: oauth.NewGoogle(oauth.GoogleConfig{ClientID: oauthtest.ClientID, ClientSecret: oauthtest.ClientSecret, AuthURL: fp.GoogleAuthURL(), TokenURL: fp.GoogleTokenURL()}),
-			// Not configured: no button.
-			oauth.Microsoft: oauth.NewMicrosoft(oauth.MicrosoftConfig{}),
+			// Not configured unless ms is: no button.
+			oauth.Microsoft: oauth.NewMicrosoft(ms),
 		}}
 	})
 	return m
@@ -219,6 +228,32 @@ func TestAdminConnectsAGoogleMailbox(t *testing.T) {
 		}
 		if _, page, _ := ada.get("/p/acme/admin/mailboxes"); !strings.Contains(page, "is signed in again") {
 			t.Errorf("the notice:\n%s", page)
+		}
+	})
+}
+
+// "Connect Microsoft 365" is the same flow with the app's web redirect URI; a shared mailbox is
+// ACCOUNT\SHARED: the account signs in, IMAP opens the shared mailbox with its token.
+func TestAdminConnectsAMicrosoftSharedMailbox(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		m := newMailboxSiteWith(t, d, oauth.MicrosoftConfig{ClientID: oauthtest.ClientID, Tenant: oauthtest.Tenant})
+		m.imap.Share(sharedBox, boxUser)
+		ctx := context.Background()
+		ada := m.as("ada@acme.example", "ada's password")
+		if _, page, _ := ada.get("/p/acme/admin/mailboxes"); !strings.Contains(page, `id="connect-microsoft"`) {
+			t.Fatalf("no Connect Microsoft 365 button:\n%s", page)
+		}
+		_, page, _ := ada.post("/p/acme/admin/mailboxes/connect", ada.form("provider", "microsoft", "account", boxUser+`\`+sharedBox,
+			"host", m.imap.Host, "port", strconv.Itoa(m.imap.Port), "tls", "none", "after", "seen"))
+		if code, page, _ := ada.get(m.consent(t, page)); code != http.StatusSeeOther {
+			t.Fatalf("the callback: %d\n%s", code, page)
+		}
+		ms, err := m.boxes.List(ctx, m.acme.ID)
+		if err != nil || len(ms) != 1 || ms[0].Username != sharedBox || ms[0].OAuthUser != boxUser || ms[0].OAuthProvider != "microsoft" {
+			t.Fatalf("mailboxes: %+v %v", ms, err)
+		}
+		if a := m.imap.Attempts(); len(a) == 0 || a[len(a)-1] != (oauthtest.Attempt{Mech: a[len(a)-1].Mech, User: sharedBox, OK: true}) {
+			t.Fatalf("the IMAP logins: %+v", a)
 		}
 	})
 }
