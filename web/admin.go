@@ -1,6 +1,7 @@
 package web
 
 import (
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -109,12 +110,12 @@ func (s *Server) changed(w http.ResponseWriter, r *http.Request, c *call, sectio
 
 type propertyData struct {
 	Locales []string
-	Hours   int64 // the reopen window, in hours
+	Hours   string // the reopen window, in hours (1.5: 90 minutes)
 }
 
 func (s *Server) propertyPage(w http.ResponseWriter, r *http.Request, c *call) error {
 	p := s.adminPage(w, r, c, "admin_property")
-	p.Data = propertyData{Locales: s.locales(), Hours: int64(c.prop.ReopenWindow.Hours())}
+	p.Data = propertyData{Locales: s.locales(), Hours: strconv.FormatFloat(c.prop.ReopenWindow.Hours(), 'f', -1, 64)}
 	s.render(w, r, http.StatusOK, p)
 	return nil
 }
@@ -131,11 +132,11 @@ func (s *Server) locales() []string {
 // off), checked as the API's PATCH checks them.
 func (s *Server) saveProperty(w http.ResponseWriter, r *http.Request, c *call) error {
 	name, from, locale := r.PostFormValue("name"), strings.TrimSpace(r.PostFormValue("from_address")), r.PostFormValue("locale")
-	hours, err := strconv.ParseInt(strings.TrimSpace(r.PostFormValue("reopen_hours")), 10, 64)
+	hours, err := strconv.ParseFloat(strings.TrimSpace(r.PostFormValue("reopen_hours")), 64)
 	if err != nil || hours < 0 || hours > 24*365*10 {
 		return &tickets.ParamError{Field: "reopen_hours", Msg: "the reopen window is a number of hours, not negative"}
 	}
-	secs := hours * 3600
+	secs := int64(math.Round(hours * 3600))
 	ack, closeMail := r.PostFormValue("acknowledge") == "1", r.PostFormValue("close_mail") == "1"
 	ps := tickets.PropertySettings{Name: &name, FromAddress: &from, ReopenWindowSecs: &secs, Acknowledge: &ack, CloseMail: &closeMail}
 	if locale != "" {

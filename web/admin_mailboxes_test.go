@@ -33,7 +33,9 @@ const (
 	sharedBox = "help@acme.example" // a Microsoft 365 shared mailbox support@ may open
 )
 
-func newMailboxSite(t *testing.T, d *db.DB) *mailboxSite { return newMailboxSiteWith(t, d, oauth.MicrosoftConfig{}) }
+func newMailboxSite(t *testing.T, d *db.DB) *mailboxSite {
+	return newMailboxSiteWith(t, d, oauth.MicrosoftConfig{})
+}
 
 // newMailboxSiteWith is newMailboxSite with Microsoft's app ms (none when its client id is "").
 func newMailboxSiteWith(t *testing.T, d *db.DB, ms oauth.MicrosoftConfig) *mailboxSite {

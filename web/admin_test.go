@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/postdesk/postdesk/db"
 	"github.com/postdesk/postdesk/dbtest"
@@ -123,7 +124,7 @@ func TestAdminEditsTheProperty(t *testing.T) {
 		s := adminSite(t, d, nil)
 		ada := s.as("ada@acme.example", "ada's password")
 		_, page, _ := ada.get("/p/acme/admin/property")
-		if !strings.Contains(page, `<option value="fr">`) || !strings.Contains(page, `name="reopen_hours" min="0" value="72"`) {
+		if !strings.Contains(page, `<option value="fr">`) || !strings.Contains(page, `name="reopen_hours" min="0" step="any" value="72"`) {
 			t.Fatalf("the settings page:\n%s", page)
 		}
 		bad := ada.form("name", "Acme Inc", "from_address", "not an address", "reopen_hours", "24", "locale", "fr")
@@ -136,16 +137,16 @@ func TestAdminEditsTheProperty(t *testing.T) {
 		if p, _ := s.store.PropertyByID(context.Background(), s.acme.ID); p.Name != "Acme" || p.Locale != "en" {
 			t.Fatalf("a refused change changed %+v", p)
 		}
-		good := ada.form("name", "Acme Inc", "from_address", "help@acme.example", "reopen_hours", "24", "locale", "fr", "close_mail", "1")
+		good := ada.form("name", "Acme Inc", "from_address", "help@acme.example", "reopen_hours", "1.5", "locale", "fr", "close_mail", "1")
 		code, _, h := ada.post("/p/acme/admin/property", good)
 		if code != http.StatusSeeOther || h.Get("Location") != "/p/acme/admin/property" {
 			t.Fatalf("save: %d %q", code, h.Get("Location"))
 		}
 		p, err := s.store.PropertyByID(context.Background(), s.acme.ID)
-		if err != nil || p.Name != "Acme Inc" || p.FromAddress != "help@acme.example" || p.ReopenWindow.Hours() != 24 || p.Locale != "fr" || p.Acknowledge || !p.CloseMail {
+		if err != nil || p.Name != "Acme Inc" || p.FromAddress != "help@acme.example" || p.ReopenWindow != 90*time.Minute || p.Locale != "fr" || p.Acknowledge || !p.CloseMail {
 			t.Fatalf("after saving: %+v %v", p, err)
 		}
-		if _, page, _ := ada.get("/p/acme/admin/property"); !strings.Contains(page, "Saved.") || !strings.Contains(page, `value="Acme Inc"`) {
+		if _, page, _ := ada.get("/p/acme/admin/property"); !strings.Contains(page, "Saved.") || !strings.Contains(page, `value="Acme Inc"`) || !strings.Contains(page, `value="1.5"`) {
 			t.Errorf("the page after saving:\n%s", page)
 		}
 	})
