@@ -37,7 +37,9 @@ func AddMailbox(ctx context.Context, boxes *mailbox.Store, n mailbox.New, tok To
 // CheckError is a mailbox AddMailbox tried and could not use: nothing was saved.
 type CheckError struct{ Err error }
 
-func (e *CheckError) Error() string { return fmt.Sprintf("imapfetch: cannot use the mailbox: %v", e.Err) }
+func (e *CheckError) Error() string {
+	return fmt.Sprintf("imapfetch: cannot use the mailbox: %v", e.Err)
+}
 func (e *CheckError) Unwrap() error { return e.Err }
 
 // Rescan reads the mailbox table again now, not at the next scan: a mailbox added, resumed or
