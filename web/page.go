@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/postdesk/postdesk/mailbox"
 	"github.com/postdesk/postdesk/tickets"
 )
 
@@ -22,13 +23,15 @@ import (
 type pageTemplate struct{ t *template.Template }
 
 // pageNames are the pages; each is templates/<name>.html over templates/layout.html.
-var pageNames = []string{"signin", "linksent", "link", "inbox", "ticket", "compose", "contacts", "contact", "confirm", "error"}
+var pageNames = []string{"signin", "linksent", "link", "inbox", "ticket", "compose", "contacts", "contact", "confirm", "error",
+	"admin_property", "admin_agents", "admin_departments", "admin_mailboxes", "oauth"}
 
 var funcs = template.FuncMap{
-	"join": strings.Join,
-	"has":  func(list []string, s string) bool { return slices.Contains(list, s) },
-	"add":  func(a, b int) int { return a + b },
-	"list": func(s ...string) []string { return s },
+	"join":      strings.Join,
+	"hasPrefix": strings.HasPrefix,
+	"has":       func(list []string, s string) bool { return slices.Contains(list, s) },
+	"add":       func(a, b int) int { return a + b },
+	"list":      func(s ...string) []string { return s },
 	// pathEscape makes an address one path segment ('/', '?' and '#' are valid in its local part).
 	"pathEscape": url.PathEscape,
 	"pair":       func(a, b any) []any { return []any{a, b} },
@@ -37,6 +40,12 @@ var funcs = template.FuncMap{
 			return time.Time{}
 		}
 		return *t
+	},
+	"deref64": func(n *int64) int64 {
+		if n == nil {
+			return 0
+		}
+		return *n
 	},
 	"deref": func(s *string) string {
 		if s == nil {
@@ -194,8 +203,19 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, c *call, stat
 // a refused value, or a failure of ours, logged.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, c *call, err error) {
 	var pe *tickets.ParamError
+	var fe *tickets.ForbiddenError
 	var mbe *http.MaxBytesError
 	switch {
+	case errors.As(err, &fe):
+		s.errorPage(w, r, c, http.StatusForbidden, "err_forbidden", fe.Msg)
+	case errors.Is(err, ErrMailboxCheck):
+		s.errorPage(w, r, c, http.StatusUnprocessableEntity, "err_mailbox_check", strings.TrimPrefix(err.Error(), ErrMailboxCheck.Error()+": "))
+	case errors.Is(err, ErrSignInFailed):
+		s.errorPage(w, r, c, http.StatusBadGateway, "err_signin_failed", strings.TrimPrefix(err.Error(), ErrSignInFailed.Error()+": "))
+	case errors.Is(err, mailbox.ErrNotFound):
+		s.errorPage(w, r, c, http.StatusNotFound, "err_not_found")
+	case errors.Is(err, mailbox.ErrInvalid), errors.Is(err, mailbox.ErrExists):
+		s.errorPage(w, r, c, http.StatusUnprocessableEntity, "err_invalid", strings.TrimPrefix(strings.TrimPrefix(err.Error(), "mailbox: "), "invalid: "))
 	case errors.As(err, &pe):
 		s.errorPage(w, r, c, http.StatusBadRequest, "err_invalid", pe.Msg)
 	case errors.As(err, &mbe):

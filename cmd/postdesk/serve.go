@@ -226,7 +226,8 @@ func serve(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	httpSrv, err := newHTTPAPI(httpDeps{cfg: cfg, ln: httpLn, d: d, store: store, pipeline: pipeline, kick: out.Kick, metrics: stats, log: log,
-		auth: signins, feed: feed, notifier: notifier, secret: secret})
+		auth: signins, feed: feed, notifier: notifier, secret: secret,
+		mailboxes: webwire.Mailboxes{Boxes: boxes, OAuth: oauthProviders(cfg), Rescan: pollers.Rescan}})
 	if err != nil {
 		for _, s := range servers {
 			s.Shutdown(ctx)
@@ -386,6 +387,8 @@ type httpDeps struct {
 	feed     *live.Feed
 	notifier *notify.Notifier
 	secret   []byte
+	// mailboxes are the web's admin pages' mailboxes, with serve's pollers.
+	mailboxes webwire.Mailboxes
 }
 
 // newHTTPAPI serves on h.ln (nil, nil when there is none): the API under /api/, the links to
@@ -400,6 +403,7 @@ func newHTTPAPI(h httpDeps) (*httpAPI, error) {
 		Templates: h.notifier.Templates(), Mailboxes: mailbox.NewStore(h.d, h.secret)})
 	inbox, err := web.New(web.Config{
 		Store: h.store, Auth: webwire.Auth{A: h.auth}, Feed: webwire.Feed{F: h.feed}, Mail: webwire.Mail{N: h.notifier, D: h.d, Store: h.store, Domain: cfg.Domain},
+		Mailboxes: h.mailboxes, Locales: h.notifier.Templates(),
 		BaseURL: webURL(cfg, ln.Addr().String()), Domain: cfg.Domain, Secret: h.secret, Secure: cfg.WebTLS, Kick: h.kick, Log: h.log,
 		Now: h.store.Now,
 	})
