@@ -1,11 +1,7 @@
 package tickets_test
 
 import (
-	"context"
 	"fmt"
-	"os"
-	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -464,101 +460,6 @@ func TestWaitingFollowsEveryChange(t *testing.T) {
 		}
 		if merges == 0 {
 			t.Error("the walk merged no ticket: it tests no merge")
-		}
-	})
-}
-
-// Migration 0021 fills the columns of the tickets a database already holds, by the rule itself.
-func TestWaitingMigrationBackfills(t *testing.T) {
-	src, err := os.ReadFile("../db/migrations/0021_waiting.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	backfill := string(src[strings.Index(string(src), "WITH tk AS"):])
-	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		w := swNew(t, d)
-		// The backfill is the rule over every ticket. (A change to the rule needs a migration
-		// that runs it again, as stored values follow the rule they were settled by.)
-		rule := strings.Replace(tickets.WaitingRule(w.s), "WHERE t.id = ?", "", 1)
-		if strings.Join(strings.Fields(rule), " ") != strings.Join(strings.Fields(strings.TrimSuffix(strings.TrimSpace(backfill), ";")), " ") {
-			t.Fatalf("the backfill of 0021 is not ticket-settle-waiting over every ticket:\n%s\n---\n%s", backfill, rule)
-		}
-		// Tickets in every state the rule tells apart.
-		us := w.mail(t, w.p, "m1@customer.example", "ann@customer.example", "Waiting for us", "?").TicketNumber
-		w.clk.Advance(time.Hour)
-		them := w.mail(t, w.p, "m2@customer.example", "bob@customer.example", "Answered", "?").TicketNumber
-		w.clk.Advance(time.Hour)
-		w.reply(t, them, "r2@acme.example")
-		w.clk.Advance(time.Hour)
-		again := w.mail(t, w.p, "m3@customer.example", "cy@customer.example", "Answered, asked again", "?").TicketNumber
-		w.reply(t, again, "r3@acme.example")
-		w.clk.Advance(time.Hour)
-		w.mail(t, w.p, "m4@customer.example", "cy@customer.example", "Re: Answered, asked again", "and?", "r3@acme.example")
-		if _, err := w.s.Note(w.ctx, w.p, us, w.bob, tickets.Outgoing{Text: "hm"}, "n1@acme.example"); err != nil {
-			t.Fatal(err)
-		}
-		closed := w.mail(t, w.p, "m5@customer.example", "di@customer.example", "Closed", "?").TicketNumber
-		w.reply(t, closed, "r5@acme.example")
-		w.clk.Advance(time.Hour)
-		if _, err := w.s.Close(w.ctx, w.p.ID, closed, tickets.ActorCLI); err != nil {
-			t.Fatal(err)
-		}
-		reopened := w.mail(t, w.p, "m6@customer.example", "ed@customer.example", "Reopened", "?").TicketNumber
-		for _, set := range []func(context.Context, int64, int64, tickets.Actor) (tickets.Ticket, error){w.s.Close, w.s.Reopen} {
-			w.clk.Advance(time.Hour)
-			if _, err := set(w.ctx, w.p.ID, reopened, tickets.ActorCLI); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if _, err := w.s.CreateTicket(w.ctx, w.p, w.alice, tickets.NewTicket{Customer: tickets.Address{Email: "fay@customer.example"},
-			Subject: "Opened by us", Outgoing: tickets.Outgoing{Text: "Hello"}}, "o1@acme.example"); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.s.Merge(w.ctx, w.p, them, us, tickets.AgentActor(w.alice)); err != nil {
-			t.Fatal(err)
-		}
-		w.mail(t, w.other, "g1@customer.example", "gus@customer.example", "The other property", "?")
-
-		type row struct {
-			ID    int64      `db:"id"`
-			Side  *string    `db:"waiting"`
-			Since *time.Time `db:"waiting_since"`
-			First *time.Time `db:"first_response_at"`
-		}
-		read := func() []row {
-			var rs []row
-			if err := d.SelectContext(w.ctx, &rs, `SELECT id, waiting, waiting_since, first_response_at FROM tickets ORDER BY id`); err != nil {
-				t.Fatal(err)
-			}
-			return rs
-		}
-		settled := read()
-		sides := map[string]int{}
-		for _, r := range settled {
-			if r.Side == nil {
-				sides[""]++
-			} else {
-				sides[*r.Side]++
-			}
-		}
-		if sides[""] < 2 || sides[tickets.WaitingUs] < 2 || sides[tickets.WaitingCustomer] < 2 {
-			t.Fatalf("the tickets wait for %v: not every state is there to backfill", sides)
-		}
-
-		w.rollBackWaiting(t)
-		w.exec(t, `UPDATE schema_version SET version = 20`)
-		if err := d.Migrate(w.ctx); err != nil {
-			t.Fatal(err)
-		}
-		backfilled := read()
-		if !slices.EqualFunc(settled, backfilled, func(a, b row) bool {
-			eq := func(x, y *time.Time) bool { return x == nil && y == nil || x != nil && y != nil && x.Equal(*y) }
-			return a.ID == b.ID && (a.Side == nil) == (b.Side == nil) && (a.Side == nil || *a.Side == *b.Side) && eq(a.Since, b.Since) && eq(a.First, b.First)
-		}) {
-			for i := range settled {
-				t.Logf("settled %+v, backfilled %+v", settled[i], backfilled[i])
-			}
-			t.Fatal("the backfill differs from what the changes settled")
 		}
 	})
 }
