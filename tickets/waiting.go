@@ -61,10 +61,16 @@ func (s *Store) settleWaiting(ctx context.Context, tx *sqlx.Tx, ticketID int64) 
 	return nil
 }
 
+// WaitingForUs reports whether the ticket waits for an answer of ours.
+func (t Ticket) WaitingForUs() bool { return t.Waiting != nil && *t.Waiting == WaitingUs }
+
+// WaitingForCustomer reports whether we answered and the customer has the next word.
+func (t Ticket) WaitingForCustomer() bool { return t.Waiting != nil && *t.Waiting == WaitingCustomer }
+
 // WaitingFor is how long the customer has waited for an answer at now; 0 unless the ticket waits
 // for us.
 func (t Ticket) WaitingFor(now time.Time) time.Duration {
-	if t.Waiting == nil || *t.Waiting != WaitingUs || t.WaitingSince == nil {
+	if !t.WaitingForUs() || t.WaitingSince == nil {
 		return 0
 	}
 	return max(now.Sub(*t.WaitingSince), 0)
