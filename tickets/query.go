@@ -42,7 +42,11 @@ func (s *Store) List(ctx context.Context, propertyID int64, f ListFilter) ([]Tic
 	case "", "updated":
 		q += ` ORDER BY t.updated_at DESC, t.id DESC`
 	case "waiting":
-		q += ` ORDER BY ` + orderBy(sortExprs["waiting"], "t.id", "ASC")
+		keys := sortExprs["waiting"]
+		if f.Waiting != "" {
+			keys = keys[1:] // one side: one rank (see Search)
+		}
+		q += ` ORDER BY ` + orderBy(keys, "t.id", "ASC")
 	default:
 		return nil, fmt.Errorf("tickets: %w: sort %q: updated or waiting", ErrInvalid, f.Sort)
 	}

@@ -278,6 +278,12 @@ func (s *Store) Search(ctx context.Context, propertyID, viewerID int64, q Query)
 	if !ok {
 		return Page{}, invalid("sort", "%q: one of %s", q.Sort, strings.Join(Sorts, ", "))
 	}
+	outer := outerSort[q.Sort]
+	if q.Sort == "waiting" && q.Waiting != "" {
+		// One side: its rank is one value, left out of the order so that SQLite too reads the
+		// index in order rather than sorting (it does not see an expression held equal as one).
+		sortKeys, outer = sortKeys[1:], outer[1:]
+	}
 	now := s.Now()
 	var w where
 	if err := s.viewWhere(&w, q.View, viewerID, now); err != nil {
@@ -296,11 +302,13 @@ func (s *Store) Search(ctx context.Context, propertyID, viewerID int64, q Query)
 			return Page{}, err
 		}
 		// A row value, which both engines compare in one index range.
+		keys := c.keys()
+		keys = keys[len(keys)-len(sortKeys):]
 		w.add(fmt.Sprintf(`(%s, t.id) %s (%s?)`, strings.Join(sortKeys, ", "), cmp, strings.Repeat("?, ", len(sortKeys))),
-			append(c.keys(), c.ID)...)
+			append(keys, c.ID)...)
 	}
-	page, pageArgs := pageQuery(w, propertyID, sortKeys, q.Sort, dir, q.Limit+1)
-	query := fmt.Sprintf(dressSelect, page, orderBy(outerSort[q.Sort], "p.id", dir))
+	page, pageArgs := pageQuery(w, propertyID, sortKeys, outer, dir, q.Limit+1)
+	query := fmt.Sprintf(dressSelect, page, orderBy(outer, "p.id", dir))
 	args := append(pageArgs, viewerID)
 
 	var rows []searchRow
@@ -334,7 +342,7 @@ func (s *Store) Search(ctx context.Context, propertyID, viewerID int64, q Query)
 
 // pageQuery is the query of one page of tickets (limit rows) meeting w, in order. With
 // alternatives, it is the union of a page for each, cut to one page again.
-func pageQuery(w where, propertyID int64, sortKeys []string, sort, dir string, limit int) (string, []any) {
+func pageQuery(w where, propertyID int64, sortKeys, outer []string, dir string, limit int) (string, []any) {
 	from := "tickets t"
 	if w.from != "" {
 		from = w.from
@@ -358,7 +366,7 @@ func pageQuery(w where, propertyID int64, sortKeys []string, sort, dir string, l
 	}
 	// The union's columns are named as in pageSelect; the outer sort keys are theirs.
 	var keys []string
-	for _, k := range outerSort[sort] {
+	for _, k := range outer {
 		keys = append(keys, strings.TrimPrefix(k, "p."))
 	}
 	return fmt.Sprintf("%s\n\tORDER BY %s LIMIT %d", strings.Join(parts, "\n\tUNION\n\t"), orderBy(keys, "id", dir), limit), args
