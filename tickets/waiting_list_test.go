@@ -81,6 +81,15 @@ func TestListByWaiting(t *testing.T) {
 		if got, want := list(tickets.ListFilter{Waiting: tickets.WaitingCustomer}), []int64{nums[0]}; !slices.Equal(got, want) {
 			t.Errorf("waiting for the customer: %v, want %v", got, want)
 		}
+		// An export says it too.
+		ex, err := w.s.Export(w.ctx, w.p, []int64{nums[0], nums[1], nums[3]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ex.Tickets) != 3 || !ex.Tickets[0].WaitingForCustomer() || ex.Tickets[0].FirstResponseAt == nil ||
+			!ex.Tickets[1].WaitingForUs() || ex.Tickets[2].Waiting != nil {
+			t.Errorf("the export: %+v", ex.Tickets)
+		}
 		for _, f := range []tickets.ListFilter{{Waiting: "nobody"}, {Sort: "priority"}} {
 			if _, err := w.s.List(w.ctx, w.p.ID, f); !errors.Is(err, tickets.ErrInvalid) {
 				t.Errorf("%+v: %v, want ErrInvalid", f, err)
