@@ -18,9 +18,11 @@ import (
 // The rule is one statement, ticket-settle-waiting (queries/waiting.sql), which derives the
 // columns from the ticket's messages, status and last reopening; settleWaiting runs it, in the
 // transaction of every change that stores a message, removes one or changes a status: mail in
-// (deliver.go, agentmail.go), replies (agent.go, stale.go), closing and reopening (ops.go), a
-// merge (on the ticket merged into, merge.go), blocking a sender (contacts.go). A change that
-// touches none of these (tags, priority, assignment, snooze, trash, spam) leaves it as it is.
+// (deliver.go, agentmail.go), replies (agent.go, stale.go), closing and reopening, and a snooze
+// waking a closed ticket (ops.go), a merge (both tickets, merge.go), blocking a sender
+// (contacts.go). A change that touches none of these (a note, tags, priority, assignment, a
+// snooze, trash, spam) leaves it as it is. The property's IgnoreListMail is read when a ticket is
+// settled: turning it over changes a ticket's side at its next settling, not at once.
 
 // Waiting sides (Ticket.Waiting).
 const (
