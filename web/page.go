@@ -141,6 +141,44 @@ func (p *page) Age(t time.Time) string {
 	return t.In(p.loc).Format("2006-01-02")
 }
 
+// Dur is a length of time, short: "5 min", "2 h", "3 d".
+func (p *page) Dur(d time.Duration) string {
+	switch {
+	case d < time.Hour:
+		return p.T("age_min", int(d/time.Minute))
+	case d < 48*time.Hour:
+		return p.T("age_h", int(d/time.Hour))
+	}
+	return p.T("age_d", int(d/(24*time.Hour)))
+}
+
+// Waited is how long the customer of t has waited for an answer, until now ("" when t does not
+// wait for us).
+func (p *page) Waited(t tickets.Ticket) string {
+	if !t.WaitingForUs() {
+		return ""
+	}
+	return p.Dur(t.WaitingFor(p.now))
+}
+
+// FirstResponse is how long t's customer waited for the first reply ("" before there is one).
+func (p *page) FirstResponse(t tickets.Ticket) string {
+	d, ok := t.FirstResponseTime()
+	if !ok {
+		return ""
+	}
+	return p.Dur(d)
+}
+
+// Resolution is how long t took from its opening to its closing ("" while it is open).
+func (p *page) Resolution(t tickets.Ticket) string {
+	d, ok := t.ResolutionTime()
+	if !ok {
+		return ""
+	}
+	return p.Dur(d)
+}
+
 // Local is t as a datetime-local input value in the agent's zone.
 func (p *page) Local(t time.Time) string { return t.In(p.loc).Format("2006-01-02T15:04") }
 
