@@ -166,7 +166,7 @@ func serve(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	out := sender.New(queue, transport, int(cfg.OutboxWorkers), time.Second, log).WithSigner(dkimKeys)
+	out := sender.New(queue, transport, int(cfg.OutboxWorkers), time.Second, log).WithSigner(dkimKeys).WithLease(queue.Lease)
 	stats, err := metrics.Open(ctx, d, log)
 	if err != nil {
 		return err
