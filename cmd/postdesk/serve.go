@@ -293,7 +293,7 @@ func serve(ctx context.Context, c *cli, args []string) error {
 	wakeDone := make(chan struct{})
 	go func() {
 		defer close(wakeDone)
-		snoozeWake(store, 30*time.Second, log).Run(wakeCtx)
+		snoozeWake(store, 10*time.Second, log).Run(wakeCtx)
 	}()
 	purgeDone := make(chan struct{})
 	go func() {
