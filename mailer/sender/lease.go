@@ -32,13 +32,16 @@ func (h *held) add(ms []outbox.Mail) {
 	}
 }
 
-// done forgets m's claim once its attempt is over (settled, or left to recovery).
-func (h *held) done(m outbox.Mail) {
+// done forgets m's claim once its attempt is over (settled, or left to recovery), and reports
+// whether it was still held.
+func (h *held) done(m outbox.Mail) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if cur, ok := h.rows[m.ID]; ok && cur.Attempts == m.Attempts {
 		delete(h.rows, m.ID)
+		return true
 	}
+	return false
 }
 
 func (h *held) list() []outbox.Mail {
@@ -88,11 +91,12 @@ func (s *Sender) renewer() *scheduler.Loop {
 			}
 			for _, id := range lost {
 				for _, m := range ms {
-					if m.ID == id {
-						s.held.done(m)
+					// A row settled since the list was read is lost to the renewal too: only one
+					// still held was taken over.
+					if m.ID == id && s.held.done(m) {
+						s.log.Warn("the lease of a mail in flight was lost: another instance took it over", slog.Int64("outbox_id", id))
 					}
 				}
-				s.log.Warn("the lease of a mail in flight was lost: another instance took it over", slog.Int64("outbox_id", id))
 			}
 			return time.Time{}, nil
 		}}, s.log, scheduler.WithClock(func() time.Time { return s.now() }))

@@ -1,0 +1,233 @@
+package chaos
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// exercise runs the load, the mailbox deliveries, the snoozes and the kills for the duration, then
+// waits for everything to settle and counts.
+func (r *run) exercise(ctx context.Context) (Report, error) {
+	r.start = time.Now()
+	loadCtx, stopLoad := context.WithTimeout(ctx, r.cfg.Duration)
+	defer stopLoad()
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); r.load.run(loadCtx, r.cfg.Rate) }()
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(r.cfg.IMAPEvery)
+		defer t.Stop()
+		for n := 0; ; n++ {
+			select {
+			case <-loadCtx.Done():
+				return
+			case <-t.C:
+			}
+			if err := r.mailbox.add(fmt.Sprintf("chaos-imap-%s-%d@customer.example", r.load.tag, n), n); err != nil {
+				r.logf("mailbox: %v", err)
+			}
+		}
+	}()
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	holders := r.watchMailbox(watchCtx)
+	snoozed := make(chan error, 1)
+	go func() { snoozed <- r.snooze(loadCtx) }()
+	killErr := r.killLoop(ctx)
+	wg.Wait()
+	if err := <-snoozed; err != nil && ctx.Err() == nil && loadCtx.Err() == nil {
+		return Report{}, err
+	}
+	if killErr != nil {
+		return Report{}, killErr
+	}
+	r.logf("load over after %s: %d kills; waiting for the mail to settle", time.Since(r.start).Round(time.Millisecond), len(r.kills))
+	settleErr := r.settle(ctx)
+	r.wg.Wait() // the takeover watchers: settled by now, or given up
+	stopWatch()
+	rep, err := r.count(ctx, holders())
+	if err != nil {
+		return rep, err
+	}
+	for _, in := range r.instances {
+		if err := in.stop(); err != nil {
+			rep.StopErrors = append(rep.StopErrors, err.Error())
+		}
+	}
+	r.logf("instances stopped")
+	if settleErr != nil {
+		r.logf("%v", settleErr)
+	}
+	return rep, nil
+}
+
+// killLoop kills an instance at every KillEvery of the load (the n-th at n × KillEvery, or as soon
+// as the previous restart is done) and restarts it at once. The first kill is of the mailbox's
+// holder, so the mailbox's takeover is seen; then the instances in turn.
+func (r *run) killLoop(ctx context.Context) error {
+	next := 0
+	for n := 1; time.Duration(n)*r.cfg.KillEvery < r.cfg.Duration; n++ {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(time.Until(r.start.Add(time.Duration(n) * r.cfg.KillEvery))):
+		}
+		owner, pid := r.mailboxHolder(ctx)
+		victim := r.instances[next%len(r.instances)]
+		if n == 1 {
+			for _, in := range r.instances {
+				if in.pid() == pid {
+					victim = in
+				}
+			}
+		}
+		next = victim.n // the one after it, next time
+		k := &Kill{Instance: victim.n, Between: r.cfg.BetweenEvery > 0 && n%r.cfg.BetweenEvery == 0,
+			Mailbox: victim.pid() == pid && pid != 0, Takeover: -1, MailboxTakeover: -1}
+		if err := r.kill(ctx, victim, k, owner); err != nil {
+			return err
+		}
+		if err := victim.start(context.WithoutCancel(ctx)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// kill kills victim, notes the outbox rows in flight at that moment and watches them taken over.
+func (r *run) kill(ctx context.Context, victim *instance, k *Kill, owner string) error {
+	if k.Between {
+		// No mail may reach the end of DATA while the relay is held: once none is there, a kill
+		// falls between sends.
+		r.relay.hold()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			var n int
+			if err := r.d.GetContext(ctx, &n, r.d.Rebind(`SELECT COUNT(*) FROM outbox WHERE status = ?`), "data"); err != nil {
+				r.relay.release()
+				return fmt.Errorf("chaos: %w", err)
+			}
+			if n == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				r.relay.release()
+				return fmt.Errorf("chaos: mail stayed at the end of DATA for 30 s with the relay held")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	killed := time.Now()
+	err := victim.kill()
+	if k.Between {
+		defer r.relay.release()
+	}
+	if err != nil {
+		return err
+	}
+	k.At = killed.Sub(r.start)
+	var rows []row
+	if err := r.d.SelectContext(context.WithoutCancel(ctx), &rows,
+		r.d.Rebind(`SELECT id, status, attempts FROM outbox WHERE status IN (?, ?)`), "sending", "data"); err != nil {
+		return fmt.Errorf("chaos: %w", err)
+	}
+	snap := map[int64]row{}
+	for _, w := range rows {
+		snap[w.ID] = w
+		if w.Status == "data" {
+			k.AtData++
+		}
+	}
+	k.InFlight = len(rows)
+	r.mu.Lock()
+	r.kills = append(r.kills, k)
+	r.snap = append(r.snap, snap)
+	r.mu.Unlock()
+	r.logf("load %4.1fs: SIGKILL instance %d (pid %d%s%s): %d mails in flight, %d at the end of DATA", k.At.Seconds(), victim.n, victim.pid(),
+		map[bool]string{true: ", between sends"}[k.Between], map[bool]string{true: ", the mailbox's holder"}[k.Mailbox], k.InFlight, k.AtData)
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		r.watchTakeover(context.WithoutCancel(ctx), k, snap, killed, owner)
+	}()
+	return nil
+}
+
+// watchTakeover waits until every row in flight at the kill is settled or claimed again, and, when
+// the killed instance held the mailbox, until another holds it; it gives up after a minute.
+func (r *run) watchTakeover(ctx context.Context, k *Kill, snap map[int64]row, killed time.Time, owner string) {
+	pending := len(snap) > 0
+	mailbox := k.Mailbox
+	counted := false
+	for time.Since(killed) < time.Minute && (pending || mailbox) {
+		if pending {
+			var rows []row
+			if err := r.d.SelectContext(ctx, &rows, r.d.Rebind(`SELECT id, status, attempts FROM outbox WHERE status IN (?, ?)`), "sending", "data"); err == nil {
+				left := 0
+				for _, w := range rows {
+					if s, ok := snap[w.ID]; ok && s.Attempts == w.Attempts {
+						left++
+					}
+				}
+				if !counted && time.Since(killed) > 3*time.Second {
+					// The live instances settle theirs in well under that: what is left was the
+					// killed one's, stuck until its lease runs out.
+					counted = true
+					r.mu.Lock()
+					k.Stuck = left
+					r.mu.Unlock()
+				}
+				if left == 0 {
+					pending = false
+					r.mu.Lock()
+					k.Takeover = time.Since(killed)
+					r.mu.Unlock()
+				}
+			}
+		}
+		if mailbox {
+			if now, _ := r.mailboxHolder(ctx); now != "" && now != owner {
+				mailbox = false
+				r.mu.Lock()
+				k.MailboxTakeover = time.Since(killed)
+				r.mu.Unlock()
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(snap) == 0 {
+		r.mu.Lock()
+		k.Takeover = 0
+		r.mu.Unlock()
+	}
+}
+
+// watchMailbox samples the mailbox's lease holder until ctx ends; the result counts the holders.
+func (r *run) watchMailbox(ctx context.Context) func() int {
+	seen := map[string]bool{}
+	var mu sync.Mutex
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			if owner, _ := r.mailboxHolder(context.WithoutCancel(ctx)); owner != "" {
+				mu.Lock()
+				seen[owner] = true
+				mu.Unlock()
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	}()
+	return func() int {
+		<-done
+		mu.Lock()
+		defer mu.Unlock()
+		return len(seen)
+	}
+}
