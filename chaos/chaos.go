@@ -47,8 +47,8 @@ type Config struct {
 	// RelayDelay is the relay's latency before it answers MAIL FROM (200 ms): mail spends it
 	// claimed, before the end of DATA, so that kills find some in flight.
 	RelayDelay time.Duration
-	Drain        time.Duration // how long to wait, after the load, for everything to settle (90 s)
-	Log          io.Writer     // progress, a line per event (nil: none)
+	Drain      time.Duration // how long to wait, after the load, for everything to settle (90 s)
+	Log        io.Writer     // progress, a line per event (nil: none)
 }
 
 func (c Config) env() []string {
