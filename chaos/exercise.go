@@ -100,8 +100,8 @@ func (r *run) killLoop(ctx context.Context) error {
 // kill kills victim, notes the outbox rows in flight at that moment and watches them taken over.
 func (r *run) kill(ctx context.Context, victim *instance, k *Kill, owner string) error {
 	if k.Between {
-		// No mail may reach the end of DATA while the relay is held: once none is there, a kill
-		// falls between sends.
+		// While the relay is held no mail transaction starts; once none is under way and no row
+		// is at the end of DATA (the last ones settled), a kill falls between sends.
 		r.relay.hold()
 		deadline := time.Now().Add(30 * time.Second)
 		for {
@@ -110,8 +110,11 @@ func (r *run) kill(ctx context.Context, victim *instance, k *Kill, owner string)
 				r.relay.release()
 				return fmt.Errorf("chaos: %w", err)
 			}
-			if n == 0 {
-				break
+			if n == 0 && r.relay.idle() {
+				// idle first, then the database: the count above may predate the last MarkData
+				if err := r.d.GetContext(ctx, &n, r.d.Rebind(`SELECT COUNT(*) FROM outbox WHERE status = ?`), "data"); err == nil && n == 0 {
+					break
+				}
 			}
 			if time.Now().After(deadline) {
 				r.relay.release()

@@ -25,6 +25,7 @@ type relay struct {
 	counts   map[string]int // Message-ID → times received
 	received int
 	gate     chan struct{} // non-nil while held
+	inTx     int           // sessions past MAIL FROM, not yet done with their DATA
 	delay    time.Duration // at MAIL FROM: a relay's latency, so that kills find mail in flight
 }
 
@@ -61,6 +62,14 @@ func (r *relay) release() {
 	}
 }
 
+// idle reports whether no session is in a mail transaction: with the relay held, none starts
+// one, so once idle, no mail reaches the end of DATA until release.
+func (r *relay) idle() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.inTx == 0
+}
+
 // seen returns how many mails were received and a copy of the counts.
 func (r *relay) seen() (int, map[string]int) {
 	r.mu.Lock()
@@ -74,24 +83,45 @@ func (r *relay) seen() (int, map[string]int) {
 
 func (r *relay) NewSession(*smtp.Conn) (smtp.Session, error) { return &relaySession{r: r}, nil }
 
-type relaySession struct{ r *relay }
+type relaySession struct {
+	r    *relay
+	inTx bool
+}
 
-func (*relaySession) Reset()                               {}
-func (*relaySession) Logout() error                        { return nil }
+func (s *relaySession) Reset()                             { s.endTx() }
+func (s *relaySession) Logout() error                      { s.endTx(); return nil }
 func (*relaySession) Rcpt(string, *smtp.RcptOptions) error { return nil }
 
+func (s *relaySession) endTx() {
+	s.r.mu.Lock()
+	defer s.r.mu.Unlock()
+	if s.inTx {
+		s.inTx = false
+		s.r.inTx--
+	}
+}
+
+// Mail waits while the relay is held; passing the gate and joining the transactions are one step,
+// so that hold then idle leaves no session between them.
 func (s *relaySession) Mail(string, *smtp.MailOptions) error {
 	s.r.mu.Lock()
-	gate := s.r.gate
-	s.r.mu.Unlock()
-	if gate != nil {
+	for s.r.gate != nil {
+		gate := s.r.gate
+		s.r.mu.Unlock()
 		<-gate
+		s.r.mu.Lock()
 	}
+	if !s.inTx {
+		s.inTx = true
+		s.r.inTx++
+	}
+	s.r.mu.Unlock()
 	time.Sleep(s.r.delay)
 	return nil
 }
 
 func (s *relaySession) Data(rd io.Reader) error {
+	defer s.endTx()
 	b, err := io.ReadAll(rd)
 	if err != nil {
 		return err

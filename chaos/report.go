@@ -176,9 +176,7 @@ func (rep Report) Problems() []string {
 		add(k.Takeover < 0 || k.Takeover > TakeoverBound, "kill %d: its %d mails in flight were taken over after %s, not within %s", i+1, k.InFlight, dur(k.Takeover), TakeoverBound)
 		add(k.Mailbox && (k.MailboxTakeover < 0 || k.MailboxTakeover > TakeoverBound), "kill %d: its mailbox was taken over after %s, not within %s", i+1, dur(k.MailboxTakeover), TakeoverBound)
 	}
-	for _, e := range rep.StopErrors {
-		p = append(p, e)
-	}
+	p = append(p, rep.StopErrors...)
 	return p
 }
 
