@@ -132,6 +132,21 @@ func (r *run) kill(ctx context.Context, victim *instance, k *Kill, owner string)
 		return err
 	}
 	k.At = killed.Sub(r.start)
+	// The database may still apply what the instance sent before it died (a COMMIT on the wire):
+	// once its sessions are gone, the outbox says what the kill left.
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		var n int
+		if err := r.d.GetContext(ctx, &n, r.d.Rebind(`SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = ?`), victim.app); err != nil {
+			return fmt.Errorf("chaos: %w", err)
+		}
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("chaos: the database kept instance %d's sessions 30 s after its kill", victim.n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	var rows []row
 	if err := r.d.SelectContext(context.WithoutCancel(ctx), &rows,
 		r.d.Rebind(`SELECT id, status, attempts FROM outbox WHERE status IN (?, ?)`), "sending", "data"); err != nil {

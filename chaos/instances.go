@@ -24,6 +24,7 @@ type instance struct {
 	smtp     string
 	dir      string
 	binary   string
+	app      string // its application_name in pg_stat_activity
 	env      []string
 	args     []string
 	runs     int
@@ -53,7 +54,15 @@ func newInstance(n int, cfg Config, relayAddr string) (*instance, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	return &instance{n: n, smtp: addr, dir: dir, binary: cfg.Binary, env: cfg.env(),
+	// Its own application_name: after a kill, the run waits for the database to end its sessions
+	// (a COMMIT the instance sent before it died may still be applied) before it looks.
+	app := fmt.Sprintf("postdesk-chaos-%d", n)
+	sep := "?"
+	if strings.Contains(cfg.DSN, "?") {
+		sep = "&"
+	}
+	return &instance{n: n, smtp: addr, dir: dir, binary: cfg.Binary, app: app,
+		env: append(cfg.env(), "POSTDESK_DB="+cfg.DSN+sep+"application_name="+app),
 		args: []string{"serve", "--smtp", addr, "--http", "127.0.0.1:0", "--domain", "desk.example", "--data-dir", dir,
 			"--relay", relayAddr, "--relay-tls", "none"}}, nil
 }
