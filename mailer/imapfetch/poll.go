@@ -30,7 +30,7 @@ type PropertyLookup interface {
 
 // Intervals are the poller's timings; a zero field keeps its default.
 type Intervals struct {
-	Scan        time.Duration // how often the mailbox table is read for added, removed and free mailboxes (10 s)
+	Scan        time.Duration // how often the mailbox table is read for added, removed and free mailboxes (5 s)
 	Lease       time.Duration // how long a lease lasts unless renewed (20 s)
 	Renew       time.Duration // how often the holder renews it (5 s)
 	Poll        time.Duration // how often a server without IDLE is asked for new mail (60 s)
@@ -39,10 +39,11 @@ type Intervals struct {
 	MaxBackoff  time.Duration // …up to this (5 min)
 }
 
-// The lease and the scan bound the takeover: a killed instance's mailbox is polled by another
-// within a lease and a scan of its last renewal (30 s), as its outbox rows are (outbox.DefaultLease).
+// The lease and the scan bound the takeover: a killed instance's mailbox is claimed by another
+// within a lease and a scan of its last renewal (25 s), as its outbox rows are within 20 s
+// (outbox.DefaultLease). A scan is one read of the mailbox table.
 var defaultIntervals = Intervals{
-	Scan: 10 * time.Second, Lease: 20 * time.Second, Renew: 5 * time.Second, Poll: 60 * time.Second,
+	Scan: 5 * time.Second, Lease: 20 * time.Second, Renew: 5 * time.Second, Poll: 60 * time.Second,
 	IdleRefresh: 5 * time.Minute, MinBackoff: time.Second, MaxBackoff: 5 * time.Minute,
 }
 
