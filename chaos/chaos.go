@@ -95,12 +95,14 @@ func (c *Config) defaults() error {
 
 // Kill is one SIGKILL and what followed it.
 type Kill struct {
-	Instance  int
-	At        time.Duration // since the start of the load
-	Between   bool          // made between sends (the relay held, no mail at the end of DATA)
-	Mailbox   bool          // the instance held the mailbox's lease
-	InFlight  int           // outbox rows claimed (sending or data) just after the kill
-	AtData    int           // of them, at the end of DATA
+	Instance int
+	At       time.Duration // since the start of the load
+	Between  bool          // made between sends (the relay held, no mail at the end of DATA)
+	Mailbox  bool          // the instance held the mailbox's lease
+	InFlight int           // outbox rows claimed (sending or data) just after the kill
+	// AtData counts those at the end of DATA once the victim's sessions ended (what it sent just
+	// before it died is applied by then; after a kill between sends, nobody's can be there).
+	AtData    int
 	Stuck     int           // of them, still claimed 3 s after the kill: the killed instance's
 	Uncertain int           // of them, uncertain in the end
 	Takeover  time.Duration // until every row in flight at the kill was settled or taken over (-1: never)

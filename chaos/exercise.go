@@ -103,11 +103,11 @@ func (r *run) kill(ctx context.Context, victim *instance, k *Kill, owner string)
 		// While the relay is held no mail transaction starts; once none is under way and no row
 		// is at the end of DATA (the last ones settled), a kill falls between sends.
 		r.relay.hold()
+		defer r.relay.release()
 		deadline := time.Now().Add(30 * time.Second)
 		for {
 			var n int
 			if err := r.d.GetContext(ctx, &n, r.d.Rebind(`SELECT COUNT(*) FROM outbox WHERE status = ?`), "data"); err != nil {
-				r.relay.release()
 				return fmt.Errorf("chaos: %w", err)
 			}
 			if n == 0 && r.relay.idle() {
@@ -117,23 +117,51 @@ func (r *run) kill(ctx context.Context, victim *instance, k *Kill, owner string)
 				}
 			}
 			if time.Now().After(deadline) {
-				r.relay.release()
 				return fmt.Errorf("chaos: mail stayed at the end of DATA for 30 s with the relay held")
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
 	killed := time.Now()
-	err := victim.kill()
-	if k.Between {
-		defer r.relay.release()
-	}
-	if err != nil {
+	// A kill between sends keeps the relay held until the victim's sessions are gone (deferred
+	// above): no row of anyone's reaches the end of DATA meanwhile, so the count stays exact.
+	if err := victim.kill(); err != nil {
 		return err
 	}
 	k.At = killed.Sub(r.start)
-	// The database may still apply what the instance sent before it died (a COMMIT on the wire):
-	// once its sessions are gone, the outbox says what the kill left.
+	inFlight := func() (map[int64]row, error) {
+		var rows []row
+		if err := r.d.SelectContext(context.WithoutCancel(ctx), &rows,
+			r.d.Rebind(`SELECT id, status, attempts FROM outbox WHERE status IN (?, ?)`), "sending", "data"); err != nil {
+			return nil, fmt.Errorf("chaos: %w", err)
+		}
+		snap := map[int64]row{}
+		for _, w := range rows {
+			snap[w.ID] = w
+		}
+		return snap, nil
+	}
+	snap, err := inFlight()
+	if err != nil {
+		return err
+	}
+	k.InFlight = len(snap)
+	r.mu.Lock()
+	r.kills = append(r.kills, k)
+	r.snap = append(r.snap, snap)
+	r.mu.Unlock()
+	watched := make(map[int64]row, len(snap)) // its own copy: snap's statuses change below
+	for id, w := range snap {
+		watched[id] = w
+	}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		r.watchTakeover(context.WithoutCancel(ctx), k, watched, killed, owner)
+	}()
+	// The database may still apply what the instance sent just before it died (a COMMIT on the
+	// wire): once its sessions are gone, a row of the snapshot found at the end of DATA in the
+	// same attempt was there at the kill.
 	for deadline := time.Now().Add(30 * time.Second); ; {
 		var n int
 		if err := r.d.GetContext(ctx, &n, r.d.Rebind(`SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = ?`), victim.app); err != nil {
@@ -147,30 +175,23 @@ func (r *run) kill(ctx context.Context, victim *instance, k *Kill, owner string)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	var rows []row
-	if err := r.d.SelectContext(context.WithoutCancel(ctx), &rows,
-		r.d.Rebind(`SELECT id, status, attempts FROM outbox WHERE status IN (?, ?)`), "sending", "data"); err != nil {
-		return fmt.Errorf("chaos: %w", err)
+	after, err := inFlight()
+	if err != nil {
+		return err
 	}
-	snap := map[int64]row{}
-	for _, w := range rows {
-		snap[w.ID] = w
+	r.mu.Lock()
+	for id, w := range snap {
+		if a, ok := after[id]; ok && a.Attempts == w.Attempts && a.Status == "data" {
+			w.Status = "data"
+			snap[id] = w
+		}
 		if w.Status == "data" {
 			k.AtData++
 		}
 	}
-	k.InFlight = len(rows)
-	r.mu.Lock()
-	r.kills = append(r.kills, k)
-	r.snap = append(r.snap, snap)
 	r.mu.Unlock()
 	r.logf("load %4.1fs: SIGKILL instance %d (pid %d%s%s): %d mails in flight, %d at the end of DATA", k.At.Seconds(), victim.n, victim.pid(),
 		map[bool]string{true: ", between sends"}[k.Between], map[bool]string{true: ", the mailbox's holder"}[k.Mailbox], k.InFlight, k.AtData)
-	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
-		r.watchTakeover(context.WithoutCancel(ctx), k, snap, killed, owner)
-	}()
 	return nil
 }
 
