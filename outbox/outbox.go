@@ -134,7 +134,9 @@ type Queue struct {
 	db  *db.DB
 	now func() time.Time
 	qs  queries
-	// Lease is how long a claim holds a row before another instance may recover it.
+	// Lease is how long a claim holds a row unless its holder renews it (Renew); once it ran out,
+	// another instance recovers the row (Recover). Short, so that a killed instance's mail goes
+	// out from another within seconds; renewed while the attempt runs, so a slow relay keeps it.
 	Lease time.Duration
 	// Expire is how long a mail is retried before it fails for good.
 	Expire time.Duration
@@ -177,8 +179,13 @@ func newQueue(d *db.DB, files fs.FS, now func() time.Time) (*Queue, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &Queue{db: d, now: now, qs: qs, Lease: 5 * time.Minute, Expire: 48 * time.Hour}, nil
+	return &Queue{db: d, now: now, qs: qs, Lease: DefaultLease, Expire: 48 * time.Hour}, nil
 }
+
+// DefaultLease is a claim's lease unless Queue.Lease says otherwise. The sender renews what it
+// holds every third of it; with its recovery round (as often), a row a killed instance held is
+// queued again, or marked uncertain, within a lease and a third of the kill: 20 s.
+const DefaultLease = 15 * time.Second
 
 func (q *Queue) clock() time.Time { return q.now().UTC().Truncate(time.Microsecond) }
 
@@ -327,6 +334,36 @@ func (q *Queue) Recover(ctx context.Context) (requeued, uncertain int, err error
 		return 0, 0, fmt.Errorf("outbox: recover: %w", err)
 	}
 	return requeued, len(rows), nil
+}
+
+// Renew extends the lease of rows the caller claimed and has not settled, for Lease from now, in
+// one transaction: the holder's heartbeat while its attempts run. A row is renewed only while it is
+// still in the caller's claim (sending or data, at the attempt it was claimed with); lost lists the
+// ones that are not — recovered by another instance after the lease ran out, or settled. Their
+// attempts are fenced off already (see set); the caller only stops renewing them.
+func (q *Queue) Renew(ctx context.Context, ms []Mail) (lost []int64, err error) {
+	if len(ms) == 0 {
+		return nil, nil
+	}
+	until := q.clock().Add(q.Lease)
+	err = q.db.Batch(ctx, func(tx *sqlx.Tx) error {
+		ctx := context.WithoutCancel(ctx) // a shared transaction (see db.Batch)
+		lost = lost[:0]
+		for _, m := range ms {
+			var ids []int64
+			if err := q.db.Select(ctx, tx, &ids, q.qs.Renew, until, m.ID, m.Attempts, Sending, Data); err != nil {
+				return err
+			}
+			if len(ids) == 0 {
+				lost = append(lost, m.ID)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("outbox: renew leases: %w", err)
+	}
+	return lost, nil
 }
 
 // NextDue reports when the next queued row is due (ok false when none is queued).

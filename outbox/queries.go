@@ -26,6 +26,7 @@ type queries struct {
 	Fail            string `query:"outbox-fail"`
 	MarkUncertain   string `query:"outbox-mark-uncertain"`
 	EventAdd        string `query:"outbox-event-add"`
+	Renew           string `query:"outbox-renew"`
 	RecoverSending  string `query:"outbox-recover-sending"`
 	RecoverData     string `query:"outbox-recover-data"`
 	NextDue         string `query:"outbox-next-due"`

@@ -10,6 +10,10 @@
 //	postdesk-bench seed --db DSN --tickets 100000 --messages 1000000 --property bench
 //	postdesk-bench list --db DSN --property bench --n 200
 //	postdesk-bench pages --db DSN --property bench --n 200
+//
+// and chaos runs several serve processes on one PostgreSQL, killing one every few seconds:
+//
+//	postdesk-bench chaos --postdesk ./postdesk --db DSN --instances 3 --duration 5m
 package main
 
 import (
@@ -59,6 +63,8 @@ func run(args []string, out io.Writer) error {
 			return runList(args[1:], out)
 		case "pages":
 			return runPages(args[1:], out)
+		case "chaos":
+			return runChaos(args[1:], out)
 		}
 	}
 	fs := flag.NewFlagSet("postdesk-bench", flag.ContinueOnError)

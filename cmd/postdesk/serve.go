@@ -167,7 +167,7 @@ func serve(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	out := sender.New(queue, transport, int(cfg.OutboxWorkers), time.Second, log).WithSigner(dkimKeys)
+	out := sender.New(queue, transport, int(cfg.OutboxWorkers), time.Second, log).WithSigner(dkimKeys).WithLease(queue.Lease)
 	stats, err := metrics.Open(ctx, d, log)
 	if err != nil {
 		return err
@@ -295,7 +295,7 @@ func serve(ctx context.Context, c *cli, args []string) error {
 	wakeDone := make(chan struct{})
 	go func() {
 		defer close(wakeDone)
-		snoozeWake(store, 30*time.Second, log).Run(wakeCtx)
+		snoozeWake(store, 10*time.Second, log).Run(wakeCtx)
 	}()
 	purgeDone := make(chan struct{})
 	go func() {

@@ -30,17 +30,20 @@ type PropertyLookup interface {
 
 // Intervals are the poller's timings; a zero field keeps its default.
 type Intervals struct {
-	Scan        time.Duration // how often the mailbox table is read for added and removed mailboxes (30 s)
-	Lease       time.Duration // how long a lease lasts unless renewed (60 s)
-	Renew       time.Duration // how often the holder renews it (20 s)
+	Scan        time.Duration // how often the mailbox table is read for added, removed and free mailboxes (5 s)
+	Lease       time.Duration // how long a lease lasts unless renewed (20 s)
+	Renew       time.Duration // how often the holder renews it (5 s)
 	Poll        time.Duration // how often a server without IDLE is asked for new mail (60 s)
 	IdleRefresh time.Duration // how often IDLE is re-issued (5 min; RFC 2177 asks for less than 29)
 	MinBackoff  time.Duration // first delay before reconnecting after a failure (1 s), doubling…
 	MaxBackoff  time.Duration // …up to this (5 min)
 }
 
+// The lease and the scan bound the takeover: a killed instance's mailbox is claimed by another
+// within a lease and a scan of its last renewal (25 s), as its outbox rows are within 20 s
+// (outbox.DefaultLease). A scan is one read of the mailbox table.
 var defaultIntervals = Intervals{
-	Scan: 30 * time.Second, Lease: 60 * time.Second, Renew: 20 * time.Second, Poll: 60 * time.Second,
+	Scan: 5 * time.Second, Lease: 20 * time.Second, Renew: 5 * time.Second, Poll: 60 * time.Second,
 	IdleRefresh: 5 * time.Minute, MinBackoff: time.Second, MaxBackoff: 5 * time.Minute,
 }
 

@@ -62,6 +62,7 @@ func (q *downQueue) Retry(context.Context, outbox.Mail, string, error) error    
 func (q *downQueue) Fail(context.Context, outbox.Mail, string, string) error        { return nil }
 func (q *downQueue) MarkUncertain(context.Context, outbox.Mail, error) error        { return nil }
 func (q *downQueue) Recover(context.Context) (int, int, error)                      { return 0, 0, nil }
+func (q *downQueue) Renew(context.Context, []outbox.Mail) ([]int64, error)          { return nil, nil }
 func (q *downQueue) NextDue(context.Context) (time.Time, bool, error)               { return time.Time{}, false, nil }
 func (q *downQueue) Send(context.Context, string, []string, []byte, func() error) (map[string]string, error) {
 	return nil, errors.New("nothing is sent here")

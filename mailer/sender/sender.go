@@ -26,6 +26,7 @@ type Queue interface {
 	Fail(ctx context.Context, m outbox.Mail, fromStatus, reason string) error
 	MarkUncertain(ctx context.Context, m outbox.Mail, cause error) error
 	Recover(ctx context.Context) (requeued, uncertain int, err error)
+	Renew(ctx context.Context, ms []outbox.Mail) (lost []int64, err error)
 	NextDue(ctx context.Context) (time.Time, bool, error)
 }
 
@@ -59,13 +60,17 @@ type Sender struct {
 	// noTLSSaid is set once the relay's missing STARTTLS was logged: it is the same for every
 	// mail, and said again it would only bury the first saying.
 	noTLSSaid atomic.Bool
-	// down and recoverDown log the claim rounds' and the recoveries' failures (the database is
-	// down) once, then once a minute while they last, and once when they end: not every round.
-	down, recoverDown *outage
+	// down, recoverDown and renewDown log the claim rounds', the recoveries' and the heartbeats'
+	// failures (the database is down) once, then once a minute while they last, and once when
+	// they end: not every round.
+	down, recoverDown, renewDown *outage
+	// lease is the queue's (WithLease); held is what this sender claimed and has not settled,
+	// renewed by the heartbeat (renewing) every third of it; recovering takes over what other
+	// instances left past theirs as often (lease.go).
+	lease                time.Duration
+	held                 held
+	renewing, recovering *scheduler.Loop
 }
-
-// recoverEvery is how often rows whose lease ran out (a crashed instance's) are settled again.
-const recoverEvery = time.Minute
 
 // New returns a sender with workers concurrent deliveries. It polls the queue at least every
 // poll (other processes — the CLI, other instances — enqueue too) and at once when kicked.
@@ -74,10 +79,11 @@ func New(q Queue, t Transport, workers int, poll time.Duration, log *slog.Logger
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Sender{q: q, t: t, log: log.With(slog.String("component", "sender")), workers: max(1, workers), poll: poll,
-		now: time.Now, recovered: make(chan struct{})}
+		now: time.Now, recovered: make(chan struct{}), lease: outbox.DefaultLease}
 	clock := func() time.Time { return s.now() }
 	s.down = &outage{log: s.log, now: clock, what: "the outbox"}
 	s.recoverDown = &outage{log: s.log, now: clock, what: "the outbox (recovering mail left in flight)"}
+	s.renewDown = &outage{log: s.log, now: clock, what: "the outbox (renewing the leases of mail in flight)"}
 	// The loop reads the clock through s.now, which WithClock may set after New.
 	s.claims = scheduler.New(scheduler.Job{Name: "outbox-claim", Every: poll, Run: s.claim}, s.log,
 		scheduler.WithClock(func() time.Time { return s.now() }))
@@ -109,8 +115,17 @@ func (s *Sender) Run(ctx context.Context) error {
 	if requeued+uncertain > 0 {
 		s.log.Warn("recovered mail left in flight", slog.Int("requeued", requeued), slog.Int("uncertain", uncertain))
 	}
+	s.renewing, s.recovering = s.renewer(), s.recoverer()
 	close(s.recovered)
 	s.jobs = make(chan outbox.Mail)
+	// The heartbeat runs until the last attempt has ended, after ctx: a shutdown waits for the
+	// attempts in flight, and their rows keep their leases meanwhile.
+	renewCtx, stopRenew := context.WithCancel(context.WithoutCancel(ctx))
+	renewed := make(chan struct{})
+	go func() {
+		defer close(renewed)
+		s.renewing.Run(renewCtx)
+	}()
 	var wg sync.WaitGroup
 	for range s.workers {
 		wg.Add(1)
@@ -124,27 +139,15 @@ func (s *Sender) Run(ctx context.Context) error {
 	defer func() {
 		close(s.jobs)
 		wg.Wait()
+		stopRenew()
+		<-renewed
 	}()
-	// Every minute, what a crashed instance left past its lease is queued again (or marked
-	// uncertain), and the claim loop is kicked to pick it up.
-	recoverer := scheduler.New(scheduler.Job{Name: "outbox-recover", Every: recoverEvery, WaitFirst: true,
-		Run: func(ctx context.Context) (time.Time, error) {
-			requeued, _, err := s.q.Recover(ctx)
-			if requeued > 0 {
-				s.claims.Kick()
-			}
-			switch {
-			case err == nil:
-				s.recoverDown.ok()
-			case ctx.Err() == nil:
-				s.recoverDown.fail(fmt.Errorf("sender: recover: %w", err))
-			}
-			return time.Time{}, nil
-		}}, s.log)
+	// What another instance left past its lease (it was killed) is queued again, or marked
+	// uncertain, every third of the lease, and the claim loop is kicked to pick it up.
 	recovering := make(chan struct{})
 	go func() {
 		defer close(recovering)
-		recoverer.Run(ctx)
+		s.recovering.Run(ctx)
 	}()
 	s.claims.Run(ctx)
 	<-recovering
@@ -162,6 +165,7 @@ func (s *Sender) claim(ctx context.Context) (time.Time, error) {
 		}
 		return time.Time{}, nil
 	}
+	s.held.add(ms) // renewed from now on, until each is settled
 	for _, m := range ms {
 		select {
 		case s.jobs <- m:
@@ -192,6 +196,7 @@ func (s *Sender) claim(ctx context.Context) (time.Time, error) {
 // expected) is logged and the row settled as if the connection had dropped: queued again before
 // the end of DATA, uncertain after it. The daemon goes on.
 func (s *Sender) attempt(ctx context.Context, m outbox.Mail) {
+	defer s.held.done(m) // last: after the row is settled, or left to recovery
 	defer func() {
 		p := recover()
 		if p == nil {

@@ -52,6 +52,12 @@ UPDATE outbox SET status = ?, lease_until = NULL, last_error = ? WHERE id = ? AN
 INSERT INTO ticket_events (ticket_id, kind, actor, detail, created_at)
 	SELECT id, ?, ?, ?, ? FROM tickets WHERE id = ?
 
+-- name: outbox-renew
+-- The holder's heartbeat: a row keeps its lease while it is in the holder's claim (the attempt it
+-- was claimed with, not yet settled). A row recovered and claimed again counts another attempt, so
+-- a stale holder never extends a newer claim's lease.
+UPDATE outbox SET lease_until = ? WHERE id = ? AND attempts = ? AND status IN (?, ?) RETURNING id
+
 -- name: outbox-recover-sending
 -- A row still "sending" whose lease ran out never reached the end of DATA: queued again, due now.
 UPDATE outbox SET status = ?, lease_until = NULL, next_attempt_at = ? WHERE status = ? AND lease_until < ? RETURNING id
