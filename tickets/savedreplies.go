@@ -27,7 +27,7 @@ import (
 type SavedReply struct {
 	Name      string    `db:"name" json:"name"`
 	Locale    string    `db:"locale" json:"locale"`
-	Body      string    `db:"body" json:"body"`
+	Body      string    `db:"body" json:"text"`
 	CreatedBy string    `db:"created_by" json:"created_by"` // the agent's email; "": the command line
 	UpdatedBy string    `db:"updated_by" json:"updated_by"`
 	CreatedAt time.Time `db:"created_at" json:"created_at"`
