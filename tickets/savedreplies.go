@@ -276,3 +276,25 @@ func joinReply(parts ...string) string {
 	}
 	return strings.Join(keep, "\n\n")
 }
+
+// SavedReplyPlaceholders lists the placeholders a saved reply may hold ("{customer_name}", …),
+// for the pages that help write one (the web does not read templates).
+func SavedReplyPlaceholders() []string {
+	var out []string
+	for _, p := range templates.SavedReplyPlaceholders() {
+		out = append(out, p[0])
+	}
+	return out
+}
+
+// SavedReplyLocaleChoices lists the locales a saved reply of p may be written in, for a form:
+// the property's first, then postdesk's built-in ones.
+func SavedReplyLocaleChoices(p Property) []string {
+	out := []string{templates.NormalizeLocale(p.Locale)}
+	for _, l := range templates.Locales() {
+		if !slices.Contains(out, l) {
+			out = append(out, l)
+		}
+	}
+	return out
+}

@@ -22,7 +22,7 @@ import (
 type pageTemplate struct{ t *template.Template }
 
 // pageNames are the pages; each is templates/<name>.html over templates/layout.html.
-var pageNames = []string{"signin", "linksent", "link", "inbox", "ticket", "compose", "contacts", "contact", "confirm", "error"}
+var pageNames = []string{"signin", "linksent", "link", "inbox", "ticket", "compose", "contacts", "contact", "confirm", "error", "savedreplies"}
 
 var funcs = template.FuncMap{
 	"join": strings.Join,
