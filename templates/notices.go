@@ -190,7 +190,7 @@ var usage = map[string]map[string]string{
 		"es": "#reply <nombre de una respuesta guardada>",
 		"it": "#reply <nome di una risposta salvata>",
 	},
-	"#tag <tag>":    {"fr": "#tag <étiquette>", "es": "#tag <etiqueta>", "it": "#tag <etichetta>"},
+	"#tag <tag>": {"fr": "#tag <étiquette>", "es": "#tag <etiqueta>", "it": "#tag <etichetta>"},
 	"#snooze <2h | 3d | YYYY-MM-DD>": {
 		"fr": "#snooze <2h | 3d | AAAA-MM-JJ>",
 		"es": "#snooze <2h | 3d | AAAA-MM-DD>",
