@@ -9,10 +9,6 @@ import (
 	"github.com/postdesk/postdesk/dbtest"
 )
 
-type savedReplyJSON struct {
-	Name, Locale, Text, CreatedBy, UpdatedBy string
-}
-
 // A support agent cannot add a saved reply, a manager can; every agent lists and uses them.
 func TestSavedRepliesAreManagedByManagers(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
