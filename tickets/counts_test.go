@@ -318,6 +318,7 @@ func TestCountsMigrationBackfills(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Back to version 11: no ticket_counts, no triggers (and nothing of the migrations after).
+		w.exec(t, `DROP TABLE saved_replies`)                           // 0023
 		w.exec(t, `ALTER TABLE mailboxes DROP COLUMN oauth_grant_id`)   // 0019
 		w.exec(t, `DROP TABLE oauth_grants`)                            // 0019
 		w.exec(t, `DROP TABLE dkim_keys`)                               // 0017

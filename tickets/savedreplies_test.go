@@ -71,4 +71,3 @@ func TestSavedReplyTextIsThePropertysLanguage(t *testing.T) {
 		}
 	})
 }
-
