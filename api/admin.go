@@ -30,7 +30,8 @@ type agentBody struct {
 }
 
 // addAgent adds an agent, or changes the name and role of one. Nobody grants a role above their
-// own, or changes an agent who ranks above them: an admin cannot make an owner, nor demote one.
+// own, or changes an agent who ranks above them: an admin cannot make an owner, nor demote one
+// (tickets.MayGrant, MayChange: the web's agents page applies the same).
 func (s *Server) addAgent(w http.ResponseWriter, r *http.Request, c *call) error {
 	var b agentBody
 	if err := decode(w, r, &b, maxJSONBody); err != nil {
@@ -48,20 +49,16 @@ func (s *Server) addAgent(w http.ResponseWriter, r *http.Request, c *call) error
 	if strings.TrimSpace(b.Name) == "" {
 		return invalid("name", "a name is required")
 	}
-	if rank(b.Role) > rank(c.agent.Role) {
-		return apiErr(http.StatusForbidden, codeForbidden, "role", "you are %s: you cannot grant %s", c.agent.Role, b.Role)
-	}
-	if strings.EqualFold(strings.TrimSpace(b.Email), c.agent.Email) {
-		// Demoting yourself could leave the property with no owner or admin to undo it.
-		return apiErr(http.StatusForbidden, codeForbidden, "email", "you cannot change your own role or name; ask another admin or owner")
+	if err := tickets.MayGrant(c.agent, b.Email, b.Role); err != nil {
+		return err
 	}
 	existing, err := s.store.AgentByEmail(r.Context(), c.prop.ID, b.Email)
 	status := http.StatusCreated
 	switch {
 	case err == nil:
 		status = http.StatusOK
-		if rank(existing.Role) > rank(c.agent.Role) {
-			return apiErr(http.StatusForbidden, codeForbidden, "email", "%s is %s, above you", existing.Email, existing.Role)
+		if err := tickets.MayChange(c.agent, existing); err != nil {
+			return err
 		}
 	case !errors.Is(err, tickets.ErrNotFound):
 		return err

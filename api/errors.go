@@ -86,6 +86,14 @@ func toError(err error) *Error {
 	if errors.As(err, &pe) {
 		return invalid(pe.Field, "%s", pe.Msg)
 	}
+	var fe403 *tickets.ForbiddenError
+	if errors.As(err, &fe403) {
+		return apiErr(http.StatusForbidden, codeForbidden, fe403.Field, "%s", fe403.Msg)
+	}
+	var le *tickets.LocaleError
+	if errors.As(err, &le) {
+		return apiErr(http.StatusUnprocessableEntity, codeInvalid, "locale", "%s", le.Msg)
+	}
 	field := ""
 	var fe fieldError
 	if errors.As(err, &fe) {

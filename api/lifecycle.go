@@ -3,7 +3,6 @@ package api
 import (
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/postdesk/postdesk/tickets"
 )
@@ -36,7 +35,7 @@ func (s *Server) removeProperty(w http.ResponseWriter, r *http.Request, c *call)
 }
 
 // removeAgent takes an agent off the property. As with addAgent, nobody removes an agent who
-// ranks above them, nor themselves; the last owner stays (422).
+// ranks above them, nor themselves (tickets.MayChange); the last owner stays (422).
 func (s *Server) removeAgent(w http.ResponseWriter, r *http.Request, c *call) error {
 	email, err := emailParam(r)
 	if err != nil {
@@ -45,15 +44,12 @@ func (s *Server) removeAgent(w http.ResponseWriter, r *http.Request, c *call) er
 	if err := decodeEmpty(w, r); err != nil {
 		return err
 	}
-	if strings.EqualFold(email, c.agent.Email) {
-		return apiErr(http.StatusForbidden, codeForbidden, "email", "you cannot remove yourself; ask another admin or owner")
-	}
 	a, err := s.store.AgentByEmail(r.Context(), c.prop.ID, email)
 	if err != nil {
 		return err
 	}
-	if rank(a.Role) > rank(c.agent.Role) {
-		return apiErr(http.StatusForbidden, codeForbidden, "email", "%s is %s, above you", a.Email, a.Role)
+	if err := tickets.MayChange(c.agent, a); err != nil {
+		return err
 	}
 	res, err := s.store.RemoveAgent(r.Context(), c.prop, email, c.actor())
 	if err != nil {
@@ -133,24 +129,4 @@ func (s *Server) removeDepartmentMember(w http.ResponseWriter, r *http.Request, 
 	}
 	writeJSON(w, http.StatusOK, d)
 	return nil
-}
-
-// editProperty applies the identity fields of a PATCH (name, from_address, reopen_window_secs),
-// each checked before anything changes.
-func (s *Server) editProperty(r *http.Request, c *call, b propertyBody) error {
-	e := tickets.PropertyEdit{Name: b.Name, FromAddress: b.FromAddress}
-	if b.Name != nil && (strings.TrimSpace(*b.Name) == "" || strings.ContainsAny(*b.Name, "\r\n")) {
-		return invalid("name", "a property's name is one non-empty line")
-	}
-	if b.FromAddress != nil && *b.FromAddress != "" && !tickets.ValidEmail(strings.TrimSpace(*b.FromAddress)) {
-		return invalid("from_address", "from_address %q is not an email address", *b.FromAddress)
-	}
-	if b.ReopenWindowSecs != nil {
-		if *b.ReopenWindowSecs < 0 {
-			return invalid("reopen_window_secs", "reopen_window_secs is a number of seconds, not negative")
-		}
-		d := time.Duration(*b.ReopenWindowSecs) * time.Second
-		e.ReopenWindow = &d
-	}
-	return s.store.EditProperty(r.Context(), c.prop.ID, e)
 }

@@ -3,7 +3,6 @@ package api
 import (
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/postdesk/postdesk/httpsafe"
 	"github.com/postdesk/postdesk/templates"
@@ -25,58 +24,24 @@ type propertyBody struct {
 	AttachLimit *int64 `json:"attach_limit"`
 }
 
-// setProperty changes the settings given, and returns the property as it is then.
+// setProperty changes the settings given, and returns the property as it is then. The checks
+// and the changes are the store's (tickets.PropertySettings), as for the web's settings page.
 func (s *Server) setProperty(w http.ResponseWriter, r *http.Request, c *call) error {
 	var b propertyBody
 	if err := decode(w, r, &b, maxJSONBody); err != nil {
 		return err
 	}
-	if b.IgnoreListMail == nil && b.Locale == nil && b.Acknowledge == nil && b.AttachLimit == nil && b.CloseMail == nil &&
-		b.Name == nil && b.FromAddress == nil && b.ReopenWindowSecs == nil {
+	ps := tickets.PropertySettings{Name: b.Name, FromAddress: b.FromAddress, ReopenWindowSecs: b.ReopenWindowSecs, IgnoreListMail: b.IgnoreListMail,
+		Locale: b.Locale, Acknowledge: b.Acknowledge, CloseMail: b.CloseMail, AttachLimit: b.AttachLimit}
+	if ps.Empty() {
 		return invalid("ignore_list_mail", "nothing to change: the settings are name, from_address, reopen_window_secs, ignore_list_mail, locale, acknowledge, attach_limit and close_mail")
 	}
-	// Checked before anything changes: a refused body changes nothing.
-	if b.AttachLimit != nil && (*b.AttachLimit < 0 || *b.AttachLimit > tickets.MaxSize) {
-		return invalid("attach_limit", "attach_limit is a number of bytes from 0 (always links) to %d", int64(tickets.MaxSize))
+	check := templates.CheckLocale
+	if s.cfg.Templates != nil {
+		check = s.cfg.Templates.CheckLocale
 	}
-	if b.Locale != nil {
-		check := templates.CheckLocale
-		if s.cfg.Templates != nil {
-			check = s.cfg.Templates.CheckLocale
-		}
-		if err := check(*b.Locale); err != nil {
-			return apiErr(http.StatusUnprocessableEntity, codeInvalid, "locale", "%s", strings.TrimPrefix(err.Error(), "templates: "))
-		}
-	}
-	if b.Name != nil || b.FromAddress != nil || b.ReopenWindowSecs != nil {
-		if err := s.editProperty(r, c, b); err != nil {
-			return err
-		}
-	}
-	if b.AttachLimit != nil {
-		if err := s.store.SetAttachLimit(r.Context(), c.prop.ID, *b.AttachLimit); err != nil {
-			return err
-		}
-	}
-	if b.CloseMail != nil {
-		if err := s.store.SetCloseMail(r.Context(), c.prop.ID, *b.CloseMail); err != nil {
-			return err
-		}
-	}
-	if b.Acknowledge != nil {
-		if err := s.store.SetAcknowledge(r.Context(), c.prop.ID, *b.Acknowledge); err != nil {
-			return err
-		}
-	}
-	if b.Locale != nil {
-		if err := s.store.SetLocale(r.Context(), c.prop.ID, *b.Locale); err != nil {
-			return err
-		}
-	}
-	if b.IgnoreListMail != nil {
-		if err := s.store.SetIgnoreListMail(r.Context(), c.prop.ID, *b.IgnoreListMail); err != nil {
-			return err
-		}
+	if err := s.store.ChangeSettings(r.Context(), c.prop.ID, ps, check); err != nil {
+		return err
 	}
 	p, err := s.store.PropertyBySlug(r.Context(), c.prop.Slug)
 	if err != nil {

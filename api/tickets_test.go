@@ -82,8 +82,54 @@ func TestTicketListFiltersAndRefusesBadValues(t *testing.T) {
 			"colour=red":             "colour",
 			"view=all&view=mine":     "view",
 			"after=garbage!!":        "after",
+			"waiting=soon":           "waiting",
 		} {
 			e.as("support", "GET", "/tickets?"+query, nil).want(t, 400, field)
+		}
+	})
+}
+
+// The ticket object says who it waits for; the list filters and sorts by it.
+func TestTicketsSayWhoIsWaiting(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newDesk(t, d)
+		a := e.customer(e.acme, "ann@example.org", "Invoice missing", "Where is my invoice?")
+		b := e.customer(e.acme, "bob@example.org", "Broken kettle", "It leaks.")
+		c := e.customer(e.acme, "cy@example.org", "Refund", "Please refund")
+		e.as("support", "POST", fmt.Sprintf("/tickets/%d/reply", b), map[string]any{"text": "Try descaling."}).want(t, 201, "")
+		e.as("support", "POST", fmt.Sprintf("/tickets/%d/note", a), map[string]any{"text": "Ask accounting."}).want(t, 201, "")
+		e.as("support", "POST", fmt.Sprintf("/tickets/%d/close", c), nil).want(t, 200, "")
+
+		type waitJSON struct {
+			Number          int64      `json:"number"`
+			Waiting         *string    `json:"waiting"`
+			WaitingSince    *time.Time `json:"waiting_since"`
+			FirstResponseAt *time.Time `json:"first_response_at"`
+		}
+		var l struct {
+			Tickets []waitJSON `json:"tickets"`
+		}
+		e.as("support", "GET", "/tickets?sort=waiting", nil).want(t, 200, "").decode(t, &l)
+		var got []string
+		for _, tk := range l.Tickets {
+			side := "null"
+			if tk.Waiting != nil {
+				side = *tk.Waiting
+			}
+			got = append(got, fmt.Sprintf("#%d %s %v", tk.Number, side, tk.FirstResponseAt != nil))
+		}
+		want := []string{fmt.Sprintf("#%d us false", a), fmt.Sprintf("#%d customer true", b), fmt.Sprintf("#%d null false", c)}
+		if !slices.Equal(got, want) {
+			t.Fatalf("by waiting: %v, want %v", got, want)
+		}
+		e.as("support", "GET", "/tickets?waiting=customer", nil).want(t, 200, "").decode(t, &l)
+		if len(l.Tickets) != 1 || l.Tickets[0].Number != b || l.Tickets[0].WaitingSince == nil || !l.Tickets[0].WaitingSince.Equal(*l.Tickets[0].FirstResponseAt) {
+			t.Fatalf("waiting for the customer: %+v", l.Tickets)
+		}
+		var one waitJSON
+		e.as("support", "GET", fmt.Sprintf("/tickets/%d", a), nil).want(t, 200, "").decode(t, &one)
+		if one.Waiting == nil || *one.Waiting != "us" || one.WaitingSince == nil || one.FirstResponseAt != nil {
+			t.Fatalf("ticket #%d: %+v", a, one)
 		}
 	})
 }

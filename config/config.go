@@ -30,6 +30,7 @@ type Config struct {
 	HTTP            string        `toml:"http" help:"HTTP listen address (host:port): the web inbox at /, the API at /api/v1, /healthz, /metrics; empty to disable"`
 	WebURL          string        `toml:"web_url" help:"the web inbox's address as agents reach it (sign-in links point there; default http://HTTP/)"`
 	WebTLS          bool          `toml:"web_tls" help:"the web inbox is reached over HTTPS (behind a TLS proxy): its cookies are Secure"`
+	TrustedProxies  string        `toml:"trusted_proxies" help:"reverse proxies in front of the HTTP listener (addresses or CIDR ranges, comma-separated): a request from one of them is counted by the client X-Forwarded-For names (the form's and sign-in's rate limits); empty: by the connection's address"`
 	MaxMessageBytes int64         `toml:"max_message_bytes" help:"largest message accepted, in bytes"`
 	TLSCert         string        `toml:"tls_cert" help:"PEM certificate file for STARTTLS"`
 	TLSKey          string        `toml:"tls_key" help:"PEM key file for STARTTLS"`

@@ -202,3 +202,29 @@ const keyInfo = "postdesk mailbox key"
 func aad(host, username string) []byte {
 	return []byte("postdesk mailbox v1\x00" + strings.ToLower(host) + "\x00" + username)
 }
+
+// SplitSharedUser reads the account of an OAuth2 mailbox: the account that signs in, or
+// "ACCOUNT\SHARED" for a Microsoft 365 shared mailbox the account may open (the shared address
+// is then the IMAP user).
+func SplitSharedUser(user string) (signIn, imapUser string) {
+	if a, b, ok := strings.Cut(user, `\`); ok {
+		return strings.TrimSpace(a), strings.TrimSpace(b)
+	}
+	return strings.TrimSpace(user), strings.TrimSpace(user)
+}
+
+// UseOAuth makes n a mailbox that logs in with an OAuth2 grant as imapUser, on the provider's
+// IMAP server (providerIMAP, host:port, implicit TLS) when n names no host, and checks it
+// (Normalise).
+func (n *New) UseOAuth(providerIMAP, imapUser string) error {
+	if strings.TrimSpace(n.Host) == "" {
+		host, port, err := net.SplitHostPort(providerIMAP)
+		if err != nil {
+			return fmt.Errorf("%w: the provider's IMAP server %q", ErrInvalid, providerIMAP)
+		}
+		n.Host, n.TLS = host, TLSImplicit
+		fmt.Sscan(port, &n.Port)
+	}
+	n.Username, n.OAuth, n.Password = imapUser, true, ""
+	return n.Normalise()
+}

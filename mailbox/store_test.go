@@ -191,3 +191,31 @@ func TestCheckpointOnlyMovesForward(t *testing.T) {
 		}
 	})
 }
+
+// An OAuth2 mailbox: the provider's server unless one is named; "ACCOUNT\SHARED" signs in as the
+// account and opens the shared mailbox; a password is never kept.
+func TestUseOAuthAndSharedMailboxes(t *testing.T) {
+	for _, c := range []struct{ user, signIn, imapUser string }{
+		{"support@acme.example", "support@acme.example", "support@acme.example"},
+		{` alice@acme.example \ help@acme.example `, "alice@acme.example", "help@acme.example"},
+	} {
+		if a, b := mailbox.SplitSharedUser(c.user); a != c.signIn || b != c.imapUser {
+			t.Errorf("SplitSharedUser(%q) = %q, %q", c.user, a, b)
+		}
+	}
+	n := mailbox.New{Password: "left over", Folder: "Support"}
+	if err := n.UseOAuth("imap.gmail.com:993", "help@acme.example"); err != nil {
+		t.Fatal(err)
+	}
+	if n.Host != "imap.gmail.com" || n.Port != 993 || n.TLS != mailbox.TLSImplicit || !n.OAuth || n.Password != "" || n.Username != "help@acme.example" || n.Folder != "Support" {
+		t.Fatalf("%+v", n)
+	}
+	n = mailbox.New{Host: "127.0.0.1", Port: 1143, TLS: mailbox.TLSNone}
+	if err := n.UseOAuth("imap.gmail.com:993", "help@acme.example"); err != nil || n.Host != "127.0.0.1" || n.Port != 1143 || n.TLS != mailbox.TLSNone {
+		t.Fatalf("a named server: %+v %v", n, err)
+	}
+	n = mailbox.New{}
+	if err := n.UseOAuth("imap.gmail.com:993", ""); !errors.Is(err, mailbox.ErrInvalid) {
+		t.Fatalf("no user: %v", err)
+	}
+}

@@ -229,12 +229,13 @@ func (s *Store) Agents(ctx context.Context, propertyID int64) ([]Agent, error) {
 	return as, nil
 }
 
-// AddDepartment creates a department (names are unique per property, case-insensitively) with the
-// given members, who must be agents of the property. Adding an existing department adds members.
+// AddDepartment creates a department (names are unique per property, case-insensitively; one
+// line without @, which tells an assignment to an agent from one to a department) with the given
+// members, who must be agents of the property. Adding an existing department adds members.
 func (s *Store) AddDepartment(ctx context.Context, propertyID int64, name string, members []string) (Department, error) {
-	name = strings.TrimSpace(name)
-	if name == "" || strings.ContainsAny(name, "\r\n") {
-		return Department{}, fmt.Errorf("tickets: %w: department name must be one non-empty line", ErrInvalid)
+	name, err := departmentName(name)
+	if err != nil {
+		return Department{}, err
 	}
 	var agentIDs []int64
 	for _, m := range members {
@@ -247,7 +248,7 @@ func (s *Store) AddDepartment(ctx context.Context, propertyID int64, name string
 		}
 		agentIDs = append(agentIDs, a.ID)
 	}
-	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+	err = s.db.Tx(ctx, func(tx *sqlx.Tx) error {
 		var id int64
 		err := s.db.Get(ctx, tx, &id, s.qs.DepartmentUpsert, propertyID, name, strings.ToLower(name), s.Now())
 		if err != nil {

@@ -56,6 +56,9 @@ func (s *Store) Reply(ctx context.Context, p Property, number int64, by Agent, o
 		if err := s.db.Exec(ctx, tx, s.qs.TicketCountMessage, now, t.ID); err != nil {
 			return fmt.Errorf("tickets: reply: %w", err)
 		}
+		if err := s.settleWaiting(ctx, tx, t.ID); err != nil {
+			return err
+		}
 		if err := s.addParticipant(ctx, tx, t.ID, a.Email, "agent"); err != nil {
 			return err
 		}
@@ -138,6 +141,10 @@ func (s *Store) CreateTicket(ctx context.Context, p Property, by Agent, nt NewTi
 		}
 		msgID, err := s.insertOutgoing(ctx, tx, p, id, a, nt.Subject, nt.Outgoing, messageID, DirectionOut)
 		if err != nil {
+			return err
+		}
+		// The agent spoke first: the customer has the next word.
+		if err := s.settleWaiting(ctx, tx, id); err != nil {
 			return err
 		}
 		if err := s.addParticipant(ctx, tx, id, nt.Customer.Email, "customer"); err != nil {

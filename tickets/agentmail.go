@@ -103,6 +103,11 @@ func (s *Store) deliverAgentMail(ctx context.Context, tx *sqlx.Tx, p Property, i
 	if err := s.db.Exec(ctx, tx, s.qs.TicketCountMessage, now, d.TicketID); err != nil {
 		return Delivery{}, fmt.Errorf("tickets: count message: %w", err)
 	}
+	// A reply that went out (or that the customer has) is the customer's turn; a note, a held or
+	// refused reply, commands alone: nothing changes (the commands that do settle it themselves).
+	if err := s.settleWaiting(ctx, tx, d.TicketID); err != nil {
+		return Delivery{}, err
+	}
 	switch direction {
 	case DirectionOut:
 		// Only a reply that goes out (or that the customer has) brings its Cc into the ticket: a
@@ -363,6 +368,10 @@ func (s *Store) deliverForward(ctx context.Context, tx *sqlx.Tx, p Property, in 
 	}
 	if err := s.db.Exec(ctx, tx, s.qs.TicketSetForwarded, contact.Spam, d.TicketID); err != nil {
 		return Delivery{}, fmt.Errorf("tickets: count message: %w", err)
+	}
+	// The customer's mail, forwarded: they wait for us.
+	if err := s.settleWaiting(ctx, tx, d.TicketID); err != nil {
+		return Delivery{}, err
 	}
 	if err := s.addParticipant(ctx, tx, d.TicketID, fw.From.Email, "customer"); err != nil {
 		return Delivery{}, err

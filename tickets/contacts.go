@@ -231,6 +231,10 @@ func (s *Store) Block(ctx context.Context, p Property, domain, email string, act
 			if err := s.db.Exec(ctx, tx, s.qs.TicketSetMessageCount, t.Left, h.TicketID); err != nil {
 				return fmt.Errorf("tickets: block %s: recount #%d: %w", email, t.Number, err)
 			}
+			// The blocked address's messages are gone: they are nobody's to answer.
+			if err := s.settleWaiting(ctx, tx, h.TicketID); err != nil {
+				return err
+			}
 			if err := s.addEvent(ctx, tx, h.TicketID, "messages-removed",
 				actor, fmt.Sprintf("%d message(s) from %s deleted for good: the address is blocked", h.N, email), now); err != nil {
 				return err

@@ -296,6 +296,9 @@ func (s *Store) deliver(ctx context.Context, tx *sqlx.Tx, p Property, secret []b
 	if err := s.db.Exec(ctx, tx, bump, args...); err != nil {
 		return Delivery{}, fmt.Errorf("tickets: count message: %w", err)
 	}
+	if err := s.settleWaiting(ctx, tx, d.TicketID); err != nil {
+		return Delivery{}, err
+	}
 	if human {
 		if err := s.addParticipants(ctx, tx, p, d.TicketID, agentID != 0, in); err != nil {
 			return Delivery{}, err

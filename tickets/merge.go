@@ -164,6 +164,13 @@ func (s *Store) merge(ctx context.Context, tx *sqlx.Tx, p Property, aID, into in
 	if err := s.db.Exec(ctx, tx, s.qs.MergeCount, a.ID, a.ID); err != nil {
 		return fmt.Errorf("tickets: merge into #%d: count: %w", into, err)
 	}
+	// A holds both threads now: whoever had the last word of them waits; B, closed, waits for
+	// nobody.
+	for _, id := range []int64{a.ID, b.ID} {
+		if err := s.settleWaiting(ctx, tx, id); err != nil {
+			return err
+		}
+	}
 	if err := s.addEvent(ctx, tx, b.ID, "merged-into", by, fmt.Sprintf("#%d", into), now); err != nil {
 		return err
 	}

@@ -163,6 +163,12 @@ type Ticket struct {
 	CreatedAt    time.Time  `db:"created_at" json:"created_at"`
 	UpdatedAt    time.Time  `db:"updated_at" json:"updated_at"`
 	ClosedAt     *time.Time `db:"closed_at" json:"closed_at"`
+	// Waiting is who the open ticket waits for — WaitingUs or WaitingCustomer — nil while it is
+	// closed; WaitingSince is when that side started waiting, FirstResponseAt the first agent
+	// reply the customer got (nil: none yet). See waiting.go.
+	Waiting         *string    `db:"waiting" json:"waiting"`
+	WaitingSince    *time.Time `db:"waiting_since" json:"waiting_since"`
+	FirstResponseAt *time.Time `db:"first_response_at" json:"first_response_at"`
 }
 
 // Message is one mail or note on a ticket.

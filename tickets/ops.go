@@ -76,6 +76,10 @@ func (s *Store) WakeSnoozed(ctx context.Context) ([]Woken, error) {
 			if err := s.addEvent(ctx, tx, w.TicketID, "woke", ActorSystem, "the snooze ended", now); err != nil {
 				return err
 			}
+			// A closed ticket snoozed wakes open.
+			if err := s.settleWaiting(ctx, tx, w.TicketID); err != nil {
+				return err
+			}
 			p, ok := props[w.PropertyID]
 			if !ok {
 				var err error
@@ -245,6 +249,11 @@ func (s *Store) setStatus(ctx context.Context, tx *sqlx.Tx, p Property, id int64
 		return nil, nil
 	}
 	if err := s.addEvent(ctx, tx, id, event, actor, "", now); err != nil {
+		return nil, err
+	}
+	// Closed: nobody waits. Reopened: whoever had the last word waits (after the event, which
+	// starts the customer's wait anew).
+	if err := s.settleWaiting(ctx, tx, id); err != nil {
 		return nil, err
 	}
 	if status != StatusClosed {

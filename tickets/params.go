@@ -33,7 +33,7 @@ func paramErr(field, format string, args ...any) *ParamError {
 
 // ListParams are the parameters of a ticket list.
 var ListParams = []string{"view", "status", "assignee", "department", "tag", "priority", "created_from", "created_to",
-	"updated_from", "updated_to", "min_messages", "contact", "q", "sort", "order", "after", "limit"}
+	"updated_from", "updated_to", "min_messages", "contact", "waiting", "q", "sort", "order", "after", "limit"}
 
 // Statuses a list may ask for ("all" is none).
 var Statuses = []string{"open", "closed", "all"}
@@ -111,6 +111,10 @@ func ParseQuery(v url.Values, viewer string, strict bool) (Query, error) {
 	q.Contact = strings.ToLower(str("contact"))
 	if q.Contact != "" && !ValidEmail(q.Contact) {
 		return q, paramErr("contact", "contact %q is not an email address", q.Contact)
+	}
+	q.Waiting = str("waiting")
+	if q.Waiting != "" && !slices.Contains(WaitingSides, q.Waiting) {
+		return q, paramErr("waiting", "waiting %q: one of %s", q.Waiting, strings.Join(WaitingSides, ", "))
 	}
 	q.Text = str("q")
 	if len(q.Text) > MaxSearchText {

@@ -279,6 +279,9 @@ type queries struct {
 	DepartmentMemberRemove    string `query:"department-member-remove"`
 	DepartmentDefault         string `query:"department-default"`
 	ContactUpsertCopied       string `query:"contact-upsert-copied"`
+
+	// waiting.sql
+	TicketSettleWaiting string `query:"ticket-settle-waiting"`
 }
 
 // loadQueries reads the store's statements for dialect from files (queryFiles but in tests).

@@ -3,6 +3,7 @@ package tickets
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -11,11 +12,13 @@ import (
 
 // ListFilter selects tickets for the list view.
 type ListFilter struct {
-	Status string // "open", "closed" or "" / "all"
-	Limit  int    // 0: no limit
+	Status  string // "open", "closed" or "" / "all"
+	Waiting string // "" any; WaitingUs, WaitingCustomer
+	Sort    string // "updated" (default: most recently updated first) or "waiting" (the longest waiting first)
+	Limit   int    // 0: no limit
 }
 
-// List returns a property's tickets, most recently updated first.
+// List returns a property's tickets, most recently updated first (or as f sorts them).
 func (s *Store) List(ctx context.Context, propertyID int64, f ListFilter) ([]Ticket, error) {
 	q := s.qs.TicketListBase
 	args := []any{propertyID}
@@ -27,7 +30,26 @@ func (s *Store) List(ctx context.Context, propertyID int64, f ListFilter) ([]Tic
 	default:
 		return nil, fmt.Errorf("tickets: %w: status %q: open, closed or all", ErrInvalid, f.Status)
 	}
-	q += ` ORDER BY t.updated_at DESC, t.id DESC`
+	switch f.Waiting {
+	case "":
+	case WaitingUs, WaitingCustomer:
+		q += ` AND ` + waitingRank + ` = ?`
+		args = append(args, waitingRankOf(&f.Waiting))
+	default:
+		return nil, fmt.Errorf("tickets: %w: waiting %q: %s or %s", ErrInvalid, f.Waiting, WaitingUs, WaitingCustomer)
+	}
+	switch f.Sort {
+	case "", "updated":
+		q += ` ORDER BY t.updated_at DESC, t.id DESC`
+	case "waiting":
+		keys := sortExprs["waiting"]
+		if f.Waiting != "" {
+			keys = keys[1:] // one side: one rank (see Search)
+		}
+		q += ` ORDER BY ` + orderBy(keys, "t.id", "ASC")
+	default:
+		return nil, fmt.Errorf("tickets: %w: sort %q: updated or waiting", ErrInvalid, f.Sort)
+	}
 	if f.Limit > 0 {
 		q += fmt.Sprintf(` LIMIT %d`, f.Limit)
 	}
@@ -46,9 +68,11 @@ func (s *Store) List(ctx context.Context, propertyID int64, f ListFilter) ([]Tic
 
 func (t *Ticket) normalise() {
 	t.CreatedAt, t.UpdatedAt = utc(t.CreatedAt), utc(t.UpdatedAt)
-	if t.ClosedAt != nil {
-		c := utc(*t.ClosedAt)
-		t.ClosedAt = &c
+	for _, at := range []**time.Time{&t.ClosedAt, &t.WaitingSince, &t.FirstResponseAt} {
+		if *at != nil {
+			u := utc(**at)
+			*at = &u
+		}
 	}
 	if t.Tags == nil {
 		t.Tags = []string{}

@@ -30,9 +30,10 @@ type Query struct {
 	UpdatedTo   *time.Time // exclusive
 	MinMessages int
 	Contact     string // customer email
+	Waiting     string // "" any; WaitingUs, WaitingCustomer (closed tickets wait for nobody)
 	Text        string // full-text search over subject and message bodies
-	Sort        string // "updated" (default), "created", "status", "priority"
-	Asc         bool   // default descending
+	Sort        string // "updated" (default), "created", "status", "priority", "waiting"
+	Asc         bool   // default descending (for "waiting": the longest waiting first)
 	After       string // opaque keyset cursor from Page.Next
 	Limit       int    // default 50, max 200
 }
@@ -44,9 +45,6 @@ type ListItem struct {
 	SnoozedUntil *time.Time `json:"snoozed_until"`
 	Spam         bool       `json:"spam"`
 	Deleted      bool       `json:"deleted"`
-	// Waiting: the ticket is open and its last mail (notes and robots' mail aside) is the
-	// customer's, so the customer waits for an answer.
-	Waiting bool `json:"waiting"`
 }
 
 // Page is one page of a ticket list.
@@ -62,7 +60,7 @@ var ErrBadCursor = errors.New("not a cursor of this list")
 // Views, sorts and limits of Search.
 var (
 	Views = []string{"all", "mine", "unassigned", "closed", "snoozed", "trash", "spam"}
-	Sorts = []string{"updated", "created", "status", "priority"}
+	Sorts = []string{"updated", "created", "status", "priority", "waiting"}
 )
 
 const (
@@ -80,33 +78,35 @@ const (
 const priorityRank = `CASE t.priority WHEN 'low' THEN 0 WHEN 'normal' THEN 1 WHEN 'high' THEN 2 WHEN 'urgent' THEN 3 ELSE 1 END`
 
 // sortExprs are the SQL sort keys. Each sort is completed by t.id, so the order is total and a
-// keyset cursor (key, id) is exact.
-var sortExprs = map[string]string{
-	"updated":  "t.updated_at",
-	"created":  "t.created_at",
-	"status":   "t.status",
-	"priority": priorityRank,
+// keyset cursor (keys, id) is exact.
+var sortExprs = map[string][]string{
+	"updated":  {"t.updated_at"},
+	"created":  {"t.created_at"},
+	"status":   {"t.status"},
+	"priority": {priorityRank},
+	"waiting":  {waitingRank, waitingKey},
 }
+
+// flipped are the sorts whose descending order (the default) runs their SQL keys ascending: the
+// longest waiting first is the earliest waiting_since first.
+var flipped = map[string]bool{"waiting": true}
 
 // A page is chosen from tickets alone (pageSelect, its filters, order and limit), then dressed
 // with the names and read state of its few rows (dressSelect): the engines plan and run the
 // expensive part over one table.
 const pageSelect = `SELECT t.id, t.property_id, t.number, t.subject, t.status, t.priority, t.contact_id,
 	t.assignee_agent_id, t.assignee_department_id, t.follows_up_ticket_id, t.message_count,
-	t.created_at, t.updated_at, t.closed_at, t.snoozed_until, t.spam, t.deleted_at,
-	` + priorityRank + ` AS priority_rank
+	t.created_at, t.updated_at, t.closed_at, t.waiting, t.waiting_since, t.first_response_at, t.snoozed_until, t.spam, t.deleted_at,
+	` + priorityRank + ` AS priority_rank, ` + waitingRank + ` AS waiting_rank, ` + waitingKey + ` AS waiting_key
 	FROM %s
 	WHERE t.property_id = ?`
 
 const dressSelect = `SELECT p.id, p.property_id, p.number, p.subject, p.status, p.priority,
 	COALESCE(c.email, '') AS customer, COALESCE(c.name, '') AS customer_name,
 	a.email AS assignee, d.name AS department, p.message_count, f.number AS follows_up,
-	p.created_at, p.updated_at, p.closed_at, p.snoozed_until, p.spam,
+	p.created_at, p.updated_at, p.closed_at, p.waiting, p.waiting_since, p.first_response_at, p.snoozed_until, p.spam,
 	CASE WHEN p.deleted_at IS NULL THEN 0 ELSE 1 END AS deleted,
 	CASE WHEN r.read_at IS NULL OR r.read_at < p.updated_at THEN 1 ELSE 0 END AS unread,
-	CASE WHEN p.status = 'open' AND (SELECT m.direction FROM messages m WHERE m.ticket_id = p.id
-		AND m.direction <> 'note' AND m.kind = 'human' ORDER BY m.created_at DESC, m.id DESC LIMIT 1) = 'in'
-		THEN 1 ELSE 0 END AS waiting,
 	p.priority_rank
 	FROM (%s) p
 	LEFT JOIN contacts c ON c.id = p.contact_id
@@ -116,12 +116,22 @@ const dressSelect = `SELECT p.id, p.property_id, p.number, p.subject, p.status, 
 	LEFT JOIN ticket_reads r ON r.ticket_id = p.id AND r.agent_id = ?
 	ORDER BY %s`
 
-// outerSort is the sort key of a sort over the page's columns.
-var outerSort = map[string]string{
-	"updated":  "p.updated_at",
-	"created":  "p.created_at",
-	"status":   "p.status",
-	"priority": "p.priority_rank",
+// outerSort are the sort keys of a sort over the page's columns.
+var outerSort = map[string][]string{
+	"updated":  {"p.updated_at"},
+	"created":  {"p.created_at"},
+	"status":   {"p.status"},
+	"priority": {"p.priority_rank"},
+	"waiting":  {"p.waiting_rank", "p.waiting_key"},
+}
+
+// orderBy is keys, each in direction dir, then the id.
+func orderBy(keys []string, id, dir string) string {
+	var b strings.Builder
+	for _, k := range keys {
+		b.WriteString(k + " " + dir + ", ")
+	}
+	return b.String() + id + " " + dir
 }
 
 type searchRow struct {
@@ -130,12 +140,11 @@ type searchRow struct {
 	Spam         bool       `db:"spam"`
 	Deleted      int        `db:"deleted"`
 	Unread       int        `db:"unread"`
-	Waiting      int        `db:"waiting"`
 	PriorityRank int        `db:"priority_rank"`
 }
 
-// cursor is the position after the last row of a page: its sort key and id. Sort and Asc tie it
-// to the order it was made for.
+// cursor is the position after the last row of a page: its sort keys and id. Sort and Asc tie it
+// to the order it was made for. The "waiting" sort has two keys: Rank and Time.
 type cursor struct {
 	Sort string     `json:"s"`
 	Asc  bool       `json:"a,omitempty"`
@@ -181,6 +190,8 @@ func decodeCursor(s, sort string, asc bool) (cursor, error) {
 		ok = c.Str != nil && c.Time == nil && c.Rank == nil && (*c.Str == StatusOpen || *c.Str == StatusClosed)
 	case "priority":
 		ok = c.Rank != nil && c.Time == nil && c.Str == nil && *c.Rank >= 0 && int(*c.Rank) < len(Priorities)
+	case "waiting":
+		ok = c.Rank != nil && c.Time != nil && c.Str == nil && *c.Rank >= 0 && *c.Rank <= 2
 	}
 	if !ok {
 		return bad("not a cursor of this list")
@@ -204,18 +215,27 @@ func cursorAfter(r searchRow, sort string, asc bool) cursor {
 	case "priority":
 		rank := r.PriorityRank
 		c.Rank = &rank
+	case "waiting":
+		rank, t := waitingRankOf(r.Waiting), r.UpdatedAt.UTC()
+		if r.WaitingSince != nil {
+			t = r.WaitingSince.UTC()
+		}
+		c.Rank, c.Time = &rank, &t
 	}
 	return c
 }
 
-func (c cursor) key() any {
+// keys are the cursor's sort keys, in the order of sortExprs.
+func (c cursor) keys() []any {
 	switch {
+	case c.Rank != nil && c.Time != nil:
+		return []any{*c.Rank, c.Time.UTC()}
 	case c.Time != nil:
-		return c.Time.UTC()
+		return []any{c.Time.UTC()}
 	case c.Str != nil:
-		return *c.Str
+		return []any{*c.Str}
 	default:
-		return *c.Rank
+		return []any{*c.Rank}
 	}
 }
 
@@ -254,9 +274,15 @@ func (s *Store) Search(ctx context.Context, propertyID, viewerID int64, q Query)
 	if q.Limit < 0 || q.Limit > MaxLimit {
 		return Page{}, invalid("limit", "%d: between 1 and %d", q.Limit, MaxLimit)
 	}
-	sortExpr, ok := sortExprs[q.Sort]
+	sortKeys, ok := sortExprs[q.Sort]
 	if !ok {
 		return Page{}, invalid("sort", "%q: one of %s", q.Sort, strings.Join(Sorts, ", "))
+	}
+	outer := outerSort[q.Sort]
+	if q.Sort == "waiting" && q.Waiting != "" {
+		// One side: its rank is one value, left out of the order so that SQLite too reads the
+		// index in order rather than sorting (it does not see an expression held equal as one).
+		sortKeys, outer = sortKeys[1:], outer[1:]
 	}
 	now := s.Now()
 	var w where
@@ -267,7 +293,7 @@ func (s *Store) Search(ctx context.Context, propertyID, viewerID int64, q Query)
 		return Page{}, err
 	}
 	dir, cmp := "DESC", "<"
-	if q.Asc {
+	if q.Asc != flipped[q.Sort] {
 		dir, cmp = "ASC", ">"
 	}
 	if q.After != "" {
@@ -276,10 +302,13 @@ func (s *Store) Search(ctx context.Context, propertyID, viewerID int64, q Query)
 			return Page{}, err
 		}
 		// A row value, which both engines compare in one index range.
-		w.add(fmt.Sprintf(`(%s, t.id) %s (?, ?)`, sortExpr, cmp), c.key(), c.ID)
+		keys := c.keys()
+		keys = keys[len(keys)-len(sortKeys):]
+		w.add(fmt.Sprintf(`(%s, t.id) %s (%s?)`, strings.Join(sortKeys, ", "), cmp, strings.Repeat("?, ", len(sortKeys))),
+			append(keys, c.ID)...)
 	}
-	page, pageArgs := pageQuery(w, propertyID, sortExpr, q.Sort, dir, q.Limit+1)
-	query := fmt.Sprintf(dressSelect, page, fmt.Sprintf("%s %s, p.id %s", outerSort[q.Sort], dir, dir))
+	page, pageArgs := pageQuery(w, propertyID, sortKeys, outer, dir, q.Limit+1)
+	query := fmt.Sprintf(dressSelect, page, orderBy(outer, "p.id", dir))
 	args := append(pageArgs, viewerID)
 
 	var rows []searchRow
@@ -301,7 +330,7 @@ func (s *Store) Search(ctx context.Context, propertyID, viewerID int64, q Query)
 	for i, r := range rows {
 		t := ts[i]
 		t.normalise()
-		item := ListItem{Ticket: t, Unread: r.Unread != 0, Spam: r.Spam, Deleted: r.Deleted != 0, Waiting: r.Waiting != 0}
+		item := ListItem{Ticket: t, Unread: r.Unread != 0, Spam: r.Spam, Deleted: r.Deleted != 0}
 		if r.SnoozedUntil != nil {
 			u := utc(*r.SnoozedUntil)
 			item.SnoozedUntil = &u
@@ -313,7 +342,7 @@ func (s *Store) Search(ctx context.Context, propertyID, viewerID int64, q Query)
 
 // pageQuery is the query of one page of tickets (limit rows) meeting w, in order. With
 // alternatives, it is the union of a page for each, cut to one page again.
-func pageQuery(w where, propertyID int64, sortExpr, sort, dir string, limit int) (string, []any) {
+func pageQuery(w where, propertyID int64, sortKeys, outer []string, dir string, limit int) (string, []any) {
 	from := "tickets t"
 	if w.from != "" {
 		from = w.from
@@ -324,7 +353,7 @@ func pageQuery(w where, propertyID int64, sortExpr, sort, dir string, limit int)
 		for _, c := range conds {
 			q += "\n\tAND " + c
 		}
-		return q + fmt.Sprintf("\n\tORDER BY %s %s, t.id %s LIMIT %d", sortExpr, dir, dir, limit)
+		return q + fmt.Sprintf("\n\tORDER BY %s LIMIT %d", orderBy(sortKeys, "t.id", dir), limit)
 	}
 	if len(w.anyOf) == 0 {
 		return one(w.conds), append(lead, w.args...)
@@ -336,8 +365,11 @@ func pageQuery(w where, propertyID int64, sortExpr, sort, dir string, limit int)
 		args = append(append(append(args, lead...), w.args...), alt.args...)
 	}
 	// The union's columns are named as in pageSelect; the outer sort keys are theirs.
-	key := strings.TrimPrefix(outerSort[sort], "p.")
-	return fmt.Sprintf("%s\n\tORDER BY %s %s, id %s LIMIT %d", strings.Join(parts, "\n\tUNION\n\t"), key, dir, dir, limit), args
+	var keys []string
+	for _, k := range outer {
+		keys = append(keys, strings.TrimPrefix(k, "p."))
+	}
+	return fmt.Sprintf("%s\n\tORDER BY %s LIMIT %d", strings.Join(parts, "\n\tUNION\n\t"), orderBy(keys, "id", dir), limit), args
 }
 
 // viewWhere adds the conditions of an inbox view.
@@ -445,6 +477,14 @@ func (s *Store) filterWhere(ctx context.Context, w *where, propertyID int64, q Q
 	}
 	if c := normEmail(q.Contact); c != "" {
 		w.add(`t.contact_id IN (SELECT ct.id FROM contacts ct WHERE ct.property_id = ? AND ct.email = ?)`, propertyID, c)
+	}
+	switch q.Waiting {
+	case "":
+	case WaitingUs, WaitingCustomer:
+		// By the sort's rank, so that the waiting sort reads one range of its index.
+		w.add(waitingRank+` = ?`, waitingRankOf(&q.Waiting))
+	default:
+		return invalid("waiting", "%q: %s or %s", q.Waiting, WaitingUs, WaitingCustomer)
 	}
 	if strings.TrimSpace(q.Text) != "" {
 		return s.textWhere(ctx, w, q.Text)

@@ -97,6 +97,16 @@ func (w *swWorld) populate(t *testing.T, n int) {
 			w.mail(t, w.p, fmt.Sprintf("a%d-r1@customer.example", i), fmt.Sprintf("cust%d@customer.example", i%4), "Re: Ticket", "more", fmt.Sprintf("a%d@customer.example", i))
 			w.mail(t, w.p, fmt.Sprintf("a%d-r2@customer.example", i), fmt.Sprintf("cust%d@customer.example", i%4), "Re: Ticket", "still more", fmt.Sprintf("a%d@customer.example", i))
 		}
+		if i%3 == 1 { // answered: waiting for the customer, or for us again after her answer
+			reply := fmt.Sprintf("p%d@acme.example", i)
+			if _, err := w.s.Reply(w.ctx, w.p, num, w.alice, tickets.Outgoing{Text: "Looking into it."}, reply); err != nil {
+				t.Fatal(err)
+			}
+			if i%9 == 4 {
+				w.clk.Advance(time.Second)
+				w.mail(t, w.p, fmt.Sprintf("a%d-r3@customer.example", i), fmt.Sprintf("cust%d@customer.example", i%4), "Re: Ticket", "thanks", reply)
+			}
+		}
 		w.exec(t, `UPDATE tickets SET priority = ? WHERE id = ?`, tickets.Priorities[(i/2)%4], d.TicketID)
 		switch i % 5 {
 		case 0, 3:
@@ -156,6 +166,8 @@ type swRef struct {
 	Snoozed    *time.Time `db:"snoozed_until"`
 	Spam       bool       `db:"spam"`
 	Deleted    *time.Time `db:"deleted_at"`
+	Waiting    *string    `db:"waiting"`
+	Since      *time.Time `db:"waiting_since"`
 	Tags       []string   `db:"-"`
 }
 
@@ -164,7 +176,7 @@ func (w *swWorld) refs(t *testing.T) []swRef {
 	var rs []swRef
 	err := w.d.SelectContext(w.ctx, &rs, w.d.Rebind(`SELECT t.id, t.number, t.status, t.priority, COALESCE(a.email, '') AS assignee,
 		COALESCE(d.name, '') AS department, COALESCE(c.email, '') AS contact, t.message_count, t.created_at, t.updated_at,
-		t.snoozed_until, t.spam, t.deleted_at
+		t.snoozed_until, t.spam, t.deleted_at, t.waiting, t.waiting_since
 		FROM tickets t LEFT JOIN agents a ON a.id = t.assignee_agent_id LEFT JOIN departments d ON d.id = t.assignee_department_id
 		LEFT JOIN contacts c ON c.id = t.contact_id WHERE t.property_id = ?`), w.p.ID)
 	if err != nil {
@@ -179,6 +191,23 @@ func (w *swWorld) refs(t *testing.T) []swRef {
 }
 
 var swRank = map[string]int{"low": 0, "normal": 1, "high": 2, "urgent": 3}
+
+func swWaitRank(r swRef) int {
+	switch {
+	case r.Waiting == nil:
+		return 2
+	case *r.Waiting == tickets.WaitingUs:
+		return 0
+	}
+	return 1
+}
+
+func swWaitKey(r swRef) time.Time {
+	if r.Since != nil {
+		return *r.Since
+	}
+	return r.Updated
+}
 
 // swExpect is the model: the numbers of the tickets the view shows, in order.
 func swExpect(rs []swRef, now time.Time, viewer string, keep func(swRef) bool, view, sortBy string, asc bool) []int64 {
@@ -217,11 +246,18 @@ func swExpect(rs []swRef, now time.Time, viewer string, keep func(swRef) bool, v
 			c = strings.Compare(a.Status, b.Status)
 		case "priority":
 			c = swRank[a.Priority] - swRank[b.Priority]
+		case "waiting":
+			// For us, for the customer, for nobody; the longest waiting first (descending, the
+			// default, is the earliest since first).
+			c = swWaitRank(a) - swWaitRank(b)
+			if c == 0 {
+				c = swWaitKey(a).Compare(swWaitKey(b))
+			}
 		}
 		if c == 0 {
 			c = int(a.ID - b.ID)
 		}
-		if !asc {
+		if asc == (sortBy == "waiting") {
 			c = -c
 		}
 		return c
@@ -326,6 +362,11 @@ func TestSearchFilters(t *testing.T) {
 			{"updated to", tickets.Query{UpdatedTo: &upd}, func(r swRef) bool { return r.Updated.Before(upd) }},
 			{"min messages", tickets.Query{MinMessages: 3}, func(r swRef) bool { return r.Messages >= 3 }},
 			{"contact", tickets.Query{Contact: "CUST1@customer.example"}, func(r swRef) bool { return r.Contact == "cust1@customer.example" }},
+			{"waiting for us", tickets.Query{Waiting: tickets.WaitingUs}, func(r swRef) bool { return r.Waiting != nil && *r.Waiting == "us" }},
+			{"waiting for the customer", tickets.Query{Waiting: tickets.WaitingCustomer}, func(r swRef) bool { return r.Waiting != nil && *r.Waiting == "customer" }},
+			{"waiting and text", tickets.Query{Waiting: tickets.WaitingUs, Text: "refund"}, func(r swRef) bool {
+				return r.Waiting != nil && *r.Waiting == "us" && (swWords[(r.Number-1)%int64(len(swWords))] == "refund" || strings.Contains(w.subject(t, r.Number), "refund"))
+			}},
 			{"text", tickets.Query{Text: "Refund"}, func(r swRef) bool {
 				return swWords[(r.Number-1)%int64(len(swWords))] == "refund" || strings.Contains(w.subject(t, r.Number), "refund")
 			}},
@@ -341,7 +382,7 @@ func TestSearchFilters(t *testing.T) {
 		}
 		for _, c := range cases {
 			for _, view := range []string{"all", "closed", "mine", "trash"} {
-				for _, sortBy := range []string{"updated", "priority"} {
+				for _, sortBy := range []string{"updated", "priority", "waiting"} {
 					q := c.q
 					q.View, q.Sort, q.Limit = view, sortBy, 3
 					want := swExpect(rs, now, "alice@acme.example", c.keep, view, sortBy, false)

@@ -136,6 +136,9 @@ func (s *Store) release(ctx context.Context, tx *sqlx.Tx, p Property, ticketID i
 	if err := s.db.Exec(ctx, tx, s.qs.TicketTouch, now, ticketID); err != nil {
 		return fmt.Errorf("tickets: send held reply: %w", err)
 	}
+	if err := s.settleWaiting(ctx, tx, ticketID); err != nil {
+		return err
+	}
 	// Its To and Cc join the ticket only now that it goes out (a note's never do).
 	in := Inbound{From: Address{Email: a.Email}, To: splitAddrs(h.To), Cc: splitAddrs(h.Cc), Domain: domain}
 	if err := s.addParticipants(ctx, tx, p, ticketID, true, in); err != nil {

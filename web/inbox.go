@@ -265,8 +265,11 @@ func texts(c *call) *page { return &page{Lang: c.pref.lang} }
 // confirmData is the page asking before something that cannot be undone.
 type confirmData struct {
 	Action, Message, Back string
-	Numbers               []int64
-	Fields                map[string]string
+	// Yes is the button's text ("Yes, delete for good" when empty); Type, when set, must be
+	// typed to confirm (a property's slug).
+	Yes, Type string
+	Numbers   []int64
+	Fields    map[string]string
 }
 
 // purge deletes tickets in the trash for good, after a confirmation naming how many.

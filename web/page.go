@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/postdesk/postdesk/mailbox"
 	"github.com/postdesk/postdesk/tickets"
 )
 
@@ -22,13 +23,15 @@ import (
 type pageTemplate struct{ t *template.Template }
 
 // pageNames are the pages; each is templates/<name>.html over templates/layout.html.
-var pageNames = []string{"signin", "linksent", "link", "inbox", "ticket", "compose", "contacts", "contact", "confirm", "error", "savedreplies"}
+var pageNames = []string{"signin", "linksent", "link", "inbox", "ticket", "compose", "contacts", "contact", "confirm", "error",
+	"admin_property", "admin_agents", "admin_departments", "admin_mailboxes", "oauth", "savedreplies"}
 
 var funcs = template.FuncMap{
-	"join": strings.Join,
-	"has":  func(list []string, s string) bool { return slices.Contains(list, s) },
-	"add":  func(a, b int) int { return a + b },
-	"list": func(s ...string) []string { return s },
+	"join":      strings.Join,
+	"hasPrefix": strings.HasPrefix,
+	"has":       func(list []string, s string) bool { return slices.Contains(list, s) },
+	"add":       func(a, b int) int { return a + b },
+	"list":      func(s ...string) []string { return s },
 	// pathEscape makes an address one path segment ('/', '?' and '#' are valid in its local part).
 	"pathEscape": url.PathEscape,
 	"pair":       func(a, b any) []any { return []any{a, b} },
@@ -37,6 +40,12 @@ var funcs = template.FuncMap{
 			return time.Time{}
 		}
 		return *t
+	},
+	"deref64": func(n *int64) int64 {
+		if n == nil {
+			return 0
+		}
+		return *n
 	},
 	"deref": func(s *string) string {
 		if s == nil {
@@ -132,6 +141,44 @@ func (p *page) Age(t time.Time) string {
 	return t.In(p.loc).Format("2006-01-02")
 }
 
+// Dur is a length of time, short: "5 min", "2 h", "3 d".
+func (p *page) Dur(d time.Duration) string {
+	switch {
+	case d < time.Hour:
+		return p.T("age_min", int(d/time.Minute))
+	case d < 48*time.Hour:
+		return p.T("age_h", int(d/time.Hour))
+	}
+	return p.T("age_d", int(d/(24*time.Hour)))
+}
+
+// Waited is how long the customer of t has waited for an answer, until now ("" when t does not
+// wait for us).
+func (p *page) Waited(t tickets.Ticket) string {
+	if !t.WaitingForUs() {
+		return ""
+	}
+	return p.Dur(t.WaitingFor(p.now))
+}
+
+// FirstResponse is how long t's customer waited for the first reply ("" before there is one).
+func (p *page) FirstResponse(t tickets.Ticket) string {
+	d, ok := t.FirstResponseTime()
+	if !ok {
+		return ""
+	}
+	return p.Dur(d)
+}
+
+// Resolution is how long t took from its opening to its closing ("" while it is open).
+func (p *page) Resolution(t tickets.Ticket) string {
+	d, ok := t.ResolutionTime()
+	if !ok {
+		return ""
+	}
+	return p.Dur(d)
+}
+
 // Local is t as a datetime-local input value in the agent's zone.
 func (p *page) Local(t time.Time) string { return t.In(p.loc).Format("2006-01-02T15:04") }
 
@@ -194,8 +241,19 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, c *call, stat
 // a refused value, or a failure of ours, logged.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, c *call, err error) {
 	var pe *tickets.ParamError
+	var fe *tickets.ForbiddenError
 	var mbe *http.MaxBytesError
 	switch {
+	case errors.As(err, &fe):
+		s.errorPage(w, r, c, http.StatusForbidden, "err_forbidden", fe.Msg)
+	case errors.Is(err, ErrMailboxCheck):
+		s.errorPage(w, r, c, http.StatusUnprocessableEntity, "err_mailbox_check", strings.TrimPrefix(err.Error(), ErrMailboxCheck.Error()+": "))
+	case errors.Is(err, ErrSignInFailed):
+		s.errorPage(w, r, c, http.StatusBadGateway, "err_signin_failed", strings.TrimPrefix(err.Error(), ErrSignInFailed.Error()+": "))
+	case errors.Is(err, mailbox.ErrNotFound):
+		s.errorPage(w, r, c, http.StatusNotFound, "err_not_found")
+	case errors.Is(err, mailbox.ErrInvalid), errors.Is(err, mailbox.ErrExists):
+		s.errorPage(w, r, c, http.StatusUnprocessableEntity, "err_invalid", strings.TrimPrefix(strings.TrimPrefix(err.Error(), "mailbox: "), "invalid: "))
 	case errors.As(err, &pe):
 		s.errorPage(w, r, c, http.StatusBadRequest, "err_invalid", pe.Msg)
 	case errors.As(err, &mbe):

@@ -82,13 +82,10 @@ func (s *Server) member(h handler) http.HandlerFunc {
 			s.errorPage(w, r, c, http.StatusNotFound, "err_not_found")
 			return
 		}
-		p, err := s.store.PropertyByID(r.Context(), mem.PropertyID)
-		if err != nil {
+		if err := s.enter(r, c, *mem); err != nil {
 			s.fail(w, r, c, err)
 			return
 		}
-		c.prop, c.role = p, mem.Role
-		c.agent = tickets.Agent{ID: sess.AgentID, Email: sess.Email, Name: sess.Name, Role: mem.Role}
 		if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
 			// A form with files: read it (within the upload limit) to find its token.
 			if err := s.parseUpload(w, r); err != nil {
@@ -105,6 +102,17 @@ func (s *Server) member(h handler) http.HandlerFunc {
 			s.fail(w, r, c, err)
 		}
 	}
+}
+
+// enter makes c a call on the property of membership mem.
+func (s *Server) enter(r *http.Request, c *call, mem Membership) error {
+	p, err := s.store.PropertyByID(r.Context(), mem.PropertyID)
+	if err != nil {
+		return err
+	}
+	c.prop, c.role = p, mem.Role
+	c.agent = tickets.Agent{ID: c.sess.AgentID, Email: c.sess.Email, Name: c.sess.Name, Role: mem.Role}
+	return nil
 }
 
 // csrfOK checks the session's token, sent as the form's csrf field or the X-CSRF-Token header.

@@ -21,6 +21,9 @@
 //	GET  /p/{slug}/events        Server-Sent Events: the property's changes
 //	GET  /p/{slug}/m/{id}/html   a message's HTML, sanitised, for a sandboxed frame
 //	GET  /p/{slug}/a/{id}        an attachment
+//	GET  /p/{slug}/admin/…       the admin pages (admin.go): property, agents, departments,
+//	                             mailboxes; their POSTs change them
+//	GET  /admin/oauth/callback   where Google and Microsoft send the admin back (admin_oauth.go)
 package web
 
 import (
@@ -105,12 +108,24 @@ type Mailer interface {
 	Export(ctx context.Context, p tickets.Property, by tickets.Agent, to string, filename string, count int, body []byte) error
 }
 
+// MailLocales are the languages postdesk's mails are written in (templates.Set).
+type MailLocales interface {
+	Locales() []string
+	CheckLocale(locale string) error
+}
+
 // Config is what the web inbox works with.
 type Config struct {
 	Store *tickets.Store
 	Auth  Auth
 	Feed  Feed   // nil: no live updates
 	Mail  Mailer // nil: no sign-in links, no mailed exports
+	// Mailboxes are the IMAP mailboxes and the OAuth2 providers of the admin pages; nil: the
+	// mailboxes page says the server has none.
+	Mailboxes Mailboxes
+	// Locales are the languages of the mail templates (templates.Set), offered and checked on
+	// the property's settings page; nil: the locale is not offered.
+	Locales MailLocales
 	// BaseURL is the inbox's address as agents reach it (http://127.0.0.1:8080): sign-in links
 	// point there. Never taken from a request's Host, which a client chooses.
 	BaseURL string
@@ -224,6 +239,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET "+p+"/events", s.member(s.events))
 	m.HandleFunc("GET "+p+"/m/{id}/html", s.member(s.messageHTML))
 	m.HandleFunc("GET "+p+"/a/{id}", s.member(s.attachment))
+	s.adminRoutes(p)
 	m.HandleFunc("/", s.notFound)
 }
 

@@ -139,6 +139,7 @@ type site struct {
 	acme, beta tickets.Property
 	secret     []byte
 	lastID     string // the Message-ID of the last mail delivered
+	auth       *memAuth
 }
 
 func newSite(t *testing.T, d *db.DB) *site { return newSiteWith(t, d, nil) }
@@ -170,6 +171,7 @@ func newSiteWith(t *testing.T, d *db.DB, with func(*web.Config)) *site {
 	}
 	au := &memAuth{store: st, password: map[string]string{"alice@acme.example": "correct horse", "mo@acme.example": "battery staple"},
 		sessions: map[string]web.Session{}, links: map[string]string{}}
+	s.auth = au
 	cfg := web.Config{Store: st, Auth: au, Domain: "desk.example", Secret: s.secret, Now: clk.Now, BaseURL: "http://desk.test"}
 	if with != nil {
 		with(&cfg)

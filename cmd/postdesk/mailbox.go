@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -126,16 +127,10 @@ func mailboxAdd(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	n.PropertyID = p.ID
-	var info imapfetch.MailboxInfo
-	if *check {
-		cctx, cancel := context.WithTimeout(ctx, time.Minute)
-		info, err = imapfetch.Check(cctx, imapfetch.Account{Host: n.Host, Port: n.Port, TLS: n.TLS, Username: n.Username, Password: n.Password}, n.Folder)
-		cancel()
-		if err != nil {
-			return fmt.Errorf("cannot use the mailbox (nothing saved; --check=false saves it anyway): %w", err)
-		}
+	m, info, err := imapfetch.AddMailbox(ctx, boxes, n, nil, *check)
+	if ce := (*imapfetch.CheckError)(nil); errors.As(err, &ce) {
+		return fmt.Errorf("cannot use the mailbox (nothing saved; --check=false saves it anyway): %w", ce.Err)
 	}
-	m, err := boxes.Add(ctx, n)
 	if err != nil {
 		return err
 	}

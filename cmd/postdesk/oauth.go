@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -157,33 +155,18 @@ type oauthMailbox struct {
 	check                  bool
 }
 
-// splitSharedUser reads --user: the account that signs in, or "account\shared" for a Microsoft
-// 365 shared mailbox the account may open (the shared address is then the IMAP user).
-func splitSharedUser(user string) (signIn, imapUser string) {
-	if a, b, ok := strings.Cut(user, `\`); ok {
-		return strings.TrimSpace(a), strings.TrimSpace(b)
-	}
-	return strings.TrimSpace(user), strings.TrimSpace(user)
-}
-
 // mailboxAddOAuth is `mailbox add --provider`: sign in, check the mailbox, save it.
 func (c *cli) mailboxAddOAuth(ctx context.Context, cfg *config.Config, o oauthMailbox) error {
 	p, err := oauthProviders(cfg).Get(o.provider)
 	if err != nil {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
-	signInUser, imapUser := splitSharedUser(o.user)
+	signInUser, imapUser := mailbox.SplitSharedUser(o.user)
 	if signInUser == "" || imapUser == "" {
 		return fmt.Errorf("%w: --user ACCOUNT or, for a shared mailbox, --user 'ACCOUNT\\SHARED'", errUsage)
 	}
 	n := o.n
-	if n.Host == "" {
-		host, port, _ := net.SplitHostPort(p.IMAP)
-		n.Host, n.TLS = host, mailbox.TLSImplicit
-		n.Port, _ = strconv.Atoi(port)
-	}
-	n.Username, n.OAuth = imapUser, true
-	if err := n.Normalise(); err != nil {
+	if err := n.UseOAuth(p.IMAP, imapUser); err != nil {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
 	d, s, boxes, err := openMailboxes(ctx, c, cfg)
@@ -201,17 +184,10 @@ func (c *cli) mailboxAddOAuth(ctx context.Context, cfg *config.Config, o oauthMa
 		return err
 	}
 	n.GrantID = g.ID
-	var info imapfetch.MailboxInfo
-	if o.check {
-		src := oauth.NewSource(p, boxes, g.ID, nil, nil)
-		cctx, cancel := context.WithTimeout(ctx, time.Minute)
-		info, err = imapfetch.Check(cctx, imapfetch.Account{Host: n.Host, Port: n.Port, TLS: n.TLS, Username: n.Username, Token: src}, n.Folder)
-		cancel()
-		if err != nil {
-			return fmt.Errorf("cannot use the mailbox (the sign-in is kept, the mailbox not saved; --check=false saves it anyway): %w", err)
-		}
+	m, info, err := imapfetch.AddMailbox(ctx, boxes, n, oauth.NewSource(p, boxes, g.ID, nil, nil), o.check)
+	if ce := (*imapfetch.CheckError)(nil); errors.As(err, &ce) {
+		return fmt.Errorf("cannot use the mailbox (the sign-in is kept, the mailbox not saved; --check=false saves it anyway): %w", ce.Err)
 	}
-	m, err := boxes.Add(ctx, n)
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/postdesk/postdesk/api"
 	"github.com/postdesk/postdesk/auth"
+	"github.com/postdesk/postdesk/clientip"
 	"github.com/postdesk/postdesk/config"
 	"github.com/postdesk/postdesk/db"
 	"github.com/postdesk/postdesk/dkimkeys"
@@ -225,7 +226,8 @@ func serve(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	httpSrv, err := newHTTPAPI(httpDeps{cfg: cfg, ln: httpLn, d: d, store: store, pipeline: pipeline, kick: out.Kick, metrics: stats, log: log,
-		auth: signins, feed: feed, notifier: notifier, secret: secret})
+		auth: signins, feed: feed, notifier: notifier, secret: secret,
+		mailboxes: webwire.Mailboxes{Boxes: boxes, OAuth: oauthProviders(cfg), Rescan: pollers.Rescan}})
 	if err != nil {
 		for _, s := range servers {
 			s.Shutdown(ctx)
@@ -385,6 +387,8 @@ type httpDeps struct {
 	feed     *live.Feed
 	notifier *notify.Notifier
 	secret   []byte
+	// mailboxes are the web's admin pages' mailboxes, with serve's pollers.
+	mailboxes webwire.Mailboxes
 }
 
 // newHTTPAPI serves on h.ln (nil, nil when there is none): the API under /api/, the links to
@@ -399,6 +403,7 @@ func newHTTPAPI(h httpDeps) (*httpAPI, error) {
 		Templates: h.notifier.Templates(), Mailboxes: mailbox.NewStore(h.d, h.secret)})
 	inbox, err := web.New(web.Config{
 		Store: h.store, Auth: webwire.Auth{A: h.auth}, Feed: webwire.Feed{F: h.feed}, Mail: webwire.Mail{N: h.notifier, D: h.d, Store: h.store, Domain: cfg.Domain},
+		Mailboxes: h.mailboxes, Locales: h.notifier.Templates(),
 		BaseURL: webURL(cfg, ln.Addr().String()), Domain: cfg.Domain, Secret: h.secret, Secure: cfg.WebTLS, Kick: h.kick, Log: h.log,
 		Now: h.store.Now,
 	})
@@ -406,8 +411,12 @@ func newHTTPAPI(h httpDeps) (*httpAPI, error) {
 		return nil, err
 	}
 	files := download.Handler{Files: h.store, Secret: h.secret, Now: h.store.Now, Log: h.log}
+	proxies, err := clientip.Parse(cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
 	srv := &http.Server{
-		Handler:           site(apiHandler, inbox, files),
+		Handler:           proxies.Handler(site(apiHandler, inbox, files)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute, // a reply with 10 MiB of attachments on a slow line
 		WriteTimeout:      2 * time.Minute, // the event streams lift it for themselves

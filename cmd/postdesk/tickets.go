@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/postdesk/postdesk/tickets"
 )
@@ -53,29 +54,78 @@ func ticketNumber(rest []string) (int64, error) {
 }
 
 func ticketsList(ctx context.Context, c *cli, args []string) error {
-	var status *string
+	var status, waiting, sort *string
 	var asJSON *bool
 	return c.withProperty(ctx, "tickets list", args, nil, false, func(fs *flag.FlagSet) {
 		status = fs.String("status", "open", "open, closed or all")
+		waiting = fs.String("waiting", "", "us (the customer waits for an answer) or customer (we answered)")
+		sort = fs.String("sort", "updated", "updated (the latest change first) or waiting (the longest waiting for us first)")
 		asJSON = fs.Bool("json", false, "print JSON")
 	}, func(sc scoped) error {
 		if err := noArgs(sc.rest); err != nil {
 			return err
 		}
-		ts, err := sc.store.List(ctx, sc.prop.ID, tickets.ListFilter{Status: *status})
+		ts, err := sc.store.List(ctx, sc.prop.ID, tickets.ListFilter{Status: *status, Waiting: *waiting, Sort: *sort})
 		if err != nil {
 			return fmt.Errorf("%w: %w", errUsage, err)
 		}
 		if *asJSON {
 			return writeJSON(c, ts)
 		}
+		now := sc.store.Now()
 		w := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "#\tSTATUS\tPRIORITY\tCUSTOMER\tMSGS\tUPDATED\tSUBJECT")
+		fmt.Fprintln(w, "#\tSTATUS\tWAITING\tPRIORITY\tCUSTOMER\tMSGS\tUPDATED\tSUBJECT")
 		for _, t := range ts {
-			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%d\t%s\t%s\n", t.Number, t.Status, t.Priority, t.Customer, t.Messages, t.UpdatedAt.Format("2006-01-02 15:04"), t.Subject)
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", t.Number, t.Status, waitingCell(t, now), t.Priority, t.Customer, t.Messages, t.UpdatedAt.Format("2006-01-02 15:04"), t.Subject)
 		}
 		return w.Flush()
 	})
+}
+
+// waitingCell is who a ticket waits for, as the list shows it: "us 3h20m" (how long the
+// customer has waited), "customer", or "-" (closed).
+func waitingCell(t tickets.Ticket, now time.Time) string {
+	switch {
+	case t.Waiting == nil:
+		return "-"
+	case *t.Waiting == tickets.WaitingUs:
+		return "us " + shortDuration(t.WaitingFor(now))
+	}
+	return *t.Waiting
+}
+
+// shortDuration is d to the minute, for people: 45m, 3h20m, 2d5h.
+func shortDuration(d time.Duration) string {
+	m := int64(d / time.Minute)
+	switch {
+	case m < 60:
+		return fmt.Sprintf("%dm", m)
+	case m < 48*60:
+		return fmt.Sprintf("%dh%02dm", m/60, m%60)
+	}
+	return fmt.Sprintf("%dd%dh", m/(24*60), m/60%24)
+}
+
+// timesLine is what a ticket's waiting and times say, for tickets show: who it waits for and how
+// long, its first-response time, its resolution time.
+func timesLine(t tickets.Ticket, now time.Time) string {
+	var parts []string
+	switch {
+	case t.Waiting == nil:
+	case *t.Waiting == tickets.WaitingUs:
+		parts = append(parts, "waiting for us for "+shortDuration(t.WaitingFor(now)))
+	default:
+		parts = append(parts, "waiting for the customer since "+t.WaitingSince.Format("2006-01-02 15:04"))
+	}
+	if d, ok := t.FirstResponseTime(); ok {
+		parts = append(parts, "first response after "+shortDuration(d))
+	} else {
+		parts = append(parts, "no response yet")
+	}
+	if d, ok := t.ResolutionTime(); ok {
+		parts = append(parts, "resolved in "+shortDuration(d))
+	}
+	return strings.Join(parts, " · ")
 }
 
 func ticketsShow(ctx context.Context, c *cli, args []string) error {
@@ -97,6 +147,7 @@ func ticketsShow(ctx context.Context, c *cli, args []string) error {
 		}
 		fmt.Fprintf(c.stdout, "#%d %s\nstatus %s · priority %s · customer %s · %d messages · created %s\n",
 			t.Number, t.Subject, t.Status, t.Priority, t.Customer, t.MessageCount, t.CreatedAt.Format("2006-01-02 15:04"))
+		fmt.Fprintln(c.stdout, timesLine(t.Ticket, sc.store.Now()))
 		if t.FollowsUp != nil {
 			fmt.Fprintf(c.stdout, "follows up #%d\n", *t.FollowsUp)
 		}

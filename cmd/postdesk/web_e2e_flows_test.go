@@ -30,6 +30,7 @@ func TestWebE2E(t *testing.T) {
 		t.Run("keyboard", env.testKeyboard)
 		t.Run("security", env.testSecurity)
 		t.Run("phone layout", env.testPhoneLayout)
+		t.Run("who is waiting", env.testWaiting)
 	})
 }
 

@@ -223,15 +223,20 @@ func newWebEnv(t *testing.T, dsn string, clock *testclock.Clock) *webEnv {
 // SMTP and HTTP addresses.
 func startServeWith(t *testing.T, dsn string, now func() time.Time, extra ...string) (smtpAddr, httpAddr string) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	logs := &syncBuffer{}
-	done := make(chan int)
-	env := func(k string) string {
+	return startServeWithEnv(t, func(k string) string {
 		if k == "POSTDESK_DB" {
 			return dsn
 		}
 		return ""
-	}
+	}, now, extra...)
+}
+
+// startServeWithEnv is startServeWith with the environment env (its POSTDESK_DB the database).
+func startServeWithEnv(t *testing.T, env func(string) string, now func() time.Time, extra ...string) (smtpAddr, httpAddr string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := &syncBuffer{}
+	done := make(chan int)
 	args := append([]string{"serve", "--smtp", "127.0.0.1:0", "--http", "127.0.0.1:0", "--domain", "desk.example", "--data-dir", t.TempDir()}, extra...)
 	go func() { done <- runWith(ctx, args, &bytes.Buffer{}, logs, env, now) }()
 	t.Cleanup(func() {

@@ -51,10 +51,7 @@ func (p *Provider) SignIn(ctx context.Context, o SignInOptions) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	if tok.RefreshToken == "" {
-		return "", fmt.Errorf("oauth: %s signed in but gave no refresh token (for Microsoft, offline_access must be granted; for Google, remove postdesk's access at myaccount.google.com/permissions and sign in again)", p.Name)
-	}
-	return tok.RefreshToken, nil
+	return p.refreshToken(tok)
 }
 
 // deviceFlow is RFC 8628: the admin opens the verification address anywhere and enters the code;
@@ -99,17 +96,10 @@ func (p *Provider) loopbackFlow(ctx context.Context, o SignInOptions) (*oauth2.T
 		return nil, fmt.Errorf("oauth: listen for the redirect: %w", err)
 	}
 	defer ln.Close()
-	cfg := p.cfg
-	cfg.RedirectURL = "http://" + ln.Addr().String() + "/"
+	redirect := "http://" + ln.Addr().String() + "/"
 	state, verifier := oauth2.GenerateVerifier(), oauth2.GenerateVerifier()
-	opts := []oauth2.AuthCodeOption{oauth2.AccessTypeOffline, oauth2.S256ChallengeOption(verifier),
-		// Google issues a refresh token on consent only: ask for it every time.
-		oauth2.SetAuthURLParam("prompt", "consent")}
-	if o.LoginHint != "" {
-		opts = append(opts, oauth2.SetAuthURLParam("login_hint", o.LoginHint))
-	}
 	fmt.Fprintf(o.Out, "To sign in, open this address in a browser on this machine (or forward port %d to it over SSH):\n%s\n",
-		ln.Addr().(*net.TCPAddr).Port, cfg.AuthCodeURL(state, opts...))
+		ln.Addr().(*net.TCPAddr).Port, p.AuthCodeURL(redirect, state, verifier, o.LoginHint))
 	type result struct {
 		code string
 		err  error
@@ -162,9 +152,55 @@ func (p *Provider) loopbackFlow(ctx context.Context, o SignInOptions) (*oauth2.T
 	if res.err != nil {
 		return nil, res.err
 	}
-	tok, err := cfg.Exchange(ctx, res.code, oauth2.VerifierOption(verifier))
+	return p.exchange(ctx, redirect, res.code, verifier)
+}
+
+// AuthCodeURL is the provider's authorization address for the authorization-code flow with PKCE
+// (RFC 7636, S256): the browser comes back to redirect with the code and state. verifier is
+// the PKCE verifier (GenerateVerifier), kept by the caller until the code is exchanged;
+// loginHint, when set, pre-fills the account. The consent is asked for every time: Google
+// issues a refresh token on consent only.
+func (p *Provider) AuthCodeURL(redirect, state, verifier, loginHint string) string {
+	cfg := p.cfg
+	cfg.RedirectURL = redirect
+	opts := []oauth2.AuthCodeOption{oauth2.AccessTypeOffline, oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("prompt", "consent")}
+	if loginHint != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("login_hint", loginHint))
+	}
+	return cfg.AuthCodeURL(state, opts...)
+}
+
+// GenerateVerifier is a new random PKCE verifier, or state (32 random bytes, base64url).
+func GenerateVerifier() string { return oauth2.GenerateVerifier() }
+
+// Exchange trades the code a redirect to redirect brought for the grant's refresh token, with the
+// PKCE verifier of its AuthCodeURL: the second half of a sign-in redirected to postdesk itself
+// (the web inbox's "Connect" button).
+func (p *Provider) Exchange(ctx context.Context, redirect, code, verifier string) (string, error) {
+	if err := p.Check(); err != nil {
+		return "", err
+	}
+	tok, err := p.exchange(ctx, redirect, code, verifier)
+	if err != nil {
+		return "", err
+	}
+	return p.refreshToken(tok)
+}
+
+func (p *Provider) exchange(ctx context.Context, redirect, code, verifier string) (*oauth2.Token, error) {
+	cfg := p.cfg
+	cfg.RedirectURL = redirect
+	tok, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		return nil, fmt.Errorf("oauth: %s: exchange the code: %w", p.Name, classify(err))
 	}
 	return tok, nil
+}
+
+// refreshToken is the token's refresh token; a sign-in without one is of no use to postdesk.
+func (p *Provider) refreshToken(tok *oauth2.Token) (string, error) {
+	if tok.RefreshToken == "" {
+		return "", fmt.Errorf("oauth: %s signed in but gave no refresh token (for Microsoft, offline_access must be granted; for Google, remove postdesk's access at myaccount.google.com/permissions and sign in again)", p.Name)
+	}
+	return tok.RefreshToken, nil
 }

@@ -291,3 +291,50 @@ func TestXOAuth2InitialResponse(t *testing.T) {
 		t.Fatalf("the error challenge is answered with %q, %v", resp, err)
 	}
 }
+
+// The flow redirected to postdesk itself (the web inbox's "Connect"): the authorization address
+// carries the PKCE challenge and the redirect; the code comes back there and is exchanged with
+// the verifier only, once. Microsoft's works the same with a web redirect URI.
+func TestRedirectFlowWithPKCE(t *testing.T) {
+	t.Parallel()
+	fp := oauthtest.Start(t)
+	for _, p := range []*oauth.Provider{google(fp), microsoft(fp)} {
+		t.Run(p.Name, func(t *testing.T) {
+			const redirect = "http://127.0.0.1:8080/admin/oauth/callback"
+			state, verifier := oauth.GenerateVerifier(), oauth.GenerateVerifier()
+			u := p.AuthCodeURL(redirect, state, verifier, "support@acme.example")
+			if !strings.Contains(u, "code_challenge_method=S256") || strings.Contains(u, verifier) || !strings.Contains(u, "login_hint=support%40acme.example") {
+				t.Fatalf("authorization address %s", u)
+			}
+			c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			res, err := c.Get(u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			back, err := res.Location()
+			if err != nil || !strings.HasPrefix(back.String(), redirect+"?") || back.Query().Get("state") != state {
+				t.Fatalf("the provider redirects to %v (%v)", back, err)
+			}
+			code := back.Query().Get("code")
+			if _, err := p.Exchange(context.Background(), redirect, code, oauth.GenerateVerifier()); err == nil {
+				t.Fatal("a code was exchanged with another verifier")
+			}
+			u = p.AuthCodeURL(redirect, state, verifier, "")
+			res, err = c.Get(u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			back, _ = res.Location()
+			code = back.Query().Get("code")
+			rt, err := p.Exchange(context.Background(), redirect, code, verifier)
+			if err != nil || !strings.HasPrefix(rt, "rt-") {
+				t.Fatalf("exchange: %q %v", rt, err)
+			}
+			if _, err := p.Exchange(context.Background(), redirect, code, verifier); !errors.Is(err, oauth.ErrSignInNeeded) {
+				t.Fatalf("the code was used twice: %v", err)
+			}
+		})
+	}
+}

@@ -5,7 +5,7 @@
 SELECT t.id, t.property_id, t.number, t.subject, t.status, t.priority,
 	COALESCE(c.email, '') AS customer, COALESCE(c.name, '') AS customer_name,
 	a.email AS assignee, d.name AS department, t.message_count, f.number AS follows_up,
-	t.created_at, t.updated_at, t.closed_at
+	t.created_at, t.updated_at, t.closed_at, t.waiting, t.waiting_since, t.first_response_at
 	FROM tickets t
 	LEFT JOIN contacts c ON c.id = t.contact_id
 	LEFT JOIN agents a ON a.id = t.assignee_agent_id
@@ -17,7 +17,7 @@ SELECT t.id, t.property_id, t.number, t.subject, t.status, t.priority,
 SELECT t.id, t.property_id, t.number, t.subject, t.status, t.priority,
 	COALESCE(c.email, '') AS customer, COALESCE(c.name, '') AS customer_name,
 	a.email AS assignee, d.name AS department, t.message_count, f.number AS follows_up,
-	t.created_at, t.updated_at, t.closed_at
+	t.created_at, t.updated_at, t.closed_at, t.waiting, t.waiting_since, t.first_response_at
 	FROM tickets t
 	LEFT JOIN contacts c ON c.id = t.contact_id
 	LEFT JOIN agents a ON a.id = t.assignee_agent_id
@@ -30,7 +30,7 @@ SELECT t.id, t.property_id, t.number, t.subject, t.status, t.priority,
 SELECT t.id, t.property_id, t.number, t.subject, t.status, t.priority,
 	COALESCE(c.email, '') AS customer, COALESCE(c.name, '') AS customer_name,
 	a.email AS assignee, d.name AS department, t.message_count, f.number AS follows_up,
-	t.created_at, t.updated_at, t.closed_at
+	t.created_at, t.updated_at, t.closed_at, t.waiting, t.waiting_since, t.first_response_at
 	FROM tickets t
 	LEFT JOIN contacts c ON c.id = t.contact_id
 	LEFT JOIN agents a ON a.id = t.assignee_agent_id
@@ -43,7 +43,7 @@ SELECT t.id, t.property_id, t.number, t.subject, t.status, t.priority,
 SELECT t.id, t.property_id, t.number, t.subject, t.status, t.priority,
 	COALESCE(c.email, '') AS customer, COALESCE(c.name, '') AS customer_name,
 	a.email AS assignee, d.name AS department, t.message_count, f.number AS follows_up,
-	t.created_at, t.updated_at, t.closed_at, t.spam, t.deleted_at, t.snoozed_until
+	t.created_at, t.updated_at, t.closed_at, t.waiting, t.waiting_since, t.first_response_at, t.spam, t.deleted_at, t.snoozed_until
 	FROM tickets t
 	LEFT JOIN contacts c ON c.id = t.contact_id
 	LEFT JOIN agents a ON a.id = t.assignee_agent_id
@@ -56,7 +56,7 @@ SELECT t.id, t.property_id, t.number, t.subject, t.status, t.priority,
 SELECT t.id, t.property_id, t.number, t.subject, t.status, t.priority,
 	COALESCE(c.email, '') AS customer, COALESCE(c.name, '') AS customer_name,
 	a.email AS assignee, d.name AS department, t.message_count, f.number AS follows_up,
-	t.created_at, t.updated_at, t.closed_at, t.spam, t.deleted_at
+	t.created_at, t.updated_at, t.closed_at, t.waiting, t.waiting_since, t.first_response_at, t.spam, t.deleted_at
 	FROM tickets t
 	LEFT JOIN contacts c ON c.id = t.contact_id
 	LEFT JOIN agents a ON a.id = t.assignee_agent_id

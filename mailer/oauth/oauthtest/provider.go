@@ -83,6 +83,7 @@ func Start(t testing.TB) *Provider {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /"+Tenant+"/oauth2/v2.0/devicecode", p.deviceCode)
 	mux.HandleFunc("POST /"+Tenant+"/oauth2/v2.0/token", p.token)
+	mux.HandleFunc("GET /"+Tenant+"/oauth2/v2.0/authorize", p.authorize)
 	mux.HandleFunc("GET /google/auth", p.authorize)
 	mux.HandleFunc("POST /google/token", p.token)
 	mux.HandleFunc("POST /introspect", p.introspect)
@@ -217,17 +218,22 @@ func (p *Provider) deviceCode(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// authorize acts as the user consenting in the browser: it redirects at once to the loopback
-// redirect with a code (or access_denied).
+// authorize acts as the user consenting in the browser: it redirects at once to the redirect
+// (a loopback address: the CLI's listener, or a postdesk serving on 127.0.0.1) with a code (or
+// access_denied). Microsoft's is the flow with a web redirect URI (the web inbox's "Connect").
 func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	wantScope := "https://mail.google.com/"
+	if !strings.HasPrefix(r.URL.Path, "/google/") {
+		wantScope = "https://outlook.office.com/IMAP.AccessAsUser.All https://outlook.office.com/SMTP.Send offline_access"
+	}
 	redirect, err := url.Parse(q.Get("redirect_uri"))
 	if err != nil || redirect.Scheme != "http" || redirect.Hostname() != "127.0.0.1" {
 		http.Error(w, "redirect_uri must be a loopback address", http.StatusBadRequest)
 		return
 	}
 	if q.Get("client_id") != ClientID || q.Get("response_type") != "code" || q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" ||
-		q.Get("access_type") != "offline" || q.Get("scope") != "https://mail.google.com/" {
+		q.Get("access_type") != "offline" || q.Get("scope") != wantScope {
 		http.Error(w, "bad authorization request: "+r.URL.RawQuery, http.StatusBadRequest)
 		return
 	}
