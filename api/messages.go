@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -29,9 +30,10 @@ func (s *Server) messageLimit() int64 {
 	return maxJSONBody + maxText + (s.cfg.MaxUpload+2)/3*4 + maxAttachments*1024
 }
 
-// outgoing checks an agent's message: its text and attachments.
-func (s *Server) outgoing(text string, ups []upload) (tickets.Outgoing, error) {
-	if strings.TrimSpace(text) == "" {
+// outgoing checks an agent's message: its text and attachments, and the saved reply it starts
+// with, if any (then the text may be empty).
+func (s *Server) outgoing(text string, ups []upload, savedReply string) (tickets.Outgoing, error) {
+	if strings.TrimSpace(text) == "" && strings.TrimSpace(savedReply) == "" {
 		return tickets.Outgoing{}, invalid("text", "the text is empty")
 	}
 	if len(text) > maxText {
@@ -40,7 +42,7 @@ func (s *Server) outgoing(text string, ups []upload) (tickets.Outgoing, error) {
 	if len(ups) > maxAttachments {
 		return tickets.Outgoing{}, invalid("attachments", "at most %d attachments", maxAttachments)
 	}
-	out := tickets.Outgoing{Text: strings.ToValidUTF8(text, "\uFFFD")}
+	out := tickets.Outgoing{Text: strings.ToValidUTF8(text, "\uFFFD"), SavedReply: savedReply}
 	var total int64
 	for i, u := range ups {
 		field := fmt.Sprintf("attachments[%d]", i)
@@ -63,6 +65,9 @@ func (s *Server) outgoing(text string, ups []upload) (tickets.Outgoing, error) {
 type messageBody struct {
 	Text        string   `json:"text"`
 	Attachments []upload `json:"attachments"`
+	// SavedReply names a saved reply: its text, filled in, comes first, then text (which may then
+	// be empty).
+	SavedReply string `json:"saved_reply"`
 }
 
 // post stores a reply or a note: 201 with the ticket and the Message-ID the mail carries.
@@ -76,12 +81,16 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, c *call,
 	if err := decode(w, r, &b, s.messageLimit()); err != nil {
 		return err
 	}
-	out, err := s.outgoing(b.Text, b.Attachments)
+	out, err := s.outgoing(b.Text, b.Attachments, b.SavedReply)
 	if err != nil {
 		return err
 	}
 	id := tickets.NewMessageID(s.cfg.Domain)
 	t, err := do(r.Context(), c.prop, n, c.agent, out, id)
+	var unknown *tickets.UnknownSavedReply
+	if errors.As(err, &unknown) {
+		return withField(err, "saved_reply")
+	}
 	if err != nil {
 		return withField(err, "text")
 	}

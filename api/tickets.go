@@ -191,7 +191,7 @@ func (s *Server) createTicket(w http.ResponseWriter, r *http.Request, c *call) e
 			return err
 		}
 	}
-	out, err := s.outgoing(b.Text, b.Attachments)
+	out, err := s.outgoing(b.Text, b.Attachments, "")
 	if err != nil {
 		return err
 	}

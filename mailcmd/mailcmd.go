@@ -18,7 +18,7 @@ import (
 
 // Command is one command line.
 type Command struct {
-	Name  string    // close, reopen, assign, priority, tag, untag, snooze, note, send, merge
+	Name  string    // close, reopen, assign, priority, tag, untag, snooze, note, send, merge, reply
 	Arg   string    // the value as written ("" for close, reopen, note)
 	Line  string    // the line as written, for error messages
 	Until time.Time // for snooze: when the ticket returns
@@ -51,6 +51,7 @@ var Usage = []string{
 	"#note",
 	"#send",
 	"#merge <ticket number>",
+	"#reply <saved reply's name>",
 }
 
 // Priorities are the values #priority accepts: the tickets' (see rules.Priorities).
@@ -154,6 +155,13 @@ func parseOne(name, rest, line string, now time.Time) (Command, error) {
 		if n, err := strconv.ParseInt(c.Arg, 10, 64); err != nil || n <= 0 {
 			return bad("give the number of the ticket to merge into this one")
 		}
+	case "reply":
+		// A saved reply, inserted where the line is (tickets knows which exist).
+		n, err := rules.SavedReplyName(arg)
+		if err != nil {
+			return bad("%v", err)
+		}
+		c.Arg = n
 	case "snooze":
 		until, err := SnoozeUntil(arg, now)
 		if err != nil {

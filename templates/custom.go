@@ -100,16 +100,27 @@ func CheckCustomText(kind string, c CustomText) error {
 		return fmt.Errorf("%w: the body is larger than %d bytes", ErrCustomText, MaxCustomBody)
 	}
 	for _, part := range []struct{ what, text string }{{"subject", c.Subject}, {"body", c.Body}} {
-		for _, s := range parseCustom(part.text) {
-			switch {
-			case s.err != "":
-				return fmt.Errorf("%w: %s: %s", ErrCustomText, part.what, s.err)
-			case s.name != "" && !slices.Contains(placeholderNames(kind), "{"+s.name+"}"):
-				return fmt.Errorf("%w: %s: unknown placeholder {%s}; the %s text knows %s", ErrCustomText, part.what, s.name, kind, strings.Join(placeholderNames(kind), ", "))
-			}
+		if err := checkPlaceholders(part.text, placeholderNames(kind), "the "+kind+" text"); err != "" {
+			return fmt.Errorf("%w: %s: %s", ErrCustomText, part.what, err)
 		}
 	}
 	return nil
+}
+
+// checkPlaceholders says what is wrong with the placeholders of text, whose known ones are known
+// (each as "{name}"): Go template braces, or a placeholder not known (with the known ones, which
+// whose, "the closed text", knows); "" when nothing is. The one check of every text with
+// placeholders (custom texts, saved replies).
+func checkPlaceholders(text string, known []string, whose string) string {
+	for _, s := range parseCustom(text) {
+		switch {
+		case s.err != "":
+			return s.err
+		case s.name != "" && !slices.Contains(known, "{"+s.name+"}"):
+			return fmt.Sprintf("unknown placeholder {%s}; %s knows %s", s.name, whose, strings.Join(known, ", "))
+		}
+	}
+	return ""
 }
 
 // segment is a piece of a custom text: literal text, a placeholder's name, or what is wrong.

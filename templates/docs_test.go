@@ -69,4 +69,7 @@ func TestDocsListEverything(t *testing.T) {
 			mentioned(p[0])
 		}
 	}
+	for _, p := range SavedReplyPlaceholders() {
+		mentioned(p[0])
+	}
 }

@@ -16,7 +16,7 @@ func TestTranslateNotice(t *testing.T) {
 	now := time.Date(2026, time.March, 2, 10, 0, 0, 0, time.UTC)
 	var lines []string
 	for _, cmd := range []string{"#frobnicate", "#close now", "#assign", "#priority whenever", "#tag a b", "#snooze", "#snooze 3y",
-		"#snooze 2020-01-01", "#snooze 2030-01-01", "#note.", "#reopen x", "#merge", "#merge twelve"} {
+		"#snooze 2020-01-01", "#snooze 2030-01-01", "#note.", "#reopen x", "#merge", "#merge twelve", "#reply", "#reply two words"} {
 		p := mailcmd.Parse(cmd+"\n\nHello", now)
 		if len(p.Errors) != 1 {
 			t.Fatalf("%q: errors %v", cmd, p.Errors)
@@ -29,6 +29,10 @@ func TestTranslateNotice(t *testing.T) {
 	// tickets.planMerge
 	lines = append(lines, `"#merge 9": no ticket #9 on this property`, `"#merge 1": a ticket cannot be merged into itself`,
 		`"#merge 2": #2 was merged into #1 already`, `"#merge 3": ticket #3 is in the trash; restore it first`)
+	// tickets.UnknownSavedReply
+	lines = append(lines, `"#reply refnd": no saved reply "refnd" on this property; its saved replies: refund, welcome`,
+		`"#reply x": no saved reply "x" on this property; it has none`,
+		`"#reply refund": saved reply "refund" has no text in fr, only in en, es; it has none`)
 	for _, m := range []rules.AgentMail{
 		{HasCommands: true, Unverified: "it came through a mailing list"},
 		{HasCommands: true, Unverified: "the mail has more than one From"},

@@ -20,6 +20,9 @@ const (
 type Outgoing struct {
 	Text        string
 	Attachments []NewAttachment
+	// SavedReply, on a reply or a note, names a saved reply of the property: its text, filled in
+	// for the ticket and the agent, comes first, then Text (which may then be empty).
+	SavedReply string
 }
 
 // NewMessageID mints a Message-ID for mail postdesk sends, without angle brackets (see
@@ -29,7 +32,7 @@ func NewMessageID(domain string) string { return rules.NewMessageID(domain) }
 // Reply posts an agent's reply on a ticket; the hooks send it to the customer and Cc and copy the
 // other agents. messageID is the Message-ID of the mail to the customer, fixed now.
 func (s *Store) Reply(ctx context.Context, p Property, number int64, by Agent, out Outgoing, messageID string) (Ticket, error) {
-	if strings.TrimSpace(out.Text) == "" {
+	if strings.TrimSpace(out.Text) == "" && strings.TrimSpace(out.SavedReply) == "" {
 		return Ticket{}, fmt.Errorf("tickets: %w: the reply is empty", ErrInvalid)
 	}
 	a, err := s.AgentByEmail(ctx, p.ID, by.Email)
@@ -42,6 +45,10 @@ func (s *Store) Reply(ctx context.Context, p Property, number int64, by Agent, o
 	}
 	err = s.db.Tx(ctx, func(tx *sqlx.Tx) error {
 		now := s.Now()
+		out, err := s.withSavedReply(ctx, tx, p, t.ID, a, out)
+		if err != nil {
+			return err
+		}
 		id, err := s.insertOutgoing(ctx, tx, p, t.ID, a, t.Subject, out, messageID, DirectionOut)
 		if err != nil {
 			return err

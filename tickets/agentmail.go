@@ -2,6 +2,7 @@ package tickets
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -49,11 +50,14 @@ func (s *Store) deliverAgentMail(ctx context.Context, tx *sqlx.Tx, p Property, i
 	var plan []func() error
 	var then []Change // told after the mail's own change (a #close)
 	if m.CommandsMayRun() {
-		var errs []string
-		if plan, errs, err = s.planCommands(ctx, tx, p, d.TicketID, a, in.Domain, parsed.Commands, &then); err != nil {
+		var errs, saved []string
+		if plan, errs, err = s.planCommands(ctx, tx, p, d.TicketID, a, in.Domain, parsed.Commands, &then, &saved); err != nil {
 			return Delivery{}, err
 		}
 		m.CommandErrors = append(append([]string(nil), parsed.Errors...), errs...)
+		// #reply NAME: the saved texts, filled in, where their lines were; then what the agent
+		// wrote. It is what is stored (trimmed) and so what is sent.
+		m.Body = joinReply(append(saved, m.Body)...)
 	}
 	v := rules.DecideAgentMail(m)
 	if v.Outcome == rules.Reply {
@@ -227,7 +231,8 @@ func Unquoted(text string) string {
 
 // planCommands checks every command before any runs: it returns what to run, or what is wrong.
 // What running it leaves for the hooks to be told after the mail's own change goes to then.
-func (s *Store) planCommands(ctx context.Context, tx *sqlx.Tx, p Property, ticketID int64, a Agent, domain string, cmds []mailcmd.Command, then *[]Change) (plan []func() error, errs []string, err error) {
+// The saved replies #reply inserts go to saved, rendered, in order.
+func (s *Store) planCommands(ctx context.Context, tx *sqlx.Tx, p Property, ticketID int64, a Agent, domain string, cmds []mailcmd.Command, then *[]Change, saved *[]string) (plan []func() error, errs []string, err error) {
 	actor := AgentActor(a)
 	sending := false
 	for _, c := range cmds {
@@ -274,6 +279,17 @@ func (s *Store) planCommands(ctx context.Context, tx *sqlx.Tx, p Property, ticke
 				continue
 			}
 			plan = append(plan, func() error { return s.release(ctx, tx, p, ticketID, a, h, domain) })
+		case rules.OpReply:
+			text, err := s.RenderSavedReply(ctx, tx, p, ticketID, a, st.Value)
+			var unknown *UnknownSavedReply
+			if errors.As(err, &unknown) {
+				errs = append(errs, fmt.Sprintf("%q: %s", c.Line, unknown.Error()))
+				continue
+			}
+			if err != nil {
+				return nil, nil, err
+			}
+			*saved = append(*saved, text)
 		case rules.OpMerge:
 			run, refused, err := s.planMerge(ctx, tx, p, ticketID, c.Line, st.Value, actor)
 			if err != nil {

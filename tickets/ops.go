@@ -101,7 +101,7 @@ func (s *Store) WakeSnoozed(ctx context.Context) ([]Woken, error) {
 // Note posts an internal note on a ticket: stored and copied to the other agents involved, never
 // sent to the customer.
 func (s *Store) Note(ctx context.Context, p Property, number int64, by Agent, out Outgoing, messageID string) (Ticket, error) {
-	if strings.TrimSpace(out.Text) == "" {
+	if strings.TrimSpace(out.Text) == "" && strings.TrimSpace(out.SavedReply) == "" {
 		return Ticket{}, fmt.Errorf("tickets: %w: the note is empty", ErrInvalid)
 	}
 	a, err := s.AgentByEmail(ctx, p.ID, by.Email)
@@ -112,6 +112,10 @@ func (s *Store) Note(ctx context.Context, p Property, number int64, by Agent, ou
 		t := Ticket{ID: id}
 		if err := s.db.Get(ctx, tx, &t.Subject, s.qs.TicketSubject, id); err != nil {
 			return fmt.Errorf("tickets: note: %w", err)
+		}
+		out, err := s.withSavedReply(ctx, tx, p, id, a, out)
+		if err != nil {
+			return err
 		}
 		msgID, err := s.insertOutgoing(ctx, tx, p, id, a, t.Subject, out, messageID, DirectionNote)
 		if err != nil {

@@ -170,6 +170,14 @@ type queries struct {
 	SettingSecretInsert string `query:"setting-secret-insert"`
 	SettingSecret       string `query:"setting-secret"`
 
+	// savedreplies.sql
+	SavedReplyInsert    string `query:"saved-reply-insert"`
+	SavedReplyUpdate    string `query:"saved-reply-update"`
+	SavedReplyDelete    string `query:"saved-reply-delete"`
+	SavedReplyDeleteAll string `query:"saved-reply-delete-all"`
+	SavedReplies        string `query:"saved-replies"`
+	SavedReplyTicket    string `query:"saved-reply-ticket"`
+
 	// purge.sql
 	PurgeAttachments     string `query:"purge-attachments"`
 	PurgeMessages        string `query:"purge-messages"`

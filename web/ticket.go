@@ -52,6 +52,8 @@ type ticketData struct {
 	Arrived []messageView
 	Draft   string
 	Kind    string // "reply" or "note"
+	// SavedReplies is the names of the saved replies the reply box offers.
+	SavedReplies []string
 }
 
 // ticket is a ticket's page; opening it marks it read for this agent.
@@ -110,6 +112,9 @@ func (s *Server) ticketData(r *http.Request, c *call, n int64, all bool) (*ticke
 		return nil, err
 	}
 	if d.Departments, err = s.store.Departments(ctx, c.prop.ID); err != nil {
+		return nil, err
+	}
+	if d.SavedReplies, err = s.store.SavedReplyNames(ctx, c.prop); err != nil {
 		return nil, err
 	}
 	if s.cfg.Feed != nil {

@@ -15,6 +15,9 @@
 //	GET  /p/{slug}/t/{number}    a ticket; POST …/reply, …/note, …/act, …/presence
 //	GET  /p/{slug}/new           compose a ticket
 //	GET  /p/{slug}/contacts[/{email}], POST …/{email}/block
+//	GET  /p/{slug}/saved-replies, POST …, POST …/{name}   saved replies (managers and above);
+//	GET  /p/{slug}/t/{number}/saved-replies/{name}        one filled in for a ticket (JSON), and
+//	POST /p/{slug}/t/{number}/saved-reply                 inserted in the reply box without script
 //	GET  /p/{slug}/events        Server-Sent Events: the property's changes
 //	GET  /p/{slug}/m/{id}/html   a message's HTML, sanitised, for a sandboxed frame
 //	GET  /p/{slug}/a/{id}        an attachment
@@ -228,6 +231,11 @@ func (s *Server) routes() {
 	m.HandleFunc("GET "+p+"/contacts/{email}", s.member(s.contact))
 	m.HandleFunc("POST "+p+"/contacts/{email}/block", s.member(s.block))
 	m.HandleFunc("GET "+p+"/tags", s.member(s.tags))
+	m.HandleFunc("GET "+p+"/saved-replies", s.member(s.savedRepliesPage))
+	m.HandleFunc("POST "+p+"/saved-replies", s.member(s.addSavedReply))
+	m.HandleFunc("POST "+p+"/saved-replies/{name}", s.member(s.changeSavedReply))
+	m.HandleFunc("GET "+p+"/t/{number}/saved-replies/{name}", s.member(s.renderedSavedReply))
+	m.HandleFunc("POST "+p+"/t/{number}/saved-reply", s.member(s.insertSavedReply))
 	m.HandleFunc("GET "+p+"/events", s.member(s.events))
 	m.HandleFunc("GET "+p+"/m/{id}/html", s.member(s.messageHTML))
 	m.HandleFunc("GET "+p+"/a/{id}", s.member(s.attachment))

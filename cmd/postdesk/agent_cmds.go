@@ -113,11 +113,12 @@ func ticketsCreate(ctx context.Context, c *cli, args []string) error {
 }
 
 func ticketsReply(ctx context.Context, c *cli, args []string) error {
-	var as, bodyFile *string
+	var as, bodyFile, saved *string
 	var attach multi
 	return c.withProperty(ctx, "tickets reply", args, mailKeys, true, func(fs *flag.FlagSet) {
 		as = fs.String("as", "", "the replying agent, by email (required)")
 		bodyFile = fs.String("body-file", "", "file with the reply text (- for standard input)")
+		saved = fs.String("saved-reply", "", "a saved reply's name: its text, filled in, comes first (then --body-file's, if given)")
 		fs.Var(&attach, "attach", "a file to attach; repeat for several")
 	}, func(sc scoped) error {
 		n, err := ticketNumber(sc.rest)
@@ -127,10 +128,15 @@ func ticketsReply(ctx context.Context, c *cli, args []string) error {
 		if *as == "" {
 			return fmt.Errorf("%w: --as is required", errUsage)
 		}
-		out, err := outgoing(*bodyFile, attach)
-		if err != nil {
+		var out tickets.Outgoing
+		if *saved == "" || *bodyFile != "" {
+			if out, err = outgoing(*bodyFile, attach); err != nil {
+				return err
+			}
+		} else if out.Attachments, err = readAttachments(attach); err != nil {
 			return err
 		}
+		out.SavedReply = *saved
 		t, err := sc.store.Reply(ctx, sc.prop, n, tickets.Agent{Email: *as}, out, tickets.NewMessageID(sc.cfg.Domain))
 		if err != nil {
 			return err

@@ -130,6 +130,7 @@ func TestPropertyRemoveAsksThenRemovesEverythingItHolds(t *testing.T) {
 			must(t, dsn, "mailbox", "add", "--property", "acme", "--host", "127.0.0.1", "--port", "1", "--tls", "none",
 				"--user", "u", "--password-file", bodyFile(t, "pw"), "--check=false")
 			must(t, dsn, "property", "dkim", "--property", "acme", "--generate", "--algorithm", "ed25519")
+			must(t, dsn, "saved-reply", "add", "--property", "acme", "--name", "thanks", "--text", "Thanks, {customer_name}.")
 
 			// Without --yes: what would go, exit 2, nothing removed.
 			code, out, errs := postdesk(t, dsn, "property", "remove", "--slug", "acme")
@@ -150,7 +151,7 @@ func TestPropertyRemoveAsksThenRemovesEverythingItHolds(t *testing.T) {
 			}
 			// Nothing of acme is left in any table that refers to a property.
 			for _, table := range []string{"tickets", "messages", "contacts", "property_agents", "departments", "mailboxes", "outbox",
-				"api_tokens", "dkim_keys", "property_texts", "thread_ids", "ticket_counts", "ticket_changes", "system_mail"} {
+				"api_tokens", "dkim_keys", "property_texts", "thread_ids", "ticket_counts", "ticket_changes", "system_mail", "saved_replies"} {
 				var n int
 				if err := d.GetContext(context.Background(), &n, d.Rebind(`SELECT COUNT(*) FROM `+table+` WHERE property_id = ?`), acme); err != nil {
 					t.Fatal(err)

@@ -53,6 +53,7 @@ func commands() []command {
 		{"agent", "agents of a property, their API tokens, their web inbox password, their signature", agent},
 		{"department", "departments of a property", department},
 		{"tickets", "work tickets", ticketsCmd},
+		{"saved-reply", "a property's saved replies: named texts agents insert in a reply", savedReply},
 		{"contacts", "a property's customers and the tickets of each", contactsCmd},
 		{"templates", "print a sample of a mail postdesk sends", templatesCmd},
 		{"mailbox", "IMAP mailboxes to poll (by password or OAuth2)", mailboxCmd},

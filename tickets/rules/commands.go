@@ -8,7 +8,7 @@ import (
 // Command is one command of an agent's mail, as read (mailcmd.Command, which this package cannot
 // import: mailcmd takes its priorities from here).
 type Command struct {
-	Name  string // close, reopen, assign, priority, tag, untag, snooze, note, send, merge
+	Name  string // close, reopen, assign, priority, tag, untag, snooze, note, send, merge, reply
 	Arg   string
 	Until time.Time
 }
@@ -33,6 +33,7 @@ const (
 	OpAssign // Value is an agent's email or a department's name
 	OpSend   // send the agent's held reply on the ticket anyway
 	OpMerge  // merge the ticket numbered Value into this one
+	OpReply  // insert the saved reply named Value (its text filled in) in place of the line
 )
 
 // PlanCommand is what command c of agent agentEmail does.
@@ -54,6 +55,8 @@ func PlanCommand(c Command, agentEmail string) Step {
 		return Step{Op: OpSend}
 	case "merge":
 		return Step{Op: OpMerge, Value: c.Arg}
+	case "reply":
+		return Step{Op: OpReply, Value: c.Arg}
 	case "assign":
 		if strings.EqualFold(c.Arg, "me") {
 			return Step{Op: OpAssign, Value: agentEmail}

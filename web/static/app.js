@@ -136,6 +136,30 @@
     });
   });
 
+  // --- saved replies: the picker inserts the text the server filled in for this ticket, where
+  // the cursor is (without the script, its button posts the form and the page comes back with
+  // the text added) ---
+  var insertSaved = $("#insert-saved-reply");
+  if (insertSaved) insertSaved.addEventListener("click", function (e) {
+    var sel = $("#saved-reply"), text = $("#text");
+    if (!sel || !text || !sel.value) return;
+    e.preventDefault();
+    fetch(sel.dataset.url + encodeURIComponent(sel.value), { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } }).then(function (r) {
+      if (!r.ok) throw new Error(String(r.status));
+      return r.json();
+    }).then(function (d) {
+      var v = text.value, start = text.selectionStart, end = text.selectionEnd;
+      if (typeof start !== "number" || document.activeElement !== text && start === 0 && end === 0) { start = end = v.length; }
+      var before = v.slice(0, start), after = v.slice(end), ins = d.text;
+      if (before.trim()) ins = before.replace(/\s+$/, "") + "\n\n" + ins; else ins = before + ins;
+      if (after.trim()) ins += "\n\n" + after.replace(/^\s+/, ""); else ins += after;
+      text.value = ins;
+      text.focus();
+      text.dispatchEvent(new Event("input", { bubbles: true }));
+      body.dataset.savedInserted = sel.value;
+    }).catch(function () { insertSaved.form.requestSubmit(insertSaved); });
+  });
+
   // --- live updates ---
   // The ticket's own URL: the page may be the answer to a POST (a held reply), at another URL.
   var ticketEl = $("#ticket");
