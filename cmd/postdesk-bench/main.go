@@ -2,7 +2,10 @@
 // and a realistic mix of mail — ~10 KB bodies, some attachments, about half of them replies to
 // earlier messages — and prints the acceptance rate and latency percentiles.
 //
-//	postdesk-bench --addr 127.0.0.1:2525 --to acme@localhost -c 32 -n 10000
+//	postdesk-bench --addr 127.0.0.1:2525 --to acme@localhost -c 32 -n 10000 --ceiling --pid PID
+//
+// --ceiling sends the same mail to Postfix's smtp-sink before and after and prints postdesk's rate as
+// a share of it; --pid follows the serve process (peak RSS, CPU per message).
 //
 // Subcommands seed a property, then measure the inbox list query straight on the database, or
 // the web inbox's pages in process (server time and page weight):
@@ -48,6 +51,8 @@ type options struct {
 	bodyBytes   int
 	sink        string
 	wait        time.Duration
+	ceiling     ceilingFlag
+	pid         int
 }
 
 func run(args []string, out io.Writer) error {
@@ -72,11 +77,47 @@ func run(args []string, out io.Writer) error {
 	fs.IntVar(&o.bodyBytes, "body", 10*1024, "body size in bytes")
 	fs.StringVar(&o.sink, "sink", "", "also run a sink relay on this address (start postdesk with --relay ADDR --relay-tls none) and measure outgoing mail")
 	fs.DurationVar(&o.wait, "wait", 60*time.Second, "with --sink: how long to wait for the notifications after the last message")
+	fs.Var(&o.ceiling, "ceiling", "also send the same mail to Postfix's smtp-sink, before and after postdesk, and print postdesk's rate as a share of it (--ceiling starts one; --ceiling=ADDR uses one listening there)")
+	fs.IntVar(&o.pid, "pid", 0, "pid of postdesk serve: print its peak RSS and CPU time per message during the run")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if fs.NArg() == 1 && o.ceiling.set && o.ceiling.addr == "" {
+		// --ceiling ADDR (a boolean-style flag does not take the next argument itself).
+		if err := o.ceiling.Set(fs.Arg(0)); err != nil {
+			return err
+		}
+	} else if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
 	if o.conns < 1 || o.n < 1 {
 		return fmt.Errorf("-c and -n must be positive")
+	}
+	var ceilingAddr string
+	if o.ceiling.set {
+		ceilingAddr = o.ceiling.addr
+		if ceilingAddr == "" {
+			addr, stop, err := startSMTPSink()
+			if err != nil {
+				return err
+			}
+			defer stop()
+			ceilingAddr = addr
+		}
+	}
+	var before float64
+	if ceilingAddr != "" {
+		var err error
+		if before, err = ceilingRun(o, ceilingAddr); err != nil {
+			return err
+		}
+	}
+	var ps *procSampler
+	if o.pid > 0 {
+		var err error
+		if ps, err = startProcSampler(o.pid); err != nil {
+			return err
+		}
 	}
 	var sk *sink
 	if o.sink != "" {
@@ -86,10 +127,23 @@ func run(args []string, out io.Writer) error {
 		}
 	}
 	r, err := bench(o)
+	if ps != nil {
+		ps.finish(out, len(r.latencies))
+	}
 	if err != nil {
 		return err
 	}
 	r.print(out, o)
+	if ceilingAddr != "" {
+		after, err := ceilingRun(o, ceilingAddr)
+		if err != nil {
+			return err
+		}
+		ceiling := (before + after) / 2
+		rate := float64(len(r.latencies)) / r.elapsed.Seconds()
+		fmt.Fprintf(out, "smtp-sink at %s, same mail and connections: %.0f messages/s before, %.0f after\n", ceilingAddr, before, after)
+		fmt.Fprintf(out, "postdesk's share of smtp-sink: %.3f (%.0f / %.0f messages/s)\n", rate/ceiling, rate, ceiling)
+	}
 	if sk != nil {
 		r.printSink(out, sk, o.wait)
 	}
