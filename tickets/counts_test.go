@@ -331,7 +331,8 @@ func TestCountsMigrationBackfills(t *testing.T) {
 			`DROP TRIGGER ticket_counts_merge`, `DROP TRIGGER tickets_pointer_guard`, `ALTER TABLE tickets DROP COLUMN merged_into_ticket_id`, // 0020
 			`DROP TABLE ticket_counts`, `UPDATE schema_version SET version = 11`}
 		if d.Dialect == db.Postgres {
-			drop = []string{`DROP TRIGGER ticket_counts_insert_delete ON tickets`, `DROP TRIGGER ticket_counts_update ON tickets`,
+			drop = []string{`DROP TRIGGER messages_search_queue ON messages`, `DROP FUNCTION search_queue_add()`, `DROP TABLE search_queue`, // 0024
+				`DROP TRIGGER ticket_counts_insert_delete ON tickets`, `DROP TRIGGER ticket_counts_update ON tickets`,
 				`DROP TRIGGER tickets_pointer_guard ON tickets`, `DROP FUNCTION tickets_pointer_guard()`, `ALTER TABLE tickets DROP COLUMN merged_into_ticket_id`, // 0020
 				`DROP FUNCTION ticket_counts_track()`, `DROP FUNCTION ticket_counts_add(BIGINT, TEXT, BIGINT, BOOLEAN, BOOLEAN, BOOLEAN, BOOLEAN, SMALLINT, BIGINT)`,
 				`DROP TABLE ticket_counts`, `UPDATE schema_version SET version = 11`}

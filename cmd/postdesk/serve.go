@@ -174,7 +174,9 @@ func serve(ctx context.Context, c *cli, args []string) error {
 	pipeline := intake.New(stats.Store(store), cfg.Domain, secret, log)
 	pipeline.RequireDKIM = cfg.CommandsDKIM
 	pipeline.Bounces = bounces{queue, store}
-	pipeline.Stored = out.Kick
+	// Messages stored are searchable once the indexer ran (PostgreSQL; tickets/indexer.go).
+	indexer := store.SearchIndexer(log)
+	pipeline.Stored = func() { out.Kick(); indexer.Kick() }
 	if cfg.Postmaster != "" {
 		if _, err := store.PropertyBySlug(ctx, cfg.Postmaster); err != nil {
 			return fmt.Errorf("%w: postmaster: no property %q: %w", errUsage, cfg.Postmaster, err)
@@ -300,6 +302,11 @@ func serve(ctx context.Context, c *cli, args []string) error {
 		defer close(purgeDone)
 		systemMailPurge(store, time.Hour, log).Run(wakeCtx)
 	}()
+	indexerDone := make(chan struct{})
+	go func() {
+		defer close(indexerDone)
+		indexer.Run(wakeCtx)
+	}()
 	signinPruneDone := make(chan struct{})
 	go func() {
 		defer close(signinPruneDone)
@@ -342,6 +349,7 @@ func serve(ctx context.Context, c *cli, args []string) error {
 	<-wakeDone
 	<-purgeDone
 	<-signinPruneDone
+	<-indexerDone
 	stopFeed()
 	<-feedDone
 	stopPollers()
