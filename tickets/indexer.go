@@ -26,18 +26,22 @@ const SearchIndexBatch = 500
 const SearchIndexEvery = time.Second
 
 // IndexSearch writes the search words of up to SearchIndexBatch queued messages and drops them
-// from the queue, in one transaction, and returns how many it claimed. Rows another instance's
-// indexer holds are skipped (FOR UPDATE SKIP LOCKED), so instances share the queue; a message
-// changed while its row was claimed is queued again by the trigger once the claim commits.
+// from the queue, in one transaction, and returns how many it indexed (or dropped, purged). Rows another instance's
+// indexer holds are skipped (FOR UPDATE SKIP LOCKED), so instances share the queue, and so is a
+// message another transaction holds (it stays queued): the indexer never waits on a lock. A
+// message changed while its row was claimed is queued again by the trigger once the claim commits.
 func (s *Store) IndexSearch(ctx context.Context) (int, error) {
 	if s.db.Dialect != db.Postgres {
 		return 0, nil
 	}
-	var n int
-	if err := s.db.Get(ctx, nil, &n, s.qs.SearchIndexBatch, s.indexBatch()); err != nil {
+	var r struct {
+		Claimed int `db:"claimed"`
+		Done    int `db:"done"`
+	}
+	if err := s.db.Get(ctx, nil, &r, s.qs.SearchIndexBatch, s.indexBatch()); err != nil {
 		return 0, fmt.Errorf("tickets: index search words: %w", err)
 	}
-	return n, nil
+	return r.Done, nil
 }
 
 func (s *Store) indexBatch() int {

@@ -160,3 +160,52 @@ func TestSearchQueueMigration(t *testing.T) {
 		}
 	})
 }
+
+// The indexer never waits on a message another transaction holds (a merge moving it): it leaves
+// it queued and indexes it on a later run.
+func TestSearchIndexerSkipsAMessageHeldByAnotherTransaction(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		if d.Dialect != db.Postgres {
+			t.Skip("no queue on SQLite")
+		}
+		f := newFixture(t, d)
+		in := customerMail("held@customer", "Held")
+		in.Text = "a locked harmonium"
+		dl := f.deliver(t, in)
+		tx, err := d.BeginTxx(f.ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		if _, err := tx.ExecContext(f.ctx, `SELECT id FROM messages WHERE ticket_id = $1 FOR UPDATE`, dl.TicketID); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := f.s.IndexSearch(f.ctx); err != nil || n != 0 {
+			t.Fatalf("with the message held: indexed %d, %v; want 0", n, err)
+		}
+		if n, err := f.s.SearchQueueLength(f.ctx); err != nil || n != 1 {
+			t.Fatalf("with the message held: %d queued, %v; want 1", n, err)
+		}
+		if err := tx.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := f.s.IndexSearch(f.ctx); err != nil || n != 1 {
+			t.Fatalf("once released: indexed %d, %v; want 1", n, err)
+		}
+		if n := searchCount(t, f, "harmonium"); n != 1 {
+			t.Fatalf("found %d", n)
+		}
+		// A queued message deleted before its turn leaves the queue.
+		in = customerMail("gone@customer", "Gone")
+		gone := f.deliver(t, in)
+		if _, err := d.ExecContext(f.ctx, `DELETE FROM messages WHERE ticket_id = $1`, gone.TicketID); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := f.s.IndexSearch(f.ctx); err != nil || n != 1 {
+			t.Fatalf("a deleted message: dropped %d, %v; want 1", n, err)
+		}
+		if n, err := f.s.SearchQueueLength(f.ctx); err != nil || n != 0 {
+			t.Fatalf("after dropping it: %d queued, %v", n, err)
+		}
+	})
+}
