@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
@@ -17,10 +18,10 @@ import (
 )
 
 // ceilingFlag is --ceiling: alone, the benchmark starts Postfix's smtp-sink of its own on a free
-// loopback port; --ceiling=ADDR uses one already listening there. The same corpus is sent to the
-// sink before and after postdesk, so postdesk's rate is printed as a share of what the machine
-// (client, loopback and SMTP at their cheapest) manages in the same run: a ratio that holds when
-// other work shares the cores, where a bare msg/s does not.
+// loopback port; --ceiling=ADDR uses one already listening there. Mail of the same shape is sent
+// to the sink in turns with postdesk (interleaved), so postdesk's rate is printed as a share of
+// what the machine (client, loopback and SMTP at their cheapest) manages in the same run: a ratio
+// that holds when other work shares the cores, where a bare msg/s does not.
 type ceilingFlag struct {
 	set  bool
 	addr string // "" with set: start our own
@@ -117,17 +118,60 @@ func startSMTPSink() (string, func(), error) {
 	}
 }
 
-// ceilingRun sends the corpus to the sink at addr with the same connections and returns its rate.
-func ceilingRun(o options, addr string) (float64, error) {
-	o.addr = addr
-	r, err := bench(o)
+// interleaved sends postdesk's messages in o.rounds slices, each after a turn of the sink at
+// sinkAddr (a corpus of its own, of the same shape and the slice's size), and one more turn of the
+// sink at the end: the sink's rate is sampled across the whole run, so a neighbour's load that
+// comes and goes weighs on both alike. It returns postdesk's result (its slices added up) and the
+// sink's rate at each turn.
+func interleaved(o options, sinkAddr string, msgs, ids []string) (result, []float64, error) {
+	rounds := max(1, min(o.rounds, len(msgs)))
+	so := o
+	so.n = max(o.conns, len(msgs)/rounds)
+	sinkMsgs, sinkIDs := corpus(so)
+	turn := func() (float64, error) {
+		r := bench(o, sinkAddr, sinkMsgs, sinkIDs)
+		if r.failures > 0 || len(r.latencies) == 0 {
+			return 0, fmt.Errorf("--ceiling: %d failures at the sink (first: %v)", r.failures, r.firstErr)
+		}
+		return float64(len(r.latencies)) / r.elapsed.Seconds(), nil
+	}
+	total := result{accepted: map[string]time.Time{}}
+	var rates []float64
+	for k := range rounds {
+		rate, err := turn()
+		if err != nil {
+			return total, nil, err
+		}
+		rates = append(rates, rate)
+		lo, hi := k*len(msgs)/rounds, (k+1)*len(msgs)/rounds
+		r := bench(o, o.addr, msgs[lo:hi], ids[lo:hi])
+		total.elapsed += r.elapsed
+		total.latencies = append(total.latencies, r.latencies...)
+		maps.Copy(total.accepted, r.accepted)
+		total.failures += r.failures
+		if total.firstErr == nil {
+			total.firstErr = r.firstErr
+		}
+	}
+	rate, err := turn()
 	if err != nil {
-		return 0, fmt.Errorf("--ceiling: %w", err)
+		return total, nil, err
 	}
-	if r.failures > 0 {
-		return 0, fmt.Errorf("--ceiling: %d failures at the sink (first: %v)", r.failures, r.firstErr)
+	return total, append(rates, rate), nil
+}
+
+// printCeiling prints the sink's turns and postdesk's share of their mean.
+func printCeiling(w io.Writer, addr string, r result, rates []float64) {
+	var sum float64
+	parts := make([]string, len(rates))
+	for i, v := range rates {
+		sum += v
+		parts[i] = fmt.Sprintf("%.0f", v)
 	}
-	return float64(len(r.latencies)) / r.elapsed.Seconds(), nil
+	mean := sum / float64(len(rates))
+	rate := float64(len(r.latencies)) / r.elapsed.Seconds()
+	fmt.Fprintf(w, "smtp-sink at %s, same kind of mail and connections, %d turns between postdesk's slices: %s messages/s (mean %.0f)\n", addr, len(rates), strings.Join(parts, " "), mean)
+	fmt.Fprintf(w, "postdesk's share of smtp-sink: %.3f (%.0f / %.0f messages/s)\n", rate/mean, rate, mean)
 }
 
 // procSampler follows a process (postdesk serve, by --pid) while the benchmark runs: its peak RSS

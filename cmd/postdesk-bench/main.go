@@ -4,8 +4,8 @@
 //
 //	postdesk-bench --addr 127.0.0.1:2525 --to acme@localhost -c 32 -n 10000 --ceiling --pid PID
 //
-// --ceiling sends the same mail to Postfix's smtp-sink before and after and prints postdesk's rate as
-// a share of it; --pid follows the serve process (peak RSS, CPU per message).
+// --ceiling sends the same kind of mail to Postfix's smtp-sink in turns with postdesk and prints
+// postdesk's rate as a share of it; --pid follows the serve process (peak RSS, CPU per message).
 //
 // Subcommands seed a property, then measure the inbox list query straight on the database, or
 // the web inbox's pages in process (server time and page weight):
@@ -52,6 +52,7 @@ type options struct {
 	sink        string
 	wait        time.Duration
 	ceiling     ceilingFlag
+	rounds      int
 	pid         int
 }
 
@@ -77,7 +78,8 @@ func run(args []string, out io.Writer) error {
 	fs.IntVar(&o.bodyBytes, "body", 10*1024, "body size in bytes")
 	fs.StringVar(&o.sink, "sink", "", "also run a sink relay on this address (start postdesk with --relay ADDR --relay-tls none) and measure outgoing mail")
 	fs.DurationVar(&o.wait, "wait", 60*time.Second, "with --sink: how long to wait for the notifications after the last message")
-	fs.Var(&o.ceiling, "ceiling", "also send the same mail to Postfix's smtp-sink, before and after postdesk, and print postdesk's rate as a share of it (--ceiling starts one; --ceiling=ADDR uses one listening there)")
+	fs.Var(&o.ceiling, "ceiling", "also send the same kind of mail to Postfix's smtp-sink, in turns with postdesk, and print postdesk's rate as a share of the sink's (--ceiling starts one; --ceiling=ADDR uses one listening there)")
+	fs.IntVar(&o.rounds, "ceiling-rounds", 5, "with --ceiling: postdesk's messages are sent in this many slices, each after a turn of the sink, and one turn ends the run")
 	fs.IntVar(&o.pid, "pid", 0, "pid of postdesk serve: print its peak RSS and CPU time per message during the run")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -105,13 +107,6 @@ func run(args []string, out io.Writer) error {
 			ceilingAddr = addr
 		}
 	}
-	var before float64
-	if ceilingAddr != "" {
-		var err error
-		if before, err = ceilingRun(o, ceilingAddr); err != nil {
-			return err
-		}
-	}
 	var ps *procSampler
 	if o.pid > 0 {
 		var err error
@@ -126,23 +121,26 @@ func run(args []string, out io.Writer) error {
 			return err
 		}
 	}
-	r, err := bench(o)
+	msgs, ids := corpus(o)
+	var r result
+	var sinkRates []float64
+	if ceilingAddr == "" {
+		r = bench(o, o.addr, msgs, ids)
+	} else {
+		var err error
+		if r, sinkRates, err = interleaved(o, ceilingAddr, msgs, ids); err != nil {
+			return err
+		}
+	}
 	if ps != nil {
 		ps.finish(out, len(r.latencies))
 	}
-	if err != nil {
-		return err
+	if len(r.latencies) == 0 {
+		return fmt.Errorf("no message was accepted: %v", r.firstErr)
 	}
 	r.print(out, o)
 	if ceilingAddr != "" {
-		after, err := ceilingRun(o, ceilingAddr)
-		if err != nil {
-			return err
-		}
-		ceiling := (before + after) / 2
-		rate := float64(len(r.latencies)) / r.elapsed.Seconds()
-		fmt.Fprintf(out, "smtp-sink at %s, same mail and connections: %.0f messages/s before, %.0f after\n", ceilingAddr, before, after)
-		fmt.Fprintf(out, "postdesk's share of smtp-sink: %.3f (%.0f / %.0f messages/s)\n", rate/ceiling, rate, ceiling)
+		printCeiling(out, ceilingAddr, r, sinkRates)
 	}
 	if sk != nil {
 		r.printSink(out, sk, o.wait)
@@ -252,8 +250,8 @@ func wrap(s string) string {
 	return b.String()
 }
 
-func bench(o options) (result, error) {
-	msgs, ids := corpus(o)
+// bench sends msgs to addr over o.conns connections.
+func bench(o options, addr string, msgs, ids []string) result {
 	var next atomic.Int64
 	var mu sync.Mutex
 	res := result{accepted: map[string]time.Time{}}
@@ -279,7 +277,7 @@ func bench(o options) (result, error) {
 					return
 				}
 				t0 := time.Now()
-				err := sendOne(&c, o.addr, o.to, msgs[i])
+				err := sendOne(&c, addr, o.to, msgs[i])
 				if err != nil {
 					mu.Lock()
 					res.failures++
@@ -298,10 +296,7 @@ func bench(o options) (result, error) {
 	}
 	wg.Wait()
 	res.elapsed = time.Since(start)
-	if len(res.latencies) == 0 {
-		return res, fmt.Errorf("no message was accepted: %v", res.firstErr)
-	}
-	return res, nil
+	return res
 }
 
 // sendOne sends a message on the connection's session, reconnecting when it has none.
