@@ -26,10 +26,11 @@ const SearchIndexBatch = 500
 const SearchIndexEvery = time.Second
 
 // IndexSearch writes the search words of up to SearchIndexBatch queued messages and drops them
-// from the queue, in one transaction, and returns how many it indexed (or dropped, purged). Rows another instance's
-// indexer holds are skipped (FOR UPDATE SKIP LOCKED), so instances share the queue, and so is a
-// message another transaction holds (it stays queued): the indexer never waits on a lock. A
-// message changed while its row was claimed is queued again by the trigger once the claim commits.
+// from the queue, in one transaction, and returns how many it indexed (or dropped: purged). Rows
+// another instance's indexer holds are skipped (FOR UPDATE SKIP LOCKED), so instances share the
+// queue, and so is a message another transaction holds (it stays queued): the indexer never waits
+// on a lock. A message changed while its row was claimed is queued again by the trigger once the
+// claim commits.
 func (s *Store) IndexSearch(ctx context.Context) (int, error) {
 	if s.db.Dialect != db.Postgres {
 		return 0, nil
