@@ -111,6 +111,9 @@ func FuzzSearchText(f *testing.F) {
 				t.Fatalf("ticket with text %q: %v", text, err)
 			}
 			number = tk.Number
+			if err := s.DrainSearchIndex(ctx); err != nil {
+				t.Fatal(err)
+			}
 		}
 		page, err := s.Search(ctx, p.ID, a.ID, Query{Text: text})
 		if err != nil {

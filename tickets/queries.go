@@ -198,7 +198,9 @@ type queries struct {
 	BlockQueuedMail      string `query:"block-queued-mail"`
 
 	// search.sql
-	SearchFTSCount string `query:"search-fts-count"`
+	SearchFTSCount    string `query:"search-fts-count"`
+	SearchIndexBatch  string `query:"search-index-batch"`
+	SearchQueueLength string `query:"search-queue-length"`
 
 	// system.sql
 	SystemMailInsert    string `query:"system-mail-insert"`

@@ -118,6 +118,9 @@ func BenchmarkSearch(b *testing.B) {
 			if err := benchFill(ctx, d, p.ID, a.ID, 2000); err != nil {
 				b.Fatal(err)
 			}
+			if err := s.DrainSearchIndex(ctx); err != nil {
+				b.Fatal(err)
+			}
 			for _, c := range []struct {
 				name string
 				q    tickets.Query

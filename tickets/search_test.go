@@ -149,6 +149,7 @@ func (w *swWorld) populate(t *testing.T, n int) {
 		w.exec(t, `UPDATE tickets SET assignee_agent_id = ? WHERE id = ?`, w.alice.ID, d.TicketID)
 		w.exec(t, `INSERT INTO ticket_tags (ticket_id, tag) VALUES (?, 'vip')`, d.TicketID)
 	}
+	drainSearch(t, w.s)
 }
 
 // swRef is a ticket as the test's own model of the views sees it.
@@ -466,6 +467,7 @@ func TestSearchFullText(t *testing.T) {
 		w.clk.Advance(time.Minute)
 		late := w.mail(t, w.p, "f1b@customer.example", "ann@customer.example", "Re: Printer on fire", "Now the xylophone melted too.", "f1@customer.example")
 		w.mail(t, w.other, "g1@customer.example", "ann@customer.example", "Printer xylophone", "printer xylophone parcel")
+		drainSearch(t, w.s)
 		search := func(text string) ([]int64, error) {
 			p, err := w.s.Search(w.ctx, w.p.ID, w.alice.ID, tickets.Query{Text: text})
 			var nums []int64
@@ -497,6 +499,7 @@ func TestSearchFullText(t *testing.T) {
 		check("rare words")
 		// The same words, common in the other property: the plan may change, the answer not.
 		w.bulk(t, w.otherIDs, "printer fire xylophone melted parcel smokes elephant", 600)
+		drainSearch(t, w.s)
 		check("common words")
 		// Hostile input: never a failure of the database; either results or ErrInvalid.
 		for _, text := range []string{`"`, `AND (`, `printer"`, `"printer`, `printer OR parcel`, `NOT printer`, `printer*`, `*`,
@@ -526,6 +529,7 @@ func TestSearchFullText(t *testing.T) {
 
 		// The index follows the messages: an edited body, a deleted message, a renamed ticket.
 		w.exec(t, `UPDATE messages SET text_body = ? WHERE ticket_id = ? AND text_body LIKE ?`, "Now the harpsichord melted too.", late.TicketID, "%xylophone%")
+		drainSearch(t, w.s) // an edited message is queued again
 		if got, _ := search("xylophone"); len(got) != 0 {
 			t.Errorf("after the edit, xylophone still finds %v", got)
 		}

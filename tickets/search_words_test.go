@@ -16,6 +16,7 @@ func TestSearchFindsPartsOfAddresses(t *testing.T) {
 		in := customerMail("m1@customer", "Order ORD-4711 via shop.example.net")
 		in.Text = "Please write to billing@acme-corp.example about it."
 		f.deliver(t, in)
+		drainSearch(t, f.s)
 		for _, q := range []string{"billing", "acme", "corp", "billing@acme-corp.example", "4711", "ORD-4711", "shop", "net", "shop.example.net"} {
 			page, err := f.s.Search(f.ctx, f.p.ID, 0, tickets.Query{Text: q})
 			if err != nil || len(page.Tickets) != 1 {

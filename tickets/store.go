@@ -24,6 +24,8 @@ type Store struct {
 	hooks     []Hook
 	numbering sync.Map // property IDs whose ticket number sequence is known to exist
 	qs        queries
+
+	searchBatch int // the search indexer's batch when not SearchIndexBatch (tests)
 }
 
 // Hook is called inside the transaction of every change that may cause mail (a delivery, a reply,

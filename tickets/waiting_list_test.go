@@ -175,6 +175,7 @@ func TestWaitingMigrationBackfills(t *testing.T) {
 			t.Fatalf("the tickets wait for %v: not every state is there to backfill", sides)
 		}
 
+		w.rollBackAfterWaiting(t)
 		w.rollBackWaiting(t)
 		w.exec(t, `UPDATE schema_version SET version = 20`)
 		if err := d.Migrate(w.ctx); err != nil {

@@ -2,7 +2,10 @@
 // and a realistic mix of mail — ~10 KB bodies, some attachments, about half of them replies to
 // earlier messages — and prints the acceptance rate and latency percentiles.
 //
-//	postdesk-bench --addr 127.0.0.1:2525 --to acme@localhost -c 32 -n 10000
+//	postdesk-bench --addr 127.0.0.1:2525 --to acme@localhost -c 32 -n 10000 --ceiling --pid PID
+//
+// --ceiling sends the same kind of mail to Postfix's smtp-sink in turns with postdesk and prints
+// postdesk's rate as a share of it; --pid follows the serve process (peak RSS, CPU per message).
 //
 // Subcommands seed a property, then measure the inbox list query straight on the database, or
 // the web inbox's pages in process (server time and page weight):
@@ -52,6 +55,9 @@ type options struct {
 	bodyBytes   int
 	sink        string
 	wait        time.Duration
+	ceiling     ceilingFlag
+	rounds      int
+	pid         int
 }
 
 func run(args []string, out io.Writer) error {
@@ -78,11 +84,41 @@ func run(args []string, out io.Writer) error {
 	fs.IntVar(&o.bodyBytes, "body", 10*1024, "body size in bytes")
 	fs.StringVar(&o.sink, "sink", "", "also run a sink relay on this address (start postdesk with --relay ADDR --relay-tls none) and measure outgoing mail")
 	fs.DurationVar(&o.wait, "wait", 60*time.Second, "with --sink: how long to wait for the notifications after the last message")
+	fs.Var(&o.ceiling, "ceiling", "also send the same kind of mail to Postfix's smtp-sink, in turns with postdesk, and print postdesk's rate as a share of the sink's (--ceiling starts one; --ceiling=ADDR uses one listening there)")
+	fs.IntVar(&o.rounds, "ceiling-rounds", 5, "with --ceiling: postdesk's messages are sent in this many slices, each after a turn of the sink, and one turn ends the run")
+	fs.IntVar(&o.pid, "pid", 0, "pid of postdesk serve: print its peak RSS and CPU time per message during the run")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if fs.NArg() == 1 && o.ceiling.set && o.ceiling.addr == "" {
+		// --ceiling ADDR (a boolean-style flag does not take the next argument itself).
+		if err := o.ceiling.Set(fs.Arg(0)); err != nil {
+			return err
+		}
+	} else if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
 	if o.conns < 1 || o.n < 1 {
 		return fmt.Errorf("-c and -n must be positive")
+	}
+	var ceilingAddr string
+	if o.ceiling.set {
+		ceilingAddr = o.ceiling.addr
+		if ceilingAddr == "" {
+			addr, stop, err := startSMTPSink()
+			if err != nil {
+				return err
+			}
+			defer stop()
+			ceilingAddr = addr
+		}
+	}
+	var ps *procSampler
+	if o.pid > 0 {
+		var err error
+		if ps, err = startProcSampler(o.pid); err != nil {
+			return err
+		}
 	}
 	var sk *sink
 	if o.sink != "" {
@@ -91,11 +127,27 @@ func run(args []string, out io.Writer) error {
 			return err
 		}
 	}
-	r, err := bench(o)
-	if err != nil {
-		return err
+	msgs, ids := corpus(o)
+	var r result
+	var sinkRates []float64
+	if ceilingAddr == "" {
+		r = bench(o, o.addr, msgs, ids)
+	} else {
+		var err error
+		if r, sinkRates, err = interleaved(o, ceilingAddr, msgs, ids); err != nil {
+			return err
+		}
+	}
+	if ps != nil {
+		ps.finish(out, len(r.latencies))
+	}
+	if len(r.latencies) == 0 {
+		return fmt.Errorf("no message was accepted: %v", r.firstErr)
 	}
 	r.print(out, o)
+	if ceilingAddr != "" {
+		printCeiling(out, ceilingAddr, r, sinkRates)
+	}
 	if sk != nil {
 		r.printSink(out, sk, o.wait)
 	}
@@ -204,8 +256,8 @@ func wrap(s string) string {
 	return b.String()
 }
 
-func bench(o options) (result, error) {
-	msgs, ids := corpus(o)
+// bench sends msgs to addr over o.conns connections.
+func bench(o options, addr string, msgs, ids []string) result {
 	var next atomic.Int64
 	var mu sync.Mutex
 	res := result{accepted: map[string]time.Time{}}
@@ -231,7 +283,7 @@ func bench(o options) (result, error) {
 					return
 				}
 				t0 := time.Now()
-				err := sendOne(&c, o.addr, o.to, msgs[i])
+				err := sendOne(&c, addr, o.to, msgs[i])
 				if err != nil {
 					mu.Lock()
 					res.failures++
@@ -250,10 +302,7 @@ func bench(o options) (result, error) {
 	}
 	wg.Wait()
 	res.elapsed = time.Since(start)
-	if len(res.latencies) == 0 {
-		return res, fmt.Errorf("no message was accepted: %v", res.firstErr)
-	}
-	return res, nil
+	return res
 }
 
 // sendOne sends a message on the connection's session, reconnecting when it has none.

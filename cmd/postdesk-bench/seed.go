@@ -71,6 +71,11 @@ func runSeed(args []string, out io.Writer) error {
 	if err := s.fill(ctx); err != nil {
 		return err
 	}
+	// PostgreSQL: the messages' search words, as serve's indexer would have written them by now.
+	fmt.Fprintf(out, "search index…\n")
+	if err := st.DrainSearchIndex(ctx); err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
 	// PostgreSQL: what autovacuum would have done by now (statistics, and the GIN pending lists
 	// merged). SQLite: nothing, as postdesk runs no ANALYZE there; its plans must not need one.
 	if d.Dialect == db.Postgres {

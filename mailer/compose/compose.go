@@ -77,6 +77,19 @@ func addrs(as []mail.Address) []*mail.Address {
 	return out
 }
 
+// sizeHint is about the size of the built mail, so that its buffer is allocated once: grown by
+// doubling, a mail carrying a 25 MB file was copied through buffers of twice its size.
+// Quoted-printable text and base64 files (4/3, and a line break every 76 characters) come to
+// about 1.37× their bytes.
+func sizeHint(s Mail) int {
+	n := 4096 + len(s.Subject) + 100*len(s.References)
+	n += (len(s.Text) + len(s.HTML)) * 11 / 10
+	for _, f := range s.Files {
+		n += len(f.Data)*137/100 + 512
+	}
+	return n
+}
+
 // Build renders s as an RFC 5322 message: the body (text/plain, or multipart/alternative text
 // and HTML), in multipart/mixed when there are attachments.
 func Build(s Mail) ([]byte, error) {
@@ -130,6 +143,7 @@ func Build(s Mail) ([]byte, error) {
 	}
 
 	var buf bytes.Buffer
+	buf.Grow(sizeHint(s))
 	if len(s.Files) == 0 && s.HTML == "" {
 		h.Set("Content-Type", "text/plain; charset=utf-8")
 		h.Set("Content-Transfer-Encoding", "quoted-printable")
