@@ -58,4 +58,3 @@ func TestCeilingStartsSMTPSink(t *testing.T) {
 		t.Fatalf("smtp-sink accepted %d of 10 (%d failures: %v)", len(r.latencies), r.failures, r.firstErr)
 	}
 }
-
