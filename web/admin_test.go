@@ -74,14 +74,20 @@ func TestAdminPagesNeedTheRoleAndTheToken(t *testing.T) {
 			if _, page, _ := b.get("/p/acme/"); strings.Contains(page, `id="admin-menu"`) {
 				t.Errorf("%s sees the Admin menu", who.email)
 			}
+			// The role refuses them, not the CSRF check (which answers 403 too).
 			for _, p := range append(pages, "/p/acme/admin/") {
-				if code, _, _ := b.get(p); code != http.StatusForbidden {
-					t.Errorf("%s GET %s: %d, want 403", who.email, p, code)
+				if code, page, _ := b.get(p); code != http.StatusForbidden || !strings.Contains(page, "This needs the admin role.") {
+					t.Errorf("%s GET %s: %d, want 403 for the role\n%s", who.email, p, code, page)
 				}
 			}
 			for _, p := range posts {
-				if code, _, _ := b.post(p.path, b.form(p.field, p.value, "name", "Pwned", "confirm", "1", "reopen_hours", "1")); code != http.StatusForbidden {
-					t.Errorf("%s POST %s: %d, want 403", who.email, p.path, code)
+				want := "This needs the admin role."
+				if p.path == "/p/acme/admin/property/remove" {
+					want = "This needs the owner role."
+				}
+				code, page, _ := b.post(p.path, b.form(p.field, p.value, "name", "Pwned", "confirm", "1", "reopen_hours", "1"))
+				if code != http.StatusForbidden || !strings.Contains(page, want) || strings.Contains(page, "This form has expired") {
+					t.Errorf("%s POST %s: %d, want 403 for the role\n%s", who.email, p.path, code, page)
 				}
 			}
 		}
