@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/postdesk/postdesk/db"
-	"github.com/postdesk/postdesk/dialguard"
 	"github.com/postdesk/postdesk/dbtest"
+	"github.com/postdesk/postdesk/dialguard"
 	"github.com/postdesk/postdesk/mailbox"
 	"github.com/postdesk/postdesk/mailer/oauth"
 	"github.com/postdesk/postdesk/mailer/oauth/oauthtest"

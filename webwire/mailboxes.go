@@ -32,6 +32,7 @@ type Mailboxes struct {
 	// Log, when set, gets what the provider answered a sign-in whose check failed.
 	Log *slog.Logger
 }
+
 var _ web.Mailboxes = Mailboxes{}
 
 func (m Mailboxes) rescan() {

@@ -38,7 +38,7 @@ type Provider struct {
 
 	mu sync.Mutex
 	// User is the account that consents (the signed-in user) when the request has no login_hint.
-	User string
+	User     string
 	signInAs string
 	// DeviceScript is what the token endpoint answers to the device-code polls, in order
 	// ("authorization_pending", "slow_down", "access_denied", "expired_token"; "" approves);
