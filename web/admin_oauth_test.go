@@ -14,9 +14,11 @@ import (
 	"github.com/postdesk/postdesk/db"
 	"github.com/postdesk/postdesk/dbtest"
 	"github.com/postdesk/postdesk/dialguard"
+	"github.com/postdesk/postdesk/live"
 	"github.com/postdesk/postdesk/mailbox"
 	"github.com/postdesk/postdesk/mailer/oauth"
 	"github.com/postdesk/postdesk/mailer/oauth/oauthtest"
+	"github.com/postdesk/postdesk/web"
 	"github.com/postdesk/postdesk/webwire"
 )
 
@@ -244,6 +246,28 @@ func TestAdminMailboxErrorsShowNoServerText(t *testing.T) {
 		_, page, _ = ada.get("/p/acme/admin/mailboxes")
 		if !strings.Contains(page, `data-state="error"`) || !strings.Contains(page, "The last poll failed") || strings.Contains(page, "secret-poll-banner") {
 			t.Errorf("the list of a failing mailbox:\n%s", page)
+		}
+	})
+}
+
+// The error page of a callback that matches no sign-in belongs to no property: it follows no
+// property's live events (no /p//events).
+func TestOAuthCallbackErrorPageFollowsNoEvents(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		feed, err := live.Open(ctx, d, live.Config{Poll: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := adminSite(t, d, func(c *web.Config) { c.Feed = webwire.Feed{F: feed} })
+		ada := s.as("ada@acme.example", "ada's password")
+		if _, page, _ := ada.get("/p/acme/"); !strings.Contains(page, `data-live="/p/acme/events"`) {
+			t.Fatalf("the inbox follows no events:\n%s", page)
+		}
+		code, page, _ := ada.get("/admin/oauth/callback?state=nothing&code=x")
+		if code != http.StatusBadRequest || strings.Contains(page, "data-live") {
+			t.Errorf("the callback's error page: %d\n%s", code, page)
 		}
 	})
 }

@@ -174,11 +174,36 @@ func TestOwnerRemovesThePropertyByTypingItsSlug(t *testing.T) {
 		if _, err := s.store.PropertyByID(context.Background(), s.acme.ID); err != nil {
 			t.Fatalf("removed without its slug: %v", err)
 		}
-		if code, _, h := olga.post("/p/acme/admin/property/remove", olga.form("confirm", "1", "typed", "acme")); code != http.StatusSeeOther || h.Get("Location") != "/" {
-			t.Fatalf("remove: %d %q", code, h.Get("Location"))
+		// The removal ends olga's session (her memberships changed): the result is a page of its
+		// own, not a notice lost on the way to the sign-in page.
+		if code, page, _ := olga.post("/p/acme/admin/property/remove", olga.form("confirm", "1", "typed", "acme")); code != http.StatusOK ||
+			!strings.Contains(page, `id="removed"`) || !strings.Contains(page, "Property acme was removed with its 1 tickets.") {
+			t.Fatalf("remove: %d\n%s", code, page)
 		}
 		if _, err := s.store.PropertyByID(context.Background(), s.acme.ID); !isNotFound(err) {
 			t.Fatalf("the property is still there: %v", err)
+		}
+	})
+}
+
+// Without the server's template set (Config.Locales), the property's language is checked against
+// the built-in locales, as the API checks it: an unknown one is refused, not stored.
+func TestAdminPropertyLocaleIsCheckedWithoutTheServersTemplates(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s := adminSite(t, d, func(c *web.Config) { c.Locales = nil })
+		ada := s.as("ada@acme.example", "ada's password")
+		if _, page, _ := ada.get("/p/acme/admin/property"); !strings.Contains(page, `<option value="fr">`) {
+			t.Errorf("the built-in locales are not offered:\n%s", page)
+		}
+		code, page, _ := ada.post("/p/acme/admin/property", ada.form("name", "Acme", "from_address", "help@acme.example", "reopen_hours", "24", "locale", "xx-nope"))
+		if code != http.StatusUnprocessableEntity {
+			t.Errorf("an unknown locale: %d\n%s", code, page)
+		}
+		if p, _ := s.store.PropertyByID(context.Background(), s.acme.ID); p.Locale != "en" {
+			t.Fatalf("the unknown locale was stored: %q", p.Locale)
+		}
+		if code, _, _ := ada.post("/p/acme/admin/property", ada.form("name", "Acme", "from_address", "help@acme.example", "reopen_hours", "24", "locale", "it")); code != http.StatusSeeOther {
+			t.Errorf("a built-in locale: %d", code)
 		}
 	})
 }

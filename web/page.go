@@ -24,7 +24,7 @@ type pageTemplate struct{ t *template.Template }
 
 // pageNames are the pages; each is templates/<name>.html over templates/layout.html.
 var pageNames = []string{"signin", "linksent", "link", "inbox", "ticket", "compose", "contacts", "contact", "confirm", "error",
-	"admin_property", "admin_agents", "admin_departments", "admin_mailboxes", "oauth"}
+	"admin_property", "admin_agents", "admin_departments", "admin_mailboxes", "oauth", "removed"}
 
 var funcs = template.FuncMap{
 	"join":      strings.Join,
