@@ -322,6 +322,16 @@ func TestAdminManagesDepartments(t *testing.T) {
 		if code, _, _ := ada.post("/p/acme/admin/departments/members", ada.form("name", "Sales", "email", "bea@beta.example")); code != http.StatusUnprocessableEntity {
 			t.Errorf("another property's agent as a member: %d", code)
 		}
+		// A department named with @ before names were checked still takes members.
+		if _, err := d.ExecContext(ctx, d.Rebind(`INSERT INTO departments (property_id, name, name_key, created_at) VALUES (?, ?, ?, CURRENT_TIMESTAMP)`), s.acme.ID, "Old@Team", "old@team"); err != nil {
+			t.Fatal(err)
+		}
+		if code, page, _ := ada.post("/p/acme/admin/departments/members", ada.form("name", "Old@Team", "email", "alice@acme.example")); code != http.StatusSeeOther {
+			t.Errorf("a member added to a department named with @: %d\n%s", code, page)
+		}
+		if old, err := s.store.DepartmentByName(ctx, s.acme.ID, "old@team"); err != nil || strings.Join(old.Members, ",") != "alice@acme.example" {
+			t.Errorf("the department named with @: %+v %v", old, err)
+		}
 		if code, _, _ := ada.post("/p/acme/admin/departments/rename", ada.form("name", "sales", "to", "Deals")); code != http.StatusSeeOther {
 			t.Fatalf("rename: %d", code)
 		}
