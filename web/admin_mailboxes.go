@@ -195,6 +195,9 @@ func (s *Server) changeMailbox(w http.ResponseWriter, r *http.Request, c *call) 
 		if !m.OAuth() {
 			return tickets.ErrNotFound
 		}
+		if err := boxes.MayConnect(r.Context(), c.prop.ID, m.OAuthProvider, m.OAuthUser); err != nil {
+			return err
+		}
 		return s.startSignIn(w, r, c, flow{Provider: m.OAuthProvider, Account: m.OAuthUser, Mailbox: m.ID})
 	case "remove":
 		if r.PostFormValue("confirm") != "1" {

@@ -126,6 +126,17 @@ func TestAdminCannotConnectAnAccountUsedElsewhere(t *testing.T) {
 				t.Errorf("connect %s: %d\n%s", account, code, page)
 			}
 		}
+		// Nor sign it in again for acme's own mailbox of that account (the operator does).
+		ours, err := m.boxes.Add(ctx, mailbox.New{PropertyID: m.acme.ID, Host: m.imap.Host, Port: m.imap.Port, TLS: "none", Username: betaUser, OAuth: true, GrantID: g.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code, page, _ := ada.post("/p/acme/admin/mailboxes/"+strconv.FormatInt(ours.ID, 10)+"/signin", ada.form()); code != http.StatusForbidden || strings.Contains(page, `id="oauth-continue"`) {
+			t.Errorf("sign in again an account another property uses: %d\n%s", code, page)
+		}
+		if err := m.boxes.Remove(ctx, m.acme.ID, ours.ID); err != nil {
+			t.Fatal(err)
+		}
 		// An account that another property takes between the start and the return.
 		const late = "late@acme.example"
 		_, page, _ := ada.post("/p/acme/admin/mailboxes/connect", m.connectForm(ada, late))
