@@ -95,16 +95,17 @@ func (s *Server) addDepartment(w http.ResponseWriter, r *http.Request, c *call) 
 	if strings.TrimSpace(b.Name) == "" {
 		return invalid("name", "a name is required")
 	}
-	if strings.Contains(b.Name, "@") {
-		return invalid("name", "a department's name has no @: assignments tell agents from departments by it")
-	}
 	_, err := s.store.DepartmentByName(r.Context(), c.prop.ID, b.Name)
 	status := http.StatusCreated
 	switch {
 	case err == nil:
+		// An existing department takes members whatever its name (one named before names were
+		// checked may have an @).
 		status = http.StatusOK
 	case !errors.Is(err, tickets.ErrNotFound):
 		return err
+	case strings.Contains(b.Name, "@"):
+		return invalid("name", "a department's name has no @: assignments tell agents from departments by it")
 	}
 	slices.Sort(b.Members)
 	d, err := s.store.AddDepartment(r.Context(), c.prop.ID, b.Name, slices.Compact(b.Members))

@@ -365,3 +365,23 @@ func TestAgentsAndDepartments(t *testing.T) {
 		}
 	})
 }
+
+// A new department's name has no @; a department named before that rule still takes members
+// (200), as it did.
+func TestDepartmentNamedWithAtStillTakesMembers(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newDesk(t, d)
+		e.as("admin", "POST", "/departments", map[string]any{"name": "team@acme"}).want(t, 400, "name")
+		if _, err := d.ExecContext(context.Background(), d.Rebind(`INSERT INTO departments (property_id, name, name_key, created_at) VALUES (?, ?, ?, CURRENT_TIMESTAMP)`), e.acme.ID, "Legacy@Team", "legacy@team"); err != nil {
+			t.Fatal(err)
+		}
+		var dep struct {
+			Name    string
+			Members []string
+		}
+		e.as("admin", "POST", "/departments", map[string]any{"name": "legacy@team", "members": []string{"support@acme.example"}}).want(t, 200, "").decode(t, &dep)
+		if dep.Name != "Legacy@Team" || strings.Join(dep.Members, ",") != "support@acme.example" {
+			t.Fatalf("the department: %+v", dep)
+		}
+	})
+}

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/postdesk/postdesk/dialguard"
 )
 
 // Config is every setting. The toml tag names the key in the file; the environment variable is
@@ -56,7 +58,10 @@ type Config struct {
 	Postmaster      string        `toml:"postmaster" help:"property (slug) that receives mail to postmaster@DOMAIN as tickets; empty: it is kept and forwarded to the admins"`
 	LoopMax         int64         `toml:"loop_max" help:"mails one address may send on one ticket within loop_window before its mail there is held as a suspected loop (0: 10)"`
 	LoopWindow      time.Duration `toml:"loop_window" help:"the window of loop_max (0: 10m)"`
-	Pprof           string        `toml:"pprof" help:"address (host:port) serving Go's profiler at /debug/pprof/, for taking a profile under load; empty (the default) to disable — keep it on loopback"`
+	// AdminMailboxHosts: what the web's admin pages may connect a mailbox to besides public
+	// addresses (dialguard.Parse).
+	AdminMailboxHosts string `toml:"admin_mailbox_hosts" help:"hosts, addresses and CIDR prefixes (comma-separated) a mailbox added from the web's admin pages may connect to besides public addresses; empty: public addresses only"`
+	Pprof             string `toml:"pprof" help:"address (host:port) serving Go's profiler at /debug/pprof/, for taking a profile under load; empty (the default) to disable — keep it on loopback"`
 
 	// OAuth holds the apps registered with Google and Microsoft (see oauth.go).
 	OAuth OAuth `toml:"oauth"`
@@ -170,6 +175,9 @@ func (c *Config) validate() error {
 	}
 	if _, err := c.SocketMode(); err != nil {
 		return err
+	}
+	if _, err := dialguard.Parse(c.AdminMailboxHosts); err != nil {
+		return fmt.Errorf("config: admin_mailbox_hosts: %w", err)
 	}
 	return c.validateOAuth()
 }

@@ -83,6 +83,18 @@ func (s *Store) oneGrant(ctx context.Context, what, q string, args ...any) (Gran
 	return gs[0].utc(), nil
 }
 
+// MailboxesOfGrant lists the mailboxes, of every property, that log in with grant id.
+func (s *Store) MailboxesOfGrant(ctx context.Context, id int64) ([]Mailbox, error) {
+	var boxes []Mailbox
+	if err := s.db.Select(ctx, nil, &boxes, s.qs.OfGrant, id); err != nil {
+		return nil, fmt.Errorf("mailbox: mailboxes of grant %d: %w", id, err)
+	}
+	for i := range boxes {
+		boxes[i] = boxes[i].utc()
+	}
+	return boxes, nil
+}
+
 // Grants lists every grant, oldest first.
 func (s *Store) Grants(ctx context.Context) ([]Grant, error) {
 	var gs []Grant

@@ -229,11 +229,19 @@ func (s *Store) Agents(ctx context.Context, propertyID int64) ([]Agent, error) {
 	return as, nil
 }
 
-// AddDepartment creates a department (names are unique per property, case-insensitively; one
-// line without @, which tells an assignment to an agent from one to a department) with the given
-// members, who must be agents of the property. Adding an existing department adds members.
+// AddDepartment creates a department (names are unique per property, case-insensitively; a new
+// one's is one line without @, which tells an assignment to an agent from one to a department)
+// with the given members, who must be agents of the property. Adding an existing department adds
+// members, whatever its name (one made before names were checked may have an @).
 func (s *Store) AddDepartment(ctx context.Context, propertyID int64, name string, members []string) (Department, error) {
-	name, err := departmentName(name)
+	name = strings.TrimSpace(name)
+	if name == "" || strings.ContainsAny(name, "\r\n") {
+		return Department{}, fmt.Errorf("tickets: %w: department name must be one non-empty line", ErrInvalid)
+	}
+	_, err := s.DepartmentByName(ctx, propertyID, name)
+	if errors.Is(err, ErrNotFound) {
+		_, err = departmentName(name)
+	}
 	if err != nil {
 		return Department{}, err
 	}

@@ -181,16 +181,18 @@ func (s *Store) RemoveAgent(ctx context.Context, p Property, email string, actor
 }
 
 // keepAnOwner refuses a change that leaves p without an owner: a removed agent (role "") or one
-// given role who is the last owner.
+// given role who is the last owner. It locks the owners' rows (PostgreSQL) for the rest of tx, so
+// that concurrent changes count the owners one after the other.
 func (s *Store) keepAnOwner(ctx context.Context, tx *sqlx.Tx, p Property, a Agent, role string) error {
 	if a.Role != "owner" || role == "owner" {
 		return nil
 	}
-	var owners int
-	if err := s.db.Get(ctx, tx, &owners, s.qs.PropertyOwners, p.ID); err != nil {
+	var owners []int64
+	if err := s.db.Select(ctx, tx, &owners, s.qs.PropertyOwners, p.ID); err != nil {
 		return fmt.Errorf("tickets: count owners: %w", err)
 	}
-	if owners <= 1 {
+	// An agent no longer owner (changed meanwhile) takes no owner away.
+	if len(owners) <= 1 && slices.Contains(owners, a.ID) {
 		return fmt.Errorf("tickets: %w: %w: %s (make another agent owner first)", ErrInvalid, ErrLastOwner, a.Email)
 	}
 	return nil

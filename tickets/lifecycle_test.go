@@ -92,3 +92,25 @@ func TestEditPropertyIsAllOrNothing(t *testing.T) {
 		}
 	})
 }
+
+// A new department's name has no @ (it would read as an agent's address), but a department named
+// before that rule keeps working: adding to it adds members, as the web's "add member" does.
+func TestDepartmentNamesWithAtAreRefusedOnlyWhenNew(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		w := swNew(t, d)
+		if _, err := w.s.AddDepartment(w.ctx, w.p.ID, "team@acme", nil); !errors.Is(err, tickets.ErrInvalid) {
+			t.Fatalf("a new department named with @: %v", err)
+		}
+		if _, err := d.ExecContext(w.ctx, d.Rebind(`INSERT INTO departments (property_id, name, name_key, created_at) VALUES (?, ?, ?, CURRENT_TIMESTAMP)`),
+			w.p.ID, "Legacy@Team", "legacy@team"); err != nil {
+			t.Fatal(err)
+		}
+		dep, err := w.s.AddDepartment(w.ctx, w.p.ID, " legacy@team ", []string{"bob@acme.example"})
+		if err != nil || dep.Name != "Legacy@Team" || len(dep.Members) != 1 || dep.Members[0] != "bob@acme.example" {
+			t.Fatalf("adding a member to a department named with @: %+v %v", dep, err)
+		}
+		if _, err := w.s.AddDepartment(w.ctx, w.p.ID, "Legacy@Team\nx", nil); !errors.Is(err, tickets.ErrInvalid) {
+			t.Fatalf("two lines: %v", err)
+		}
+	})
+}

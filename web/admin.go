@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/postdesk/postdesk/templates"
 	"github.com/postdesk/postdesk/tickets"
 )
 
@@ -120,12 +121,13 @@ func (s *Server) propertyPage(w http.ResponseWriter, r *http.Request, c *call) e
 	return nil
 }
 
-// locales are the languages the property's mails may be written in.
+// locales are the languages the property's mails may be written in: the server's templates', or
+// the built-in ones (as the API falls back to them).
 func (s *Server) locales() []string {
 	if s.cfg.Locales != nil {
 		return s.cfg.Locales.Locales()
 	}
-	return nil
+	return templates.Locales()
 }
 
 // saveProperty changes the settings of the form (every field is sent: a checkbox unticked is
@@ -142,7 +144,7 @@ func (s *Server) saveProperty(w http.ResponseWriter, r *http.Request, c *call) e
 	if locale != "" {
 		ps.Locale = &locale
 	}
-	var check tickets.LocaleChecker
+	check := templates.CheckLocale
 	if s.cfg.Locales != nil {
 		check = s.cfg.Locales.CheckLocale
 	}
@@ -178,7 +180,12 @@ func (s *Server) removeProperty(w http.ResponseWriter, r *http.Request, c *call)
 	if err != nil {
 		return err
 	}
-	s.flash(w, r, "notice_property_removed", c.prop.Slug, n.Tickets)
-	http.Redirect(w, r, "/", http.StatusSeeOther)
+	// The removal ends the sessions of its agents, the owner's too (their memberships changed):
+	// a notice carried by a redirect would be lost on the way to the sign-in page, so the result
+	// is this page, signed out.
+	p := s.newPage(r, nil, "removed")
+	p.Title = p.T("property_removed_title")
+	p.Notice = p.T("notice_property_removed", c.prop.Slug, n.Tickets)
+	s.render(w, r, http.StatusOK, p)
 	return nil
 }

@@ -27,21 +27,60 @@ type Mailboxes interface {
 	// AuthURL is a provider's authorization address for a sign-in that comes back to redirect,
 	// with the PKCE challenge of verifier.
 	AuthURL(provider, redirect, state, verifier, loginHint string) (string, error)
-	// SignedIn exchanges the code a sign-in brought back and keeps the grant of account (a new
-	// one, or the account's renewed: it no longer needs sign-in). With n, it then adds the
-	// mailbox n, logging in with that grant on the provider's IMAP server unless n names one,
-	// checked as Add checks.
-	SignedIn(ctx context.Context, provider, redirect, code, verifier, account string, n *mailbox.New) (mailbox.Mailbox, error)
+	// MayConnect refuses (ErrAccountInUse) an account whose sign-in the property's admins may
+	// not replace: the relay's, or one another property's mailbox logs in with.
+	MayConnect(ctx context.Context, propertyID int64, provider, account string) error
+	// SignedIn exchanges the code a sign-in brought back, tries the grant (a login to the
+	// mailbox to add, or to the mailbox signing in again: the server checks that the token opens
+	// it), and only then keeps it as the grant of the account (a new one, or the account's
+	// renewed: it no longer needs sign-in) and saves the new mailbox. A check that fails is a
+	// *CheckError and nothing is saved.
+	SignedIn(ctx context.Context, in SignIn) (mailbox.Mailbox, error)
+}
+
+// SignIn is a sign-in come back from the provider: the mailbox to add (New) or the property's
+// mailbox signing in again (Again).
+type SignIn struct {
+	Provider, Redirect, Code, Verifier string
+	// Account is the account that signs in (whose grant is kept).
+	Account    string
+	PropertyID int64
+	New        *mailbox.New
+	Again      *mailbox.Mailbox
 }
 
 // Errors a Mailboxes returns, which the page tells apart.
 var (
-	// ErrMailboxCheck means a mailbox was tried and does not work: nothing was saved.
+	// ErrMailboxCheck means a mailbox was tried and does not work: nothing was saved
+	// (a *CheckError says how far it got).
 	ErrMailboxCheck = errors.New("the mailbox does not work")
 	// ErrSignInFailed means the provider did not give a grant for the code (it was used or
-	// expired, or the app's registration is wrong).
+	// expired, or the app's registration is wrong): nothing was saved.
 	ErrSignInFailed = errors.New("the sign-in failed")
+	// ErrAccountInUse means the account's sign-in is the relay's or opens another property's
+	// mailbox: it is not changed from the web.
+	ErrAccountInUse = errors.New("the account's sign-in is used elsewhere")
+	// ErrGrantKept means the sign-in was checked and kept, but the mailbox could not be saved.
+	ErrGrantKept = errors.New("the sign-in is kept, the mailbox not saved")
 )
+
+// Stages of a CheckError: how far the check got (what the server said is for the log only: the
+// page of a property's admin must not show another server's banner).
+const (
+	StageRefused = "refused" // the address is not one the admin pages may connect to
+	StageConnect = "connect" // no IMAP server answered there
+	StageLogin   = "login"   // the server refused the login
+	StageFolder  = "folder"  // logged in, the folder cannot be opened
+)
+
+// CheckError is a mailbox that was tried and does not work: nothing was saved.
+type CheckError struct {
+	Stage string
+	Err   error
+}
+
+func (e *CheckError) Error() string   { return ErrMailboxCheck.Error() + ": " + e.Err.Error() }
+func (e *CheckError) Unwrap() []error { return []error{ErrMailboxCheck, e.Err} }
 
 // mailboxRow is a mailbox as the page shows it: never its password.
 type mailboxRow struct {
@@ -155,6 +194,9 @@ func (s *Server) changeMailbox(w http.ResponseWriter, r *http.Request, c *call) 
 	case "signin":
 		if !m.OAuth() {
 			return tickets.ErrNotFound
+		}
+		if err := boxes.MayConnect(r.Context(), c.prop.ID, m.OAuthProvider, m.OAuthUser); err != nil {
+			return err
 		}
 		return s.startSignIn(w, r, c, flow{Provider: m.OAuthProvider, Account: m.OAuthUser, Mailbox: m.ID})
 	case "remove":

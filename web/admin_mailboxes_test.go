@@ -12,6 +12,7 @@ import (
 
 	"github.com/postdesk/postdesk/db"
 	"github.com/postdesk/postdesk/dbtest"
+	"github.com/postdesk/postdesk/dialguard"
 	"github.com/postdesk/postdesk/mailbox"
 	"github.com/postdesk/postdesk/mailer/oauth"
 	"github.com/postdesk/postdesk/mailer/oauth/oauthtest"
@@ -34,27 +35,37 @@ const (
 )
 
 func newMailboxSite(t *testing.T, d *db.DB) *mailboxSite {
-	return newMailboxSiteWith(t, d, oauth.MicrosoftConfig{})
+	return newMailboxSiteWith(t, d, oauth.MicrosoftConfig{}, nil)
 }
 
-// newMailboxSiteWith is newMailboxSite with Microsoft's app ms (none when its client id is "").
-func newMailboxSiteWith(t *testing.T, d *db.DB, ms oauth.MicrosoftConfig) *mailboxSite {
+// newMailboxSiteWith is newMailboxSite with Microsoft's app ms (none when its client id is ""),
+// and the Mailboxes changed by with. The test servers are on 127.0.0.1, which the admin pages may
+// use only when admin_mailbox_hosts allows it: it does, unless with says otherwise.
+func newMailboxSiteWith(t *testing.T, d *db.DB, ms oauth.MicrosoftConfig, with func(*webwire.Mailboxes)) *mailboxSite {
 	t.Helper()
 	fp := oauthtest.Start(t)
 	if ms.ClientID != "" {
 		ms.Authority = fp.URL
 	}
 	m := &mailboxSite{fp: fp, imap: oauthtest.StartIMAP(t, fp, []string{"XOAUTH2", "OAUTHBEARER"}, boxUser, sharedBox)}
+	local, err := dialguard.Parse("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
 	m.site = adminSite(t, d, func(c *web.Config) {
 		m.boxes = mailbox.NewStore(d, c.Secret)
 		// The stand-in sends the browser back to 127.0.0.1 only: the test takes the redirect
 		// to the site's own address.
 		c.BaseURL = "http://127.0.0.1:1"
-		c.Mailboxes = webwire.Mailboxes{Boxes: m.boxes, OAuth: oauth.Providers{
+		mbs := webwire.Mailboxes{Boxes: m.boxes, Hosts: local, OAuth: oauth.Providers{
 			oauth.Google: oauth.NewGoogle(oauth.GoogleConfig{ClientID: oauthtest.ClientID, ClientSecret: oauthtest.ClientSecret, AuthURL: fp.GoogleAuthURL(), TokenURL: fp.GoogleTokenURL()}),
 			// Not configured unless ms is: no button.
 			oauth.Microsoft: oauth.NewMicrosoft(ms),
 		}}
+		if with != nil {
+			with(&mbs)
+		}
+		c.Mailboxes = mbs
 	})
 	return m
 }
@@ -129,9 +140,19 @@ func TestAdminAddsAPasswordMailboxAndPausesIt(t *testing.T) {
 		if ms, _ := m.boxes.List(ctx, m.acme.ID); ms[0].Paused {
 			t.Fatal("still paused")
 		}
-		// Beta's admin does not reach acme's mailbox.
-		if code, _, _ := ada.post("/p/acme/admin/mailboxes/999/pause", ada.form()); code != http.StatusNotFound {
-			t.Errorf("another mailbox: %d", code)
+		// Acme's admin does not reach beta's mailbox through acme's pages.
+		theirs, err := m.boxes.Add(ctx, mailbox.New{PropertyID: m.beta.ID, Host: m.imap.Host, Port: m.imap.Port, TLS: "none", Username: sharedBox, Password: oauthtest.IMAPPassword})
+		if err != nil {
+			t.Fatal(err)
+		}
+		other := strconv.FormatInt(theirs.ID, 10)
+		for _, change := range []string{"pause", "signin", "remove"} {
+			if code, _, _ := ada.post("/p/acme/admin/mailboxes/"+other+"/"+change, ada.form("confirm", "1")); code != http.StatusNotFound {
+				t.Errorf("%s beta's mailbox from acme: %d", change, code)
+			}
+		}
+		if bs, _ := m.boxes.List(ctx, m.beta.ID); len(bs) != 1 || bs[0].Paused {
+			t.Errorf("beta's mailbox was changed from acme: %+v", bs)
 		}
 		if code, page, _ := ada.post("/p/acme/admin/mailboxes/"+id+"/remove", ada.form()); code != http.StatusOK || !strings.Contains(page, `id="confirm-form"`) {
 			t.Fatalf("the confirmation: %d", code)
@@ -238,7 +259,7 @@ func TestAdminConnectsAGoogleMailbox(t *testing.T) {
 // ACCOUNT\SHARED: the account signs in, IMAP opens the shared mailbox with its token.
 func TestAdminConnectsAMicrosoftSharedMailbox(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		m := newMailboxSiteWith(t, d, oauth.MicrosoftConfig{ClientID: oauthtest.ClientID, Tenant: oauthtest.Tenant})
+		m := newMailboxSiteWith(t, d, oauth.MicrosoftConfig{ClientID: oauthtest.ClientID, Tenant: oauthtest.Tenant}, nil)
 		m.imap.Share(sharedBox, boxUser)
 		ctx := context.Background()
 		ada := m.as("ada@acme.example", "ada's password")

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/postdesk/postdesk/mailbox"
 	"github.com/postdesk/postdesk/seal"
@@ -106,6 +107,10 @@ func (s *Server) connect(w http.ResponseWriter, r *http.Request, c *call) error 
 		return err
 	}
 	n.Username = imapUser
+	// Refused now rather than after the provider: the same check runs again on return.
+	if err := boxes.MayConnect(r.Context(), c.prop.ID, provider, signIn); err != nil {
+		return err
+	}
 	return s.startSignIn(w, r, c, flow{Provider: provider, Account: signIn, New: &n})
 }
 
@@ -187,7 +192,20 @@ func (s *Server) oauthCallback(w http.ResponseWriter, r *http.Request) {
 		s.changed(w, r, c, "mailboxes", "notice_oauth_declined", firstLine(e+" "+q.Get("error_description")))
 		return
 	}
-	m, err := s.cfg.Mailboxes.SignedIn(r.Context(), f.Provider, s.RedirectURI(), q.Get("code"), f.Verifier, f.Account, f.New)
+	in := SignIn{Provider: f.Provider, Redirect: s.RedirectURI(), Code: q.Get("code"), Verifier: f.Verifier,
+		Account: f.Account, PropertyID: c.prop.ID, New: f.New}
+	if f.New == nil {
+		again, err := s.mailboxOf(r.Context(), s.cfg.Mailboxes, c, f.Mailbox)
+		if err == nil && (!again.OAuth() || again.OAuthProvider != f.Provider || again.OAuthUser != f.Account) {
+			err = tickets.ErrNotFound // removed, or signed in otherwise, since the sign-in started
+		}
+		if err != nil {
+			s.fail(w, r, c, err)
+			return
+		}
+		in.Again = &again
+	}
+	m, err := s.cfg.Mailboxes.SignedIn(r.Context(), in)
 	if err != nil {
 		s.fail(w, r, c, err)
 		return
@@ -213,10 +231,17 @@ func (s *Server) openFlow(r *http.Request, value string, f *flow) error {
 	return json.Unmarshal(plain, f)
 }
 
+// firstLine is the first line of what a provider said, at most 200 bytes, cut between
+// characters.
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	if len(s) > 200 {
-		s = s[:200] + "…"
+		cut := 200
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
 	}
 	return s
 }

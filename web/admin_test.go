@@ -74,14 +74,20 @@ func TestAdminPagesNeedTheRoleAndTheToken(t *testing.T) {
 			if _, page, _ := b.get("/p/acme/"); strings.Contains(page, `id="admin-menu"`) {
 				t.Errorf("%s sees the Admin menu", who.email)
 			}
+			// The role refuses them, not the CSRF check (which answers 403 too).
 			for _, p := range append(pages, "/p/acme/admin/") {
-				if code, _, _ := b.get(p); code != http.StatusForbidden {
-					t.Errorf("%s GET %s: %d, want 403", who.email, p, code)
+				if code, page, _ := b.get(p); code != http.StatusForbidden || !strings.Contains(page, "This needs the admin role.") {
+					t.Errorf("%s GET %s: %d, want 403 for the role\n%s", who.email, p, code, page)
 				}
 			}
 			for _, p := range posts {
-				if code, _, _ := b.post(p.path, b.form(p.field, p.value, "name", "Pwned", "confirm", "1", "reopen_hours", "1")); code != http.StatusForbidden {
-					t.Errorf("%s POST %s: %d, want 403", who.email, p.path, code)
+				want := "This needs the admin role."
+				if p.path == "/p/acme/admin/property/remove" {
+					want = "This needs the owner role."
+				}
+				code, page, _ := b.post(p.path, b.form(p.field, p.value, "name", "Pwned", "confirm", "1", "reopen_hours", "1"))
+				if code != http.StatusForbidden || !strings.Contains(page, want) || strings.Contains(page, "This form has expired") {
+					t.Errorf("%s POST %s: %d, want 403 for the role\n%s", who.email, p.path, code, page)
 				}
 			}
 		}
@@ -168,11 +174,36 @@ func TestOwnerRemovesThePropertyByTypingItsSlug(t *testing.T) {
 		if _, err := s.store.PropertyByID(context.Background(), s.acme.ID); err != nil {
 			t.Fatalf("removed without its slug: %v", err)
 		}
-		if code, _, h := olga.post("/p/acme/admin/property/remove", olga.form("confirm", "1", "typed", "acme")); code != http.StatusSeeOther || h.Get("Location") != "/" {
-			t.Fatalf("remove: %d %q", code, h.Get("Location"))
+		// The removal ends olga's session (her memberships changed): the result is a page of its
+		// own, not a notice lost on the way to the sign-in page.
+		if code, page, _ := olga.post("/p/acme/admin/property/remove", olga.form("confirm", "1", "typed", "acme")); code != http.StatusOK ||
+			!strings.Contains(page, `id="removed"`) || !strings.Contains(page, "Property acme was removed with its 1 tickets.") {
+			t.Fatalf("remove: %d\n%s", code, page)
 		}
 		if _, err := s.store.PropertyByID(context.Background(), s.acme.ID); !isNotFound(err) {
 			t.Fatalf("the property is still there: %v", err)
+		}
+	})
+}
+
+// Without the server's template set (Config.Locales), the property's language is checked against
+// the built-in locales, as the API checks it: an unknown one is refused, not stored.
+func TestAdminPropertyLocaleIsCheckedWithoutTheServersTemplates(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s := adminSite(t, d, func(c *web.Config) { c.Locales = nil })
+		ada := s.as("ada@acme.example", "ada's password")
+		if _, page, _ := ada.get("/p/acme/admin/property"); !strings.Contains(page, `<option value="fr">`) {
+			t.Errorf("the built-in locales are not offered:\n%s", page)
+		}
+		code, page, _ := ada.post("/p/acme/admin/property", ada.form("name", "Acme", "from_address", "help@acme.example", "reopen_hours", "24", "locale", "xx-nope"))
+		if code != http.StatusUnprocessableEntity {
+			t.Errorf("an unknown locale: %d\n%s", code, page)
+		}
+		if p, _ := s.store.PropertyByID(context.Background(), s.acme.ID); p.Locale != "en" {
+			t.Fatalf("the unknown locale was stored: %q", p.Locale)
+		}
+		if code, _, _ := ada.post("/p/acme/admin/property", ada.form("name", "Acme", "from_address", "help@acme.example", "reopen_hours", "24", "locale", "it")); code != http.StatusSeeOther {
+			t.Errorf("a built-in locale: %d", code)
 		}
 	})
 }
@@ -290,6 +321,16 @@ func TestAdminManagesDepartments(t *testing.T) {
 		}
 		if code, _, _ := ada.post("/p/acme/admin/departments/members", ada.form("name", "Sales", "email", "bea@beta.example")); code != http.StatusUnprocessableEntity {
 			t.Errorf("another property's agent as a member: %d", code)
+		}
+		// A department named with @ before names were checked still takes members.
+		if _, err := d.ExecContext(ctx, d.Rebind(`INSERT INTO departments (property_id, name, name_key, created_at) VALUES (?, ?, ?, CURRENT_TIMESTAMP)`), s.acme.ID, "Old@Team", "old@team"); err != nil {
+			t.Fatal(err)
+		}
+		if code, page, _ := ada.post("/p/acme/admin/departments/members", ada.form("name", "Old@Team", "email", "alice@acme.example")); code != http.StatusSeeOther {
+			t.Errorf("a member added to a department named with @: %d\n%s", code, page)
+		}
+		if old, err := s.store.DepartmentByName(ctx, s.acme.ID, "old@team"); err != nil || strings.Join(old.Members, ",") != "alice@acme.example" {
+			t.Errorf("the department named with @: %+v %v", old, err)
 		}
 		if code, _, _ := ada.post("/p/acme/admin/departments/rename", ada.form("name", "sales", "to", "Deals")); code != http.StatusSeeOther {
 			t.Fatalf("rename: %d", code)

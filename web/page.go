@@ -24,7 +24,7 @@ type pageTemplate struct{ t *template.Template }
 
 // pageNames are the pages; each is templates/<name>.html over templates/layout.html.
 var pageNames = []string{"signin", "linksent", "link", "inbox", "ticket", "compose", "contacts", "contact", "confirm", "error",
-	"admin_property", "admin_agents", "admin_departments", "admin_mailboxes", "oauth", "savedreplies"}
+	"admin_property", "admin_agents", "admin_departments", "admin_mailboxes", "oauth", "savedreplies", "removed"}
 
 var funcs = template.FuncMap{
 	"join":      strings.Join,
@@ -205,7 +205,7 @@ func (s *Server) newPage(r *http.Request, c *call, name string) *page {
 	p := &page{s: s, Name: name, Lang: pr.lang, Langs: languages, loc: pr.loc, now: s.cfg.Now(), Call: c, Asset: s.assets.url, Heartbeat: int(s.cfg.Heartbeat / time.Second)}
 	if c != nil {
 		p.Session, p.Prop, p.Role, p.CSRF = &c.sess, &c.prop, c.role, c.sess.CSRF
-		if s.cfg.Feed != nil {
+		if s.cfg.Feed != nil && c.prop.Slug != "" {
 			p.Live = c.base() + "/events"
 		}
 	}
@@ -243,11 +243,24 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, c *call, err error
 	var pe *tickets.ParamError
 	var fe *tickets.ForbiddenError
 	var mbe *http.MaxBytesError
+	var ce *CheckError
 	switch {
 	case errors.As(err, &fe):
 		s.errorPage(w, r, c, http.StatusForbidden, "err_forbidden", fe.Msg)
-	case errors.Is(err, ErrMailboxCheck):
-		s.errorPage(w, r, c, http.StatusUnprocessableEntity, "err_mailbox_check", strings.TrimPrefix(err.Error(), ErrMailboxCheck.Error()+": "))
+	case errors.As(err, &ce):
+		// What the server answered stays in the log: the page does not show a property's admin
+		// the banner of whatever listens at the address they typed.
+		s.log.WarnContext(r.Context(), "web: a mailbox does not work", slog.String("stage", ce.Stage), slog.Any("err", ce.Err))
+		switch ce.Stage {
+		case StageRefused, StageLogin, StageFolder:
+			s.errorPage(w, r, c, http.StatusUnprocessableEntity, "err_mailbox_"+ce.Stage)
+		default:
+			s.errorPage(w, r, c, http.StatusUnprocessableEntity, "err_mailbox_connect")
+		}
+	case errors.Is(err, ErrAccountInUse):
+		s.errorPage(w, r, c, http.StatusForbidden, "err_account_in_use")
+	case errors.Is(err, ErrGrantKept):
+		s.errorPage(w, r, c, http.StatusUnprocessableEntity, "err_grant_kept", strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(err.Error(), ErrGrantKept.Error()+": "), "mailbox: "), "invalid: "))
 	case errors.Is(err, ErrSignInFailed):
 		s.errorPage(w, r, c, http.StatusBadGateway, "err_signin_failed", strings.TrimPrefix(err.Error(), ErrSignInFailed.Error()+": "))
 	case errors.Is(err, mailbox.ErrNotFound):

@@ -127,7 +127,7 @@ func mailboxAdd(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	n.PropertyID = p.ID
-	m, info, err := imapfetch.AddMailbox(ctx, boxes, n, nil, *check)
+	m, info, err := imapfetch.AddMailbox(ctx, boxes, n, imapfetch.AddOptions{Check: *check})
 	if ce := (*imapfetch.CheckError)(nil); errors.As(err, &ce) {
 		return fmt.Errorf("cannot use the mailbox (nothing saved; --check=false saves it anyway): %w", ce.Err)
 	}

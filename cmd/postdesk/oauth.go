@@ -184,7 +184,7 @@ func (c *cli) mailboxAddOAuth(ctx context.Context, cfg *config.Config, o oauthMa
 		return err
 	}
 	n.GrantID = g.ID
-	m, info, err := imapfetch.AddMailbox(ctx, boxes, n, oauth.NewSource(p, boxes, g.ID, nil, nil), o.check)
+	m, info, err := imapfetch.AddMailbox(ctx, boxes, n, imapfetch.AddOptions{Check: o.check, Token: oauth.NewSource(p, boxes, g.ID, nil, nil)})
 	if ce := (*imapfetch.CheckError)(nil); errors.As(err, &ce) {
 		return fmt.Errorf("cannot use the mailbox (the sign-in is kept, the mailbox not saved; --check=false saves it anyway): %w", ce.Err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/postdesk/postdesk/clientip"
 	"github.com/postdesk/postdesk/config"
 	"github.com/postdesk/postdesk/db"
+	"github.com/postdesk/postdesk/dialguard"
 	"github.com/postdesk/postdesk/dkimkeys"
 	"github.com/postdesk/postdesk/download"
 	"github.com/postdesk/postdesk/intake"
@@ -231,7 +232,7 @@ func serve(ctx context.Context, c *cli, args []string) error {
 	}
 	httpSrv, err := newHTTPAPI(httpDeps{cfg: cfg, ln: httpLn, d: d, store: store, pipeline: pipeline, kick: out.Kick, metrics: stats, log: log,
 		auth: signins, feed: feed, notifier: notifier, secret: secret,
-		mailboxes: webwire.Mailboxes{Boxes: boxes, OAuth: oauthProviders(cfg), Rescan: pollers.Rescan}})
+		mailboxes: webMailboxes(cfg, boxes, pollers.Rescan, log)})
 	if err != nil {
 		for _, s := range servers {
 			s.Shutdown(ctx)
@@ -471,4 +472,15 @@ func systemMailPurge(store *tickets.Store, interval time.Duration, log *slog.Log
 		}
 		return time.Time{}, err
 	}}, log, scheduler.WithClock(store.Now))
+}
+
+// webMailboxes is the web's admin pages' mailboxes: they connect to public addresses and those
+// admin_mailbox_hosts allows, and leave the relay's sign-in alone.
+func webMailboxes(cfg *config.Config, boxes *mailbox.Store, rescan func(), log *slog.Logger) webwire.Mailboxes {
+	hosts, _ := dialguard.Parse(cfg.AdminMailboxHosts) // checked with the config
+	m := webwire.Mailboxes{Boxes: boxes, OAuth: oauthProviders(cfg), Hosts: hosts, Rescan: rescan, Log: log}
+	if cfg.RelayAuth == "oauth2" {
+		m.RelayProvider, m.RelayUser = cfg.RelayOAuth, cfg.RelayUser
+	}
+	return m
 }

@@ -156,7 +156,8 @@ func TestWebE2EConnectGoogleMailbox(t *testing.T) {
 			env.addAdmin(t)
 			oenv := oauthEnv(dsn, fp)
 			var httpAddr string
-			env.smtp, httpAddr = startServeWithEnv(t, oenv, nil, "--relay", env.relay.Addr, "--relay-tls", "none")
+			// The test's IMAP server is on 127.0.0.1, which the admin pages may use only when allowed.
+			env.smtp, httpAddr = startServeWithEnv(t, oenv, nil, "--relay", env.relay.Addr, "--relay-tls", "none", "--admin-mailbox-hosts", "127.0.0.1")
 			env.base = "http://" + httpAddr
 			env.browser = startBrowser(t)
 

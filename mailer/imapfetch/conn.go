@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -31,6 +32,9 @@ type Account struct {
 	TLSConfig *tls.Config
 	// Debug, when set, receives the raw protocol, password included: for debugging only.
 	Debug io.Writer
+	// Control, when set, is the dialer's Control func: it may refuse the address dialled, after
+	// DNS resolution (dialguard.Policy.Control, for a mailbox an admin names on the web).
+	Control func(network, address string, c syscall.RawConn) error
 }
 
 // imapConn is a logged-in connection with its folder selected.
@@ -50,10 +54,10 @@ const dialTimeout = 30 * time.Second
 // any command in progress.
 func dialIMAP(ctx context.Context, a Account, folder string) (*imapConn, error) {
 	addr := net.JoinHostPort(a.Host, strconv.Itoa(a.Port))
-	d := net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
+	d := net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second, Control: a.Control}
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("imapfetch: connect to %s: %w", addr, err)
+		return nil, &StageError{Stage: StageConnect, Err: fmt.Errorf("imapfetch: connect to %s: %w", addr, err)}
 	}
 	ic := &imapConn{wake: make(chan struct{}, 1)}
 	ic.stop = context.AfterFunc(ctx, func() { conn.Close() })
@@ -84,7 +88,7 @@ func dialIMAP(ctx context.Context, a Account, folder string) (*imapConn, error) 
 		if err != nil {
 			ic.stop()
 			conn.Close()
-			return nil, fmt.Errorf("imapfetch: TLS with %s: %w", addr, err)
+			return nil, &StageError{Stage: StageConnect, Err: fmt.Errorf("imapfetch: TLS with %s: %w", addr, err)}
 		}
 		ic.c = imapclient.New(tconn, opts)
 	case mailbox.TLSStartTLS:
@@ -93,18 +97,18 @@ func dialIMAP(ctx context.Context, a Account, folder string) (*imapConn, error) 
 		if err != nil {
 			ic.stop()
 			conn.Close()
-			return nil, fmt.Errorf("imapfetch: STARTTLS with %s: %w", addr, err)
+			return nil, &StageError{Stage: StageConnect, Err: fmt.Errorf("imapfetch: STARTTLS with %s: %w", addr, err)}
 		}
 	default:
 		ic.c = imapclient.New(conn, opts)
 	}
 	if err := ic.login(ctx, a); err != nil {
 		ic.close()
-		return nil, fmt.Errorf("imapfetch: %s: %w", addr, err)
+		return nil, &StageError{Stage: stageOf(err), Err: fmt.Errorf("imapfetch: %s: %w", addr, err)}
 	}
 	if err := ic.selectFolder(folder); err != nil {
 		ic.close()
-		return nil, fmt.Errorf("imapfetch: %s: %w", addr, err)
+		return nil, &StageError{Stage: StageFolder, Err: fmt.Errorf("imapfetch: %s: %w", addr, err)}
 	}
 	return ic, nil
 }
@@ -131,7 +135,7 @@ func (ic *imapConn) close() {
 
 func (ic *imapConn) login(ctx context.Context, a Account) error {
 	if err := ic.c.WaitGreeting(); err != nil {
-		return fmt.Errorf("greeting: %w", err)
+		return &StageError{Stage: StageConnect, Err: fmt.Errorf("greeting: %w", err)}
 	}
 	if ic.c.State() == imap.ConnStateAuthenticated { // PREAUTH
 		ic.caps = ic.c.Caps()

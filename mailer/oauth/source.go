@@ -144,3 +144,45 @@ func (ss *Sources) For(provider string, grantID int64) (*Source, error) {
 	ss.sources[grantID] = s
 	return s, nil
 }
+
+// Pending is a grant not kept yet: the refresh token a sign-in has just brought, in memory, as
+// the GrantStore of one grant. A Source over it (NewPendingSource) tries what the sign-in opens
+// (an IMAP login as the account) before the grant replaces the one kept for the account.
+type Pending struct {
+	mu      sync.Mutex
+	rt      string
+	refused string
+}
+
+// NewPendingSource returns the pending grant of refreshToken and the source of its access tokens.
+func NewPendingSource(p *Provider, refreshToken string, log *slog.Logger) (*Pending, *Source) {
+	g := &Pending{rt: refreshToken}
+	return g, NewSource(p, g, 0, nil, log)
+}
+
+// RefreshToken is the newest refresh token (the provider may have rotated it).
+func (g *Pending) RefreshToken() string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.rt
+}
+
+func (g *Pending) OAuthToken(context.Context, int64) (string, bool, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.rt, g.refused != "", nil
+}
+
+func (g *Pending) RotateOAuthToken(_ context.Context, _ int64, refreshToken string) error {
+	g.mu.Lock()
+	g.rt = refreshToken
+	g.mu.Unlock()
+	return nil
+}
+
+func (g *Pending) OAuthSignInNeeded(_ context.Context, _ int64, reason string) error {
+	g.mu.Lock()
+	g.refused = reason
+	g.mu.Unlock()
+	return nil
+}

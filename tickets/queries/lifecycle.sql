@@ -35,7 +35,15 @@ DELETE FROM ticket_counts WHERE property_id = ?
 DELETE FROM ticket_changes WHERE property_id = ?
 
 -- name: property-owners
-SELECT COUNT(*) FROM property_agents WHERE property_id = ? AND role = 'owner'
+-- engine: postgres
+-- The owners, locked until the change that may demote or remove one commits: two owners demoting
+-- each other at once are taken one after the other, and the second sees one owner left.
+SELECT agent_id FROM property_agents WHERE property_id = ? AND role = 'owner' ORDER BY agent_id FOR UPDATE
+
+-- name: property-owners
+-- engine: sqlite
+-- SQLite has one writer: the change is the only one while it runs.
+SELECT agent_id FROM property_agents WHERE property_id = ? AND role = 'owner' ORDER BY agent_id
 
 -- name: agent-tickets-unassign
 -- A removed agent's tickets: unassigned, so the notifications go to the default department or to

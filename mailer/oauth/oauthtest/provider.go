@@ -37,8 +37,9 @@ type Provider struct {
 	srv *httptest.Server
 
 	mu sync.Mutex
-	// User is the account that consents (the signed-in user).
-	User string
+	// User is the account that consents (the signed-in user) when the request has no login_hint.
+	User     string
+	signInAs string
 	// DeviceScript is what the token endpoint answers to the device-code polls, in order
 	// ("authorization_pending", "slow_down", "access_denied", "expired_token"; "" approves);
 	// once it is used up, polls are approved.
@@ -110,6 +111,10 @@ func (p *Provider) set(fn func()) {
 	defer p.mu.Unlock()
 	fn()
 }
+
+// SignInAs makes user the account that consents whatever the login_hint, as someone does who
+// picks another account at the provider's sign-in ("": the hint's account again).
+func (p *Provider) SignInAs(user string) { p.set(func() { p.signInAs = user }) }
 
 // Script sets DeviceScript.
 func (p *Provider) Script(answers ...string) { p.set(func() { p.DeviceScript = answers }) }
@@ -241,6 +246,9 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 	deny, user := p.Deny, p.User
 	if h := q.Get("login_hint"); h != "" {
 		user = h
+	}
+	if p.signInAs != "" {
+		user = p.signInAs
 	}
 	code := "code-" + random()
 	p.codes[code] = authCode{challenge: q.Get("code_challenge"), redirect: q.Get("redirect_uri"), user: user}
