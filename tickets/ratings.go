@@ -49,10 +49,10 @@ func (r *Rating) normalise() {
 // RatingTarget is the ticket a rating link names, as its page shows it.
 type RatingTarget struct {
 	Property Property
-	TicketID int64  `db:"id"`
-	Number   int64  `db:"number"`
-	Subject  string `db:"subject"`
-	Customer string `db:"customer"`
+	TicketID int64   `db:"id"`
+	Number   int64   `db:"number"`
+	Subject  string  `db:"subject"`
+	Customer string  `db:"customer"`
 	Rating   *Rating // nil: not rated yet
 }
 
