@@ -176,6 +176,7 @@ func TestWaitingMigrationBackfills(t *testing.T) {
 		}
 
 		w.rollBackWaiting(t)
+		w.exec(t, `DROP TABLE ticket_ratings`) // 0022
 		w.exec(t, `UPDATE schema_version SET version = 20`)
 		if err := d.Migrate(w.ctx); err != nil {
 			t.Fatal(err)
