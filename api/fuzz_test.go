@@ -38,6 +38,7 @@ func encodeQuery(q tickets.Query) url.Values {
 		set("min_messages", strconv.Itoa(q.MinMessages))
 	}
 	set("contact", q.Contact)
+	set("rating", q.Rating)
 	set("q", q.Text)
 	set("sort", q.Sort)
 	if q.Asc {
@@ -76,7 +77,7 @@ func FuzzParseQuery(f *testing.F) {
 		"sort=created&order=asc&limit=2", "sort=priority&order=desc&after=eyJzIjoidXBkYXRlZCJ9",
 		"assignee=me", "assignee=unassigned", "assignee=bob@acme.example", "department=Billing",
 		"tag=vip,printer&tag=%20Refund%20", "created_from=2026-01-02&created_to=2026-03-01T10:00:00%2B01:00",
-		"updated_from=2026-01-02T03:04:05.123456789Z", "min_messages=+007", "q=printer+on+fire", "q=?!",
+		"updated_from=2026-01-02T03:04:05.123456789Z", "min_messages=+007", "q=printer+on+fire", "q=?!", "rating=good", "rating=NONE", "rating=great",
 		// The table tests' refusals.
 		"view=everything", "status=pending", "priority=critical", "created_from=yesterday", "updated_to=2026-13-01",
 		"min_messages=-1", "limit=0", "limit=201", "sort=size", "order=up", "assignee=nobody", "contact=ann",

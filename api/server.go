@@ -123,6 +123,7 @@ func New(cfg Config) *Server {
 		{"POST", base + "/tickets/{number}/merge", support, s.agent(s.merge)},
 		{"GET", base + "/messages/{id}/html", support, s.agent(s.messageHTML)},
 		{"GET", base + "/attachments/{id}", support, s.agent(s.attachment)},
+		{"GET", base + "/ratings", support, s.agent(s.ratings)},
 		{"GET", base + "/contacts", support, s.agent(s.contacts)},
 		{"GET", base + "/contacts/{email}", support, s.agent(s.contact)},
 		{"POST", base + "/contacts/{email}/block", manager, s.agent(s.block)},

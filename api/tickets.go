@@ -100,6 +100,7 @@ type ticketView struct {
 	Messages     []messageView   `json:"messages"`
 	Participants []string        `json:"participants"`
 	Events       []tickets.Event `json:"events"`
+	RatingDetail *tickets.Rating `json:"rating_detail"` // the customer's rating with its comment (ratings.go)
 }
 
 func (s *Server) getTicket(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -124,7 +125,7 @@ func (s *Server) getTicket(w http.ResponseWriter, r *http.Request, c *call) erro
 		return err
 	}
 	prefix := "/api/v1/properties/" + c.prop.Slug
-	v := ticketView{Ticket: d.Ticket, MessageCount: d.MessageCount, Participants: d.Participants, Events: d.Events, Messages: []messageView{}}
+	v := ticketView{Ticket: d.Ticket, MessageCount: d.MessageCount, Participants: d.Participants, Events: d.Events, Messages: []messageView{}, RatingDetail: d.RatingDetail}
 	for _, m := range d.Messages {
 		trimmed := m.Trimmed
 		if strings.TrimSpace(trimmed) == "" {

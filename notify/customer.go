@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/postdesk/postdesk/outbox"
+	"github.com/postdesk/postdesk/rating"
 	"github.com/postdesk/postdesk/templates"
 	"github.com/postdesk/postdesk/tickets"
 )
@@ -64,6 +65,19 @@ func (b *batch) closeMail() {
 		return
 	}
 	b.queue(intent{Template: templates.Closed, ToName: c.Name, To: c.Email, Automatic: "auto-generated"}, "")
+}
+
+// ratingLinks are the close mail's links that rate the ticket, for this close: signed for the
+// ticket, its property, the close and each answer, working for rating.Window after the close
+// (package rating serves them at web_url). None without a web address to link to.
+func (b *batch) ratingLinks(mc tickets.MailContext) templates.RatingLinks {
+	t := mc.Ticket
+	if b.n.webURL == "" || t.ClosedAt == nil {
+		return templates.RatingLinks{}
+	}
+	closed := t.ClosedAt.Truncate(time.Second)
+	l := rating.Links(b.n.secret, b.n.webURL, t.ID, mc.Property.ID, closed)
+	return templates.RatingLinks{Good: l[rating.Good], Okay: l[rating.Okay], Bad: l[rating.Bad], Until: closed.Add(rating.Window)}
 }
 
 // customText is the property's own text for a mail of kind in its locale (or the locale's base

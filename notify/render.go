@@ -53,6 +53,9 @@ func (b *batch) render(in intent, messageID string) ([]byte, error) {
 		files, d.Message.Attachments = b.agentFiles(p, mc.Message.Attachments, in.linkAll) // files.go
 	}
 	d.Since = in.Since
+	if in.Template == templates.Closed {
+		d.Rating = b.ratingLinks(mc) // customer.go
+	}
 	if d.CustomText, err = b.customText(in.Template, p); err != nil { // customer.go
 		return nil, err
 	}

@@ -46,6 +46,7 @@ var placeholders = []placeholder{
 	{name: "customer_email", doc: "the customer's address"},
 	{name: "property", doc: `the property's name: "Acme Support"`},
 	{name: "agent_name", doc: "the agent who closed the ticket (empty when it was closed from the command line)", kinds: []string{Closed}},
+	{name: "rating_links", doc: "where the links that rate the ticket go (good, okay, bad: their own lines, in the text and the HTML version); without it they come after the text", kinds: []string{Closed}},
 }
 
 // CustomKinds lists the kinds whose text a property may set.
@@ -100,6 +101,9 @@ func CheckCustomText(kind string, c CustomText) error {
 		return fmt.Errorf("%w: the body is larger than %d bytes", ErrCustomText, MaxCustomBody)
 	}
 	for _, part := range []struct{ what, text string }{{"subject", c.Subject}, {"body", c.Body}} {
+		if strings.Contains(part.text, "{rating_links}") && (part.what == "subject" || strings.Count(c.Body, "{rating_links}") > 1) {
+			return fmt.Errorf("%w: {rating_links} goes once in the body", ErrCustomText)
+		}
 		if err := checkPlaceholders(part.text, placeholderNames(kind), "the "+kind+" text"); err != "" {
 			return fmt.Errorf("%w: %s: %s", ErrCustomText, part.what, err)
 		}
@@ -205,13 +209,20 @@ func expandCustom(s string, values map[string]string) string {
 type customView struct {
 	Text string
 	HTML htmltemplate.HTML
+	// After is the text after {rating_links} (the links go between Text and After), "" when the
+	// text has no such placeholder: the links then follow the text.
+	After     string
+	AfterHTML htmltemplate.HTML
 }
+
+// ratingMark stands for {rating_links} while a custom text is expanded; the text is cut there.
+const ratingMark = "\x00rating_links\x00"
 
 // Custom bodies: the marker and the text, inside the locale's layouts (one render path for every
 // kind whose text may be set; a kind's own rest — rating links, say — would go after the text).
 const (
-	customTextBody = "{{marker}}\n\n{{.Custom.Text}}\n"
-	customHTMLBody = "{{template \"marker\" .}}\n{{.Custom.HTML}}\n"
+	customTextBody = "{{marker}}\n\n{{.Custom.Text}}\n{{template \"rating-text\" .}}{{with .Custom.After}}\n{{.}}\n{{end}}"
+	customHTMLBody = "{{template \"marker\" .}}\n{{.Custom.HTML}}\n{{template \"rating-html\" .}}{{.Custom.AfterHTML}}"
 )
 
 // paragraphs escapes text for HTML: a <p> for each run of lines between blank lines, <br> within.
@@ -246,6 +257,7 @@ func (k *kindSet) customValues(v view) (map[string]string, error) {
 		"customer_name":  v.Ticket.Customer.Display(),
 		"customer_email": oneLine(v.Ticket.Customer.Email),
 		"agent_name":     v.Actor.Display(),
+		"rating_links":   ratingMark,
 	}
 	for name, def := range map[string]string{"subject": "subject", "greeting": "greeting", "property": "property"} {
 		w, err := word(def)

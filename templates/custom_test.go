@@ -92,6 +92,48 @@ func TestCustomTextRenders(t *testing.T) {
 	}
 }
 
+// A close text places the rating links where it says {rating_links}, in the text and the HTML
+// version; without it they follow the text; a mail without links says nothing of them.
+func TestACustomCloseTextPlacesTheRatingLinks(t *testing.T) {
+	s := mustDefault(t)
+	for _, c := range []struct {
+		body        string
+		before, end string // the text's lines before the links, and the last line of the body
+	}{
+		{"Closed.\n\n{rating_links}\n\nThe {property} team", "Closed.", "The Acme Support team"},
+		{"Closed. Thanks.", "Closed. Thanks.", "You can change your answer"},
+	} {
+		if err := CheckCustomText(Closed, CustomText{Body: c.body}); err != nil {
+			t.Fatal(err)
+		}
+		d := Sample(Closed)
+		d.CustomText = CustomText{Body: c.body}
+		r, err := s.Render(Closed, "en", d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		link := strings.Index(r.Text, d.Rating.Good)
+		if i := strings.Index(r.Text, c.before); link < 0 || i < 0 || i > link || strings.Contains(r.Text, "rating_links") || strings.Contains(r.Text, "\x00") {
+			t.Fatalf("%q:\n%s", c.body, r.Text)
+		}
+		if !strings.Contains(r.Text[link:], c.end) || !strings.Contains(r.HTML, `href="`+d.Rating.Bad+`"`) {
+			t.Fatalf("%q: the links are not before %q:\n%s\n%s", c.body, c.end, r.Text, r.HTML)
+		}
+		d.Rating = RatingLinks{}
+		if r, _ := s.Render(Closed, "en", d); strings.Contains(r.Text, "How did we do") || strings.Contains(r.HTML, "How did we do") {
+			t.Fatalf("without links:\n%s", r.Text)
+		}
+	}
+	for _, bad := range []CustomText{{Subject: "{rating_links}", Body: "x"}, {Body: "{rating_links} {rating_links}"}} {
+		if err := CheckCustomText(Closed, bad); err == nil {
+			t.Errorf("%+v accepted", bad)
+		}
+	}
+	if err := CheckCustomText(Acknowledgement, CustomText{Body: "{rating_links}"}); err == nil {
+		t.Error("an acknowledgement with rating links accepted")
+	}
+}
+
 // TestGoldenCustomText compares a custom acknowledgement and close mail in two locales with
 // testdata/golden/<locale>/<kind>.custom.{subject,txt,html} (-update rewrites them).
 func TestGoldenCustomText(t *testing.T) {

@@ -34,6 +34,16 @@ type Data struct {
 	// replaces the kind's built-in subject and body (custom.go). Zero: the built-in text.
 	CustomText CustomText
 	SignIn     SignIn // for MailboxSignInNeeded: which sign-in stopped working
+	// Rating is, for Closed, the links that rate the ticket; zero when the mail carries none (no
+	// web address to link to).
+	Rating RatingLinks
+}
+
+// RatingLinks are a close mail's links, one per answer: each opens a page (package rating) where
+// the customer rates the ticket and may add a comment, until Until (7 days after the close).
+type RatingLinks struct {
+	Good, Okay, Bad string
+	Until           time.Time
 }
 
 // SignIn is what a MailboxSignInNeeded notice says: the OAuth2 sign-in of Account with Provider
@@ -190,6 +200,9 @@ func Sample(kind string) Data {
 		d.Actor = alice
 		d.Ticket.Status = "closed"
 		d.Message = Message{}
+		base := "https://desk.acme.example/rate/12.1.1772445840."
+		d.Rating = RatingLinks{Good: base + "g.q8Zt0bWm3xKc7LrA2sHy1G", Okay: base + "o.V4nPj9TqXe2Lw8CzKd5RsB", Bad: base + "b.Hm2Yx7NcQa4Tk9Wr1Zp3Ef",
+			Until: time.Date(2026, time.March, 9, 10, 4, 0, 0, time.UTC)}
 	case CustomerReply:
 		assigned()
 		d.Message.Text = "It's unplugged now, and the fire is out.\n" +

@@ -248,3 +248,7 @@ func checkLocale(locale string, known []string) error {
 	}
 	return fmt.Errorf("templates: unknown locale %q: postdesk has mail in %s", locale, strings.Join(known, ", "))
 }
+
+// FormatDate is t as the mails of locale write it ("March 9, 2026 at 10:04 UTC"), for the pages
+// customers open from them (package rating); "" for the zero time.
+func FormatDate(locale string, t time.Time) string { return formatDate(normalizeLocale(locale), t) }

@@ -259,12 +259,15 @@ func (k *kindSet) render(locale string, d Data) (Rendered, error) {
 		if values, err = k.customValues(v); err != nil {
 			return Rendered{}, err
 		}
-		v.Custom.Text = strings.TrimSpace(unixNewlines(expandCustom(d.CustomText.Body, values)))
+		text, after, _ := strings.Cut(expandCustom(d.CustomText.Body, values), ratingMark)
+		v.Custom.Text = strings.TrimSpace(unixNewlines(text))
 		v.Custom.HTML = paragraphs(v.Custom.Text)
+		v.Custom.After = strings.TrimSpace(unixNewlines(strings.ReplaceAll(after, ratingMark, "")))
+		v.Custom.AfterHTML = paragraphs(v.Custom.After)
 	}
 	var b strings.Builder
 	if custom && strings.TrimSpace(d.CustomText.Subject) != "" {
-		b.WriteString(expandCustom(d.CustomText.Subject, values))
+		b.WriteString(strings.ReplaceAll(expandCustom(d.CustomText.Subject, values), ratingMark, ""))
 	} else if err := k.subject.Execute(&b, v); err != nil {
 		return Rendered{}, execError(k.subjectFiles, err)
 	}

@@ -287,6 +287,15 @@ func TestHTMLMailSafe(t *testing.T) {
 					h = strings.ReplaceAll(h, strings.ToLower(f.URL), "")
 				}
 			}
+			if rl := Sample(kind).Rating; rl.Good != "" {
+				// A close mail's rating links (in an href, once each).
+				for _, l := range []string{rl.Good, rl.Okay, rl.Bad} {
+					if strings.Count(h, `href="`+strings.ToLower(l)+`"`) != 1 {
+						t.Errorf("%s %s: HTML does not link %s once", loc, kind, l)
+					}
+					h = strings.ReplaceAll(h, strings.ToLower(l), "")
+				}
+			}
 			if !strings.HasPrefix(h, "<!doctype html>\n<html lang=\""+loc+"\">") || !strings.HasSuffix(h, "</body>\n</html>\n") {
 				t.Errorf("%s %s: not a complete HTML document", loc, kind)
 			}

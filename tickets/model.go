@@ -169,6 +169,8 @@ type Ticket struct {
 	Waiting         *string    `db:"waiting" json:"waiting"`
 	WaitingSince    *time.Time `db:"waiting_since" json:"waiting_since"`
 	FirstResponseAt *time.Time `db:"first_response_at" json:"first_response_at"`
+	// Rating is the customer's rating, "good", "okay" or "bad"; nil when none (ratings.go).
+	Rating *string `db:"-" json:"rating"`
 }
 
 // Message is one mail or note on a ticket.
@@ -231,4 +233,5 @@ type TicketDetail struct {
 	Messages     []Message  `json:"messages"`
 	Participants []string   `json:"participants"`
 	Events       []Event    `json:"events"`
+	RatingDetail *Rating    `json:"rating_detail"` // the customer's rating with its comment, nil when none
 }

@@ -33,7 +33,7 @@ func paramErr(field, format string, args ...any) *ParamError {
 
 // ListParams are the parameters of a ticket list.
 var ListParams = []string{"view", "status", "assignee", "department", "tag", "priority", "created_from", "created_to",
-	"updated_from", "updated_to", "min_messages", "contact", "waiting", "q", "sort", "order", "after", "limit"}
+	"updated_from", "updated_to", "min_messages", "contact", "waiting", "q", "sort", "order", "after", "limit", "rating"}
 
 // Statuses a list may ask for ("all" is none).
 var Statuses = []string{"open", "closed", "all"}
@@ -115,6 +115,9 @@ func ParseQuery(v url.Values, viewer string, strict bool) (Query, error) {
 	q.Waiting = str("waiting")
 	if q.Waiting != "" && !slices.Contains(WaitingSides, q.Waiting) {
 		return q, paramErr("waiting", "waiting %q: one of %s", q.Waiting, strings.Join(WaitingSides, ", "))
+	}
+	if q.Rating = strings.ToLower(str("rating")); CheckRatingFilter(q.Rating) != nil { // ratings.go
+		return q, CheckRatingFilter(q.Rating)
 	}
 	q.Text = str("q")
 	if len(q.Text) > MaxSearchText {

@@ -284,6 +284,13 @@ type queries struct {
 
 	// waiting.sql
 	TicketSettleWaiting string `query:"ticket-settle-waiting"`
+
+	// ratings.sql
+	RatingTarget   string `query:"rating-target"`
+	RatingOfTicket string `query:"rating-of-ticket"`
+	RatingUpsert   string `query:"rating-upsert"`
+	RatingsIn      string `query:"ratings-in"`
+	RatingSummary  string `query:"rating-summary"`
 }
 
 // loadQueries reads the store's statements for dialect from files (queryFiles but in tests).

@@ -14,6 +14,7 @@ import (
 type ListFilter struct {
 	Status  string // "open", "closed" or "" / "all"
 	Waiting string // "" any; WaitingUs, WaitingCustomer
+	Rating  string // "good", "okay", "bad", "none" or "": no filter (ratings.go)
 	Sort    string // "updated" (default: most recently updated first) or "waiting" (the longest waiting first)
 	Limit   int    // 0: no limit
 }
@@ -29,6 +30,13 @@ func (s *Store) List(ctx context.Context, propertyID int64, f ListFilter) ([]Tic
 		args = append(args, f.Status)
 	default:
 		return nil, fmt.Errorf("tickets: %w: status %q: open, closed or all", ErrInvalid, f.Status)
+	}
+	if err := CheckRatingFilter(f.Rating); err != nil {
+		return nil, err
+	}
+	if cond, a := ratingCond(f.Rating); cond != "" { // ratings.go
+		q += ` AND ` + cond
+		args = append(args, a...)
 	}
 	switch f.Waiting {
 	case "":
@@ -103,7 +111,7 @@ func (s *Store) loadTags(ctx context.Context, q sqlx.QueryerContext, ts []Ticket
 		i := idx[r.TicketID]
 		ts[i].Tags = append(ts[i].Tags, r.Tag)
 	}
-	return nil
+	return s.loadRatings(ctx, q, ts, idx) // ratings.go
 }
 
 // Ticket finds a property's ticket by number.
@@ -161,6 +169,9 @@ func (s *Store) Detail(ctx context.Context, propertyID, number int64) (TicketDet
 	}
 	for i := range d.Events {
 		d.Events[i].CreatedAt = utc(d.Events[i].CreatedAt)
+	}
+	if d.RatingDetail, err = s.ratingOf(ctx, nil, t.ID); err != nil { // ratings.go
+		return TicketDetail{}, err
 	}
 	return d, nil
 }

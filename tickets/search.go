@@ -31,6 +31,7 @@ type Query struct {
 	MinMessages int
 	Contact     string // customer email
 	Waiting     string // "" any; WaitingUs, WaitingCustomer (closed tickets wait for nobody)
+	Rating      string // "good", "okay", "bad", "none" (not rated) or "": any (ratings.go)
 	Text        string // full-text search over subject and message bodies
 	Sort        string // "updated" (default), "created", "status", "priority", "waiting"
 	Asc         bool   // default descending (for "waiting": the longest waiting first)
@@ -437,6 +438,9 @@ func (s *Store) filterWhere(ctx context.Context, w *where, propertyID int64, q Q
 	if dep := strings.TrimSpace(q.Department); dep != "" {
 		w.add(`t.assignee_department_id IN (SELECT dp.id FROM departments dp WHERE dp.property_id = ? AND dp.name_key = ?)`,
 			propertyID, strings.ToLower(dep))
+	}
+	if cond, args := ratingCond(q.Rating); cond != "" { // ratings.go
+		w.add(cond, args...)
 	}
 	seen := map[string]bool{}
 	for _, tag := range q.Tags {

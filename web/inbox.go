@@ -32,6 +32,7 @@ type inboxData struct {
 	Filtered    bool   // a filter beyond the view is on
 	Back        string // this list's URL, to come back to after an action
 	SortURL     map[string]string
+	Ratings     *tickets.RatingSummary // the last 30 days' ratings, above the closed view (ratings.go)
 }
 
 // inbox is the ticket list: a view, filters and sorts from the URL (the API's parameters, read by
@@ -85,6 +86,9 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request, c *call) error {
 	}
 	d := inboxData{View: q.View, Q: v, Rows: page.Tickets, Agents: agents, Departments: deps,
 		Priorities: tickets.Priorities, Sorts: tickets.Sorts, Back: r.URL.RequestURI(), SortURL: map[string]string{}}
+	if d.Ratings, err = s.ratingSummary(ctx, c, q); err != nil { // ratings.go
+		return err
+	}
 	for _, name := range tickets.Views {
 		d.Views = append(d.Views, viewLink{Name: name, URL: c.base() + "/?view=" + name, Count: counts[name], Active: name == q.View})
 	}

@@ -55,6 +55,7 @@ func commands() []command {
 		{"tickets", "work tickets", ticketsCmd},
 		{"saved-reply", "a property's saved replies: named texts agents insert in a reply", savedReply},
 		{"contacts", "a property's customers and the tickets of each", contactsCmd},
+		{"ratings", "--property S: the customers' ratings of their closed tickets, counted (ratings_cmd.go)", ratingsCmd},
 		{"templates", "print a sample of a mail postdesk sends", templatesCmd},
 		{"mailbox", "IMAP mailboxes to poll (by password or OAuth2)", mailboxCmd},
 		{"system", "kept mail that is no ticket (postmaster, unmatched robots)", systemCmd},

@@ -33,6 +33,7 @@ import (
 	"github.com/postdesk/postdesk/metrics"
 	"github.com/postdesk/postdesk/notify"
 	"github.com/postdesk/postdesk/outbox"
+	"github.com/postdesk/postdesk/rating"
 	"github.com/postdesk/postdesk/scheduler"
 	"github.com/postdesk/postdesk/templates"
 	"github.com/postdesk/postdesk/tickets"
@@ -422,12 +423,13 @@ func newHTTPAPI(h httpDeps) (*httpAPI, error) {
 		return nil, err
 	}
 	files := download.Handler{Files: h.store, Secret: h.secret, Now: h.store.Now, Log: h.log}
+	rate := rating.Handler{Store: h.store, Secret: h.secret, Now: h.store.Now, Log: h.log}
 	proxies, err := clientip.Parse(cfg.TrustedProxies)
 	if err != nil {
 		return nil, err
 	}
 	srv := &http.Server{
-		Handler:           proxies.Handler(site(apiHandler, inbox, files)),
+		Handler:           proxies.Handler(site(apiHandler, inbox, files, rate)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute, // a reply with 10 MiB of attachments on a slow line
 		WriteTimeout:      2 * time.Minute, // the event streams lift it for themselves

@@ -54,18 +54,19 @@ func ticketNumber(rest []string) (int64, error) {
 }
 
 func ticketsList(ctx context.Context, c *cli, args []string) error {
-	var status, waiting, sort *string
+	var status, waiting, sort, rating *string
 	var asJSON *bool
 	return c.withProperty(ctx, "tickets list", args, nil, false, func(fs *flag.FlagSet) {
 		status = fs.String("status", "open", "open, closed or all")
 		waiting = fs.String("waiting", "", "us (the customer waits for an answer) or customer (we answered)")
 		sort = fs.String("sort", "updated", "updated (the latest change first) or waiting (the longest waiting for us first)")
+		rating = fs.String("rating", "", "the customer's rating: good, okay, bad or none (not rated)")
 		asJSON = fs.Bool("json", false, "print JSON")
 	}, func(sc scoped) error {
 		if err := noArgs(sc.rest); err != nil {
 			return err
 		}
-		ts, err := sc.store.List(ctx, sc.prop.ID, tickets.ListFilter{Status: *status, Waiting: *waiting, Sort: *sort})
+		ts, err := sc.store.List(ctx, sc.prop.ID, tickets.ListFilter{Status: *status, Waiting: *waiting, Sort: *sort, Rating: *rating})
 		if err != nil {
 			return fmt.Errorf("%w: %w", errUsage, err)
 		}
@@ -150,6 +151,13 @@ func ticketsShow(ctx context.Context, c *cli, args []string) error {
 		fmt.Fprintln(c.stdout, timesLine(t.Ticket, sc.store.Now()))
 		if t.FollowsUp != nil {
 			fmt.Fprintf(c.stdout, "follows up #%d\n", *t.FollowsUp)
+		}
+		if r := t.RatingDetail; r != nil {
+			fmt.Fprintf(c.stdout, "rated %s by %s on %s", r.Rating, r.Customer, r.ChangedAt.Format("2006-01-02 15:04"))
+			if r.Comment != "" {
+				fmt.Fprintf(c.stdout, ": %q", r.Comment)
+			}
+			fmt.Fprintln(c.stdout)
 		}
 		for _, m := range t.Messages {
 			fmt.Fprintf(c.stdout, "\n--- %s %s from %s (%s) · %s\nSubject: %s\n\n%s\n",
