@@ -9,6 +9,7 @@ import (
 // A property whose acknowledgement is off sends the customer nothing when their mail opens a
 // ticket; the agents are still told.
 func TestAcknowledgementCanBeTurnedOff(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			d := newDesk(t, e.DSN(t))

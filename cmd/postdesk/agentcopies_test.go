@@ -13,6 +13,7 @@ import (
 // An agent's reply goes to every party concerned except its sender: the agents involved and the
 // ticket's audience — here the members of the department it is assigned to.
 func TestReplyCopiesReachTheDepartment(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			d := &agentDesk{desk: newDesk(t, e.DSN(t)), copies: map[string]sentMail{}}
@@ -69,6 +70,7 @@ func TestReplyCopiesReachTheDepartment(t *testing.T) {
 // With no assignee and no department, the audience is every agent of the property: they all get
 // the copy of a colleague's reply, the sender never.
 func TestReplyCopiesReachAllAgents(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			d := &agentDesk{desk: newDesk(t, e.DSN(t)), copies: map[string]sentMail{}}
@@ -101,6 +103,7 @@ func TestReplyCopiesReachAllAgents(t *testing.T) {
 // A reply of commands only, above the quoted notification, is stored as what the agent wrote —
 // the commands — not as the whole quoted mail; and the commands run.
 func TestCommandsOnlyReplyIsStoredTrimmed(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			d := newAgentDesk(t, e.DSN(t))

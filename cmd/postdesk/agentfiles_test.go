@@ -184,6 +184,7 @@ func claims(t *testing.T, url string) filelink.Claims {
 }
 
 func TestAgentOpensTheCustomersFilesFromTheirCopy(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			dsn := e.DSN(t)

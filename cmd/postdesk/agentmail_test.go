@@ -104,6 +104,7 @@ func (d *agentDesk) hasEvent(t tickets.TicketDetail, kind string) bool {
 const quoted = "\n\nOn Sun, 29 Nov 2026 at 10:00, Acme Support <support@acme.example> wrote:\n> It burns.\n> Please answer above this line.\n"
 
 func TestAgentReplyByMail(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			d := newAgentDesk(t, e.DSN(t))
@@ -153,6 +154,7 @@ func TestAgentReplyByMail(t *testing.T) {
 }
 
 func TestAgentCommandsByMail(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			d := newAgentDesk(t, e.DSN(t))
@@ -238,6 +240,7 @@ func TestAgentCommandsByMail(t *testing.T) {
 }
 
 func TestCommandsAreOnlyAgents(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			d := newAgentDesk(t, e.DSN(t))
@@ -287,6 +290,7 @@ func TestCommandsAreOnlyAgents(t *testing.T) {
 }
 
 func TestAgentAnsweredCustomerDirectly(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			d := newAgentDesk(t, e.DSN(t))
@@ -307,6 +311,7 @@ func TestAgentAnsweredCustomerDirectly(t *testing.T) {
 }
 
 func TestAgentForwardsCustomerMail(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			d := newDesk(t, e.DSN(t))

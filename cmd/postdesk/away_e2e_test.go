@@ -36,6 +36,7 @@ func mustAt(t *testing.T, dsn string, clock *testclock.Clock, args ...string) st
 // reminder. The clock is injected; serve is started after it passed the snooze's end, so its
 // first wake (at start) is the one that finds the ticket — no waiting on the 30 s interval.
 func TestSnoozeEndNoticeThroughServe(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			dsn := e.DSN(t)

@@ -17,6 +17,7 @@ import (
 // customer's answer to the reply address of a mail sent before the backup (signed with the
 // server secret, which the backup carries) joins the ticket made before it.
 func TestABackupTakenWhileServingRestoresTheDesk(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	live := filepath.Join(dir, "live", "postdesk.db")
 	bak := filepath.Join(dir, "postdesk-backup.db")
@@ -83,6 +84,7 @@ func TestABackupTakenWhileServingRestoresTheDesk(t *testing.T) {
 
 // restore takes only a whole postdesk database this postdesk can run.
 func TestRestoreRefusesWhatIsNoPostdeskDatabase(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	live := filepath.Join(dir, "postdesk.db")
 	must(t, live, "property", "add", "--slug", "acme", "--name", "Acme")
@@ -125,6 +127,7 @@ func TestRestoreRefusesWhatIsNoPostdeskDatabase(t *testing.T) {
 // On PostgreSQL, backup and restore say what to use instead, and fail (a script must not take
 // their silence for a backup).
 func TestBackupOnPostgresSaysToUsePgDump(t *testing.T) {
+	t.Parallel()
 	for _, cmd := range [][]string{{"backup", "--out", "x"}, {"restore", "--from", "x"}} {
 		code, _, errs := postdesk(t, "postgres://postdesk@127.0.0.1:1/postdesk", cmd...)
 		if code != 1 || !strings.Contains(errs, "pg_dump") || !strings.Contains(errs, "pg_restore") || !strings.Contains(errs, "server_secret") {

@@ -29,6 +29,7 @@ func thunderbirdQuote(t *testing.T, m sentMail) string {
 // An agent who answers below the quote of their own copy: the answer is posted and sent to the
 // customer, and no command-error mail is sent (they typed no command).
 func TestAgentBottomPostByMail(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			d := newAgentDesk(t, e.DSN(t))
@@ -71,6 +72,7 @@ func TestAgentBottomPostByMail(t *testing.T) {
 
 // A customer who answers below the quote of our mail: the stored reply is the answer only.
 func TestCustomerBottomPostByMail(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			d := newAgentDesk(t, e.DSN(t))

@@ -74,6 +74,7 @@ func closeMailTo(t *testing.T, ms []sentMail, what string) sentMail {
 }
 
 func TestCloseMail(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			d, base, token := newCloseDesk(t, e.DSN(t))
@@ -252,6 +253,7 @@ func outboxKinds(t *testing.T, dsn string, kinds ...string) string {
 // The acknowledgement's text is the property's own in its locale (or the locale's base language);
 // with none in that language, the built-in one.
 func TestAcknowledgementTextPerLocale(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			d := newDesk(t, e.DSN(t))

@@ -48,6 +48,7 @@ func agentChain(ms []sentMail, agent string) []sentMail {
 // conversation of the same ticket has its own root. A reply that keeps only the root in References
 // lands on the ticket, as the agent's.
 func TestAgentMailboxConversation(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			d := newAgentDesk(t, e.DSN(t)) // #1 from Ann: new-ticket to every agent; assigned to Bob

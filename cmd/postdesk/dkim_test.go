@@ -78,6 +78,7 @@ func signedBy(t *testing.T, m sentMail, dns map[string]string) string {
 // key made while another signs waits until it is activated; a property without a key, or with
 // its keys disabled, sends unsigned mail.
 func TestOutgoingMailIsSignedWithThePropertysKey(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			d := &agentDesk{desk: newDesk(t, e.DSN(t))}
@@ -162,6 +163,7 @@ func TestOutgoingMailIsSignedWithThePropertysKey(t *testing.T) {
 // A property without a From address signs as its forwarding domain; once it sends from another
 // domain, --show says its key signs nothing.
 func TestDKIMKeyOfAnotherDomainIsFlagged(t *testing.T) {
+	t.Parallel()
 	dsn := dbtest.Engines()[0].DSN(t)
 	must(t, dsn, "property", "add", "--slug", "gamma", "--name", "Gamma", "--domain", "desk.example")
 	out := must(t, dsn, "property", "dkim", "--property", "gamma", "--generate", "--algorithm", "ed25519", "--domain", "desk.example")

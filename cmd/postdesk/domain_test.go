@@ -13,6 +13,7 @@ import (
 // The mail domain belongs to the installation: given once (postdesk init, or the first command
 // or serve given one), every command after uses it, and a different one is refused.
 func TestMailDomainIsTheDatabases(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			dsn := e.DSN(t)
@@ -55,6 +56,7 @@ func TestMailDomainIsTheDatabases(t *testing.T) {
 // serve's first run stores its domain; a reply written with the CLI afterwards, given no
 // domain, goes out with Message-IDs and a reply address under it — not @localhost.
 func TestServeStoresTheDomain(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			dsn := e.DSN(t)

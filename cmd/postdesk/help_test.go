@@ -10,6 +10,7 @@ import (
 // no action or an unknown one prints the same list as a usage error (exit 2); every action
 // answers -h; and the top-level help lists exactly the commands there are, with their actions.
 func TestEveryGroupHelps(t *testing.T) {
+	t.Parallel()
 	dsn := t.TempDir() + "/never-opened.db"
 	c := &cli{env: func(string) string { return "" }}
 	_, _, top := postdesk(t, dsn, "help")
@@ -87,6 +88,7 @@ func TestEveryGroupHelps(t *testing.T) {
 }
 
 func TestVersionSaysWhatItWasBuiltFrom(t *testing.T) {
+	t.Parallel()
 	code, out, errs := postdesk(t, "", "version")
 	if code != 0 || !strings.HasPrefix(out, "postdesk ") || !strings.Contains(out, "go: go1.") {
 		t.Fatalf("version: exit %d: %s %s", code, out, errs)
@@ -105,6 +107,7 @@ func TestVersionSaysWhatItWasBuiltFrom(t *testing.T) {
 
 // --format html prints the HTML document alone: it can be saved and opened as it is.
 func TestTemplatesRenderHTMLIsTheDocumentAlone(t *testing.T) {
+	t.Parallel()
 	code, out, errs := postdesk(t, "", "templates", "render", "--format", "html", "acknowledgement")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)

@@ -34,6 +34,7 @@ type shownTicket struct {
 }
 
 func TestInboxCommands(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			dsn := e.DSN(t)
@@ -149,6 +150,7 @@ func httpCall(t *testing.T, method, url, token string, body io.Reader, contentTy
 }
 
 func TestServeRunsTheHTTPAPIWithAgentTokens(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			dsn := e.DSN(t)
@@ -193,6 +195,7 @@ func TestServeRunsTheHTTPAPIWithAgentTokens(t *testing.T) {
 }
 
 func TestSnoozedTicketsWakeOnTheLoop(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			ctx := context.Background()

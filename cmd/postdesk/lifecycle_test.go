@@ -60,6 +60,7 @@ func openDB(t *testing.T, dsn string) (*db.DB, *tickets.Store) {
 }
 
 func TestPropertyEditChangesOnlyWhatIsGiven(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			dsn := e.DSN(t)
@@ -113,6 +114,7 @@ func TestPropertyEditChangesOnlyWhatIsGiven(t *testing.T) {
 }
 
 func TestPropertyRemoveAsksThenRemovesEverythingItHolds(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			dsn := e.DSN(t)
@@ -180,6 +182,7 @@ func TestPropertyRemoveAsksThenRemovesEverythingItHolds(t *testing.T) {
 // Bob leaves: his ticket is unassigned, so the customer's next mail reaches the other agents and
 // not him; his token and his web session end; the reply he wrote keeps his name.
 func TestRemovedAgentsTicketsReachTheOthers(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			dsn := e.DSN(t)
@@ -272,6 +275,7 @@ func hasEventDetail(tk tickets.TicketDetail, kind, detail string) bool {
 }
 
 func TestLastOwnerStaysAndRolesChange(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			dsn := e.DSN(t)
@@ -301,6 +305,7 @@ func TestLastOwnerStaysAndRolesChange(t *testing.T) {
 }
 
 func TestDepartmentsAreListedRenamedAndRemoved(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			dsn := e.DSN(t)
@@ -351,6 +356,7 @@ func TestDepartmentsAreListedRenamedAndRemoved(t *testing.T) {
 }
 
 func TestMailboxPausedResumedRemoved(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			dsn := e.DSN(t)
@@ -393,6 +399,7 @@ func TestMailboxPausedResumedRemoved(t *testing.T) {
 }
 
 func TestTicketsUnassignAndPurgeFromTheCLI(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			dsn := e.DSN(t)
@@ -423,6 +430,7 @@ func TestTicketsUnassignAndPurgeFromTheCLI(t *testing.T) {
 // Ann copies her boss: he becomes a contact with his name, and his history shows the ticket.
 // Her own agent in Cc and the property's address do not.
 func TestPeopleInCcBecomeContacts(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			dsn := e.DSN(t)

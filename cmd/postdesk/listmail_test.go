@@ -10,6 +10,7 @@ import (
 // A customer's mail through a group that rewrote its From (strict DMARC at the sender's domain):
 // the ticket is the real sender's, and the agent's answer goes to them, never to the group.
 func TestListRewrittenFromAnswerGoesToTheSender(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			d := &agentDesk{desk: newDesk(t, e.DSN(t)), copies: map[string]sentMail{}}

@@ -26,6 +26,7 @@ func (m sentMail) body() *strings.Reader {
 
 // On a French property every mail a customer or an agent reads is French.
 func TestFrenchPropertyMailsInFrench(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			dsn := e.DSN(t)

@@ -175,6 +175,7 @@ func slices_contains(s []string, v string) bool {
 }
 
 func TestWhoGetsWhat(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			d := newDesk(t, e.DSN(t))
@@ -239,6 +240,7 @@ func TestWhoGetsWhat(t *testing.T) {
 }
 
 func TestAgentOpensTicket(t *testing.T) {
+	t.Parallel()
 	d := newDesk(t, dbtest.Engines()[0].DSN(t))
 	must(t, d.dsn, "department", "add", "--property", "acme", "--name", "Billing", "--member", "bob@acme.example", "--member", "carol@acme.example")
 	body := filepath.Join(t.TempDir(), "body.txt")
@@ -265,6 +267,7 @@ func TestAgentOpensTicket(t *testing.T) {
 // postdesk stripped of its loop headers (a robot that keeps nothing): the per-recipient limit on
 // automatic mail ends it.
 func TestTwoAutoAcknowledgersStop(t *testing.T) {
+	t.Parallel()
 	d := &desk{t: t, dsn: dbtest.Engines()[0].DSN(t), relay: mailertest.Start(t)}
 	must(t, d.dsn, "property", "add", "--slug", "acme", "--name", "Acme", "--from", "acme@desk.example", "--domain", "desk.example")
 	must(t, d.dsn, "property", "add", "--slug", "globex", "--name", "Globex", "--from", "globex@desk.example", "--domain", "desk.example")
@@ -310,6 +313,7 @@ func TestTwoAutoAcknowledgersStop(t *testing.T) {
 // bouncing; it opens no ticket, the ticket's audience is told once, and no more automatic mail
 // goes to that address.
 func TestBounceOfOurMail(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) { bounceOfOurMail(t, e.DSN(t)) })
 	}

@@ -81,7 +81,7 @@ func startServeHTTP(t *testing.T, dsn string, extra ...string) (smtpAddr, lmtpAd
 			t.Errorf("serve exited %d: %s", code, logs.String())
 		}
 	})
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		for _, m := range listening.FindAllStringSubmatch(logs.String(), -1) {
 			if m[1] == "smtp" {
@@ -124,6 +124,7 @@ type listedTicket struct {
 }
 
 func TestMailInBecomesThreadedTickets(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			dsn := e.DSN(t)
@@ -214,6 +215,7 @@ func errorsAs(err error, target **smtp.SMTPError) bool {
 }
 
 func TestLMTPServeOnUnixSocket(t *testing.T) {
+	t.Parallel()
 	dsn := dbtest.Engines()[0].DSN(t)
 	must(t, dsn, "property", "add", "--slug", "acme", "--name", "Acme")
 	sock := t.TempDir() + "/lmtp.sock"
@@ -224,6 +226,7 @@ func TestLMTPServeOnUnixSocket(t *testing.T) {
 }
 
 func TestCLIErrorsSayWhatIsWrong(t *testing.T) {
+	t.Parallel()
 	dsn := dbtest.Engines()[0].DSN(t)
 	must(t, dsn, "property", "add", "--slug", "acme", "--name", "Acme")
 	cases := []struct {
@@ -250,6 +253,7 @@ func TestCLIErrorsSayWhatIsWrong(t *testing.T) {
 }
 
 func TestCommandsWorkInAnyOrderOnAFreshDatabase(t *testing.T) {
+	t.Parallel()
 	dsn := dbtest.Engines()[0].DSN(t)
 	// Listing first creates and migrates the database; the property does not exist yet.
 	if code, _, stderr := postdesk(t, dsn, "tickets", "list", "--property", "acme"); code != 1 || !strings.Contains(stderr, "unknown property") {

@@ -22,6 +22,7 @@ func (d *agentDesk) sync() []sentMail {
 // sends later on #2's thread — a reply to her own mail, to #2's acknowledgement (its reply token),
 // with [#2] in the subject — joins #1. An agent merges by mail too.
 func TestMergedTicketsLaterRepliesJoinTheTicketItWasMergedInto(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			d := newAgentDesk(t, e.DSN(t))

@@ -140,6 +140,7 @@ func sharedBoxMail(id, subject string) string {
 // mailbox stops, says so in its status, the property's admin gets one mail; the admin signs in
 // again and the polling goes on. No token shows anywhere.
 func TestMicrosoftSharedMailboxEndToEnd(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
@@ -239,6 +240,7 @@ var googleAuth = regexp.MustCompile(`http://127\.0\.0\.1:\d+/google/auth\?\S+`)
 
 // Google: the loopback flow with PKCE, the test acting as the browser; Gmail offers OAUTHBEARER.
 func TestGoogleMailboxAddWithTheLoopbackFlow(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
@@ -293,6 +295,7 @@ func TestGoogleMailboxAddWithTheLoopbackFlow(t *testing.T) {
 // The relay signs in with OAuth2: 'relay signin' once (the device flow), then serve sends through
 // a submission server that takes bearer tokens only.
 func TestRelayWithOAuth2EndToEnd(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()

@@ -58,6 +58,7 @@ func serveLogged(t *testing.T, dsn string, want []string, extra ...string) *sync
 }
 
 func TestStartWarnings(t *testing.T) {
+	t.Parallel()
 	base := func() *config.Config { c := config.Defaults(); return &c }
 	cases := []struct {
 		name string
@@ -98,6 +99,7 @@ func TestStartWarnings(t *testing.T) {
 // With metrics_token set, /metrics answers only the bearer of the token; serve warns at start
 // of a localhost domain with a relay, and says once that a starttls relay offers no STARTTLS.
 func TestMetricsTokenAndStartWarnings(t *testing.T) {
+	t.Parallel()
 	dsn := dbtest.Engines()[0].DSN(t)
 	relay := mailertest.Start(t) // no TLS offered
 	logs := serveLogged(t, dsn, []string{"HTTP API listening", "offers no STARTTLS", "domain is localhost while a relay is set"},
@@ -132,6 +134,7 @@ func TestMetricsTokenAndStartWarnings(t *testing.T) {
 // by a crashed instance (its pid, no lock held) blocks nothing. On PostgreSQL, two instances
 // share a database on purpose.
 func TestOneServePerSQLiteFile(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			dsn := e.DSN(t)
@@ -162,6 +165,7 @@ func TestOneServePerSQLiteFile(t *testing.T) {
 // postfix); without a group postfix on the host, srw-rw-rw-. (A restart sets them again: the
 // smtpd test.)
 func TestLMTPSocketPermissionsThroughServe(t *testing.T) {
+	t.Parallel()
 	dsn := dbtest.Engines()[0].DSN(t)
 	must(t, dsn, "property", "add", "--slug", "acme", "--name", "Acme")
 	sock := filepath.Join(t.TempDir(), "lmtp.sock")

@@ -13,6 +13,7 @@ import (
 // The outbox by hand, against a running serve: what failed is listed and sent again on retry;
 // an uncertain mail is sent again only with --force; a dropped mail is gone, never sent.
 func TestTheOutboxByHandFromTheCommandLine(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			d := newDesk(t, e.DSN(t))

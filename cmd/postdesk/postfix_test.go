@@ -188,6 +188,7 @@ func waitTicket(t *testing.T, dsn, subject string) {
 // (Postfix's lmtp client runs as the user postfix: the socket's mode and group let it in), and
 // over SMTP.
 func TestPostfixDeliversToPostdesk(t *testing.T) {
+	t.Parallel()
 	bin := postfixBin(t)
 	t.Run("lmtp unix socket", func(t *testing.T) {
 		dsn := dbtest.Engines()[0].DSN(t)

@@ -16,6 +16,7 @@ var pprofListening = regexp.MustCompile(`msg="pprof listening" addr=(\S+)`)
 
 // serve --pprof ADDR serves Go's profiler there, and nowhere else: not on the web inbox's port.
 func TestServePprof(t *testing.T) {
+	t.Parallel()
 	dsn := filepath.Join(t.TempDir(), "p.db")
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &syncBuffer{}

@@ -13,6 +13,7 @@ import (
 // names; a client talking to postdesk directly cannot pick its address with the header. (The
 // limit is per instance, in memory: one engine is enough.)
 func TestTheFormCountsClientsBehindATrustedProxy(t *testing.T) {
+	t.Parallel()
 	e := dbtest.Engines()[0]
 	dsn := e.DSN(t)
 	must(t, dsn, "property", "add", "--slug", "acme", "--name", "Acme Support", "--from", "support@acme.example", "--domain", "desk.example")

@@ -16,6 +16,7 @@ var rateURL = regexp.MustCompile(`http://[0-9.:]+/rate/[0-9A-Za-z._-]+`)
 // the relay with three links; following one (as a mail scanner would, all three) records
 // nothing; the page's button records it, and the API, the list's filter and the CLI show it.
 func TestARatingFromTheCloseMailShowsInTheAPI(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			d, base, token := newCloseDesk(t, e.DSN(t))

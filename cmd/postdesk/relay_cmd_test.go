@@ -19,6 +19,7 @@ import (
 
 // relay test speaks to the configured relay directly and shows every step with its reply code.
 func TestRelayTestShowsTheDialogue(t *testing.T) {
+	t.Parallel()
 	relayDB := filepath.Join(t.TempDir(), "postdesk.db")
 	r := mailertest.Start(t)
 	must(t, relayDB, "init", "--domain", "desk.example")
@@ -71,6 +72,7 @@ func TestRelayTestShowsTheDialogue(t *testing.T) {
 }
 
 func TestRelayTestSecuresTheSessionWithSTARTTLS(t *testing.T) {
+	t.Parallel()
 	relayDB := filepath.Join(t.TempDir(), "postdesk.db")
 	r, ca := mailertest.StartTLS(t, false)
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
@@ -127,6 +129,7 @@ func (s *authSession) Reset()        {}
 func (s *authSession) Logout() error { return nil }
 
 func TestRelayTestLogsIn(t *testing.T) {
+	t.Parallel()
 	relayDB := filepath.Join(t.TempDir(), "postdesk.db")
 	backend := &authRelay{}
 	srv := smtp.NewServer(backend)

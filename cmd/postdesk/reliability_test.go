@@ -26,6 +26,7 @@ import (
 // The relay speaks TLS with a self-signed certificate: trusted through relay_ca_file with
 // STARTTLS, through relay_tls_insecure with implicit TLS; refused without either.
 func TestRelayOverTLS(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name     string
 		implicit bool
@@ -176,6 +177,7 @@ func (f *freezer) pipe(from, to net.Conn) {
 // answers 451 after the delivery timeout, /healthz answers 503 within a second, and once the
 // server answers again the sender's retry is stored once.
 func TestHungDatabase(t *testing.T) {
+	t.Parallel()
 	if os.Getenv(dbtest.EnvPostgres) == "" {
 		t.Skip("needs PostgreSQL (" + dbtest.EnvPostgres + ")")
 	}
@@ -254,6 +256,7 @@ func TestHungDatabase(t *testing.T) {
 // loop brake ends it: after loop_max mails from one address on the ticket, that address's mail is
 // stored and causes no more mail; the agents and admins are told once.
 func TestTwoAgentsAutoRespondersStop(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			d := newAgentDesk(t, e.DSN(t))
@@ -326,6 +329,7 @@ func TestTwoAgentsAutoRespondersStop(t *testing.T) {
 // with no ticket and forwarded to the admins, the original attached; a bounce to postmaster is kept
 // and not forwarded. With postmaster = a property, the mail is a ticket there.
 func TestPostmasterIsAccepted(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			d := &desk{t: t, dsn: e.DSN(t), relay: mailertest.Start(t)}

@@ -14,6 +14,7 @@ import (
 // place of the line, then what the agent wrote; the stored reply is what was sent. An unknown
 // name sends nothing, and the agent is told the names there are, in the property's language.
 func TestSavedReplyByMail(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			d := newAgentDesk(t, e.DSN(t))
@@ -66,6 +67,7 @@ func TestSavedReplyByMail(t *testing.T) {
 // From the command line: add, list, edit, remove; a reply with --saved-reply; a bad name or
 // placeholder is refused with what is wrong.
 func TestSavedReplyCommands(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			d := newAgentDesk(t, e.DSN(t))

@@ -14,6 +14,7 @@ import (
 // system, no new privileges, only the capability to bind port 25, readiness and the watchdog by
 // sd_notify, and restarts on failure; the socket folder it may write is the one tmpfiles makes.
 func TestServiceFile(t *testing.T) {
+	t.Parallel()
 	unit, err := os.ReadFile("../../contrib/postdesk.service")
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 // An agent's reply carries one signature: the default (name, property), the agent's own once
 // set, and none when the text signs itself; a reply by mail is signed the same way.
 func TestAgentRepliesAreSignedOnce(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			d := newAgentDesk(t, e.DSN(t))

@@ -40,6 +40,7 @@ func countEvents(t tickets.TicketDetail, kind string) int {
 }
 
 func TestStaleReplyByMailIsHeld(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			d := newAgentDesk(t, e.DSN(t))
@@ -109,6 +110,7 @@ func TestStaleReplyByMailIsHeld(t *testing.T) {
 }
 
 func TestReplyToLatestCopyIsNotHeld(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			d := newAgentDesk(t, e.DSN(t))
@@ -153,6 +155,7 @@ func TestReplyToLatestCopyIsNotHeld(t *testing.T) {
 // agent has that mail's notification too; holding would hold every answer to a chatty customer),
 // nor the agent's own replies.
 func TestReplyAfterCustomerMailIsNotHeld(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			d := newAgentDesk(t, e.DSN(t))

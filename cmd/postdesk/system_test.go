@@ -29,6 +29,7 @@ func keptBounce(t *testing.T, ctx context.Context, s *tickets.Store, p tickets.P
 
 // The admin's view of mail that is no ticket, and the property settings, from the command line.
 func TestSystemAndPropertySetCommands(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			ctx := context.Background()
@@ -93,6 +94,7 @@ func TestSystemAndPropertySetCommands(t *testing.T) {
 
 // serve's purge job deletes robot system mail past its retention time, at start.
 func TestSystemMailPurgeLoop(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			ctx := context.Background()

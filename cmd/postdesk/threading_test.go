@@ -15,6 +15,7 @@ import (
 // customers in Bcc): each answer is a ticket of its own, acknowledged to its sender, and an agent's
 // reply on one of them goes to that customer alone.
 func TestFiveCustomersAnsweringOneMailOverSMTP(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			d := newDesk(t, e.DSN(t))

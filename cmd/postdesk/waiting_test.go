@@ -49,6 +49,7 @@ func (d *agentDesk) waitsFor(what, side string, responded bool) listed {
 // Through the real intake and the command line, on both engines: who a ticket waits for follows
 // the customer's mail, the agents' mail and the CLI's replies; the list filters and sorts by it.
 func TestWhoIsWaitingThroughMailAndTheCommandLine(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			d := newAgentDesk(t, e.DSN(t))

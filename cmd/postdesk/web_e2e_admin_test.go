@@ -46,6 +46,7 @@ func queryOne[T any](t *testing.T, dsn, q string, args ...any) T {
 // settings, and removes an agent after a confirmation; the agent's tickets become unassigned and
 // their session ends. A support agent sees no Admin menu and is refused its pages.
 func TestWebE2EAdmin(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, env *webEnv) {
 		env.addAdmin(t)
 		env.send(t, customerMail{From: "ann@customer.example", Name: "Ann", Subject: "Bob's ticket", Body: "For Bob."})
@@ -145,6 +146,7 @@ func waitAcrossPages(t *testing.T, tab context.Context, what, expr string) {
 // stand-in provider consenting and sending the browser back to postdesk; the mailbox is then
 // polled (by the stand-in's IMAP server, with XOAUTH2) and its mail becomes a ticket.
 func TestWebE2EConnectGoogleMailbox(t *testing.T) {
+	t.Parallel()
 	needChromium(t)
 	for _, e := range dbtest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 // TestWebE2E runs the web inbox's flows in Chromium on each engine, one server and one browser
 // per engine; each flow works on tickets of its own.
 func TestWebE2E(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, env *webEnv) {
 		t.Run("sign in by password", env.testPasswordSignIn)
 		t.Run("sign in by mailed link", env.testLinkSignIn)

@@ -14,6 +14,7 @@ import (
 // the agent after what was typed, and the reply sent is that text. Without the script the
 // picker's button posts the form and the page comes back with the text in the box.
 func TestWebE2ESavedReplies(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, env *webEnv) {
 		mgr := env.as(t, mia)
 		if st := navigate(t, mgr, env.url("/p/acme/saved-replies")); st != 200 {

@@ -153,6 +153,7 @@ func closedHas(list []e2eTicket, n int64) bool {
 // 13. Screenshots of the inbox and a ticket, on a desktop and a phone, after a few realistic
 // tickets (go test -run TestWebE2EScreenshots -screenshots DIR).
 func TestWebE2EScreenshots(t *testing.T) {
+	t.Parallel()
 	if *screenshots == "" {
 		t.Skip("no -screenshots DIR")
 	}

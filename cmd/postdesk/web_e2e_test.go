@@ -97,7 +97,7 @@ func setUpTab(t *testing.T, ctx context.Context) {
 // step runs actions within a timeout and fails the test naming what did not happen.
 func step(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	c, cancel := context.WithTimeout(ctx, 15*time.Second)
+	c, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if err := chromedp.Do(c, actions...); err != nil {
 		t.Fatalf("%s: %v%s", what, err, pageState(ctx))
@@ -107,7 +107,7 @@ func step(t *testing.T, ctx context.Context, what string, actions ...chromedp.Ac
 // eval evaluates a JavaScript expression in the page.
 func eval[T any](t *testing.T, ctx context.Context, what, expr string) T {
 	t.Helper()
-	c, cancel := context.WithTimeout(ctx, 15*time.Second)
+	c, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	v, err := chromedp.Run(c, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
 	if err != nil {
@@ -119,7 +119,7 @@ func eval[T any](t *testing.T, ctx context.Context, what, expr string) T {
 // waitJS waits until the expression is true in the page.
 func waitJS(t *testing.T, ctx context.Context, what, expr string) {
 	t.Helper()
-	c, cancel := context.WithTimeout(ctx, 15*time.Second)
+	c, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if _, err := chromedp.Run(c, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(12*time.Second))); err != nil {
 		t.Fatalf("%s: %v%s", what, err, pageState(ctx))
@@ -140,7 +140,7 @@ func pageState(ctx context.Context) string {
 // navigate opens a URL and returns the status of its answer.
 func navigate(t *testing.T, ctx context.Context, url string) int64 {
 	t.Helper()
-	c, cancel := context.WithTimeout(ctx, 15*time.Second)
+	c, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	resp, err := chromedp.Run(c, chromedp.NavigateResponse(url))
 	if err != nil {
@@ -155,7 +155,7 @@ func navigate(t *testing.T, ctx context.Context, url string) int64 {
 // submit runs actions that post a form and returns the status of the page it lands on.
 func submit(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) int64 {
 	t.Helper()
-	c, cancel := context.WithTimeout(ctx, 15*time.Second)
+	c, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	resp, err := chromedp.RunResponse(c, actions...)
 	if err != nil {
@@ -249,7 +249,7 @@ func startServeWithEnv(t *testing.T, env func(string) string, now func() time.Ti
 			t.Logf("the end of serve's log:\n%s", strings.Join(lines[max(0, len(lines)-40):], "\n"))
 		}
 	})
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		for _, m := range listening.FindAllStringSubmatch(logs.String(), -1) {
 			if m[1] == "smtp" {
@@ -516,6 +516,7 @@ var ticketURL = regexp.MustCompile(`/p/([a-z0-9-]+)/t/(\d+)$`)
 
 // chromiumRuns is the check .ci/run makes too: the browser starts.
 func TestChromiumRuns(t *testing.T) {
+	t.Parallel()
 	needChromium(t)
 	out, err := exec.Command(chromiumPath, "--version").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "Chromium") {
