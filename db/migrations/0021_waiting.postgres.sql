@@ -5,7 +5,7 @@
 -- 'customer' when it is an agent's reply to them; NULL while the ticket is closed. waiting_since:
 -- when that side started waiting: the customer's first unanswered message (since the last reopen),
 -- or the agent's last reply. first_response_at: the first agent reply sent to the customer (not a
--- note, not an automatic mail). All three are derived from the ticket's messages by one statement,
+-- note, not an automatic mail) at or after the ticket's creation; once set it stays. All three are derived from the ticket's messages by one statement,
 -- tickets/queries/waiting.sql, which every change that stores a message or changes the status runs;
 -- the backfill below is that statement over every ticket.
 ALTER TABLE tickets ADD COLUMN waiting TEXT CHECK (waiting IN ('us', 'customer'));
