@@ -3,6 +3,7 @@ package tickets
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -68,6 +69,12 @@ func (s *Store) WakeSnoozed(ctx context.Context) ([]Woken, error) {
 	err := s.db.TxRetry(ctx, func(tx *sqlx.Tx) error {
 		woken = nil
 		now := s.Now()
+		// A closed ticket snoozed wakes open: that is a reopening, which the waiting rule counts
+		// from (a customer's old message does not make it wait since before it was closed).
+		var closed []int64
+		if err := s.db.Select(ctx, tx, &closed, s.qs.TicketsDueClosed, now, StatusClosed); err != nil {
+			return fmt.Errorf("tickets: wake snoozed: %w", err)
+		}
 		if err := s.db.Select(ctx, tx, &woken, s.qs.TicketsWakeSnoozed, StatusOpen, now, now); err != nil {
 			return fmt.Errorf("tickets: wake snoozed: %w", err)
 		}
@@ -76,7 +83,11 @@ func (s *Store) WakeSnoozed(ctx context.Context) ([]Woken, error) {
 			if err := s.addEvent(ctx, tx, w.TicketID, "woke", ActorSystem, "the snooze ended", now); err != nil {
 				return err
 			}
-			// A closed ticket snoozed wakes open.
+			if slices.Contains(closed, w.TicketID) {
+				if err := s.addEvent(ctx, tx, w.TicketID, "reopened", ActorSystem, "woke from its snooze", now); err != nil {
+					return err
+				}
+			}
 			if err := s.settleWaiting(ctx, tx, w.TicketID); err != nil {
 				return err
 			}

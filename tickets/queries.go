@@ -237,6 +237,7 @@ type queries struct {
 	TicketSetPriority       string `query:"ticket-set-priority"`
 	TicketSnooze            string `query:"ticket-snooze"`
 	TicketUnsnooze          string `query:"ticket-unsnooze"`
+	TicketsDueClosed        string `query:"tickets-due-closed"`
 	TicketsWakeSnoozed      string `query:"tickets-wake-snoozed"`
 	TicketAssign            string `query:"ticket-assign"`
 	TicketUnassign          string `query:"ticket-unassign"`

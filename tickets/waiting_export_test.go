@@ -24,3 +24,16 @@ func ResettleAll(ctx context.Context, s *Store) (int64, error) {
 	}
 	return res.RowsAffected()
 }
+
+// SettleWaiting runs the rule over one ticket, in a transaction of its own.
+func SettleWaiting(ctx context.Context, s *Store, ticketID int64) error {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // after the commit, a no-op
+	if err := s.settleWaiting(ctx, tx, ticketID); err != nil {
+		return err
+	}
+	return tx.Commit()
+}

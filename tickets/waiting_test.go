@@ -75,7 +75,7 @@ func (w *swWorld) rollBackAfterWaiting(t *testing.T) {
 
 func (w *swWorld) rollBackWaiting(t *testing.T) {
 	t.Helper()
-	for _, q := range []string{`DROP INDEX tickets_list_waiting`, `ALTER TABLE tickets DROP COLUMN first_response_at`,
+	for _, q := range []string{`DROP INDEX tickets_list_waiting`, `DROP INDEX messages_waiting`, `ALTER TABLE tickets DROP COLUMN first_response_at`,
 		`ALTER TABLE tickets DROP COLUMN waiting_since`, `ALTER TABLE tickets DROP COLUMN waiting`} {
 		w.exec(t, q)
 	}

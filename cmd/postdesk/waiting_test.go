@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postdesk/postdesk/db"
 	"github.com/postdesk/postdesk/dbtest"
 )
 
@@ -46,6 +48,22 @@ func (d *agentDesk) waitsFor(what, side string, responded bool) listed {
 	return ls[0]
 }
 
+// heldReplies counts the agents' mail stored and held (not sent): the step above tests
+// nothing unless Alice's reply is there.
+func (d *agentDesk) heldReplies() int {
+	d.t.Helper()
+	x, err := db.Open(context.Background(), d.dsn)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	defer x.Close()
+	var n int
+	if err := x.GetContext(context.Background(), &n, `SELECT COUNT(*) FROM messages WHERE held`); err != nil {
+		d.t.Fatal(err)
+	}
+	return n
+}
+
 // Through the real intake and the command line, on both engines: who a ticket waits for follows
 // the customer's mail, the agents' mail and the CLI's replies; the list filters and sorts by it.
 func TestWhoIsWaitingThroughMailAndTheCommandLine(t *testing.T) {
@@ -75,6 +93,9 @@ func TestWhoIsWaitingThroughMailAndTheCommandLine(t *testing.T) {
 			// changes nothing either.
 			d.replyAs("alice", "Unplug it, please."+quoted)
 			d.waitsFor("a held reply by mail", "us", false)
+			if n := d.heldReplies(); n != 1 {
+				t.Fatalf("%d held replies stored, want Alice's", n)
+			}
 
 			// An agent's reply by mail leaves it waiting for the customer.
 			d.replyAs("bob", "Unplug it, please."+quoted)

@@ -123,6 +123,10 @@ UPDATE tickets SET snoozed_until = ?, updated_at = ? WHERE id = ?
 -- name: ticket-unsnooze
 UPDATE tickets SET snoozed_until = NULL, updated_at = ? WHERE id = ? AND snoozed_until IS NOT NULL RETURNING id
 
+-- name: tickets-due-closed
+-- The closed tickets tickets-wake-snoozed is about to wake: waking them is reopening them.
+SELECT id FROM tickets WHERE snoozed_until IS NOT NULL AND snoozed_until <= ? AND deleted_at IS NULL AND status = ?
+
 -- name: tickets-wake-snoozed
 -- The UPDATE claims the rows it changes: one instance wakes each ticket.
 UPDATE tickets SET snoozed_until = NULL, status = ?, closed_at = NULL, updated_at = ?
