@@ -212,8 +212,11 @@ func TestUnknownAddressSameTime(t *testing.T) {
 			return min(max(ds[0], ds[1]), max(ds[1], ds[2]), max(ds[0], ds[2]))
 		}
 		known, unknown := median("alice@acme.example"), median("nobody@acme.example")
-		// Without the dummy, an unknown address would answer in a query's time, far below this.
-		if unknown < known/2 {
+		// Without the dummy, an unknown address would answer in a query's time: a few
+		// milliseconds against an argon2id derivation's hundreds. The bound is loose because a
+		// busy machine (the suite runs packages and tests side by side) stretches either
+		// measurement: a correct check is about 1:1, a missing dummy far below 1:8.
+		if unknown < known/8 {
 			t.Errorf("a wrong password takes %s, an unknown address %s", known, unknown)
 		}
 	})
