@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/postdesk/postdesk/auth"
@@ -13,8 +14,13 @@ import (
 )
 
 // withInput runs 'postdesk args...' with input on standard input.
+// The tests run in parallel and standard input is one variable: one command with input at a time.
+var inputMu sync.Mutex
+
 func withInput(t *testing.T, dsn, input string, args ...string) (int, string, string) {
 	t.Helper()
+	inputMu.Lock()
+	defer inputMu.Unlock()
 	old := passwordInput
 	passwordInput = strings.NewReader(input)
 	defer func() { passwordInput = old }()
