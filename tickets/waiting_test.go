@@ -69,7 +69,7 @@ func (w *swWorld) rollBackAfterWaiting(t *testing.T) {
 			w.exec(t, q)
 		}
 	}
-	w.exec(t, `DROP TABLE saved_replies`) // 0023
+	w.exec(t, `DROP TABLE saved_replies`)  // 0023
 	w.exec(t, `DROP TABLE ticket_ratings`) // 0022
 }
 
